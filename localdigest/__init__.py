@@ -1,0 +1,3 @@
+"""localdigest: summarize research papers on your own machine."""
+
+__version__ = "0.1.0"

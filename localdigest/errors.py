@@ -1,0 +1,58 @@
+"""One error family, each with its exit code. Core code raises; only the CLI exits."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes of every localdigest command."""
+
+    OK = 0
+    BUG = 1  # an unexpected exception: a bug, shown with its traceback
+    USAGE = 2  # bad flags or arguments
+    INPUT = 3  # some inputs (papers) failed; the others were still done
+    MODEL = 4  # the model file can't be used
+    NETWORK = 5  # arXiv could not be reached or answered with an error
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class LocaldigestError(Exception):
+    """Base of every error meant for the user: one line, what failed and what to do."""
+
+    exit_code: ExitCode = ExitCode.BUG
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(LocaldigestError):
+    exit_code = ExitCode.USAGE
+
+
+class InputError(LocaldigestError):
+    """One input (a paper, a path, an id) could not be used; others in the batch go on."""
+
+    exit_code = ExitCode.INPUT
+
+
+class PdfError(InputError):
+    """A PDF could not be read or holds no usable text."""
+
+
+class ModelError(LocaldigestError):
+    exit_code = ExitCode.MODEL
+
+
+class NetworkError(LocaldigestError):
+    exit_code = ExitCode.NETWORK
+
+
+class CacheError(LocaldigestError):
+    """The cache or library folder can't be written (permissions, disk full)."""
+
+    exit_code = ExitCode.INPUT

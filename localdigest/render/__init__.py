@@ -1,0 +1,1 @@
+"""Everything that talks to the terminal (rich) lives in this package."""

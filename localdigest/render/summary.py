@@ -1,0 +1,123 @@
+"""Rich views of summaries: the results table, one summary in full, live progress."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from localdigest.render.console import err, out
+from localdigest.summarize import PaperFailure, PaperInput, PaperSummary
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f}s" if s < 60 else f"{int(s // 60)}m{int(s % 60):02d}s"
+
+
+def results_table(results: Sequence[PaperSummary | PaperFailure]) -> None:
+    table = Table(title="localdigest", show_lines=True, expand=True)
+    table.add_column("Title", ratio=3, overflow="fold")
+    table.add_column("Pages", justify="right", no_wrap=True)
+    table.add_column("Chunks", justify="right", no_wrap=True)
+    table.add_column("Time", justify="right", no_wrap=True)
+    table.add_column("TL;DR", ratio=5, overflow="fold")
+    for r in results:
+        if isinstance(r, PaperFailure):
+            table.add_row(escape(r.source), "", "", "", f"[red]failed:[/] {escape(r.error)}")
+            continue
+        when = "cached" if r.cached else _seconds(r.stats.seconds)
+        tldr = escape(r.tldr)
+        if r.warnings:
+            tldr += "\n[yellow]" + escape("; ".join(r.warnings)) + "[/]"
+        table.add_row(escape(r.title), str(r.pages), str(r.stats.chunks), when, tldr)
+    out.print(table)
+
+
+def summary_full(r: PaperSummary) -> None:
+    lines = [f"[bold]TL;DR:[/] {escape(r.tldr)}", "", escape(r.summary), ""]
+    if r.authors:
+        lines.append(f"[dim]Authors:[/] {escape(', '.join(r.authors))}")
+    lines.append(f"[dim]Source:[/] {escape(r.url or r.path)}")
+    s = r.stats
+    lines.append(
+        f"[dim]Model {escape(r.model)} · {r.pages} pages · {s.chunks} chunks · "
+        f"{s.llm_calls} model calls · {s.input_tokens} tokens in, {s.output_tokens} out · "
+        f"{_seconds(s.seconds)} · {r.created}[/]"
+    )
+    if r.sections_read:
+        lines.append(f"[dim]Read: {escape(', '.join(dict.fromkeys(r.sections_read)))}[/]")
+    if r.sections_skipped:
+        lines.append(f"[dim]Skipped: {escape(', '.join(r.sections_skipped))}[/]")
+    out.print(Panel("\n".join(lines), title=escape(r.title), title_align="left"))
+
+
+def cached_list(rows: Sequence[dict[str, Any]]) -> None:
+    table = Table(title="Cached summaries", expand=True)
+    table.add_column("Key", no_wrap=True)
+    table.add_column("Title", ratio=3, overflow="fold")
+    table.add_column("Model", overflow="fold")
+    table.add_column("Created", no_wrap=True)
+    table.add_column("TL;DR", ratio=4, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["short"],
+            escape(row["title"]),
+            escape(row["model"]),
+            row["created"][:16].replace("T", " "),
+            escape(row["tldr"]),
+        )
+    out.print(table)
+
+
+class RichReporter:
+    """Progress bars on stderr: papers, the current paper's chunks, live tokens/s."""
+
+    def __init__(self, total: int) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[rate]}"),
+            console=err,
+            transient=True,
+        )
+        self.papers = self.progress.add_task("papers", total=total, rate="")
+        self.chunks = self.progress.add_task("chunks", total=None, rate="", visible=False)
+
+    def __enter__(self) -> RichReporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def paper_start(self, paper: PaperInput) -> None:
+        name = paper.title or paper.path.name
+        self.progress.update(self.papers, description=f"[bold]{escape(name[:50])}")
+        self.progress.reset(self.chunks, total=None, visible=False, rate="")
+
+    def chunks_planned(self, total: int) -> None:
+        self.progress.reset(self.chunks, total=total, visible=True, description="  chunks")
+
+    def chunk_done(self, cached: bool) -> None:
+        self.progress.advance(self.chunks)
+
+    def tokens(self, count: int, seconds: float) -> None:
+        if seconds > 0 and count % 4 == 0:
+            self.progress.update(self.chunks, rate=f"{count / seconds:.0f} tok/s")
+
+    def paper_done(self, result: PaperSummary | PaperFailure) -> None:
+        self.progress.advance(self.papers)

@@ -1,0 +1,1 @@
+"""Where papers come from: local files and folders, arXiv."""

@@ -1,0 +1,440 @@
+"""Map-reduce summarization of papers. Returns data; never prints.
+
+For each paper: look up the finished summary in the cache (no model, no PDF parsing on a
+hit), else extract the text, chunk it in model tokens, summarize each chunk (the map, each
+note cached as soon as it is made so an interrupted run resumes), merge the notes into one
+paragraph (the reduce; notes that don't fit one call are collapsed in groups first, with a
+bounded depth where each level must shrink) and a one-sentence TL;DR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from localdigest import pdf
+from localdigest.cache import NOTES, SUMMARY, Store, make_key
+from localdigest.chunking import Chunk, chunk_budget, make_chunks
+from localdigest.errors import LocaldigestError, ModelError
+from localdigest.llm import Backend, Generation, GenerationSettings
+from localdigest.prompts import Prompts
+
+MAX_COLLAPSE_DEPTH = 3
+SUMMARY_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything besides the PDF and the model that changes a summary."""
+
+    max_tokens: int = 320  # the final summary paragraph
+    map_tokens: int = 160  # one chunk's notes
+    tldr_tokens: int = 64
+    temperature: float = 0.2
+    top_p: float = 0.9
+    repeat_penalty: float = 1.15
+    seed: int = 42
+    chunk_tokens: int = 1536  # preferred chunk size (the budget is the hard limit)
+    include_appendix: bool = False
+    password: str | None = None
+    max_pages: int | None = None
+
+    def generation(self, max_tokens: int) -> GenerationSettings:
+        return GenerationSettings(
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            repeat_penalty=self.repeat_penalty,
+            seed=self.seed,
+        )
+
+    def as_key(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("password")  # opening a file differently does not change its text
+        return d
+
+
+@dataclass
+class Stats:
+    chunks: int = 0
+    pages_read: int = 0
+    text_tokens: int = 0  # tokens of all extracted text (kept and skipped)
+    input_tokens: int = 0  # tokens sent to the model (prompts included)
+    output_tokens: int = 0
+    llm_calls: int = 0
+    seconds: float = 0.0
+    extract_seconds: float = 0.0
+    map_seconds: float = 0.0
+    reduce_seconds: float = 0.0
+    prompt_seconds: float = 0.0  # prefill time inside model calls
+    decode_seconds: float = 0.0
+
+    def add(self, g: Generation) -> None:
+        self.llm_calls += 1
+        self.input_tokens += g.prompt_tokens
+        self.output_tokens += g.completion_tokens
+        self.prompt_seconds += g.prompt_seconds
+        self.decode_seconds += g.seconds - g.prompt_seconds
+
+
+@dataclass
+class PaperSummary:
+    source: str  # what the user gave: a path, an id or URL
+    path: str
+    sha256: str
+    title: str
+    pages: int
+    model: str
+    tldr: str
+    summary: str
+    key: str = ""
+    cached: bool = False
+    created: str = ""
+    authors: list[str] = field(default_factory=list)
+    url: str | None = None
+    arxiv_id: str | None = None
+    abstract: str = ""
+    sections_read: list[str] = field(default_factory=list)
+    sections_skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PaperSummary:
+        data = dict(data)
+        data.pop("schema", None)
+        data["stats"] = Stats(**data.get("stats", {}))
+        return cls(**data)
+
+
+@dataclass
+class PaperFailure:
+    source: str
+    error: str
+    exit_code: int
+
+
+@dataclass
+class PaperInput:
+    """A resolved source: a local PDF plus what we know about it beforehand."""
+
+    source: str
+    path: Path
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    url: str | None = None
+    arxiv_id: str | None = None
+
+
+class Reporter(Protocol):
+    """Progress events; the CLI shows them with rich, tests ignore them."""
+
+    def paper_start(self, paper: PaperInput) -> None: ...
+    def chunks_planned(self, total: int) -> None: ...
+    def chunk_done(self, cached: bool) -> None: ...
+    def tokens(self, count: int, seconds: float) -> None: ...
+    def paper_done(self, result: PaperSummary | PaperFailure) -> None: ...
+
+
+class NullReporter:
+    def paper_start(self, paper: PaperInput) -> None: ...
+    def chunks_planned(self, total: int) -> None: ...
+    def chunk_done(self, cached: bool) -> None: ...
+    def tokens(self, count: int, seconds: float) -> None: ...
+    def paper_done(self, result: PaperSummary | PaperFailure) -> None: ...
+
+
+# ----------------------------------------------------------------------------- output hygiene
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def tidy(text: str, cut_short: bool) -> str:
+    """Drop repeated sentences (small models loop) and a sentence cut off by max_tokens."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for sentence in _SENTENCE.split(text.strip()):
+        norm = re.sub(r"\W+", " ", sentence.lower()).strip()
+        if not norm or norm in seen:
+            continue
+        seen.add(norm)
+        kept.append(sentence.strip())
+    if cut_short and len(kept) > 1 and not kept[-1].endswith((".", "!", "?")):
+        kept.pop()
+    return " ".join(kept)
+
+
+def tidy_notes(text: str) -> str:
+    """Notes keep their line structure; repeated lines go."""
+    seen: set[str] = set()
+    lines = []
+    for line in text.splitlines():
+        norm = re.sub(r"\W+", " ", line.lower()).strip()
+        if norm and norm not in seen:
+            seen.add(norm)
+            lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def first_sentence(text: str) -> str:
+    return _SENTENCE.split(text.strip(), maxsplit=1)[0] if text.strip() else ""
+
+
+# ----------------------------------------------------------------------------- the summarizer
+
+
+class Summarizer:
+    """Summarizes papers with one backend, loaded on first need and reused for every call."""
+
+    def __init__(
+        self,
+        store: Store,
+        prompts: Prompts,
+        options: Options,
+        *,
+        model_name: str,
+        model_fingerprint: str,
+        n_ctx: int,
+        backend_factory: Callable[[], Backend],
+        reporter: Reporter | None = None,
+        refresh: bool = False,
+    ) -> None:
+        self.store = store
+        self.prompts = prompts
+        self.options = options
+        self.model_name = model_name
+        self.model_fingerprint = model_fingerprint
+        self.n_ctx = n_ctx
+        self._factory = backend_factory
+        self._backend: Backend | None = None
+        self.reporter: Reporter = reporter or NullReporter()
+        self.refresh = refresh
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = self._factory()
+        return self._backend
+
+    # -- keys
+
+    def summary_key(self, sha256: str) -> str:
+        return make_key(
+            SUMMARY,
+            schema=SUMMARY_SCHEMA,
+            pdf=sha256,
+            extractor=pdf.EXTRACTOR_VERSION,
+            model=self.model_fingerprint,
+            n_ctx=self.n_ctx,
+            prompts=self.prompts.fingerprint,
+            options=self.options.as_key(),
+        )
+
+    def _notes_key(self, prompt_name: str, title: str, body: str, max_tokens: int) -> str:
+        return make_key(
+            NOTES,
+            model=self.model_fingerprint,
+            n_ctx=self.n_ctx,
+            prompt=self.prompts.texts[prompt_name],
+            system=self.prompts.texts["system"],
+            title=title,
+            body=body,
+            settings=self.options.generation(max_tokens).as_key(),
+        )
+
+    # -- public
+
+    def run(self, papers: Sequence[PaperInput]) -> list[PaperSummary | PaperFailure]:
+        """Summarize each paper; a failed paper becomes a PaperFailure, the rest go on.
+
+        A ModelError (the model itself can't be used) and KeyboardInterrupt stop the run.
+        """
+        results: list[PaperSummary | PaperFailure] = []
+        for paper in papers:
+            self.reporter.paper_start(paper)
+            result: PaperSummary | PaperFailure
+            try:
+                result = self.summarize(paper)
+            except ModelError:
+                raise
+            except LocaldigestError as e:
+                result = PaperFailure(paper.source, e.message, int(e.exit_code))
+            self.reporter.paper_done(result)
+            results.append(result)
+        return results
+
+    def summarize(self, paper: PaperInput) -> PaperSummary:
+        started = time.perf_counter()
+        sha = pdf.file_sha256(paper.path)
+        key = self.summary_key(sha)
+        if not self.refresh:
+            hit = self.store.get(key)
+            if hit is not None:
+                summary = PaperSummary.from_dict(hit)
+                summary.cached = True
+                summary.source = paper.source
+                return summary
+
+        stats = Stats()
+        t = time.perf_counter()
+        doc = pdf.extract(
+            paper.path, password=self.options.password, max_pages=self.options.max_pages
+        )
+        stats.extract_seconds = time.perf_counter() - t
+        title = paper.title or doc.title or paper.path.stem
+        kept = doc.kept(self.options.include_appendix)
+
+        t = time.perf_counter()
+        chunks = self._chunks(title, kept)
+        stats.chunks = len(chunks)
+        stats.text_tokens = self.backend.count_tokens(doc.text)
+        notes = self._map(title, chunks, stats)
+        stats.map_seconds = time.perf_counter() - t
+
+        t = time.perf_counter()
+        summary_text = self._reduce(title, notes, stats)
+        tldr = self._tldr(title, summary_text, stats)
+        stats.reduce_seconds = time.perf_counter() - t
+        stats.seconds = time.perf_counter() - started
+        stats.pages_read = (
+            doc.pages if self.options.max_pages is None else min(doc.pages, self.options.max_pages)
+        )
+
+        result = PaperSummary(
+            source=paper.source,
+            path=str(paper.path),
+            sha256=sha,
+            title=title,
+            pages=doc.pages,
+            model=self.model_name,
+            tldr=tldr,
+            summary=summary_text,
+            key=key,
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            authors=list(paper.authors),
+            url=paper.url,
+            arxiv_id=paper.arxiv_id,
+            abstract=doc.abstract,
+            sections_read=[h for c in chunks for h in c.headings],
+            sections_skipped=[s.heading for s in doc.skipped(self.options.include_appendix)],
+            warnings=list(doc.warnings),
+            stats=stats,
+        )
+        self.store.set(key, {"schema": SUMMARY_SCHEMA, **result.to_dict()})
+        return result
+
+    # -- steps
+
+    def _budget(self, prompt_name: str, title: str, max_tokens: int) -> int:
+        """Tokens of variable text one call of this prompt can carry."""
+        empty = self.prompts.render(prompt_name, title=title, sections="", text="", notes="")
+        overhead = self.backend.prompt_tokens(self.prompts.texts["system"], empty)
+        budget = chunk_budget(self.backend.n_ctx, overhead + 16, max_tokens)
+        if budget < 64:
+            raise ModelError(
+                f"--n-ctx {self.backend.n_ctx} is too small: the '{prompt_name}' prompt and its "
+                f"{max_tokens}-token answer leave {budget} tokens for text — use --n-ctx "
+                f"{self.backend.n_ctx - budget + 256} or more"
+            )
+        return budget
+
+    def _chunks(self, title: str, sections: Sequence[pdf.Section]) -> list[Chunk]:
+        budget = self._budget("map", title, self.options.map_tokens)
+        pairs = [(s.heading, s.text) for s in sections]
+        return make_chunks(pairs, self.backend.count_tokens, budget, self.options.chunk_tokens)
+
+    def _call(self, name: str, stats: Stats, max_tokens: int, **values: str) -> Generation:
+        user = self.prompts.render(name, **values)
+        g = self.backend.complete(
+            self.prompts.texts["system"],
+            user,
+            self.options.generation(max_tokens),
+            on_token=self.reporter.tokens,
+        )
+        stats.add(g)
+        return g
+
+    def _cached_call(
+        self, name: str, stats: Stats, max_tokens: int, body_key: str, **values: str
+    ) -> str:
+        """A notes-producing call whose result is cached on its own (resume after Ctrl-C)."""
+        key = self._notes_key(name, values.get("title", ""), body_key, max_tokens)
+        if not self.refresh:
+            hit = self.store.get(key)
+            if hit is not None:
+                self.reporter.chunk_done(cached=True)
+                return str(hit["text"])
+        g = self._call(name, stats, max_tokens, **values)
+        text = tidy_notes(g.text)
+        self.store.set(key, {"text": text, "finish_reason": g.finish_reason})
+        self.reporter.chunk_done(cached=False)
+        return text
+
+    def _map(self, title: str, chunks: Sequence[Chunk], stats: Stats) -> list[str]:
+        self.reporter.chunks_planned(len(chunks))
+        notes = []
+        for chunk in chunks:
+            sections = ", ".join(chunk.headings) or "(untitled)"
+            body = f"{sections}\n{chunk.text}"
+            notes.append(
+                self._cached_call(
+                    "map",
+                    stats,
+                    self.options.map_tokens,
+                    body,
+                    title=title,
+                    sections=sections,
+                    text=chunk.text,
+                )
+            )
+        return [n for n in notes if n.strip()]
+
+    def _collapse(self, title: str, notes: list[str], stats: Stats) -> list[str]:
+        """Merge notes in groups until they fit one reduce call (bounded depth, must shrink)."""
+        count = self.backend.count_tokens
+        budget = self._budget("reduce", title, self.options.max_tokens)
+        group_budget = self._budget("collapse", title, self.options.map_tokens)
+        for _depth in range(MAX_COLLAPSE_DEPTH):
+            joined = "\n\n".join(notes)
+            if count(joined) <= budget:
+                return notes
+            groups = make_chunks([("", n) for n in notes], count, group_budget)
+            merged = [
+                self._cached_call(
+                    "collapse", stats, self.options.map_tokens, g.text, title=title, notes=g.text
+                )
+                for g in groups
+            ]
+            if count("\n\n".join(merged)) >= count(joined):
+                break  # this level did not shrink: stop instead of looping
+            notes = merged
+        # Still too long after the allowed levels: keep what fits, in paper order.
+        kept, used = [], 0
+        for n in notes:
+            used += count(n) + 2
+            if used > budget:
+                break
+            kept.append(n)
+        return kept or [notes[0][: budget * 3]]
+
+    def _reduce(self, title: str, notes: list[str], stats: Stats) -> str:
+        if not notes:
+            raise LocaldigestError("the model wrote no notes")  # pragma: no cover
+        notes = self._collapse(title, notes, stats)
+        g = self._call(
+            "reduce", stats, self.options.max_tokens, title=title, notes="\n\n".join(notes)
+        )
+        return tidy(g.text, cut_short=g.finish_reason == "length")
+
+    def _tldr(self, title: str, summary: str, stats: Stats) -> str:
+        g = self._call("tldr", stats, self.options.tldr_tokens, title=title, summary=summary)
+        text = first_sentence(tidy(g.text, cut_short=g.finish_reason == "length"))
+        return text or first_sentence(summary)

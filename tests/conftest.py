@@ -1,0 +1,108 @@
+"""Shared fixtures: isolated user state, the shared corpus, a fake model backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CORPUS = SHARED / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own LOCALDIGEST_HOME and an empty config file location."""
+    home = tmp_path / "ld-home"
+    monkeypatch.setenv("LOCALDIGEST_HOME", str(home))
+    monkeypatch.setenv("LOCALDIGEST_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("LOCALDIGEST_MODELS_DIR", str(tmp_path / "no-models"))
+    for var in ("LOCALDIGEST_MODEL", "LOCALDIGEST_N_CTX", "LOCALDIGEST_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus of real arXiv PDFs and API responses (outside this repo)."""
+    if not (CORPUS / "expected.json").exists():
+        pytest.skip(f"shared corpus not found at {CORPUS} (only present in the team workspace)")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def expected(corpus: Path) -> list[dict[str, Any]]:
+    return json.loads((corpus / "expected.json").read_text())
+
+
+# ----------------------------------------------------------------------------- fake model
+
+from localdigest.llm import Generation, GenerationSettings  # noqa: E402
+
+
+def call_kind(user: str) -> str:
+    """Which prompt a call used, told by the markers each template carries."""
+    if "<<<PAPER" in user:
+        return "map"
+    if "Merged notes:" in user:
+        return "collapse"
+    if "<<<SUMMARY" in user:
+        return "tldr"
+    if "<<<NOTES" in user:
+        return "reduce"
+    return "other"
+
+
+class FakeBackend:
+    """A model stand-in for orchestration tests: counts words as tokens, records calls.
+
+    ``replies`` maps a call kind to a function of the prompt returning the text; by
+    default each kind answers with a short, recognisable sentence.
+    """
+
+    name = "fake.gguf"
+    fingerprint = "fake-model"
+
+    def __init__(
+        self,
+        n_ctx: int = 4096,
+        replies: dict[str, Any] | None = None,
+        fail_after: int | None = None,
+    ) -> None:
+        self.n_ctx = n_ctx
+        self.replies = replies or {}
+        self.calls: list[tuple[str, str]] = []
+        self.fail_after = fail_after  # raise KeyboardInterrupt on this call number
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def prompt_tokens(self, system: str, user: str) -> int:
+        return self.count_tokens(system) + self.count_tokens(user) + 4
+
+    def kinds(self) -> list[str]:
+        return [k for k, _ in self.calls]
+
+    def complete(
+        self, system: str, user: str, settings: GenerationSettings, on_token: Any = None
+    ) -> Generation:
+        if self.fail_after is not None and len(self.calls) >= self.fail_after:
+            raise KeyboardInterrupt
+        kind = call_kind(user)
+        self.calls.append((kind, user))
+        reply = self.replies.get(kind)
+        n = len(self.calls)
+        text = reply(user) if reply else f"- {kind} note {n}: the method improves accuracy."
+        if kind == "reduce" and not reply:
+            text = "The paper proposes a method. It improves accuracy by 3 points."
+        if kind == "tldr" and not reply:
+            text = "A method that improves accuracy."
+        words = len(text.split())
+        return Generation(text, self.prompt_tokens(system, user), words, "stop", 0.01, 0.02)
+
+
+@pytest.fixture
+def fake_backend() -> FakeBackend:
+    return FakeBackend()

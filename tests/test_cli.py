@@ -1,0 +1,189 @@
+"""End-to-end CLI tests with the REAL default model on the short sample paper."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from localdigest import llm, pdf
+from localdigest.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "examples" / "sample-paper.pdf"
+runner = CliRunner()
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 6}
+
+
+@pytest.fixture(scope="module")
+def shared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the real-model tests of this module: the model runs once per setting."""
+    return tmp_path_factory.mktemp("real-home")
+
+
+@pytest.fixture
+def real_home(shared_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LOCALDIGEST_HOME", str(shared_home))
+    return shared_home
+
+
+def no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the model was loaded although everything was cached")
+
+    monkeypatch.setattr(llm.LlamaCppBackend, "__init__", refuse)
+
+
+@pytest.mark.model
+def test_real_model_json_then_cached_table(real_home: Path, monkeypatch) -> None:
+    result = runner.invoke(
+        app, ["summarize", str(SAMPLE), "--format", "json", "--max-tokens", "160"]
+    )
+    assert result.exit_code == 0, result.output
+    [paper] = json.loads(result.stdout)
+    for field in ("source", "sha256", "title", "pages", "model", "tldr", "summary", "cached"):
+        assert field in paper
+    assert paper["cached"] is False
+    assert paper["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    stats = paper["stats"]
+    assert stats["llm_calls"] >= 3 and stats["chunks"] >= 1
+    assert stats["input_tokens"] > 200 and stats["output_tokens"] > 10
+    # "About that paper": the summary shares the abstract's own content words.
+    doc = pdf.extract(SAMPLE)
+    shared = content_words(paper["summary"] + paper["tldr"]) & content_words(doc.abstract)
+    assert len(shared) >= 3, paper["summary"]
+    assert paper["title"] == doc.title
+
+    no_model_loads(monkeypatch)
+    again = runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160"])
+    assert again.exit_code == 0, again.output
+    assert "cached" in again.stdout
+    assert paper["title"].split()[0] in again.stdout
+
+
+@pytest.mark.model
+def test_show_lists_and_shows_cached(real_home: Path) -> None:
+    runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160"])
+    listed = runner.invoke(app, ["show"])
+    assert listed.exit_code == 0
+    key = re.search(r"│\s*([0-9a-f]{8})\s*│", listed.stdout)
+    assert key, listed.stdout
+    full = runner.invoke(app, ["show", key.group(1), "--full"])
+    assert full.exit_code == 0 and "TL;DR" in full.stdout
+    as_json = runner.invoke(app, ["show", key.group(1), "--format", "json"])
+    assert json.loads(as_json.stdout)[0]["cached"] is True
+    missing = runner.invoke(app, ["show", "no-such-paper-xyz"])
+    assert missing.exit_code == 2
+
+
+@pytest.mark.model
+def test_bad_inputs_fail_alone_with_exit_3(real_home: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_text("<html>not a pdf</html>")
+    result = runner.invoke(
+        app,
+        [
+            "summarize",
+            str(tmp_path / "missing.pdf"),
+            str(broken),
+            str(SAMPLE),
+            "--format",
+            "json",
+            "--max-tokens",
+            "160",
+        ],
+    )
+    assert result.exit_code == 3, result.output
+    papers = json.loads(result.stdout)
+    assert [("error" in p) for p in papers] == [True, True, False]
+    assert "missing.pdf" in papers[0]["error"]
+    assert "broken.pdf" in papers[1]["error"]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.model
+def test_second_architecture_via_model_flag(real_home: Path) -> None:
+    gemma = os.environ.get("LOCALDIGEST_TEST_GEMMA")
+    if not gemma or not Path(gemma).exists():
+        pytest.skip("Gemma 3 270M GGUF not assembled (make test installs it)")
+    result = runner.invoke(
+        app,
+        [
+            "summarize",
+            str(SAMPLE),
+            "--model",
+            gemma,
+            "--format",
+            "json",
+            "--max-tokens",
+            "96",
+            "--n-ctx",
+            "4096",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [paper] = json.loads(result.stdout)
+    assert paper["model"] == Path(gemma).name
+    assert paper["cached"] is False  # another model never reuses SmolLM2's summary
+    assert paper["summary"].strip()
+
+
+def test_missing_model_exits_4_naming_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--model", "/nope/model.gguf"])
+    assert result.exit_code == 4
+    assert "/nope/model.gguf" in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a model", b"GGUF\x03\x00\x00\x00"])
+def test_unusable_model_files_exit_4(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(content)
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--model", str(bad)])
+    assert result.exit_code == 4, result.output
+    assert "bad.gguf" in result.output
+
+
+def test_model_folder_is_rejected(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--model", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "folder" in result.output
+
+
+def test_models_command_lists_embedded_default(tmp_path: Path, monkeypatch) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "broken.gguf").write_bytes(b"nope")
+    monkeypatch.setenv("LOCALDIGEST_MODELS_DIR", str(models))
+    result = runner.invoke(app, ["models"])
+    assert result.exit_code == 0, result.output
+    assert "SmolLM2-135M-Instruct" in result.stdout
+    assert "broken.gguf" in result.stdout and "unusable" in result.stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    assert runner.invoke(app, ["summarize"]).exit_code == 2
+    assert runner.invoke(app, ["summarize", str(SAMPLE), "--n-ctx", "0"]).exit_code == 2
+    assert runner.invoke(app, ["summarize", str(SAMPLE), "--format", "xml"]).exit_code == 2
+
+
+def test_cache_info_and_clear(tmp_path: Path) -> None:
+    info = runner.invoke(app, ["cache", "info"])
+    assert info.exit_code == 0 and "Cache:" in info.stdout
+    cleared = runner.invoke(app, ["cache", "clear", "--yes"])
+    assert cleared.exit_code == 0 and "Removed" in cleared.stdout
+
+
+def test_version_and_help() -> None:
+    assert runner.invoke(app, ["--version"]).stdout.startswith("localdigest ")
+    help_text = runner.invoke(app, ["--help"]).stdout
+    for command in ("summarize", "show", "models", "cache"):
+        assert command in help_text

@@ -1,0 +1,189 @@
+"""Map-reduce orchestration on a fake backend: calls, cache, resume, collapse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FakeBackend
+
+from localdigest import pdf
+from localdigest.cache import Store
+from localdigest.prompts import load_prompts
+from localdigest.summarize import (
+    Options,
+    PaperFailure,
+    PaperInput,
+    PaperSummary,
+    Summarizer,
+    tidy,
+)
+
+
+def make_doc(path: Path, paragraphs: int = 12, words: int = 60) -> pdf.Document:
+    body = "\n\n".join(
+        f"Paragraph {i} " + "measured result " * (words // 2) for i in range(paragraphs)
+    )
+    sections = [
+        pdf.Section("Abstract", "abstract", "We study things.", 1),
+        pdf.Section("1 Introduction", "body", body, 1),
+        pdf.Section("References", "references", "[1] A. Author. A paper. 2020.", 3),
+        pdf.Section("A Proofs", "appendix", "Proof text " * 50, 4),
+    ]
+    return pdf.Document(
+        path, pdf.file_sha256(path), 4, "A Test Paper", "We study things.", sections
+    )
+
+
+@pytest.fixture
+def paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PaperInput:
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(b"%PDF-1.7 fake bytes for hashing")
+    docs = {path: make_doc(path)}
+
+    def extract(p: Path, **_: object) -> pdf.Document:
+        if p not in docs:
+            raise pdf.PdfError(f"{p} is not a PDF — check the file")
+        return docs[p]
+
+    monkeypatch.setattr(pdf, "extract", extract, raising=False)
+    return PaperInput(str(path), path)
+
+
+def summarizer(tmp_path: Path, backend: FakeBackend, **kw: object) -> Summarizer:
+    options = Options(chunk_tokens=kw.pop("chunk_tokens", 300))  # type: ignore[arg-type]
+    return Summarizer(
+        Store(tmp_path / "cache"),
+        load_prompts(),
+        options,
+        model_name=backend.name,
+        model_fingerprint=backend.fingerprint,
+        n_ctx=backend.n_ctx,
+        backend_factory=lambda: backend,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def test_map_then_reduce_then_tldr(tmp_path: Path, paper: PaperInput) -> None:
+    fake = FakeBackend()
+    result = summarizer(tmp_path, fake).summarize(paper)
+    kinds = fake.kinds()
+    n_map = kinds.count("map")
+    assert n_map == result.stats.chunks >= 2
+    assert kinds == ["map"] * n_map + ["reduce", "tldr"]
+    assert result.summary.startswith("The paper proposes")
+    assert result.tldr == "A method that improves accuracy."
+    assert result.stats.llm_calls == n_map + 2
+    # references and the appendix never reach the model by default
+    assert not any("A. Author" in u or "Proof text" in u for _, u in fake.calls)
+    assert result.sections_skipped == ["References", "A Proofs"]
+
+
+def test_second_run_makes_no_model_call(tmp_path: Path, paper: PaperInput) -> None:
+    first = summarizer(tmp_path, FakeBackend()).summarize(paper)
+    fake = FakeBackend()
+    again = summarizer(tmp_path, fake).summarize(paper)
+    assert fake.calls == []
+    assert again.cached and again.summary == first.summary
+
+
+def test_refresh_recomputes(tmp_path: Path, paper: PaperInput) -> None:
+    summarizer(tmp_path, FakeBackend()).summarize(paper)
+    fake = FakeBackend()
+    summarizer(tmp_path, fake, refresh=True).summarize(paper)
+    assert "reduce" in fake.kinds()
+
+
+def test_include_appendix_reads_it(tmp_path: Path, paper: PaperInput) -> None:
+    fake = FakeBackend()
+    s = Summarizer(
+        Store(tmp_path / "c"),
+        load_prompts(),
+        Options(include_appendix=True),
+        model_name="f",
+        model_fingerprint="f",
+        n_ctx=4096,
+        backend_factory=lambda: fake,
+    )
+    s.summarize(paper)
+    assert any("Proof text" in u for k, u in fake.calls if k == "map")
+
+
+def test_interrupt_then_resume_reuses_finished_chunks(tmp_path: Path, paper: PaperInput) -> None:
+    interrupted = FakeBackend(fail_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        summarizer(tmp_path, interrupted).summarize(paper)
+    assert interrupted.kinds() == ["map", "map"]
+    resumed = FakeBackend()
+    result = summarizer(tmp_path, resumed).summarize(paper)
+    assert resumed.kinds().count("map") == result.stats.chunks - 2
+
+
+def test_changed_prompt_or_model_misses_cache(tmp_path: Path, paper: PaperInput) -> None:
+    summarizer(tmp_path, FakeBackend()).summarize(paper)
+    other = FakeBackend()
+    other.fingerprint = "another-model"
+    summarizer(tmp_path, other).summarize(paper)
+    assert "reduce" in other.kinds()
+
+    custom = tmp_path / "prompts"
+    custom.mkdir()
+    (custom / "reduce.txt").write_text("Summarize the notes.\n<<<NOTES\n{notes}\nNOTES>>>\n")
+    fake = FakeBackend()
+    s = Summarizer(
+        Store(tmp_path / "cache"),
+        load_prompts(custom),
+        Options(chunk_tokens=300),
+        model_name="f",
+        model_fingerprint=FakeBackend.fingerprint,
+        n_ctx=4096,
+        backend_factory=lambda: fake,
+    )
+    s.summarize(paper)
+    assert fake.kinds().count("map") == 0  # chunk notes are still valid
+    assert fake.kinds() == ["reduce", "tldr"]
+
+
+def test_notes_that_do_not_fit_are_collapsed_with_bounded_depth(
+    tmp_path: Path, paper: PaperInput
+) -> None:
+    long_note = {"map": lambda u: "- " + "detail " * 150}
+    fake = FakeBackend(n_ctx=700, replies=long_note)
+    result = summarizer(tmp_path, fake, chunk_tokens=200).summarize(paper)
+    kinds = fake.kinds()
+    assert "collapse" in kinds
+    assert kinds[-2:] == ["reduce", "tldr"]
+    assert result.summary
+
+
+def test_collapse_that_does_not_shrink_stops(tmp_path: Path, paper: PaperInput) -> None:
+    # A model that answers every collapse with an even longer text must not loop forever.
+    replies = {
+        "map": lambda u: "- " + "detail " * 150,
+        "collapse": lambda u: "- " + "longer " * 400,
+    }
+    fake = FakeBackend(n_ctx=700, replies=replies)
+    summarizer(tmp_path, fake, chunk_tokens=200).summarize(paper)
+    assert fake.kinds().count("reduce") == 1
+    assert fake.kinds().count("collapse") <= 20
+
+
+def test_tiny_context_gives_clear_error(tmp_path: Path, paper: PaperInput) -> None:
+    from localdigest.errors import ModelError
+
+    with pytest.raises(ModelError, match="--n-ctx"):
+        summarizer(tmp_path, FakeBackend(n_ctx=200)).summarize(paper)
+
+
+def test_bad_paper_fails_alone(tmp_path: Path, paper: PaperInput) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"not a pdf")
+    results = summarizer(tmp_path, FakeBackend()).run([PaperInput(str(bad), bad), paper])
+    assert isinstance(results[0], PaperFailure) and results[0].exit_code == 3
+    assert isinstance(results[1], PaperSummary)
+
+
+def test_tidy_drops_repeats_and_cut_sentence() -> None:
+    text = "It works well. It works well. It is fast. And then the"
+    assert tidy(text, cut_short=True) == "It works well. It is fast."
+    assert tidy(text, cut_short=False).endswith("And then the")
