@@ -1,0 +1,465 @@
+"""The paper library on disk, and the "seen" store behind ``search --new``.
+
+Layout, under ``library_dir()``::
+
+    <safe_id>/paper.pdf        the PDF, complete and checked (starts with %PDF-, ends in %%EOF)
+    <safe_id>/meta.json        title, authors, abstract, categories, dates, links, fetched_at
+    <safe_id>/summarized.json  written by the summarizer through ``mark_summarized``
+
+``<safe_id>`` is the base id with "/" replaced by "_" (``hep-th_9901001``), so nothing
+derived from an id can leave the library folder. One folder per paper: a request without a
+version is satisfied by whatever version is stored; one with an explicit version that differs
+from the stored one fetches it and replaces the old copy.
+
+A download goes to a temporary file in the paper's folder and is renamed into place only once
+complete and checked, so an interrupted or bad download never leaves a half file behind. Once
+a paper is here, ``ensure_paper`` works without any network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+
+from localdigest import config
+from localdigest.errors import CacheError, InputError, LocaldigestError, NetworkError
+from localdigest.sources.arxiv import (
+    ArxivClient,
+    ArxivId,
+    PaperMeta,
+    fetch_metadata,
+    get_client,
+    parse_arxiv_id,
+)
+
+PDF_NAME = "paper.pdf"
+META_NAME = "meta.json"
+SUMMARIZED_NAME = "summarized.json"
+SEEN_NAME = "seen.json"
+META_FORMAT = 1
+
+ProgressFn = Callable[[str, int, int | None], None]
+"""Download progress: (label, bytes so far, total bytes or None)."""
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One stored paper: its PDF and the metadata recorded when it was fetched."""
+
+    pdf_path: Path
+    meta: PaperMeta
+    fetched_at: datetime | None = None
+
+    @property
+    def arxiv_id(self) -> ArxivId:
+        return self.meta.id
+
+    @property
+    def folder(self) -> Path:
+        return self.pdf_path.parent
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What happened to one input of ``fetch``."""
+
+    input: str
+    status: Literal["fetched", "present", "failed"]
+    entry: LibraryEntry | None = None
+    error: LocaldigestError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths and reading
+# ---------------------------------------------------------------------------------------------
+
+
+def entry_dir(arxiv_id: ArxivId) -> Path:
+    """The folder of one paper; guaranteed to be directly inside ``library_dir()``."""
+    root = config.library_dir()
+    folder = root / arxiv_id.safe_name
+    # ArxivId already refuses anything but a real id; this is the belt to those braces.
+    if folder.parent != root or not folder.resolve().is_relative_to(root.resolve()):
+        raise InputError(f"{arxiv_id} would be stored outside the library — not fetching it")
+    return folder
+
+
+def _as_id(id_or_url: str | ArxivId) -> ArxivId:
+    return id_or_url if isinstance(id_or_url, ArxivId) else parse_arxiv_id(id_or_url)
+
+
+def _read_entry(folder: Path) -> LibraryEntry | None:
+    pdf, meta_file = folder / PDF_NAME, folder / META_NAME
+    if not pdf.is_file():
+        return None
+    try:
+        data = json.loads(meta_file.read_text(encoding="utf-8"))
+        meta = PaperMeta.from_dict(data)
+        fetched_raw = data.get("fetched_at")
+        fetched_at = datetime.fromisoformat(fetched_raw) if fetched_raw else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # no or damaged meta.json: treated as not fetched, fetched again
+    return LibraryEntry(pdf_path=pdf, meta=meta, fetched_at=fetched_at)
+
+
+def find_entry(id_or_url: str | ArxivId) -> LibraryEntry | None:
+    """The stored paper, or None. An explicit version must match the stored one."""
+    aid = _as_id(id_or_url)
+    entry = _read_entry(entry_dir(aid))
+    if entry is None or entry.meta.arxiv_id != aid.base:
+        return None
+    if aid.version is not None and entry.meta.version != aid.version:
+        return None
+    return entry
+
+
+def is_fetched(id_or_url: str | ArxivId) -> bool:
+    return find_entry(id_or_url) is not None
+
+
+def list_entries() -> list[LibraryEntry]:
+    """Every complete entry, most recently fetched first."""
+    root = config.library_dir()
+    if not root.is_dir():
+        return []
+    entries = [e for e in (_read_entry(p) for p in root.iterdir() if p.is_dir()) if e]
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(entries, key=lambda e: e.fetched_at or oldest, reverse=True)
+
+
+def mark_summarized(id_or_url: str | ArxivId, note: dict[str, Any] | None = None) -> None:
+    """Record that a paper was summarized (the search table shows it). ``note`` is stored."""
+    folder = entry_dir(_as_id(id_or_url))
+    data = {"summarized_at": _now().isoformat(), **(note or {})}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / SUMMARIZED_NAME, json.dumps(data, indent=2).encode())
+    except OSError as e:
+        raise CacheError(f"Cannot write {folder} ({e.strerror or e}) — check permissions") from e
+
+
+def is_summarized(id_or_url: str | ArxivId) -> bool:
+    return (entry_dir(_as_id(id_or_url)) / SUMMARIZED_NAME).is_file()
+
+
+def local_state(id_or_url: str | ArxivId) -> Literal["summarized", "fetched"] | None:
+    """What the library holds for a paper: summarized, fetched (PDF only) or nothing."""
+    if is_summarized(id_or_url):
+        return "summarized"
+    return "fetched" if is_fetched(id_or_url) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Fetching
+# ---------------------------------------------------------------------------------------------
+
+
+def ensure_paper(id_or_url: str | ArxivId, progress: ProgressFn | None = None) -> LibraryEntry:
+    """A local PDF + metadata for an arXiv id or URL, fetched if not stored yet.
+
+    Works offline when the paper is already in the library. Raises ``InputError`` (bad id,
+    unknown paper, not a PDF) or ``NetworkError``.
+    """
+    entry = find_entry(id_or_url)
+    if entry is not None:
+        return entry
+    (result,) = fetch([str(id_or_url)], progress=progress)
+    if result.error is not None:
+        raise result.error
+    assert result.entry is not None
+    return result.entry
+
+
+def fetch(inputs: Iterable[str], progress: ProgressFn | None = None) -> list[FetchResult]:
+    """Fetch papers into the library; one result per input, in order.
+
+    Invalid inputs fail before any request. Papers already stored cost no request. The
+    metadata of all the others comes from one batched API call, then each PDF is downloaded.
+    After a ``NetworkError`` nothing more is attempted: the remaining inputs fail with it.
+    """
+    items: list[tuple[str, ArxivId | None, LocaldigestError | None]] = []
+    for text in inputs:
+        try:
+            items.append((text, parse_arxiv_id(text), None))
+        except InputError as e:
+            items.append((text, None, e))
+
+    results: dict[int, FetchResult] = {}
+    missing: dict[int, ArxivId] = {}
+    for n, (text, aid, error) in enumerate(items):
+        if aid is None:
+            results[n] = FetchResult(text, "failed", error=error)
+        elif (entry := find_entry(aid)) is not None:
+            results[n] = FetchResult(text, "present", entry=entry)
+        else:
+            missing[n] = aid
+
+    network_error: NetworkError | None = None
+    metas: dict[str, PaperMeta] = {}
+    if missing:
+        try:
+            metas = fetch_metadata(missing.values())
+        except NetworkError as e:
+            network_error = e
+    client = get_client()
+    for n, aid in missing.items():
+        text = items[n][0]
+        if network_error is not None:
+            results[n] = FetchResult(text, "failed", error=network_error)
+            continue
+        if (entry := find_entry(aid)) is not None:  # asked for twice in this batch
+            results[n] = FetchResult(text, "present", entry=entry)
+            continue
+        meta = metas.get(aid.base)
+        if meta is None:
+            error = InputError(f"arXiv has no paper {aid} — check the id at {aid.abs_url}")
+            results[n] = FetchResult(text, "failed", error=error)
+            continue
+        if aid.version is not None and meta.version != aid.version:
+            meta = _with_version(meta, aid.version)
+        try:
+            results[n] = FetchResult(text, "fetched", entry=_store(client, meta, progress))
+        except NetworkError as e:
+            network_error = e
+            results[n] = FetchResult(text, "failed", error=e)
+        except LocaldigestError as e:  # not a PDF, no such paper, library not writable
+            results[n] = FetchResult(text, "failed", error=e)
+    return [results[n] for n in range(len(items))]
+
+
+def _with_version(meta: PaperMeta, version: int) -> PaperMeta:
+    """The metadata arXiv gave for the latest version, relabelled as the version asked for."""
+    data = meta.to_dict()
+    aid = ArxivId(meta.arxiv_id, version)
+    data.update(version=version, abs_url=aid.abs_url, pdf_url=f"https://arxiv.org/pdf/{aid}")
+    return PaperMeta.from_dict(data)
+
+
+def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) -> LibraryEntry:
+    aid = meta.id
+    folder = entry_dir(aid)
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp, size, sha256 = _download_pdf(client, aid, folder, progress)
+        try:
+            # Without meta.json the entry counts as absent, so a crash between the two
+            # renames can never pair the new PDF with the old version's metadata.
+            (folder / META_NAME).unlink(missing_ok=True)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, folder / PDF_NAME)
+        finally:
+            tmp.unlink(missing_ok=True)
+        fetched_at = _now()
+        data = {
+            "format": META_FORMAT,
+            **meta.to_dict(),
+            "fetched_at": fetched_at.isoformat(),
+            "source_url": aid.pdf_url(),
+            "pdf_bytes": size,
+            "pdf_sha256": sha256,
+        }
+        _write_atomic(folder / META_NAME, json.dumps(data, indent=2, ensure_ascii=False).encode())
+    except OSError as e:
+        _remove_if_created(folder, created)
+        raise CacheError(
+            f"Cannot write {aid} into the library at {folder} ({e.strerror or e}) — check "
+            "permissions and free space, or set LOCALDIGEST_HOME"
+        ) from e
+    except BaseException:
+        _remove_if_created(folder, created)
+        raise
+    return LibraryEntry(pdf_path=folder / PDF_NAME, meta=meta, fetched_at=fetched_at)
+
+
+def _remove_if_created(folder: Path, created: bool) -> None:
+    if not created:
+        return
+    with contextlib.suppress(OSError):
+        for leftover in folder.iterdir():
+            leftover.unlink()
+        folder.rmdir()
+
+
+class _CutOff(Exception):
+    """The body ended early; worth one more try."""
+
+
+def _download_pdf(
+    client: ArxivClient, aid: ArxivId, folder: Path, progress: ProgressFn | None
+) -> tuple[Path, int, str]:
+    """Download into a temporary file in ``folder``; return it, its size and sha256."""
+    url = aid.pdf_url()
+    attempts = 2
+    for attempt in range(1, attempts + 1):
+        fd, name = tempfile.mkstemp(prefix=".paper-", suffix=".part", dir=folder)
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                size, sha256 = _stream_pdf(client, aid, url, out, progress)
+            _check_pdf_end(tmp, size)
+            return tmp, size, sha256
+        except _CutOff as e:
+            tmp.unlink(missing_ok=True)
+            if attempt == attempts:
+                raise NetworkError(
+                    f"The download of {aid} from {url} was cut off ({e}) — try again later"
+                ) from e
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    raise AssertionError("unreachable")
+
+
+def _stream_pdf(
+    client: ArxivClient, aid: ArxivId, url: str, out: Any, progress: ProgressFn | None
+) -> tuple[int, str]:
+    response = client.get(url, stream=True, what=f"the PDF of {aid}")
+    with response:
+        if response.status_code == 404:
+            raise InputError(f"No PDF for {aid} at {url} — check the id at {aid.abs_url}")
+        if response.status_code != 200:
+            raise NetworkError(
+                f"{url} answered HTTP {response.status_code} for the PDF of {aid} — try again later"
+            )
+        expected = _content_length(response)
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        try:
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                if len(head) < 5:
+                    head += chunk[:5]
+                    _check_pdf_start(aid, url, head, response)
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                if progress:
+                    progress(str(aid), size, expected)
+        except requests.RequestException as e:
+            # urllib3 raises here when fewer bytes arrive than Content-Length promised.
+            raise _CutOff(f"{size} bytes arrived") from e
+    _check_pdf_start(aid, url, head, response, final=True)
+    if expected is not None and size != expected:
+        raise _CutOff(f"{size} of {expected} bytes arrived")
+    return size, digest.hexdigest()
+
+
+def _content_length(response: requests.Response) -> int | None:
+    if response.headers.get("Content-Encoding", "identity") != "identity":
+        return None  # the length counts compressed bytes; the %%EOF check still applies
+    try:
+        return int(response.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _check_pdf_start(
+    aid: ArxivId, url: str, head: bytes, response: requests.Response, final: bool = False
+) -> None:
+    if len(head) < 5 and not final:
+        return
+    if head.startswith(b"%PDF-"):
+        return
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "unknown type"
+    if "html" in kind or head.lstrip()[:1] == b"<":
+        raise InputError(
+            f"arXiv sent a web page ({kind}) instead of the PDF of {aid} — the paper may be "
+            f"withdrawn or not yet processed; open {aid.abs_url} in a browser"
+        )
+    raise InputError(f"{url} did not send a PDF for {aid} ({kind}) — open {aid.abs_url}")
+
+
+def _check_pdf_end(path: Path, size: int) -> None:
+    """Every complete PDF ends with %%EOF (give or take a newline): catches a cut-off body
+    even when the server sent no Content-Length."""
+    with path.open("rb") as f:
+        f.seek(max(0, size - 2048))
+        tail = f.read()
+    if b"%%EOF" not in tail:
+        raise _CutOff(f"{size} bytes and no end-of-file marker")
+
+
+# ---------------------------------------------------------------------------------------------
+# Small file helpers and the seen store
+# ---------------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(name, 0o644)  # mkstemp makes files private; these are ordinary user files
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+class SeenStore:
+    """Base ids (no version) of every paper a search or listing has shown, with the time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ids: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._ids is None:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                self._ids = dict(data.get("ids", {}))
+            except (OSError, ValueError, AttributeError):
+                self._ids = {}  # missing or damaged: start over rather than fail a search
+        return self._ids
+
+    def __contains__(self, arxiv_id: object) -> bool:
+        return isinstance(arxiv_id, str) and arxiv_id in self._load()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._load()))
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def add(self, arxiv_ids: Iterable[str]) -> None:
+        ids = self._load()
+        stamp = _now().isoformat()
+        new = {i: stamp for i in arxiv_ids if i not in ids}
+        if not new:
+            return
+        ids.update(new)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(self.path, json.dumps({"ids": ids}, indent=0).encode())
+        except OSError as e:
+            raise CacheError(
+                f"Cannot write {self.path} ({e.strerror or e}) — check permissions and free "
+                "space, or set LOCALDIGEST_HOME"
+            ) from e
+
+    def clear(self) -> None:
+        self._ids = {}
+        self.path.unlink(missing_ok=True)
+
+
+def seen_store() -> SeenStore:
+    return SeenStore(config.home_dir() / SEEN_NAME)

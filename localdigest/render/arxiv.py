@@ -1,0 +1,130 @@
+"""Terminal output of ``search`` and ``fetch``: the results table, JSON, download progress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from localdigest.render import console as consoles
+
+if TYPE_CHECKING:
+    from localdigest.library import FetchResult, ProgressFn
+    from localdigest.sources.arxiv import PaperMeta
+
+AUTHORS_MIN_WIDTH = 120  # narrower terminals drop the authors column to keep titles readable
+MARKS = {"summarized": ("sum", "green"), "fetched": ("pdf", "cyan")}
+
+
+def _authors(names: Sequence[str]) -> str:
+    if len(names) <= 3:
+        return ", ".join(names)
+    return f"{', '.join(names[:2])} et al."
+
+
+def search_table(
+    papers: Sequence[PaperMeta], states: Mapping[str, str | None], *, width: int
+) -> Table:
+    """Numbered rows (the numbers ``--fetch`` takes); ``states`` maps base id -> local state."""
+    table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("arXiv id", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("cat", no_wrap=True, style="dim")
+    table.add_column("title", ratio=3, overflow="fold")
+    with_authors = width >= AUTHORS_MIN_WIDTH
+    if with_authors:
+        table.add_column("authors", ratio=1, overflow="ellipsis", style="dim")
+    table.add_column("local", no_wrap=True)
+    for n, paper in enumerate(papers, 1):
+        label, style = MARKS.get(states.get(paper.arxiv_id) or "", ("", ""))
+        row = [
+            str(n),
+            paper.versioned_id,
+            paper.published.strftime("%Y-%m-%d") if paper.published else "",
+            paper.primary_category,
+            Text(paper.title),
+        ]
+        if with_authors:
+            row.append(Text(_authors(paper.authors)))
+        row.append(Text(label, style=style))
+        table.add_row(*row)
+    return table
+
+
+def print_search_results(
+    papers: Sequence[PaperMeta],
+    states: Mapping[str, str | None],
+    *,
+    empty_message: str = "No papers found.",
+    console: Console | None = None,
+) -> None:
+    con = console or consoles.out
+    if not papers:
+        consoles.info(f"[dim]{empty_message}[/]")
+        return
+    con.print(search_table(papers, states, width=con.width))
+
+
+def print_papers_json(papers: Sequence[PaperMeta], states: Mapping[str, str | None]) -> None:
+    """One JSON list on stdout, each paper's metadata plus its number and local state."""
+    rows = [
+        {"n": n, **paper.to_dict(), "local": states.get(paper.arxiv_id)}
+        for n, paper in enumerate(papers, 1)
+    ]
+    consoles.out.print_json(json.dumps(rows, ensure_ascii=False), indent=2)
+
+
+def print_fetch_results(results: Sequence[FetchResult]) -> None:
+    """One line per stored paper on stdout (id, state, PDF path); failures in red on stderr.
+
+    An error shared by several inputs (arXiv unreachable) is said once.
+    """
+    said: set[int] = set()
+    for result in results:
+        if result.entry is not None:
+            state = "fetched" if result.status == "fetched" else "already in library"
+            consoles.out.print(
+                f"{result.entry.meta.versioned_id}  [dim]{state}[/]  {result.entry.pdf_path}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        elif result.error is not None and id(result.error) not in said:
+            said.add(id(result.error))
+            consoles.error(result.error.message)
+
+
+@contextmanager
+def download_progress() -> Iterator[ProgressFn]:
+    """A progress callback for ``library.fetch``: bars on stderr when it is a terminal."""
+    if not consoles.err.is_terminal:
+        yield lambda label, done, total: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    tasks: dict[str, TaskID] = {}
+    with Progress(*columns, console=consoles.err, transient=True) as progress:
+
+        def update(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done, total=total)
+
+        yield update
