@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     INPUT = 3  # some inputs (papers) failed; the others were still done
     MODEL = 4  # the model file can't be used
     NETWORK = 5  # arXiv could not be reached or answered with an error
+    STORAGE = 6  # the cache or library folder can't be written (permissions, disk full)
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -55,4 +56,4 @@ class NetworkError(LocaldigestError):
 class CacheError(LocaldigestError):
     """The cache or library folder can't be written (permissions, disk full)."""
 
-    exit_code = ExitCode.INPUT
+    exit_code = ExitCode.STORAGE

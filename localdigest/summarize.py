@@ -13,14 +13,14 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from localdigest import pdf
 from localdigest.cache import NOTES, SUMMARY, Store, make_key
 from localdigest.chunking import Chunk, chunk_budget, make_chunks
-from localdigest.errors import LocaldigestError, ModelError
+from localdigest.errors import InputError, UsageError
 from localdigest.llm import Backend, Generation, GenerationSettings
 from localdigest.prompts import Prompts
 
@@ -155,13 +155,23 @@ class NullReporter:
 # ----------------------------------------------------------------------------- output hygiene
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# Echoes of our own prompt scaffolding that small models copy into their answers.
+_ECHO = re.compile(
+    r"<<<\s*\w*|\w*\s*>>>|^\s*(PAPER|NOTES|SUMMARY|Notes|Summary paragraph|Merged notes|"
+    r"One-sentence TL;DR|TL;DR)\s*:?\s*$",
+    re.MULTILINE,
+)
+_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]?(?=[\s.,;:]|$)")
 
 
 def tidy(text: str, cut_short: bool) -> str:
-    """Drop repeated sentences (small models loop) and a sentence cut off by max_tokens."""
+    """One clean paragraph: no prompt echoes or citation marks, no repeated sentences,
+    and no sentence cut off by max_tokens."""
+    text = _CITATION.sub("", _ECHO.sub(" ", text))
+    text = re.sub(r"\s+", " ", text).strip()
     seen: set[str] = set()
     kept: list[str] = []
-    for sentence in _SENTENCE.split(text.strip()):
+    for sentence in _SENTENCE.split(text):
         norm = re.sub(r"\W+", " ", sentence.lower()).strip()
         if not norm or norm in seen:
             continue
@@ -173,10 +183,10 @@ def tidy(text: str, cut_short: bool) -> str:
 
 
 def tidy_notes(text: str) -> str:
-    """Notes keep their line structure; repeated lines go."""
+    """Notes keep their line structure; prompt echoes and repeated lines go."""
     seen: set[str] = set()
     lines = []
-    for line in text.splitlines():
+    for line in _ECHO.sub("", text).splitlines():
         norm = re.sub(r"\W+", " ", line.lower()).strip()
         if norm and norm not in seen:
             seen.add(norm)
@@ -255,25 +265,36 @@ class Summarizer:
     def run(self, papers: Sequence[PaperInput]) -> list[PaperSummary | PaperFailure]:
         """Summarize each paper; a failed paper becomes a PaperFailure, the rest go on.
 
-        A ModelError (the model itself can't be used) and KeyboardInterrupt stop the run.
+        Only input errors are per paper; anything that would fail every paper the same way
+        (the model, the context size, the cache) and KeyboardInterrupt stop the run. A file
+        given twice under different names (same bytes) is summarized once.
         """
         results: list[PaperSummary | PaperFailure] = []
+        done: dict[str, PaperSummary] = {}
         for paper in papers:
             self.reporter.paper_start(paper)
             result: PaperSummary | PaperFailure
             try:
-                result = self.summarize(paper)
-            except ModelError:
-                raise
-            except LocaldigestError as e:
+                sha = pdf.file_sha256(paper.path)
+                if sha in done:
+                    result = replace(done[sha], source=paper.source, cached=True)
+                else:
+                    result = done[sha] = self.summarize(paper, sha)
+            except InputError as e:
                 result = PaperFailure(paper.source, e.message, int(e.exit_code))
+            except OSError as e:
+                result = PaperFailure(
+                    paper.source,
+                    f"Cannot read {paper.path} ({e.strerror or e}) — check the file",
+                    int(InputError.exit_code),
+                )
             self.reporter.paper_done(result)
             results.append(result)
         return results
 
-    def summarize(self, paper: PaperInput) -> PaperSummary:
+    def summarize(self, paper: PaperInput, sha: str | None = None) -> PaperSummary:
         started = time.perf_counter()
-        sha = pdf.file_sha256(paper.path)
+        sha = sha or pdf.file_sha256(paper.path)
         key = self.summary_key(sha)
         if not self.refresh:
             hit = self.store.get(key)
@@ -339,7 +360,7 @@ class Summarizer:
         overhead = self.backend.prompt_tokens(self.prompts.texts["system"], empty)
         budget = chunk_budget(self.backend.n_ctx, overhead + 16, max_tokens)
         if budget < 64:
-            raise ModelError(
+            raise UsageError(
                 f"--n-ctx {self.backend.n_ctx} is too small: the '{prompt_name}' prompt and its "
                 f"{max_tokens}-token answer leave {budget} tokens for text — use --n-ctx "
                 f"{self.backend.n_ctx - budget + 256} or more"
@@ -427,7 +448,9 @@ class Summarizer:
 
     def _reduce(self, title: str, notes: list[str], stats: Stats) -> str:
         if not notes:
-            raise LocaldigestError("the model wrote no notes")  # pragma: no cover
+            raise InputError(
+                f"'{title}': the model wrote no notes on any part of it — try another --model"
+            )
         notes = self._collapse(title, notes, stats)
         g = self._call(
             "reduce", stats, self.options.max_tokens, title=title, notes="\n\n".join(notes)

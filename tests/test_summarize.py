@@ -169,9 +169,9 @@ def test_collapse_that_does_not_shrink_stops(tmp_path: Path, paper: PaperInput) 
 
 
 def test_tiny_context_gives_clear_error(tmp_path: Path, paper: PaperInput) -> None:
-    from localdigest.errors import ModelError
+    from localdigest.errors import UsageError
 
-    with pytest.raises(ModelError, match="--n-ctx"):
+    with pytest.raises(UsageError, match="--n-ctx"):
         summarizer(tmp_path, FakeBackend(n_ctx=200)).summarize(paper)
 
 
@@ -187,3 +187,16 @@ def test_tidy_drops_repeats_and_cut_sentence() -> None:
     text = "It works well. It works well. It is fast. And then the"
     assert tidy(text, cut_short=True) == "It works well. It is fast."
     assert tidy(text, cut_short=False).endswith("And then the")
+
+
+def test_same_file_twice_is_summarized_once(tmp_path: Path, paper: PaperInput) -> None:
+    fake = FakeBackend()
+    results = summarizer(tmp_path, fake).run([paper, PaperInput("again", paper.path)])
+    assert fake.kinds().count("reduce") == 1
+    assert [r.source for r in results] == [paper.source, "again"]
+    assert results[1].cached
+
+
+def test_tidy_removes_prompt_echoes_and_citations() -> None:
+    text = "It uses attention [12, 14].\nPAPER:\nIt reaches 28.4 BLEU [3].\n<<<NOTES"
+    assert tidy(text, cut_short=False) == "It uses attention. It reaches 28.4 BLEU."

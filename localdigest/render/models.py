@@ -14,25 +14,26 @@ from localdigest.render.console import out
 
 def models_table(rows: Sequence[dict[str, Any]], models_dir: Path) -> None:
     table = Table(title=f"Models (folder: {escape(str(models_dir))})", expand=True)
-    for col in ("", "Name", "Size", "Arch", "Quant", "Context", "Chat template", "Path"):
-        table.add_column(col, overflow="fold")
+    table.add_column("Model", overflow="fold", ratio=1)
+    for col in ("Size", "Arch", "Quant", "Context", "Template"):
+        table.add_column(col, no_wrap=True)
     for r in rows:
-        mark = "[green]default[/]" if r["default"] else ""
+        name = f"[bold]{escape(r['name'])}[/]"
+        if r["default"]:
+            name += " [green](default)[/]"
+        if r["embedded"]:
+            name += " [dim](embedded)[/]"
+        name += f"\n[dim]{escape(str(r['path']))}[/]"
         size = f"{r['size'] / 1e6:.0f} MB"
         if r.get("error"):
-            table.add_row(
-                mark, escape(r["name"]), size, "[red]unusable[/]", "", "", "", escape(r["error"])
-            )
+            table.add_row(f"{name}\n[red]{escape(r['error'])}[/]", size, "[red]unusable[/]")
             continue
-        name = escape(r["name"]) + (" [dim](embedded)[/]" if r["embedded"] else "")
         table.add_row(
-            mark,
             name,
             size,
             r["architecture"],
             r["quantization"],
             str(r["context"] or "?"),
-            "yes" if r["chat_template"] else "no (plain)",
-            escape(str(r["path"])),
+            "chat" if r["chat_template"] else "plain",
         )
     out.print(table)
