@@ -25,11 +25,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pymupdf
+from typing import TYPE_CHECKING, Any
 
 from localdigest.errors import PdfError
+
+if TYPE_CHECKING:
+    import pymupdf  # imported where used: it takes ~0.4 s, and cached reruns never need it
 
 EXTRACTOR_VERSION = "1"
 
@@ -233,6 +234,8 @@ def _same_baseline(a: _Line, b: _Line) -> bool:
 
 
 def _page_lines(page: pymupdf.Page, number: int) -> _Page:
+    import pymupdf
+
     # No PRESERVE_LIGATURES (MuPDF then splits them) and no images (memory).
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
     data = page.get_text("dict", flags=flags)
@@ -1073,6 +1076,8 @@ def _open(path: Path, password: str | None) -> tuple[pymupdf.Document, bool]:
     has_header = b"%PDF-" in head
     if not has_header and head.lstrip()[:1] == b"<":
         raise PdfError(f"{name} is not a PDF (it holds HTML or XML) — download the PDF again")
+    import pymupdf
+
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # MuPDF raises several types for broken files
