@@ -12,7 +12,7 @@ from typing import Any
 
 from localdigest import config
 from localdigest.cache import SUMMARY, Store
-from localdigest.errors import InputError, LocaldigestError, UsageError
+from localdigest.errors import InputError, UsageError
 from localdigest.summarize import (
     Options,
     PaperFailure,
@@ -47,26 +47,23 @@ def resolve_sources(args: Sequence[str]) -> tuple[list[PaperInput], list[PaperFa
 
     The same file named twice (directly or through a folder) is summarized once.
     """
-    from localdigest.sources.local import pdfs_in
+    from localdigest.sources.local import display_path, pdfs_in
 
     papers: list[PaperInput] = []
     failures: list[PaperFailure] = []
     seen: set[Path] = set()
     for arg in args:
+        shown = display_path(Path(arg))  # CLI text may hold undecodable bytes
         try:
             found = _arxiv_input(arg)
-            items = [found] if found else [PaperInput(arg, p) for p in pdfs_in(arg)]
-        except LocaldigestError as e:
-            if not isinstance(e, InputError):
-                raise
-            failures.append(PaperFailure(arg, e.message, int(e.exit_code)))
+            items = [found] if found else [PaperInput(display_path(p), p) for p in pdfs_in(arg)]
+        except InputError as e:
+            failures.append(PaperFailure(shown, e.message, int(e.exit_code)))
             continue
         for item in items:
             real = item.path.resolve()
             if real not in seen:
                 seen.add(real)
-                if item.source != arg:
-                    item.source = str(item.path)
                 papers.append(item)
     return papers, failures
 

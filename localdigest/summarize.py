@@ -23,6 +23,7 @@ from localdigest.chunking import Chunk, chunk_budget, make_chunks
 from localdigest.errors import InputError, UsageError
 from localdigest.llm import Backend, Generation, GenerationSettings
 from localdigest.prompts import Prompts
+from localdigest.sources.local import display_path
 
 MAX_COLLAPSE_DEPTH = 3
 SUMMARY_SCHEMA = 1
@@ -331,7 +332,7 @@ class Summarizer:
 
         result = PaperSummary(
             source=paper.source,
-            path=str(paper.path),
+            path=display_path(paper.path),
             sha256=sha,
             title=title,
             pages=doc.pages,
