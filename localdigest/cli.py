@@ -260,6 +260,7 @@ def cache_clear(
 
 
 def _register_optional() -> None:
+    __import__("localdigest.cli_digest", fromlist=["register"]).register(app)  # digest, run...
     try:
         from localdigest import cli_arxiv
     except ImportError:  # pragma: no cover - during development of that module

@@ -135,3 +135,86 @@ def library_dir() -> Path:
 
 def models_dir() -> Path:
     return Path(value("models_dir")).expanduser()
+
+
+# ----------------------------------------------------------------------------- the digest side
+# Settings of the weekly routine (``localdigest digest / export / run``), kept together here.
+
+SETTINGS.update(
+    (s.name, s)
+    for s in [
+        Setting("digest_dir", ".", "folder where `run` writes digest-YYYY-MM-DD.md"),
+        Setting("notes_dir", None, "notes vault folder for `export` (and `run --notes`)"),
+        Setting("run_max", 20, "most papers `run` lists to choose from", int),
+    ]
+)
+
+
+def parse_value(name: str, raw: str) -> Any:
+    """Parse a setting given as text (``config --set``) the way its env variable is parsed."""
+    if name not in SETTINGS:
+        known = ", ".join(sorted(SETTINGS))
+        raise UsageError(f"Unknown setting '{name}' — known settings: {known}")
+    return _parse_env(SETTINGS[name], raw)
+
+
+def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, str]]:
+    """Every setting as ``(name, effective value, source, help)``, in declaration order.
+
+    ``flags`` are values given on a command line (source ``flag``); the rest come from
+    ``resolve``: environment, config file, default.
+    """
+    flags = flags or {}
+    rows = []
+    for name, setting in SETTINGS.items():
+        value, source = resolve(name, flags.get(name))
+        if name == "home" and not value:
+            value = str(home_dir())  # the platform default it stands for
+        rows.append((name, value, source, setting.help))
+    return rows
+
+
+def unknown_config_keys() -> list[str]:
+    """Keys in the config file that are no setting (typos): they are ignored."""
+    return sorted(k for k in config_file_values() if k not in SETTINGS)
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def commented_defaults() -> str:
+    """A config file where every setting is a commented-out default, with its help."""
+    lines = [
+        "# localdigest configuration (TOML). Uncomment a line to change a setting.",
+        "# Precedence: command-line flag > LOCALDIGEST_<NAME> environment variable > this file",
+        "# > built-in default. `localdigest config` shows what is in effect and why.",
+        "",
+    ]
+    for name, setting in SETTINGS.items():
+        lines.append(f"# {setting.help}")
+        if setting.default is None:
+            lines.append(f"# {name} =   (not set by default)")
+        else:
+            lines.append(f"# {name} = {_toml_value(setting.default)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def ensure_config_file() -> tuple[Path, bool]:
+    """The config file, created with every default commented out if missing; (path, created)."""
+    path = config_path()
+    if path.exists():
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as f:
+        f.write(commented_defaults())
+    return path, True

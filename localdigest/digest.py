@@ -1,0 +1,375 @@
+"""The newsletter: choose cached summaries, assemble them, write Markdown, JSON or HTML.
+
+Everything here returns data or text; nothing prints. The shape follows the newsletter this
+tool replaces::
+
+    Welcome to <name>'s weekly AI newsletter for <period>.
+    This article was written by <model file> on <date>.
+    In this issue: <titles>
+    # <Paper title>
+    <authors> · <arXiv or file link>
+    <TL;DR> <summary paragraph(s)>
+    ...
+    <closing line>
+
+"When was the last digest made" is kept in ``home_dir()/digest-state.json``, so a plain
+``localdigest digest`` covers exactly the papers summarized since the previous one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localdigest import config
+from localdigest.errors import UsageError
+from localdigest.summarize import PaperSummary
+
+STATE_NAME = "digest-state.json"
+FORMATS = ("markdown", "json", "html")
+MONTHS = [
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+]
+
+
+@dataclass
+class Digest:
+    """One issue of the newsletter, ready to render."""
+
+    name: str
+    written: dt.date
+    start: dt.date
+    end: dt.date
+    papers: list[PaperSummary]
+    closing: str
+    categories: dict[str, list[str]] = field(default_factory=dict)  # arxiv id -> categories
+
+    @property
+    def models(self) -> list[str]:
+        return list(dict.fromkeys(p.model for p in self.papers))
+
+    @property
+    def period(self) -> str:
+        return format_period(self.start, self.end)
+
+    @property
+    def opening(self) -> str:
+        return f"Welcome to {self.name}'s weekly AI newsletter for {self.period}."
+
+    @property
+    def byline(self) -> str:
+        models = self.models
+        who = models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
+        return f"This article was written by {who} on {self.written.isoformat()}."
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def format_period(start: dt.date, end: dt.date) -> str:
+    """``6–12 May 2024``, ``28 April – 4 May 2024``, ``30 December 2023 – 5 January 2024``."""
+    if start > end:
+        start, end = end, start
+    last = f"{end.day} {MONTHS[end.month - 1]} {end.year}"
+    if start == end:
+        return last
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{last}"
+    if start.year == end.year:
+        return f"{start.day} {MONTHS[start.month - 1]} – {last}"
+    return f"{start.day} {MONTHS[start.month - 1]} {start.year} – {last}"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def created_at(summary: PaperSummary) -> dt.datetime:
+    """When a summary was made (UTC); summaries without a time sort first."""
+    try:
+        when = dt.datetime.fromisoformat(summary.created)
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def paper_link(summary: PaperSummary) -> tuple[str, str]:
+    """(label, URL): the arXiv abstract page when known, else the PDF as a file:// URI."""
+    if summary.arxiv_id:
+        return (
+            f"arXiv:{summary.arxiv_id}",
+            summary.url or f"https://arxiv.org/abs/{summary.arxiv_id}",
+        )
+    if summary.url:
+        return summary.url, summary.url
+    path = Path(summary.path).expanduser()
+    try:
+        uri = path.resolve().as_uri()
+    except ValueError:
+        uri = str(path)
+    return path.name or summary.source, uri
+
+
+def paragraphs(text: str) -> list[str]:
+    return [one_line(p) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+
+# ----------------------------------------------------------------------------- choosing papers
+
+
+def newest_per_paper(summaries: Sequence[PaperSummary]) -> list[PaperSummary]:
+    """One summary per PDF (the newest: e.g. made by a better model), oldest first."""
+    best: dict[str, PaperSummary] = {}
+    for s in summaries:
+        ident = s.sha256 or s.key
+        if ident not in best or created_at(s) > created_at(best[ident]):
+            best[ident] = s
+    return sorted(best.values(), key=created_at)
+
+
+def select(
+    rows: Sequence[dict[str, Any]],
+    *,
+    ids: Sequence[str] = (),
+    since: dt.date | None = None,
+    last: int | None = None,
+    after: dt.datetime | None = None,
+) -> list[PaperSummary]:
+    """The summaries a digest covers, in reading order.
+
+    ``rows`` are ``pipeline.cached_summaries()``. Explicit ``ids`` (key prefix, arXiv id,
+    sha256 prefix or title words) keep the order given; otherwise papers come in the order
+    they were summarized, filtered by ``since`` (a day), then ``after`` (the previous
+    digest) unless ``since``/``last`` is given, and cut to the ``last`` N.
+    """
+    from localdigest.pipeline import find_cached
+
+    if last is not None and last < 1:
+        raise UsageError(f"--last must be at least 1 (got {last})")
+    if ids:
+        chosen = [find_cached(rows, i)["summary"] for i in ids]
+        return list({s.sha256 or s.key: s for s in reversed(chosen)}.values())[::-1]
+    papers = newest_per_paper([r["summary"] for r in rows])
+    if since is not None:
+        start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+        papers = [p for p in papers if created_at(p) >= start]
+    elif after is not None and last is None:
+        papers = [p for p in papers if created_at(p) > after]
+    if last is not None:
+        papers = papers[-last:]
+    return papers
+
+
+def build(
+    papers: Sequence[PaperSummary],
+    *,
+    today: dt.date | None = None,
+    since: dt.date | None = None,
+    name: str | None = None,
+    closing: str | None = None,
+    categories: dict[str, list[str]] | None = None,
+) -> Digest:
+    """Assemble a digest; name and closing default to the configuration."""
+    if not papers:
+        raise UsageError("No papers for the digest — summarize some first")
+    today = today or dt.date.today()
+    made = [created_at(p).date() for p in papers if p.created]
+    start = since or (min(made) if made else today)
+    return Digest(
+        name=one_line(str(config.value("newsletter_name", name))),
+        written=today,
+        start=min(start, today),
+        end=today,
+        papers=list(papers),
+        closing=str(config.value("closing", closing)).strip(),
+        categories=categories or {},
+    )
+
+
+# ----------------------------------------------------------------------------- the state
+
+
+def state_path() -> Path:
+    return config.home_dir() / STATE_NAME
+
+
+def last_digest_time() -> dt.datetime | None:
+    """When the previous digest was made, or None (never, or the state is unreadable)."""
+    try:
+        data = json.loads(state_path().read_text(encoding="utf-8"))
+        return dt.datetime.fromisoformat(data["last_digest"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_digest(papers: Sequence[PaperSummary], when: dt.datetime | None = None) -> None:
+    """Record that a digest was made now, so the next one starts after it."""
+    when = when or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    data = {"last_digest": when.isoformat(), "papers": [p.sha256 for p in papers]}
+    write_text(state_path(), json.dumps(data, indent=2) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write via a temporary sibling renamed into place: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def render(digest: Digest, fmt: str) -> str:
+    if fmt == "json":
+        return to_json(digest)
+    if fmt == "html":
+        return to_html(digest)
+    if fmt == "markdown":
+        return to_markdown(digest)
+    raise UsageError(f"Unknown digest format '{fmt}' — use {', '.join(FORMATS)}")
+
+
+def _md_inline(text: str) -> str:
+    """One line of metadata made safe to drop into Markdown (no headings, no fake links)."""
+    return re.sub(r"([\\`*_\[\]<>#])", r"\\\1", one_line(text))
+
+
+def to_markdown(digest: Digest) -> str:
+    out = [digest.opening, "", digest.byline, "", "**In this issue:**", ""]
+    out += [f"{n}. {_md_inline(p.title)}" for n, p in enumerate(digest.papers, 1)]
+    for p in digest.papers:
+        label, url = paper_link(p)
+        meta = [_md_inline(", ".join(p.authors))] if p.authors else []
+        meta.append(f"[{_md_inline(label)}](<{url}>)")
+        out += ["", f"# {_md_inline(p.title)}", "", f"*{' · '.join(meta)}*", ""]
+        if p.tldr.strip():
+            out += [f"**TL;DR:** {one_line(p.tldr)}", ""]
+        out.append("\n\n".join(paragraphs(p.summary)) or "(no summary)")
+    out += ["", digest.closing, ""] if digest.closing else [""]
+    return "\n".join(out)
+
+
+def paper_dict(p: PaperSummary) -> dict[str, Any]:
+    label, url = paper_link(p)
+    return {
+        "title": one_line(p.title),
+        "authors": list(p.authors),
+        "arxiv_id": p.arxiv_id,
+        "link": url,
+        "link_label": label,
+        "tldr": one_line(p.tldr),
+        "summary": "\n\n".join(paragraphs(p.summary)),
+        "model": p.model,
+        "summarized": p.created,
+        "sha256": p.sha256,
+        "key": p.key,
+        "path": p.path,
+    }
+
+
+def to_json(digest: Digest) -> str:
+    data = {
+        "name": digest.name,
+        "date": digest.written.isoformat(),
+        "period": {"start": digest.start.isoformat(), "end": digest.end.isoformat()},
+        "models": digest.models,
+        "opening": digest.opening,
+        "byline": digest.byline,
+        "in_this_issue": [one_line(p.title) for p in digest.papers],
+        "papers": [paper_dict(p) for p in digest.papers],
+        "closing": digest.closing,
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+HTML_STYLE = """
+body { margin: 0; background: #f6f5f1; color: #1f2328;
+  font: 17px/1.6 Georgia, 'Iowan Old Style', 'Times New Roman', serif; }
+main { max-width: 42rem; margin: 0 auto; padding: 2.5rem 1.25rem 4rem; background: #fff; }
+header p { margin: .3rem 0; }
+.byline, .meta { color: #59636e; font-size: .9rem;
+  font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
+nav { margin: 1.5rem 0; padding: .8rem 1.2rem; background: #f3f1ea; border-radius: 6px; }
+nav h2 { margin: 0; font-size: 1rem; font-family: system-ui, sans-serif; }
+nav ol { margin: .4rem 0 0; padding-left: 1.4rem; }
+article { border-top: 1px solid #e4e2dc; padding-top: 1rem; margin-top: 2rem; }
+article h2 { font-size: 1.45rem; line-height: 1.25; margin: .2rem 0 .4rem; }
+.tldr { font-style: italic; }
+a { color: #0b5cad; }
+footer { margin-top: 2.5rem; border-top: 1px solid #e4e2dc; padding-top: 1rem; }
+@media (prefers-color-scheme: dark) {
+  body { background: #161b22; color: #e6edf3; } main { background: #0d1117; }
+  nav { background: #1c2128; } a { color: #58a6ff; } .byline, .meta { color: #9198a1; }
+}
+""".strip()
+
+
+def to_html(digest: Digest) -> str:
+    """One self-contained page: inline CSS, no scripts, every text escaped."""
+
+    def e(text: str) -> str:
+        return html.escape(text, quote=True)
+
+    title = f"{digest.name} — {digest.period}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>",
+        f"<style>\n{HTML_STYLE}\n</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        "<header>",
+        f"<h1>{e(digest.name)}</h1>",
+        f'<p class="opening">{e(digest.opening)}</p>',
+        f'<p class="byline">{e(digest.byline)}</p>',
+        "</header>",
+        '<nav aria-label="In this issue">',
+        "<h2>In this issue</h2>",
+        "<ol>",
+    ]
+    for n, p in enumerate(digest.papers, 1):
+        parts.append(f'<li><a href="#paper-{n}">{e(one_line(p.title))}</a></li>')
+    parts += ["</ol>", "</nav>"]
+    for n, p in enumerate(digest.papers, 1):
+        label, url = paper_link(p)
+        meta = f"{e(', '.join(p.authors))} · " if p.authors else ""
+        parts += [
+            f'<article id="paper-{n}">',
+            f"<h2>{e(one_line(p.title))}</h2>",
+            f'<p class="meta">{meta}<a href="{e(url)}">{e(label)}</a></p>',
+        ]
+        if p.tldr.strip():
+            parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {e(one_line(p.tldr))}</p>')
+        parts += [f"<p>{e(para)}</p>" for para in paragraphs(p.summary)]
+        parts.append("</article>")
+    if digest.closing:
+        parts.append(f"<footer><p>{e(digest.closing)}</p></footer>")
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def format_for(output: Path | None, fmt: str | None) -> str:
+    """The format asked for, else the one the output file's suffix names, else Markdown."""
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower() if output else ""
+    return {".json": "json", ".html": "html", ".htm": "html"}.get(suffix, "markdown")

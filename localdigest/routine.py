@@ -1,0 +1,259 @@
+"""The weekly routine behind ``localdigest run``: search -> choose -> fetch -> summarize -> digest.
+
+Each step returns data; the command renders it and asks the questions. The plan of the
+current run (the papers listed, the ones chosen) is saved under ``home_dir()`` as soon as
+it exists, so a run stopped anywhere (Ctrl-C, network down, a crash) is resumed by running
+the same command again: no new search (which would hide the papers already marked as seen),
+no new question, fetched PDFs and cached summaries reused. The plan is closed when its
+digest is written; ``--restart`` drops an unfinished one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localdigest import config, digest
+from localdigest.errors import InputError, LocaldigestError, NetworkError, UsageError
+from localdigest.summarize import PaperFailure, PaperSummary
+
+if TYPE_CHECKING:
+    from localdigest.library import FetchResult, LibraryEntry, ProgressFn
+    from localdigest.sources.arxiv import PaperMeta
+
+PLAN_NAME = "run-plan.json"
+PLAN_FORMAT = 1
+
+
+@dataclass
+class SearchSpec:
+    """What to look for; ``None`` means "as configured"."""
+
+    terms: list[str] = field(default_factory=list)
+    categories: list[str] | None = None
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    since: dt.date | None = None
+    max_results: int | None = None
+    only_new: bool = True
+
+
+@dataclass
+class Plan:
+    """One run of the routine, saved after every step that changes it."""
+
+    started: str
+    papers: list[PaperMeta]
+    picks: list[int] | None = None  # 1-based numbers into papers; None: not chosen yet
+    digest_path: str | None = None
+    done: bool = False
+
+    @property
+    def chosen(self) -> list[PaperMeta]:
+        return [self.papers[n - 1] for n in self.picks or []]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "started": self.started,
+            "papers": [p.to_dict() for p in self.papers],
+            "picks": self.picks,
+            "digest_path": self.digest_path,
+            "done": self.done,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        from localdigest.sources.arxiv import PaperMeta
+
+        return cls(
+            started=str(data["started"]),
+            papers=[PaperMeta.from_dict(p) for p in data["papers"]],
+            picks=[int(n) for n in data["picks"]] if data.get("picks") is not None else None,
+            digest_path=data.get("digest_path"),
+            done=bool(data.get("done")),
+        )
+
+
+# ----------------------------------------------------------------------------- the plan on disk
+
+
+def plan_path() -> Path:
+    return config.home_dir() / PLAN_NAME
+
+
+def load_unfinished() -> Plan | None:
+    """The plan of a run that has not written its digest yet, or None."""
+    try:
+        data = json.loads(plan_path().read_text(encoding="utf-8"))
+        if data.get("format") != PLAN_FORMAT:
+            return None
+        plan = Plan.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none, or damaged: start afresh rather than fail
+    return None if plan.done else plan
+
+
+def save(plan: Plan) -> None:
+    digest.write_text(plan_path(), json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
+
+
+def discard_unfinished() -> bool:
+    """Forget an unfinished run (``--restart``); True if there was one."""
+    had = load_unfinished() is not None
+    if had:
+        plan_path().unlink(missing_ok=True)
+    return had
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+def search(spec: SearchSpec) -> Plan:
+    """Search arXiv as configured and save the list as a new plan (papers marked as seen)."""
+    from localdigest.sources import arxiv
+
+    max_results = int(config.value("run_max", spec.max_results))
+    papers = arxiv.search(
+        spec.terms,
+        spec.categories,
+        spec.include,
+        spec.exclude,
+        spec.since,
+        spec.only_new,
+        max_results,
+    )
+    plan = Plan(started=_now().isoformat(), papers=papers)
+    if papers:
+        save(plan)
+    return plan
+
+
+def parse_pick(spec: str, count: int) -> list[int]:
+    """``1,4,7``, ``2-5``, ``all`` or ``none`` -> 1-based numbers, each at most ``count``."""
+    text = spec.strip().lower()
+    if text == "all":
+        return list(range(1, count + 1))
+    if text in ("", "none", "0"):
+        return []
+    numbers: list[int] = []
+    for part in re.split(r"[,\s]+", text):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise UsageError(f"'{spec}' is not a list of numbers — use e.g. 1,4,7 or 2-5 or all")
+        first, last = int(match[1]), int(match[2] or match[1])
+        if first < 1 or last < first or last > count:
+            raise UsageError(f"'{part}' is not between 1 and {count} — pick from the list shown")
+        numbers.extend(range(first, last + 1))
+    return list(dict.fromkeys(numbers))
+
+
+def choose(plan: Plan, picks: Sequence[int]) -> Plan:
+    plan.picks = list(picks)
+    save(plan)
+    return plan
+
+
+def fetch(plan: Plan, progress: ProgressFn | None = None) -> list[FetchResult]:
+    """Download the chosen papers into the library (those already there cost nothing)."""
+    from localdigest import library
+
+    return library.fetch([p.versioned_id for p in plan.chosen], progress=progress)
+
+
+def summarize_sources(results: Sequence[FetchResult]) -> list[str]:
+    """The ``summarize`` sources of the papers that are in the library now."""
+    return [str(r.entry.arxiv_id) for r in results if r.entry is not None]
+
+
+def with_metadata(
+    results: Sequence[PaperSummary | PaperFailure], entries: Sequence[LibraryEntry]
+) -> list[PaperSummary]:
+    """The successful summaries, relabelled with the arXiv metadata of the run.
+
+    A summary cached from an earlier run of the same PDF (maybe given as a file) keeps its
+    text but gets this paper's title, authors, link and library path.
+    """
+    by_source = {str(e.arxiv_id): e for e in entries}
+    papers = []
+    for r in results:
+        if not isinstance(r, PaperSummary):
+            continue
+        entry = by_source.get(r.source)
+        if entry is not None:
+            meta = entry.meta
+            r = replace(
+                r,
+                title=meta.title or r.title,
+                authors=list(meta.authors) or r.authors,
+                url=meta.abs_url,
+                arxiv_id=meta.arxiv_id,
+                path=str(entry.pdf_path),
+            )
+        papers.append(r)
+    return papers
+
+
+def digest_file(plan: Plan, out_dir: Path, today: dt.date) -> Path:
+    """``digest-YYYY-MM-DD.md`` in ``out_dir`` (``-2``, ``-3`` when another run made one)."""
+    if plan.digest_path:
+        return Path(plan.digest_path)
+    path = out_dir / f"digest-{today.isoformat()}.md"
+    n = 2
+    while path.exists():
+        path = out_dir / f"digest-{today.isoformat()}-{n}.md"
+        n += 1
+    return path
+
+
+def finish(
+    plan: Plan,
+    papers: Sequence[PaperSummary],
+    out_dir: Path | None = None,
+    today: dt.date | None = None,
+) -> Path:
+    """Write the digest of the run, remember it, and close the plan; return the file."""
+    if not papers:
+        raise InputError(
+            "No chosen paper could be summarized, so no digest was written — see the errors "
+            "above; run again to retry, or `localdigest run --restart` to start over"
+        )
+    today = today or dt.date.today()
+    folder = Path(config.value("digest_dir", out_dir)).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out-dir {folder} is a file — give a folder")
+    path = digest_file(plan, folder, today)
+    plan.digest_path = str(path)
+    save(plan)
+    previous = digest.last_digest_time()
+    since = previous.date() if previous else None
+    text = digest.to_markdown(digest.build(papers, today=today, since=since))
+    digest.write_text(path, text)
+    digest.remember_digest(papers)
+    plan.done = True
+    save(plan)
+    return path
+
+
+def exit_error(
+    fetched: Sequence[FetchResult], results: Sequence[PaperSummary | PaperFailure]
+) -> LocaldigestError | None:
+    """The error a partly failed run ends with: network (5) before inputs (3); None if all ok."""
+    errors = [r.error for r in fetched if r.error is not None]
+    if any(isinstance(e, NetworkError) for e in errors):
+        return next(e for e in errors if isinstance(e, NetworkError))
+    failed = len(errors) + sum(isinstance(r, PaperFailure) for r in results)
+    if failed:
+        return InputError(f"{failed} chosen paper(s) failed; the digest has the others")
+    return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
