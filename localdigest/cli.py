@@ -63,7 +63,7 @@ def main_callback(
     """Summarize research papers on your own machine with a local GGUF model.
 
     Exit codes: 0 ok · 2 usage error · 3 some inputs failed · 4 model unusable ·
-    5 network error · 130 interrupted.
+    5 network error · 6 cache or library not writable · 130 interrupted.
     """
 
 
@@ -259,16 +259,12 @@ def cache_clear(
     console.out.print(f"Removed {store.clear()} entries.")
 
 
-def _register_optional() -> None:
-    __import__("localdigest.cli_digest", fromlist=["register"]).register(app)  # digest, run...
-    try:
-        from localdigest import cli_arxiv
-    except ImportError:  # pragma: no cover - during development of that module
-        return
-    cli_arxiv.register(app)
+# The arXiv, digest and config commands live in their own modules (they use the helpers
+# above, so they are imported once those exist).
+from localdigest import cli_arxiv, cli_digest  # noqa: E402
 
-
-_register_optional()
+cli_arxiv.register(app)
+cli_digest.register(app)
 
 
 def main() -> None:

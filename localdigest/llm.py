@@ -165,8 +165,13 @@ def default_n_ctx(info: GGUFInfo) -> int:
 
 
 def default_threads() -> int:
-    # llama-cpp-python's default is half the cores: on a 2-core laptop that leaves one idle.
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Half the logical cores (about the physical ones), at least 1.
+
+    llama.cpp's worker threads spin while they wait: with more threads than free cores
+    (hyper-threads, or anything else running) generation slows down many times over, so
+    the default stays conservative. --threads / LOCALDIGEST_THREADS raise it.
+    """
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 # ----------------------------------------------------------------------------- llama.cpp

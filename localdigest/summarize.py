@@ -332,7 +332,7 @@ class Summarizer:
 
         result = PaperSummary(
             source=paper.source,
-            path=display_path(paper.path),
+            path=display_path(paper.path.resolve()),
             sha256=sha,
             title=title,
             pages=doc.pages,
