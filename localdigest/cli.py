@@ -136,7 +136,8 @@ def summarize(
     ] = False,
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
     max_pages: Annotated[
-        int | None, typer.Option(help="Read at most this many pages of each PDF.")
+        int | None,
+        typer.Option(help="Read at most this many pages of each PDF (default 200; 0 = all)."),
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
 ) -> None:

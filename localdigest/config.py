@@ -43,6 +43,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_tokens", 320, "most tokens the final summary may have", int),
         Setting("temperature", 0.2, "sampling temperature", float),
         Setting("seed", 42, "sampling seed", int),
+        Setting("max_pages", 200, "pages read per PDF at most (0 = no limit)", int),
         Setting("categories", ["cs.AI", "cs.LG", "cs.CL", "stat.ML"], "arXiv categories", list),
         Setting("include", [], "phrases a listed paper must mention (any)", list),
         Setting("exclude", [], "phrases that hide a listed paper", list),
@@ -53,6 +54,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("arxiv_pdf", "https://arxiv.org/pdf", "base URL of arXiv PDFs"),
         Setting("arxiv_rss", "https://rss.arxiv.org/atom", "base URL of arXiv's Atom feeds"),
         Setting("arxiv_delay", 3.0, "seconds between arXiv API calls", float),
+        Setting("digest_dir", ".", "folder where `run` writes digest-YYYY-MM-DD.md"),
+        Setting("notes_dir", None, "notes vault folder for `export` (and `run --notes`)"),
+        Setting("run_max", 20, "most papers `run` lists to choose from", int),
     ]
 }
 
@@ -139,15 +143,6 @@ def models_dir() -> Path:
 
 # ----------------------------------------------------------------------------- the digest side
 # Settings of the weekly routine (``localdigest digest / export / run``), kept together here.
-
-SETTINGS.update(
-    (s.name, s)
-    for s in [
-        Setting("digest_dir", ".", "folder where `run` writes digest-YYYY-MM-DD.md"),
-        Setting("notes_dir", None, "notes vault folder for `export` (and `run --notes`)"),
-        Setting("run_max", 20, "most papers `run` lists to choose from", int),
-    ]
-)
 
 
 def parse_value(name: str, raw: str) -> Any:

@@ -150,8 +150,11 @@ def prepare(req: SummarizeRequest) -> Job:
     from localdigest.llm import LlamaCppBackend, default_n_ctx, resolve_model
     from localdigest.prompts import load_prompts
 
-    for name in ("n_ctx", "threads", "max_tokens", "max_pages"):
+    for name in ("n_ctx", "threads", "max_tokens"):
         _positive(name, getattr(req, name))
+    max_pages = int(config.value("max_pages", req.max_pages))
+    if max_pages < 0:
+        raise UsageError(f"--max-pages must be 0 (no limit) or more (got {max_pages})")
     choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
     n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
     gpu_layers = int(config.value("gpu_layers", req.gpu_layers))
@@ -163,7 +166,7 @@ def prepare(req: SummarizeRequest) -> Job:
         seed=seed,
         include_appendix=req.include_appendix,
         password=req.password,
-        max_pages=req.max_pages,
+        max_pages=max_pages or None,
         **req.options,
     )
     prompts = load_prompts(req.prompts_dir)

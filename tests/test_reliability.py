@@ -94,6 +94,7 @@ def test_interrupted_run_resumes_without_redoing_finished_chunks(tmp_path: Path,
 
 @pytest.mark.model
 def test_two_processes_on_one_cache(tmp_path: Path) -> None:
+    """Two runs at once on one cache: the same paper in both, and a different one in one."""
     home = tmp_path / "home"
     other = tmp_path / "other.pdf"
     from localdigest.samplepaper import write_paper_pdf
@@ -102,28 +103,29 @@ def test_two_processes_on_one_cache(tmp_path: Path) -> None:
         other,
         title="Sparse Retrieval Heads",
         authors=["A. Writer"],
-        abstract="We prune retrieval heads and keep 97.1% of recall at 40% cost.",
+        abstract="We prune retrieval heads and keep 97.1% of recall at 40% of the cost.",
         sections=[
-            ("1 Introduction", "Retrieval heads are costly. " * 20),
-            ("2 Results", "Pruning keeps 97.1% recall. " * 20),
+            ("1 Introduction", "Retrieval heads are costly at long context. " * 12),
+            ("2 Results", "Pruning keeps 97.1% recall on the benchmark. " * 12),
         ],
         references=["B. Author. Heads. 2023."],
     )
-    procs = [
-        start(home, str(SAMPLE), *SMALL),
-        start(home, str(SAMPLE), *SMALL),
-        start(home, str(other), *SMALL),
-    ]
-    outs = []
-    for p in procs:
-        out, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err
-        outs.append(json.loads(out)[0])
-    assert outs[0]["summary"] == outs[1]["summary"] and outs[0]["tldr"] == outs[1]["tldr"]
-    assert outs[2]["title"] == "Sparse Retrieval Heads"
-    assert Store(home / "cache").info()["entries"]["summary"] == 2
+    one_thread = ["--threads", "1"]  # two processes on a 2-core machine: one core each
+    first = start(home, str(SAMPLE), *SMALL, *one_thread)
+    second = start(home, str(other), str(SAMPLE), *SMALL, *one_thread)
+    runs = []
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        runs.append(json.loads(out))
+    [alone], [different, same] = runs
+    assert same["summary"] == alone["summary"] and same["tldr"] == alone["tldr"]
+    assert different["title"] == "Sparse Retrieval Heads"
+    store = Store(home / "cache")
+    assert store.info()["entries"]["summary"] == 2
+    store.close()
     again = finish(home, str(SAMPLE), *SMALL)  # the cache is intact and serves a rerun
-    assert again["cached"] and again["summary"] == outs[0]["summary"]
+    assert again["cached"] and again["summary"] == alone["summary"]
 
 
 @pytest.mark.model
@@ -258,3 +260,47 @@ def test_paper_text_with_instructions_is_only_data(tmp_path: Path, fake_model) -
     maps = [u for k, u in fake_model.calls if k == "map"]
     # the paper's words sit inside the fence, after the instruction
     assert all(u.index("<<<PAPER") < u.index("Ignore all") < u.index("PAPER>>>") for u in maps)
+
+
+def write_long_pdf(path: Path, pages: int) -> None:
+    import pymupdf
+
+    doc = pymupdf.open()
+    for n in range(pages):
+        page = doc.new_page()
+        if n == 0:
+            page.insert_text((72, 90), "A Very Long Report", fontsize=20)
+            page.insert_text((72, 130), "Abstract", fontsize=12)
+        body = f"Section {n} discusses measurement {n} of the long study in detail. " * 3
+        page.insert_textbox(pymupdf.Rect(72, 150, 540, 700), body * 6, fontsize=10)
+    doc.save(path)
+
+
+def test_long_pdf_is_capped_by_default(tmp_path: Path, fake_model) -> None:
+    long_pdf = tmp_path / "long.pdf"
+    write_long_pdf(long_pdf, 500)
+    result = runner.invoke(app, ["summarize", str(long_pdf), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    [paper] = json.loads(result.stdout)
+    assert paper["pages"] == 500 and paper["stats"]["pages_read"] == 200
+    assert any("200 of 500" in w for w in paper["warnings"])
+    capped = runner.invoke(app, ["summarize", str(long_pdf), "-f", "json", "--max-pages", "3"])
+    assert json.loads(capped.stdout)[0]["stats"]["pages_read"] == 3
+
+
+def test_long_pdf_extraction_has_bounded_memory(tmp_path: Path) -> None:
+    """All 500 pages read in a child process: its peak memory stays modest."""
+    long_pdf = tmp_path / "long.pdf"
+    write_long_pdf(long_pdf, 500)
+    code = (
+        "import resource, sys; from pathlib import Path; from localdigest import pdf; "
+        "d = pdf.extract(Path(sys.argv[1])); "
+        "print(d.pages, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(long_pdf)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    pages, peak_kib = map(int, done.stdout.split())
+    assert pages == 500
+    assert peak_kib < 400 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
