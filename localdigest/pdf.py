@@ -1062,6 +1062,14 @@ def _split_abstract(sections: list[Section]) -> list[Section]:
 # --------------------------------------------------------------------------- opening & checks
 
 
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _open(path: Path, password: str | None) -> tuple[pymupdf.Document, bool]:
     """Open the file or raise PdfError; also say whether its header was missing."""
     name = path.name
@@ -1079,7 +1087,10 @@ def _open(path: Path, password: str | None) -> tuple[pymupdf.Document, bool]:
     import pymupdf
 
     try:
-        doc = pymupdf.open(path, filetype="pdf")
+        if _utf8_name(path):
+            doc = pymupdf.open(path, filetype="pdf")
+        else:  # MuPDF can't open a name that isn't valid UTF-8: hand it the bytes
+            doc = pymupdf.open(stream=path.read_bytes(), filetype="pdf")
     except Exception as exc:  # MuPDF raises several types for broken files
         raise PdfError(f"{name} is not a readable PDF ({exc}) — download it again") from exc
     if doc.page_count == 0:

@@ -125,7 +125,8 @@ def test_two_processes_on_one_cache(tmp_path: Path) -> None:
     assert store.info()["entries"]["summary"] == 2
     store.close()
     again = finish(home, str(SAMPLE), *SMALL)  # the cache is intact and serves a rerun
-    assert again["cached"] and again["summary"] == alone["summary"]
+    assert again["cached"], again
+    assert again["summary"] == alone["summary"]
 
 
 @pytest.mark.model
