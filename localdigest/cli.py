@@ -140,6 +140,13 @@ def summarize(
         typer.Option(help="Read at most this many pages of each PDF (default 200; 0 = all)."),
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
+    style: Annotated[
+        str,
+        typer.Option(
+            help="paragraph (newsletter, default), bullets (claims/method/results/limits) "
+            "or tldr (one sentence)."
+        ),
+    ] = "paragraph",
 ) -> None:
     """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
 
@@ -176,6 +183,7 @@ def summarize(
         password=password,
         max_pages=max_pages,
         verbose=verbose,
+        style=style,
     )
     job = pipeline.prepare(request)
     for failure in job.failures:
@@ -262,10 +270,11 @@ def cache_clear(
 
 # The arXiv, digest and config commands live in their own modules (they use the helpers
 # above, so they are imported once those exist).
-from localdigest import cli_arxiv, cli_digest  # noqa: E402
+from localdigest import cli_arxiv, cli_digest, cli_eval  # noqa: E402
 
 cli_arxiv.register(app)
 cli_digest.register(app)
+cli_eval.register(app)
 
 
 def main() -> None:

@@ -110,6 +110,7 @@ class SummarizeRequest:
     password: str | None = None
     max_pages: int | None = None
     verbose: bool = False
+    style: str = "paragraph"  # paragraph, bullets or tldr
     options: dict[str, Any] = field(default_factory=dict)  # extra Options fields
 
 
@@ -167,6 +168,7 @@ def prepare(req: SummarizeRequest) -> Job:
         include_appendix=req.include_appendix,
         password=req.password,
         max_pages=max_pages or None,
+        style=req.style,
         **req.options,
     )
     prompts = load_prompts(req.prompts_dir)

@@ -147,7 +147,8 @@ def test_changed_prompt_or_model_misses_cache(tmp_path: Path, paper: PaperInput)
 def test_notes_that_do_not_fit_are_collapsed_with_bounded_depth(
     tmp_path: Path, paper: PaperInput
 ) -> None:
-    long_note = {"map": lambda u: "- " + "detail " * 150}
+    # Distinct words: a repeated word would be trimmed as a loop by the degeneration guard.
+    long_note = {"map": lambda u: "- " + " ".join(f"detail{i}" for i in range(150))}
     fake = FakeBackend(n_ctx=700, replies=long_note)
     result = summarizer(tmp_path, fake, chunk_tokens=200).summarize(paper)
     kinds = fake.kinds()
@@ -159,8 +160,8 @@ def test_notes_that_do_not_fit_are_collapsed_with_bounded_depth(
 def test_collapse_that_does_not_shrink_stops(tmp_path: Path, paper: PaperInput) -> None:
     # A model that answers every collapse with an even longer text must not loop forever.
     replies = {
-        "map": lambda u: "- " + "detail " * 150,
-        "collapse": lambda u: "- " + "longer " * 400,
+        "map": lambda u: "- " + " ".join(f"detail{i}" for i in range(150)),
+        "collapse": lambda u: "- " + " ".join(f"longer{i}" for i in range(400)),
     }
     fake = FakeBackend(n_ctx=700, replies=replies)
     summarizer(tmp_path, fake, chunk_tokens=200).summarize(paper)

@@ -1,0 +1,234 @@
+"""Scoring a summary: overlap with a reference, degeneration, faithfulness, topicality.
+
+Pure functions over strings, shared by the eval runner (``evaluate.py``) and the output
+guard (``guard.py``). Only ROUGE needs an optional package (``rouge-score``, the ``eval``
+extra); everything else is plain Python so the guard costs nothing to import.
+
+Thresholds (documented in the README's Quality section):
+
+- degenerate: some word 4-gram occurs 3 or more times, or the same sentence occurs twice in
+  a row, or (for texts of 30+ words) fewer than half of the word bigrams are distinct;
+- number faithfulness: the share of the summary's numbers found among the paper's numbers
+  (1.0 when the summary states none);
+- on-topic: the share of the summary's content words (3+ letters, not stop words) that occur
+  in the paper, compared after crude suffix stripping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from localdigest.errors import UsageError
+
+REPEAT_NGRAM = 4  # a phrase of this many words ...
+REPEAT_LIMIT = 3  # ... occurring this often makes a text degenerate
+MIN_DISTINCT_2 = 0.5  # fewer distinct bigrams than this share is degenerate ...
+DISTINCT_MIN_WORDS = 30  # ... for texts at least this long
+OFF_TOPIC_BELOW = 0.6  # on-topic share under this is off-topic
+
+EVAL_EXTRA_HINT = "pip install 'localdigest[eval]'"
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# 3, 3.5, 1,000, 28.4%, 1e-6, 10^6: digits with their decimal part; signs and units dropped.
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
+
+STOP_WORDS = frozenset(
+    """a about above after again against all also although am an and any are as at be
+    because been before being below between both but by can could did do does doing down
+    during each either few for from further had has have having he her here hers him his how
+    however i if in into is it its itself just may me might more most much must my neither
+    no nor not now of off on once only or other our ours out over own per same she should so
+    some such than that the their theirs them then there these they this those through thus
+    to too under until up upon very via was we were what when where whether which while who
+    whom why will with within without would yet you your new use used using show shows shown
+    paper propose proposes proposed present presents presented study work method methods
+    approach result results based well one two three first second also""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
+
+
+# ----------------------------------------------------------------------------- degeneration
+
+
+@dataclass(frozen=True)
+class Degeneration:
+    words: int
+    max_ngram_repeats: int  # how often the most frequent 4-gram occurs
+    repeated_ngrams: int  # distinct 4-grams occurring REPEAT_LIMIT times or more
+    distinct_2: float  # distinct bigrams / bigrams (1.0 for tiny texts)
+    sentence_run: int  # longest run of the same sentence back to back
+    degenerate: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def degeneration(text: str) -> Degeneration:
+    """Repetition measures of a text and whether they pass the degeneration threshold."""
+    toks = words(text)
+    counts = Counter(ngrams(toks, REPEAT_NGRAM))
+    max_rep = max(counts.values(), default=0)
+    repeated = sum(1 for c in counts.values() if c >= REPEAT_LIMIT)
+    bigrams = ngrams(toks, 2)
+    distinct = len(set(bigrams)) / len(bigrams) if bigrams else 1.0
+    run = best = 0
+    previous = None
+    for s in sentences(text):
+        norm = " ".join(words(s))
+        run = run + 1 if norm and norm == previous else 1
+        previous = norm
+        best = max(best, run)
+    degenerate = (
+        max_rep >= REPEAT_LIMIT
+        or best >= 2
+        or (len(toks) >= DISTINCT_MIN_WORDS and distinct < MIN_DISTINCT_2)
+    )
+    return Degeneration(len(toks), max_rep, repeated, round(distinct, 4), best, degenerate)
+
+
+def trim_repetition(text: str) -> str:
+    """Cut a looping text before its loop: keep the sentences up to the first one that
+    repeats an earlier sentence or completes a 4-gram's REPEAT_LIMIT-th occurrence."""
+    kept: list[str] = []
+    seen_sentences: set[str] = set()
+    counts: Counter[tuple[str, ...]] = Counter()
+    for s in sentences(text):
+        norm = " ".join(words(s))
+        grams = ngrams(words(s), REPEAT_NGRAM)
+        trial = counts.copy()
+        trial.update(grams)
+        inner = Counter(grams)
+        if norm in seen_sentences or any(trial[g] >= REPEAT_LIMIT for g in grams):
+            if not kept and inner and max(inner.values()) >= REPEAT_LIMIT:
+                kept.append(_cut_inside(s))  # the very first sentence loops: cut inside it
+            break
+        seen_sentences.add(norm)
+        counts = trial
+        kept.append(s)
+    return " ".join(k for k in kept if k).strip()
+
+
+def _cut_inside(sentence: str) -> str:
+    """The start of a sentence up to where its first repeated 4-gram comes back."""
+    raw = sentence.split()
+    seen: set[tuple[str, ...]] = set()
+    for i in range(len(raw) - REPEAT_NGRAM + 1):
+        gram = tuple(w.lower().strip(".,;:") for w in raw[i : i + REPEAT_NGRAM])
+        if gram in seen:
+            return " ".join(raw[:i]).rstrip(",;:") + "..."
+        seen.add(gram)
+    return sentence
+
+
+# ----------------------------------------------------------------------------- grounding
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as written, normalized: thousands commas dropped, trailing '.0' kept apart."""
+    found = []
+    for m in _NUMBER.finditer(text):
+        n = m.group(0)
+        if re.fullmatch(r"\d{1,3}(,\d{3})+", n):
+            n = n.replace(",", "")
+        found.append(n.rstrip(",."))
+    return found
+
+
+def number_faithfulness(summary: str, source: str) -> tuple[float, list[str]]:
+    """Share of the summary's numbers that occur in the source, and the ones that don't."""
+    said = numbers(summary)
+    if not said:
+        return 1.0, []
+    known = set(numbers(source))
+    invented = [n for n in said if n not in known]
+    return round(1 - len(invented) / len(said), 4), invented
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS]
+
+
+def on_topic(summary: str, source: str) -> float:
+    """Share of the summary's content words that the source also uses (1.0 when none)."""
+    said = content_words(summary)
+    if not said:
+        return 1.0
+    vocab = {_stem(w) for w in words(source)}
+    return round(sum(1 for w in said if _stem(w) in vocab) / len(said), 4)
+
+
+# ----------------------------------------------------------------------------- ROUGE
+
+
+def rouge(summary: str, reference: str) -> dict[str, float]:
+    """ROUGE-1/2/L F1 (rouge-score, Porter stemming)."""
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError as e:
+        raise UsageError(f"ROUGE needs the eval extra ({e}) — run `{EVAL_EXTRA_HINT}`") from e
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    scores = scorer.score(reference, summary)
+    return {k: round(v.fmeasure, 4) for k, v in scores.items()}
+
+
+@dataclass
+class Score:
+    """Everything measured about one summary of one paper."""
+
+    rouge1: float
+    rouge2: float
+    rougeL: float  # the metric's usual name
+    degenerate: bool
+    max_ngram_repeats: int
+    distinct_2: float
+    sentence_run: int
+    number_faithfulness: float
+    invented_numbers: list[str]
+    on_topic: float
+    words: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def score(summary: str, reference: str, paper_text: str, seconds: float = 0.0) -> Score:
+    r = rouge(summary, reference)
+    d = degeneration(summary)
+    faithful, invented = number_faithfulness(summary, paper_text)
+    return Score(
+        rouge1=r["rouge1"],
+        rouge2=r["rouge2"],
+        rougeL=r["rougeL"],
+        degenerate=d.degenerate,
+        max_ngram_repeats=d.max_ngram_repeats,
+        distinct_2=d.distinct_2,
+        sentence_run=d.sentence_run,
+        number_faithfulness=faithful,
+        invented_numbers=invented,
+        on_topic=on_topic(summary, paper_text),
+        words=d.words,
+        seconds=round(seconds, 2),
+    )

@@ -1,0 +1,95 @@
+"""Rich views of an eval: per-paper scores, the means per system, the targets."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from localdigest.evaluate import EvalReport
+from localdigest.render.console import err, out
+
+
+def progress_line(index: int, total: int, paper: str, step: str) -> None:
+    err.print(f"[dim][{index}/{total}] {escape(paper)}: {step}[/]", highlight=False)
+
+
+def _mark(ok: bool, text: str) -> str:
+    return f"[green]{text}[/]" if ok else f"[red]{text}[/]"
+
+
+def eval_tables(report: EvalReport) -> None:
+    papers = Table(title=f"Eval: {escape(report.model)} (abstract withheld)", show_lines=False)
+    for name, justify in [
+        ("Paper", "left"),
+        ("System", "left"),
+        ("R-1", "right"),
+        ("R-2", "right"),
+        ("R-L", "right"),
+        ("Numbers", "right"),
+        ("On-topic", "right"),
+        ("Degenerate", "center"),
+        ("Words", "right"),
+        ("Time", "right"),
+    ]:
+        papers.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for p in report.papers:
+        label = escape(p.file)
+        if p.error:
+            papers.add_row(label, "", "", "", "", "", "", "", "", "", end_section=True)
+            papers.add_row("", f"[red]failed:[/] {escape(p.error)}", end_section=True)
+            continue
+        for i, system in enumerate(report.systems):
+            s = p.scores.get(system)
+            if s is None:
+                continue
+            papers.add_row(
+                label if i == 0 else "",
+                system,
+                f"{s['rouge1']:.3f}",
+                f"{s['rouge2']:.3f}",
+                f"{s['rougeL']:.3f}",
+                _mark(s["number_faithfulness"] >= 0.95, f"{s['number_faithfulness']:.2f}"),
+                f"{s['on_topic']:.2f}",
+                _mark(not s["degenerate"], "yes" if s["degenerate"] else "no"),
+                str(s["words"]),
+                f"{s['seconds']:.1f}s",
+                end_section=i == len(report.systems) - 1,
+            )
+        for w in p.warnings:
+            papers.add_row("", f"[yellow]warning:[/] {escape(w)}")
+    out.print(papers)
+
+    overall = Table(title="Overall (means over papers)")
+    for name in (
+        "System",
+        "Papers",
+        "R-1",
+        "R-2",
+        "R-L",
+        "Numbers",
+        "Min numbers",
+        "On-topic",
+        "Degenerate",
+        "Words",
+        "Time",
+    ):
+        overall.add_column(name, justify="left" if name == "System" else "right")
+    for system, m in report.overall().items():
+        overall.add_row(
+            system,
+            str(m["papers"]),
+            f"{m['rouge1']:.3f}",
+            f"{m['rouge2']:.3f}",
+            f"{m['rougeL']:.3f}",
+            f"{m['number_faithfulness']:.3f}",
+            f"{m['min_number_faithfulness']:.2f}",
+            f"{m['on_topic']:.3f}",
+            str(m["degenerate"]),
+            f"{m['words']:.0f}",
+            f"{m['seconds']:.0f}s",
+        )
+    out.print(overall)
+    for name, t in report.targets().items():
+        out.print(
+            f"  {_mark(t['met'], 'met    ' if t['met'] else 'not met')}  {name}: {t['value']}"
+        )

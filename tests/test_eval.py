@@ -1,0 +1,134 @@
+"""The eval: the abstract really is withheld from the model, baselines, report, command."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FakeBackend
+from typer.testing import CliRunner
+
+from localdigest import evaluate, pdf
+from localdigest.cache import Store
+from localdigest.cli import app
+from localdigest.prompts import load_prompts
+from localdigest.summarize import Options, PaperInput, Summarizer, withhold_abstract
+
+SHORT = ("1609.09430", "1212.5701", "1503.02531", "1406.2661")
+
+
+def norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def abstract_sentences(abstract: str) -> list[str]:
+    """The abstract's sentences long enough that meeting one again is no coincidence."""
+    parts = re.split(r"(?<=[.!?])\s+", abstract)
+    return [norm(s) for s in parts if len(s.split()) >= 8]
+
+
+def make_summarizer(tmp_path: Path, backend: FakeBackend, **options: Any) -> Summarizer:
+    return Summarizer(
+        Store(tmp_path / "cache"),
+        load_prompts(),
+        Options(**options),
+        model_name=backend.name,
+        model_fingerprint=backend.fingerprint,
+        n_ctx=backend.n_ctx,
+        backend_factory=lambda: backend,
+    )
+
+
+def corpus_papers(corpus: Path) -> list[evaluate.EvalPaper]:
+    return [
+        p
+        for p in evaluate.load_papers(corpus / "pdfs", corpus / "expected.json")
+        if p.path.stem in SHORT
+    ]
+
+
+@pytest.mark.parametrize("drop", [True, False])
+def test_the_abstract_never_reaches_the_model(tmp_path: Path, corpus: Path, drop: bool) -> None:
+    """Every prompt the model gets, on real PDFs: no sentence of the authors' abstract.
+    (Without drop_abstract the same check finds them: it can fail.)"""
+    for paper in corpus_papers(corpus):
+        fake = FakeBackend()
+        s = make_summarizer(
+            tmp_path / paper.path.stem, fake, drop_abstract=drop, withhold=paper.reference
+        )
+        s.summarize(PaperInput(str(paper.path), paper.path))
+        prompts = norm(" ".join(user for _, user in fake.calls))
+        leaked = [a for a in abstract_sentences(paper.reference) if a in prompts]
+        if drop:
+            assert leaked == [], paper.path.name
+        else:
+            assert leaked, paper.path.name
+
+
+def test_withholding_also_scrubs_a_restated_abstract() -> None:
+    abstract = "We present a new optimizer that adapts its learning rate per dimension."
+    sections = [
+        pdf.Section("Abstract", "abstract", abstract, 1),
+        pdf.Section(
+            "1 Introduction",
+            "body",
+            "Training is slow. We present a new optimizer that adapts its learning rate per "
+            "dimension. It needs no tuning.",
+            1,
+        ),
+    ]
+    kept = withhold_abstract(sections, abstract)
+    assert [s.heading for s in kept] == ["1 Introduction"]
+    assert kept[0].text == "Training is slow. It needs no tuning."
+
+
+def test_lead_and_textrank_baselines(corpus: Path) -> None:
+    paper = next(p for p in corpus_papers(corpus) if p.path.stem == "1212.5701")
+    doc = pdf.extract(paper.path)
+    sections = withhold_abstract(doc.kept(), doc.abstract, paper.reference)
+    lead = evaluate.lead(sections)
+    assert lead.startswith("The aim of many machine learning methods")
+    ranked = evaluate.textrank(sections)  # no NLTK data needed
+    for text in (lead, ranked):
+        assert evaluate.BASELINE_WORDS <= len(text.split()) < evaluate.BASELINE_WORDS + 80
+        leaked = [a for a in abstract_sentences(paper.reference) if a in norm(text)]
+        assert leaked == []
+
+
+def test_evaluate_reports_every_system(tmp_path: Path, corpus: Path) -> None:
+    papers = [p for p in corpus_papers(corpus) if p.path.stem == "1609.09430"]
+    fake = FakeBackend(n_ctx=2048)
+    report = evaluate.evaluate(make_summarizer(tmp_path, fake), papers)
+    assert report.papers[0].error is None
+    assert set(report.papers[0].scores) == set(evaluate.SYSTEMS)
+    # the stuff baseline is one call that fits the context
+    stuff = [u for _, u in fake.calls if "beginning of a research paper" in u]
+    assert len(stuff) == 1 and fake.prompt_tokens("", stuff[0]) <= fake.n_ctx
+    data = json.loads(json.dumps(report.to_dict()))
+    assert set(data["overall"]) == set(evaluate.SYSTEMS)
+    assert "no_degenerate_summary" in data["targets"]
+    assert data["settings"]["drop_abstract"] is True
+
+
+def test_eval_command_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "sumy" else real(name, *a)
+    )
+    result = CliRunner().invoke(app, ["eval", "--pdfs", "."])
+    assert result.exit_code == 2
+    assert "pip install 'localdigest[eval]'" in result.output
+
+
+def test_eval_command_needs_papers(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval"])
+    assert result.exit_code == 2 and "--pdfs" in result.output
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "expected.json").write_text("[]")  # found next to the PDF folder
+    result = CliRunner().invoke(app, ["eval", "--pdfs", str(tmp_path / "pdfs")])
+    assert result.exit_code == 2 and "No PDF" in result.output

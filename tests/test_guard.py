@@ -1,0 +1,95 @@
+"""The degeneration guard: retry a loop with other settings, trim, flag what stays wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FakeBackend
+
+from localdigest import guard
+from localdigest.cache import Store
+from localdigest.llm import Generation, GenerationSettings
+from localdigest.prompts import load_prompts
+from localdigest.summarize import Options, PaperInput, Summarizer
+
+LOOP = "The method is good. " * 6
+CLEAN = "The method trains a convolutional network on audio and improves accuracy by 3 points."
+SOURCE = "We train a convolutional network on audio; accuracy improves by 3 points (method)."
+
+
+def gen(text: str) -> Generation:
+    return Generation(text, 10, len(text.split()), "stop", 0.0, 0.0)
+
+
+def test_a_loop_is_retried_with_a_higher_penalty_and_another_seed() -> None:
+    replies = iter([LOOP, CLEAN])
+    asked: list[GenerationSettings] = []
+
+    def generate(s: GenerationSettings) -> Generation:
+        asked.append(s)
+        return gen(next(replies))
+
+    base = GenerationSettings(max_tokens=100, repeat_penalty=1.1, seed=42)
+    result = guard.guarded(generate, base, SOURCE)
+    assert result.text == CLEAN and result.attempts == 2 and result.warning is None
+    assert asked[1].repeat_penalty > base.repeat_penalty and asked[1].seed != base.seed
+    assert result.problems and result.problems[0].startswith("degenerate")
+
+
+def test_a_loop_that_persists_is_trimmed() -> None:
+    result = guard.guarded(lambda s: gen(LOOP), GenerationSettings(max_tokens=100), SOURCE)
+    assert result.text == "The method is good."
+    assert result.warning is None  # trimming fixed it
+    assert result.attempts == 1 + len(guard.retry_settings(GenerationSettings(max_tokens=1)))
+
+
+def test_off_topic_output_is_flagged() -> None:
+    off = "Bananas ripen quickly in tropical greenhouses during the monsoon, farmers report daily."
+    result = guard.guarded(lambda s: gen(off), GenerationSettings(max_tokens=100), SOURCE)
+    assert result.warning is not None and "off-topic" in result.warning
+
+
+@pytest.fixture
+def paper(tmp_path: Path) -> PaperInput:
+    from localdigest.samplepaper import write_sample_paper
+
+    path = tmp_path / "paper.pdf"
+    write_sample_paper(path)
+    return PaperInput(str(path), path)
+
+
+def summarizer(tmp_path: Path, backend: FakeBackend, **options: object) -> Summarizer:
+    return Summarizer(
+        Store(tmp_path / "cache"),
+        load_prompts(),
+        Options(**options),  # type: ignore[arg-type]
+        model_name=backend.name,
+        model_fingerprint=backend.fingerprint,
+        n_ctx=backend.n_ctx,
+        backend_factory=lambda: backend,
+    )
+
+
+def test_the_summarizer_retries_a_looping_reduce(tmp_path: Path, paper: PaperInput) -> None:
+    # tidy() already drops repeated sentences: the loop the guard must catch is inside one.
+    answers = iter(["We propose " + "the model of the " * 12, "The paper trains a model. It improves accuracy by 3 points."])
+    fake = FakeBackend(replies={"reduce": lambda u: next(answers)})
+    result = summarizer(tmp_path, fake).summarize(paper)
+    assert fake.kinds().count("reduce") == 2
+    assert result.summary == "The paper trains a model. It improves accuracy by 3 points."
+    assert not any("reduce" in w for w in result.warnings)
+
+
+def test_what_the_guard_cannot_fix_is_a_warning(tmp_path: Path, paper: PaperInput) -> None:
+    off = "Bananas ripen quickly in tropical greenhouses during the monsoon, farmers report daily."
+    fake = FakeBackend(replies={"reduce": lambda u: off})
+    result = summarizer(tmp_path, fake).summarize(paper)
+    assert fake.kinds().count("reduce") == 3
+    assert any(w.startswith("reduce: off-topic") for w in result.warnings)
+
+
+def test_guard_off_calls_once(tmp_path: Path, paper: PaperInput) -> None:
+    fake = FakeBackend(replies={"reduce": lambda u: LOOP})
+    summarizer(tmp_path, fake, guard=False).summarize(paper)
+    assert fake.kinds().count("reduce") == 1
