@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,6 +51,9 @@ class Generation:
     finish_reason: str  # "stop" or "length" (cut short by max_tokens: a signal, not success)
     prompt_seconds: float  # prefill (time to the first token)
     seconds: float  # whole call
+    # Prompt tokens not evaluated again: the KV cache already held them (a prefix shared
+    # with the previous prompt, or with the other prompts of a batch).
+    reused_tokens: int = 0
 
 
 # Called after each generated token: (tokens so far, seconds since the call started).
@@ -164,6 +167,12 @@ def default_n_ctx(info: GGUFInfo) -> int:
     return min(info.context_length or 2048, MAX_DEFAULT_CTX)
 
 
+# Performance defaults, chosen by measurement (bench/README.md, "Performance" in README.md).
+DEFAULT_N_BATCH = 512  # prompt tokens per llama_decode call
+DEFAULT_PARALLEL = 4  # sequences decoded at once by complete_many
+DEFAULT_FLASH_ATTN = True
+
+
 def default_threads() -> int:
     """Half the logical cores (about the physical ones), at least 1.
 
@@ -205,26 +214,36 @@ class LlamaCppBackend:
         threads: int | None = None,
         seed: int = 42,
         verbose: bool = False,
+        n_batch: int = DEFAULT_N_BATCH,
+        n_ubatch: int | None = None,
+        flash_attn: bool = DEFAULT_FLASH_ATTN,
+        use_mmap: bool = True,
+        parallel: int = DEFAULT_PARALLEL,
     ) -> None:
         self.choice = choice
         self.name = choice.path.name
         self.fingerprint = choice.fingerprint
         self.n_ctx = n_ctx or default_n_ctx(choice.info)
-        threads = threads or default_threads()
+        self.threads = threads or default_threads()
+        self.parallel = max(1, parallel)
         try:
             import llama_cpp
         except ImportError as e:  # pragma: no cover - the dependency is declared
             raise ModelError(f"llama-cpp-python is not installed ({e}) — `pip install -e .`") from e
         self._llama_cpp = llama_cpp
+        n_batch = min(n_batch, self.n_ctx)
         try:
-            with _quiet_stderr(not verbose):
+            with _quiet_stderr(not verbose), _multi_sequence_context(self.parallel + 1):
                 self.llm = llama_cpp.Llama(
                     model_path=str(choice.path),
                     n_ctx=self.n_ctx,
-                    n_batch=min(512, self.n_ctx),
+                    n_batch=n_batch,
+                    n_ubatch=min(n_ubatch or n_batch, n_batch),
                     n_gpu_layers=gpu_layers,
-                    n_threads=threads,
-                    n_threads_batch=threads,
+                    n_threads=self.threads,
+                    n_threads_batch=self.threads,
+                    flash_attn=flash_attn,
+                    use_mmap=use_mmap,
                     seed=seed,
                     verbose=verbose,
                 )
@@ -287,6 +306,7 @@ class LlamaCppBackend:
                 f"The prompt needs {len(tokens)} tokens but the context holds {self.n_ctx} — "
                 "raise --n-ctx"
             )
+        reused = _common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
         start = time.perf_counter()
         first: float | None = None
         pieces: list[str] = []
@@ -320,4 +340,66 @@ class LlamaCppBackend:
             finish_reason=finish,
             prompt_seconds=first if first is not None else elapsed,
             seconds=elapsed,
+            # llama-cpp-python re-evaluates the last prompt token even when all are cached
+            reused_tokens=min(reused, len(tokens) - 1),
         )
+
+    def complete_many(
+        self,
+        system: str,
+        users: Sequence[str],
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+        on_done: Callable[[int, Generation], None] | None = None,
+    ) -> list[Generation]:
+        """Complete several prompts at once (llama.cpp's multi-sequence batches).
+
+        Results come in the order of ``users``; ``on_done(i, generation)`` fires as each
+        one finishes, before the rest do. See ``localdigest.batch``.
+        """
+        from localdigest.batch import generate_many
+
+        prompts = [self._prompt(system, u) for u in users]
+        return generate_many(
+            self.llm,
+            prompts,
+            settings,
+            parallel=self.parallel,
+            on_token=on_token,
+            on_done=on_done,
+        )
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+@contextlib.contextmanager
+def _multi_sequence_context(n_seq_max: int) -> Iterator[None]:
+    """Make the next ``Llama()`` create its context for ``n_seq_max`` sequences.
+
+    llama-cpp-python does not expose ``n_seq_max`` / ``kv_unified``; it starts from
+    ``llama_context_default_params()`` and sets the fields it knows, so wrapping that one
+    function is enough. A unified KV cache lets every sequence use the whole ``n_ctx``
+    (one long reduce prompt, or several map prompts side by side) without a second cache.
+    """
+    import llama_cpp.llama_cpp as lib
+
+    original = lib.llama_context_default_params
+
+    def patched() -> Any:
+        params = original()
+        params.n_seq_max = n_seq_max
+        params.kv_unified = True
+        return params
+
+    lib.llama_context_default_params = patched
+    try:
+        yield
+    finally:
+        lib.llama_context_default_params = original
