@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from localdigest import pdf
+from localdigest import guard, pdf
 from localdigest.cache import NOTES, SUMMARY, Store, make_key
 from localdigest.chunking import Chunk, chunk_budget, make_chunks
 from localdigest.errors import InputError, UsageError
@@ -27,6 +27,9 @@ from localdigest.sources.local import display_path
 
 MAX_COLLAPSE_DEPTH = 3
 SUMMARY_SCHEMA = 1
+# paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
+# limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
+STYLES = ("paragraph", "bullets", "tldr")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,16 @@ class Options:
     include_appendix: bool = False
     password: str | None = None
     max_pages: int | None = None
+    style: str = "paragraph"
+    guard: bool = True  # retry/trim degenerate or off-topic output (off: for measuring)
+    # Evaluation: the abstract section is not read, and no sentence of the abstract (nor of
+    # ``withhold``, e.g. the reference abstract) reaches the model through another section.
+    drop_abstract: bool = False
+    withhold: str = ""
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise UsageError(f"Unknown style '{self.style}' — use one of: {', '.join(STYLES)}")
 
     def generation(self, max_tokens: int) -> GenerationSettings:
         return GenerationSettings(
@@ -195,8 +208,56 @@ def tidy_notes(text: str) -> str:
     return "\n".join(lines)
 
 
+def tidy_bullets(text: str, cut_short: bool) -> str:
+    """Bullet lines (the ``bullets`` style): echoes and citations out, one bullet per line."""
+    lines = []
+    for line in tidy_notes(_CITATION.sub("", text)).splitlines():
+        line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip()
+        if line:
+            lines.append(f"- {line}")
+    if cut_short and len(lines) > 1 and not lines[-1].endswith((".", "!", "?")):
+        lines.pop()
+    return "\n".join(lines)
+
+
 def first_sentence(text: str) -> str:
     return _SENTENCE.split(text.strip(), maxsplit=1)[0] if text.strip() else ""
+
+
+# ----------------------------------------------------------------------------- withholding
+
+_WORD = re.compile(r"[a-z0-9]+")
+LEAK_SHARE = 0.5  # a sentence sharing this much of its word trigrams with the abstract leaks
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    w = _WORD.findall(text.lower())
+    return {tuple(w[i : i + 3]) for i in range(len(w) - 2)}
+
+
+def withhold_abstract(sections: Sequence[pdf.Section], *texts: str) -> list[pdf.Section]:
+    """The sections without the abstract: the abstract section is dropped, and every other
+    sentence that mostly repeats a sentence of ``texts`` (the abstract, as detected or as
+    given) is removed, so that it cannot leak through an introduction that restates it."""
+    grams: set[tuple[str, ...]] = set()
+    for t in texts:
+        grams |= _trigrams(t)
+    kept = []
+    for section in sections:
+        if section.kind == "abstract":
+            continue
+        paragraphs = []
+        for para in section.text.split("\n\n"):
+            sentences = []
+            for sentence in _SENTENCE.split(para):
+                own = _trigrams(sentence)
+                if own and len(own & grams) / len(own) >= LEAK_SHARE:
+                    continue
+                sentences.append(sentence)
+            if sentences:
+                paragraphs.append(" ".join(sentences))
+        kept.append(replace(section, text="\n\n".join(paragraphs)))
+    return kept
 
 
 class _Deferred(Exception):
@@ -255,6 +316,7 @@ class Summarizer:
         self._backend: Backend | None = None
         self.reporter: Reporter = reporter or NullReporter()
         self.refresh = refresh
+        self._warnings: list[str] = []  # the guard's, for the paper being summarized
 
     @property
     def backend(self) -> Backend:
@@ -286,6 +348,7 @@ class Summarizer:
             title=title,
             body=body,
             settings=self.options.generation(max_tokens).as_key(),
+            guard=self.options.guard,
         )
 
     # -- public
@@ -340,6 +403,12 @@ class Summarizer:
         stats.extract_seconds = time.perf_counter() - t
         title = paper.title or doc.title or paper.path.stem
         kept = doc.kept(self.options.include_appendix)
+        # The authors' abstract anchors the final summary, unless it is under evaluation.
+        anchor = self._fit_anchor(doc.abstract)
+        if self.options.drop_abstract:
+            kept = withhold_abstract(kept, doc.abstract, self.options.withhold)
+            anchor = ""
+        self._warnings = []
 
         t = time.perf_counter()
         chunks = self._chunks(title, kept)
@@ -349,8 +418,7 @@ class Summarizer:
         stats.map_seconds = time.perf_counter() - t
 
         t = time.perf_counter()
-        summary_text = self._reduce(title, notes, stats)
-        tldr = self._tldr(title, summary_text, stats)
+        summary_text, tldr = self._write(title, anchor, notes, stats)
         stats.reduce_seconds = time.perf_counter() - t
         stats.seconds = time.perf_counter() - started
         stats.pages_read = (
@@ -374,7 +442,7 @@ class Summarizer:
             abstract=doc.abstract,
             sections_read=[h for c in chunks for h in c.headings],
             sections_skipped=[s.heading for s in doc.skipped(self.options.include_appendix)],
-            warnings=list(doc.warnings),
+            warnings=[*doc.warnings, *self._warnings],
             stats=stats,
         )
         self.store.set(key, {"schema": SUMMARY_SCHEMA, **result.to_dict()})
@@ -382,9 +450,17 @@ class Summarizer:
 
     # -- steps
 
-    def _budget(self, prompt_name: str, title: str, max_tokens: int) -> int:
+    def _budget(self, prompt_name: str, title: str, max_tokens: int, anchor: str = "") -> int:
         """Tokens of variable text one call of this prompt can carry."""
-        empty = self.prompts.render(prompt_name, title=title, sections="", text="", notes="")
+        empty = self.prompts.render(
+            prompt_name,
+            title=title,
+            sections="",
+            text="",
+            notes="",
+            summary="",
+            abstract=self._anchor_text(anchor),
+        )
         overhead = self.backend.prompt_tokens(self.prompts.texts["system"], empty)
         budget = chunk_budget(self.backend.n_ctx, overhead + 16, max_tokens)
         if budget < 64:
@@ -411,6 +487,31 @@ class Summarizer:
         stats.add(g)
         return g
 
+    def _guarded_call(
+        self,
+        name: str,
+        stats: Stats,
+        max_tokens: int,
+        source: str,
+        clean: Callable[[Generation], str],
+        **values: str,
+    ) -> tuple[str, str | None]:
+        """A call whose output goes through the degeneration guard (unless it is off):
+        the cleaned text, and a warning when the guard could not fix it."""
+        user = self.prompts.render(name, **values)
+        system = self.prompts.texts["system"]
+
+        def generate(settings: GenerationSettings) -> Generation:
+            g = self.backend.complete(system, user, settings, on_token=self.reporter.tokens)
+            stats.add(g)
+            return g
+
+        settings = self.options.generation(max_tokens)
+        if not self.options.guard:
+            return clean(generate(settings)), None
+        result = guard.guarded(generate, settings, source, label=name, clean=clean)
+        return result.text, result.warning
+
     def _cached_call(
         self, name: str, stats: Stats, max_tokens: int, body_key: str, **values: str
     ) -> str:
@@ -420,10 +521,16 @@ class Summarizer:
             hit = self.store.get(key)
             if hit is not None:
                 self.reporter.chunk_done(cached=True)
+                if hit.get("warning"):
+                    self._warnings.append(str(hit["warning"]))
                 return str(hit["text"])
-        g = self._call(name, stats, max_tokens, **values)
-        text = tidy_notes(g.text)
-        self.store.set(key, {"text": text, "finish_reason": g.finish_reason})
+        source = values.get("text") or values.get("notes") or ""
+        text, warning = self._guarded_call(
+            name, stats, max_tokens, source, lambda g: tidy_notes(g.text), **values
+        )
+        if warning:
+            self._warnings.append(warning)
+        self.store.set(key, {"text": text, "warning": warning})
         self.reporter.chunk_done(cached=False)
         return text
 
@@ -484,10 +591,10 @@ class Summarizer:
                 notes[i] = self._cached_call("map", stats, max_tokens, body, **values)
         return [notes[i] for i in range(len(calls)) if notes[i].strip()]
 
-    def _collapse(self, title: str, notes: list[str], stats: Stats) -> list[str]:
+    def _collapse(self, title: str, notes: list[str], stats: Stats, anchor: str = "") -> list[str]:
         """Merge notes in groups until they fit one reduce call (bounded depth, must shrink)."""
         count = self.backend.count_tokens
-        budget = self._budget("reduce", title, self.options.max_tokens)
+        budget = self._budget(self._reduce_prompt(), title, self.options.max_tokens, anchor)
         group_budget = self._budget("collapse", title, self.options.map_tokens)
         for _depth in range(MAX_COLLAPSE_DEPTH):
             joined = "\n\n".join(notes)
@@ -512,18 +619,66 @@ class Summarizer:
             kept.append(n)
         return kept or [notes[0][: budget * 3]]
 
-    def _reduce(self, title: str, notes: list[str], stats: Stats) -> str:
+    def _reduce_prompt(self) -> str:
+        return {"paragraph": "reduce", "bullets": "reduce_bullets", "tldr": "tldr"}[
+            self.options.style
+        ]
+
+    def _fit_anchor(self, abstract: str) -> str:
+        """The abstract's first sentences, within a sixth of the context (400 tokens at most):
+        a misdetected, page-long "abstract" must not crowd out the notes."""
+        limit = min(400, self.backend.n_ctx // 6)
+        kept: list[str] = []
+        for sentence in _SENTENCE.split(abstract.strip()):
+            if self.backend.count_tokens(" ".join([*kept, sentence])) > limit:
+                break
+            kept.append(sentence)
+        return " ".join(kept)
+
+    @staticmethod
+    def _anchor_text(abstract: str) -> str:
+        return f"Abstract by the authors: {abstract}\n" if abstract else ""
+
+    def _write(self, title: str, anchor: str, notes: list[str], stats: Stats) -> tuple[str, str]:
+        """The reduce, in the chosen style, then the TL;DR: (summary, tldr)."""
         if not notes:
             raise InputError(
                 f"'{title}': the model wrote no notes on any part of it — try another --model"
             )
-        notes = self._collapse(title, notes, stats)
-        g = self._call(
-            "reduce", stats, self.options.max_tokens, title=title, notes="\n\n".join(notes)
-        )
-        return tidy(g.text, cut_short=g.finish_reason == "length")
+        notes = self._collapse(title, notes, stats, anchor)
+        joined = "\n\n".join(notes)
+        source = f"{title}\n{anchor}\n{joined}"
+        if self.options.style == "tldr":
+            tldr = self._tldr(title, joined, stats, source)
+            return tldr, tldr
+        bullets = self.options.style == "bullets"
 
-    def _tldr(self, title: str, summary: str, stats: Stats) -> str:
-        g = self._call("tldr", stats, self.options.tldr_tokens, title=title, summary=summary)
-        text = first_sentence(tidy(g.text, cut_short=g.finish_reason == "length"))
+        def clean(g: Generation) -> str:
+            cut = g.finish_reason == "length"
+            return tidy_bullets(g.text, cut) if bullets else tidy(g.text, cut)
+
+        summary, warning = self._guarded_call(
+            self._reduce_prompt(),
+            stats,
+            self.options.max_tokens,
+            source,
+            clean,
+            title=title,
+            abstract=self._anchor_text(anchor),
+            notes=joined,
+        )
+        if warning:
+            self._warnings.append(warning)
+        tldr = self._tldr(title, summary, stats, source)
+        return summary, tldr
+
+    def _tldr(self, title: str, summary: str, stats: Stats, source: str) -> str:
+        def clean(g: Generation) -> str:
+            return first_sentence(tidy(g.text, cut_short=g.finish_reason == "length"))
+
+        text, warning = self._guarded_call(
+            "tldr", stats, self.options.tldr_tokens, source, clean, title=title, summary=summary
+        )
+        if warning:
+            self._warnings.append(warning)
         return text or first_sentence(summary)
