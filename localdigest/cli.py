@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +13,7 @@ import typer
 
 from localdigest import __version__, config
 from localdigest.errors import ExitCode, LocaldigestError
+from localdigest.fsutil import write_atomically
 
 app = typer.Typer(
     name="localdigest",
@@ -71,19 +70,6 @@ class OutputFormat(StrEnum):
     table = "table"
     markdown = "markdown"
     json = "json"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a file via a temporary sibling renamed into place: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def emit(text: str, output: Path | None) -> None:

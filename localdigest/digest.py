@@ -21,9 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 
 from localdigest import config
 from localdigest.errors import UsageError
+from localdigest.fsutil import write_atomically
 from localdigest.summarize import PaperSummary
 
 STATE_NAME = "digest-state.json"
@@ -215,20 +214,7 @@ def remember_digest(papers: Sequence[PaperSummary], when: dt.datetime | None = N
     """Record that a digest was made now, so the next one starts after it."""
     when = when or dt.datetime.now(dt.UTC).replace(microsecond=0)
     data = {"last_digest": when.isoformat(), "papers": [p.sha256 for p in papers]}
-    write_text(state_path(), json.dumps(data, indent=2) + "\n")
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write via a temporary sibling renamed into place: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(state_path(), json.dumps(data, indent=2) + "\n")
 
 
 # ----------------------------------------------------------------------------- rendering

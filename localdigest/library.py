@@ -33,6 +33,7 @@ import requests
 
 from localdigest import config
 from localdigest.errors import CacheError, InputError, LocaldigestError, NetworkError
+from localdigest.fsutil import write_atomically
 from localdigest.sources.arxiv import (
     ArxivClient,
     ArxivId,
@@ -147,7 +148,7 @@ def mark_summarized(id_or_url: str | ArxivId, note: dict[str, Any] | None = None
     data = {"summarized_at": _now().isoformat(), **(note or {})}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(folder / SUMMARIZED_NAME, json.dumps(data, indent=2).encode())
+        write_atomically(folder / SUMMARIZED_NAME, json.dumps(data, indent=2))
     except OSError as e:
         raise CacheError(f"Cannot write {folder} ({e.strerror or e}) — check permissions") from e
 
@@ -273,7 +274,9 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
             "pdf_bytes": size,
             "pdf_sha256": sha256,
         }
-        _write_atomic(folder / META_NAME, json.dumps(data, indent=2, ensure_ascii=False).encode())
+        write_atomically(
+            folder / META_NAME, json.dumps(data, indent=2, ensure_ascii=False).encode()
+        )
     except OSError as e:
         _remove_if_created(folder, created)
         raise CacheError(
@@ -403,18 +406,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(name, 0o644)  # mkstemp makes files private; these are ordinary user files
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
 class SeenStore:
     """Base ids (no version) of every paper a search or listing has shown, with the time."""
 
@@ -449,7 +440,7 @@ class SeenStore:
         ids.update(new)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.path, json.dumps({"ids": ids}, indent=0).encode())
+            write_atomically(self.path, json.dumps({"ids": ids}, indent=0))
         except OSError as e:
             raise CacheError(
                 f"Cannot write {self.path} ({e.strerror or e}) — check permissions and free "

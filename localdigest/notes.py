@@ -24,8 +24,9 @@ from typing import Literal
 from urllib.parse import quote
 
 from localdigest import config
-from localdigest.digest import one_line, paragraphs, write_text
+from localdigest.digest import one_line, paragraphs
 from localdigest.errors import InputError, LocaldigestError, UsageError
+from localdigest.fsutil import write_atomically
 from localdigest.summarize import PaperSummary
 
 START = "<!-- localdigest:start — generated; re-exporting replaces this part -->"
@@ -325,7 +326,7 @@ def export_notes(
         else:
             if path.is_symlink():
                 path.unlink()  # replace the link itself, never the file it points to
-            write_text(path, text)
+            write_atomically(path, text)
             status = "updated" if existing is not None else "created"
         if summary.arxiv_id:
             index[f"arxiv:{summary.arxiv_id}"] = path

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from localdigest import config, digest
 from localdigest.errors import InputError, LocaldigestError, NetworkError, UsageError
+from localdigest.fsutil import write_atomically
 from localdigest.summarize import PaperFailure, PaperSummary
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def load_unfinished() -> Plan | None:
 
 
 def save(plan: Plan) -> None:
-    digest.write_text(plan_path(), json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
+    write_atomically(plan_path(), json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
 
 
 def discard_unfinished() -> bool:
@@ -235,7 +236,7 @@ def finish(
     previous = digest.last_digest_time()
     since = previous.date() if previous else None
     text = digest.to_markdown(digest.build(papers, today=today, since=since))
-    digest.write_text(path, text)
+    write_atomically(path, text)
     digest.remember_digest(papers)
     plan.done = True
     save(plan)
