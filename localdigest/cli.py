@@ -41,7 +41,7 @@ def handle_errors(func: F) -> F:
             console.error(e.message)
             raise typer.Exit(int(e.exit_code)) from None
         except KeyboardInterrupt:
-            console.error("Interrupted — finished work is cached; run the same command to resume")
+            console.error("Interrupted — finished work is kept; run the same command to resume")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
     return wrapper  # type: ignore[return-value]

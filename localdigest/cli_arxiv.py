@@ -9,15 +9,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from localdigest.errors import ExitCode, LocaldigestError, NetworkError, UsageError
+from localdigest.errors import ExitCode, NetworkError, UsageError
 
 if TYPE_CHECKING:
     from localdigest.library import FetchResult
@@ -31,21 +30,6 @@ class SortBy(StrEnum):
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
-
-
-@contextmanager
-def _reported_errors() -> Iterator[None]:
-    """Map the error family to exit codes with one red line; Ctrl-C exits 130."""
-    from localdigest.render import console
-
-    try:
-        yield
-    except LocaldigestError as e:
-        console.error(e.message)
-        raise typer.Exit(int(e.exit_code)) from None
-    except KeyboardInterrupt:
-        console.error("Interrupted")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
 
 def parse_since(text: str | None) -> date | None:
@@ -141,39 +125,36 @@ def search_command(
     from localdigest.render import arxiv as render
     from localdigest.sources import arxiv as source
 
-    with _reported_errors():
-        wanted = parse_fetch_spec(fetch)
-        since_date = parse_since(since)
-        if today:
-            if terms:
-                raise UsageError("--today lists whole categories — use --include to filter it")
-            papers = source.today(category, include, exclude, new, max_results)
-        else:
-            papers = source.search(
-                terms or [],
-                category,
-                include,
-                exclude,
-                since_date,
-                new,
-                20 if max_results is None else max_results,
-                "relevance" if sort is SortBy.relevance else "submitted",
-            )
-        states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in papers}
-        if output is OutputFormat.json:
-            render.print_papers_json(papers, states)
-        else:
-            empty = "No new papers since your last search." if new else "No papers found."
-            render.print_search_results(papers, states, empty_message=empty)
-        if wanted is None or not papers:
-            return
-        bad = [n for n in wanted if n > len(papers)]
-        if bad:
-            raise UsageError(
-                f"--fetch {fetch}: only {len(papers)} papers are listed — nothing fetched"
-            )
-        chosen = papers if not wanted else [papers[n - 1] for n in wanted]
-        code = _fetch_and_report([p.versioned_id for p in chosen])
+    wanted = parse_fetch_spec(fetch)
+    since_date = parse_since(since)
+    if today:
+        if terms:
+            raise UsageError("--today lists whole categories — use --include to filter it")
+        papers = source.today(category, include, exclude, new, max_results)
+    else:
+        papers = source.search(
+            terms or [],
+            category,
+            include,
+            exclude,
+            since_date,
+            new,
+            20 if max_results is None else max_results,
+            "relevance" if sort is SortBy.relevance else "submitted",
+        )
+    states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in papers}
+    if output is OutputFormat.json:
+        render.print_papers_json(papers, states)
+    else:
+        empty = "No new papers since your last search." if new else "No papers found."
+        render.print_search_results(papers, states, empty_message=empty)
+    if wanted is None or not papers:
+        return
+    bad = [n for n in wanted if n > len(papers)]
+    if bad:
+        raise UsageError(f"--fetch {fetch}: only {len(papers)} papers are listed — nothing fetched")
+    chosen = papers if not wanted else [papers[n - 1] for n in wanted]
+    code = _fetch_and_report([p.versioned_id for p in chosen])
     if code:
         raise typer.Exit(code)
 
@@ -189,13 +170,14 @@ def fetch_command(
     Papers already there are not downloaded again. Exit code 3 if some inputs failed (the
     others are still fetched), 5 if arXiv could not be reached.
     """
-    with _reported_errors():
-        code = _fetch_and_report(papers)
+    code = _fetch_and_report(papers)
     if code:
         raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``search`` and ``fetch`` to ``app``."""
-    app.command("search")(search_command)
-    app.command("fetch")(fetch_command)
+    from localdigest.cli import handle_errors
+
+    app.command("search")(handle_errors(search_command))
+    app.command("fetch")(handle_errors(fetch_command))

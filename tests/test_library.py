@@ -256,4 +256,7 @@ def test_cli_ctrl_c_exits_130(arxiv_server: FakeArxiv, monkeypatch: pytest.Monke
     monkeypatch.setattr(library, "fetch", interrupted)
     result = runner.invoke(cli(), ["fetch", PAPER])
     assert result.exit_code == 130
-    assert result.stderr.strip() == "Error: Interrupted"
+    assert (
+        result.stderr.strip()
+        == "Error: Interrupted — finished work is kept; run the same command to resume"
+    )
