@@ -53,7 +53,14 @@ lint: install
 test: install $(GEMMA) lint
 	LOCALDIGEST_TEST_GEMMA=$(GEMMA) $(BIN)/pytest
 
-bench: install
+# LangChain (the recipe the benchmark compares against) is for the benchmark only.
+$(VENV)/.bench-installed: bench/requirements.txt | $(VENV)/.installed
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+# Cold summaries of the corpus vs raw llama.cpp and LangChain's map-reduce chain (long:
+# BENCH_ARGS="--limit 2" for a quick run; see bench/bench.py --help).
+bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 # The eval scores summaries against the authors' abstracts of the team's shared corpus when
