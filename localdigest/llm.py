@@ -167,10 +167,14 @@ def default_n_ctx(info: GGUFInfo) -> int:
     return min(info.context_length or 2048, MAX_DEFAULT_CTX)
 
 
-# Performance defaults, chosen by measurement (bench/README.md, "Performance" in README.md).
+# Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
+# "Performance"; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread): flash attention off decodes
+# about 2x faster on CPU (35 vs 14-18 tok/s; 4 sequences 52 vs 43); n_batch 128 vs 512
+# and mmap on/off are within noise; 4 parallel sequences fill an 8192 context with
+# 1536-token chunks, and decode about 1.5-3x the tokens/s of one sequence.
 DEFAULT_N_BATCH = 512  # prompt tokens per llama_decode call
 DEFAULT_PARALLEL = 4  # sequences decoded at once by complete_many
-DEFAULT_FLASH_ATTN = True
+DEFAULT_FLASH_ATTN = False
 
 
 def default_threads() -> int:
