@@ -16,6 +16,7 @@ The pipeline, page by page (only compact line records are kept, never page objec
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import re
@@ -234,7 +235,7 @@ def _same_baseline(a: _Line, b: _Line) -> bool:
 
 
 def _page_lines(page: pymupdf.Page, number: int) -> _Page:
-    import pymupdf
+    pymupdf = _pymupdf()
 
     # No PRESERVE_LIGATURES (MuPDF then splits them) and no images (memory).
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -1062,6 +1063,20 @@ def _split_abstract(sections: list[Section]) -> list[Section]:
 # --------------------------------------------------------------------------- opening & checks
 
 
+def _pymupdf() -> Any:
+    """PyMuPDF, imported on first use, after llama.cpp's libraries.
+
+    A CUDA build of llama.cpp segfaults while loading a model when MuPDF's libraries were
+    loaded first (seen on an H100: crash in llama_model_load_from_file; the other order
+    works), so llama_cpp goes first whenever it is installed.
+    """
+    with contextlib.suppress(ImportError):
+        import llama_cpp  # noqa: F401
+    import pymupdf
+
+    return pymupdf
+
+
 def _utf8_name(path: Path) -> bool:
     try:
         str(path).encode("utf-8")
@@ -1084,7 +1099,7 @@ def _open(path: Path, password: str | None) -> tuple[pymupdf.Document, bool]:
     has_header = b"%PDF-" in head
     if not has_header and head.lstrip()[:1] == b"<":
         raise PdfError(f"{name} is not a PDF (it holds HTML or XML) — download the PDF again")
-    import pymupdf
+    pymupdf = _pymupdf()
 
     try:
         if _utf8_name(path):
