@@ -57,7 +57,7 @@ def eval_command(
       localdigest eval --pdfs ../shared/corpus/pdfs --expected ../shared/corpus/expected.json
     """
     from localdigest import evaluate, pipeline
-    from localdigest.cli import emit
+    from localdigest.cli import emit, write_atomically
     from localdigest.render.eval import eval_tables, progress_line
 
     evaluate.require_extras()
@@ -76,9 +76,17 @@ def eval_command(
         style=style,
     )
     job = pipeline.prepare(request)
+
+    def checkpoint(report: evaluate.EvalReport) -> None:
+        write_atomically(output, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+
     try:
         report = evaluate.evaluate(
-            job.summarizer, papers, baselines=baselines, progress=progress_line
+            job.summarizer,
+            papers,
+            baselines=baselines,
+            progress=progress_line,
+            checkpoint=checkpoint,
         )
     finally:
         job.summarizer.store.close()

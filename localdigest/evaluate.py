@@ -291,11 +291,18 @@ def evaluate(
     *,
     baselines: bool = True,
     progress: Progress | None = None,
+    checkpoint: Callable[[EvalReport], None] | None = None,
 ) -> EvalReport:
     """Summarize and score each paper with its abstract withheld; baselines alongside."""
     base = replace(summarizer.options, drop_abstract=True)
     systems = list(SYSTEMS if baselines else SYSTEMS[:1])
-    results = []
+    results: list[PaperEval] = []
+    report = EvalReport(
+        model=summarizer.model_name,
+        settings={**base.as_key(), "n_ctx": summarizer.n_ctx},
+        systems=systems,
+        papers=results,
+    )
     for i, paper in enumerate(papers, 1):
         name = paper.path.name
 
@@ -335,10 +342,7 @@ def evaluate(
             row.texts[system] = text
             row.scores[system] = quality.score(text, paper.reference, doc.text, seconds).as_dict()
         results.append(row)
+        if checkpoint is not None:
+            checkpoint(report)  # a long run keeps what it has measured so far
     summarizer.options = base
-    return EvalReport(
-        model=summarizer.model_name,
-        settings={**base.as_key(), "n_ctx": summarizer.n_ctx},
-        systems=systems,
-        papers=results,
-    )
+    return report

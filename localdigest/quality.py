@@ -7,7 +7,8 @@ extra); everything else is plain Python so the guard costs nothing to import.
 Thresholds (documented in the README's Quality section):
 
 - degenerate: some word 4-gram occurs 3 or more times, or the same sentence occurs twice in
-  a row, or (for texts of 30+ words) fewer than half of the word bigrams are distinct;
+  a row, or a sentence mostly repeats earlier ones (60% of its 4-grams already said), or
+  (for texts of 30+ words) fewer than half of the word bigrams are distinct;
 - number faithfulness: the share of the summary's numbers found among the paper's numbers
   (1.0 when the summary states none);
 - on-topic: the share of the summary's content words (3+ letters, not stop words) that occur
@@ -28,6 +29,7 @@ REPEAT_LIMIT = 3  # ... occurring this often makes a text degenerate
 MIN_DISTINCT_2 = 0.5  # fewer distinct bigrams than this share is degenerate ...
 DISTINCT_MIN_WORDS = 30  # ... for texts at least this long
 OFF_TOPIC_BELOW = 0.6  # on-topic share under this is off-topic
+NEAR_DUPLICATE = 0.6  # a sentence with this share of its 4-grams already said repeats
 
 EVAL_EXTRA_HINT = "pip install 'localdigest[eval]'"
 
@@ -68,6 +70,7 @@ class Degeneration:
     repeated_ngrams: int  # distinct 4-grams occurring REPEAT_LIMIT times or more
     distinct_2: float  # distinct bigrams / bigrams (1.0 for tiny texts)
     sentence_run: int  # longest run of the same sentence back to back
+    near_duplicates: int  # sentences that mostly repeat earlier ones
     degenerate: bool
 
     def as_dict(self) -> dict[str, Any]:
@@ -93,21 +96,38 @@ def degeneration(text: str) -> Degeneration:
         run = run + 1 if norm and norm == previous else 1
         previous = norm
         best = max(best, run)
+    near = sum(1 for s in _repeating_sentences(text) if s)
     degenerate = (
         max_rep >= REPEAT_LIMIT
         or best >= 2
+        or near > 0
         or (len(toks) >= DISTINCT_MIN_WORDS and distinct < MIN_DISTINCT_2)
     )
-    return Degeneration(len(toks), max_rep, repeated, round(distinct, 4), best, degenerate)
+    return Degeneration(len(toks), max_rep, repeated, round(distinct, 4), best, near, degenerate)
+
+
+def _repeating_sentences(text: str) -> list[bool]:
+    """For each sentence: does it mostly repeat what the sentences before it said?"""
+    said: set[tuple[str, ...]] = set()
+    flags = []
+    for s in sentences(text):
+        grams = set(ngrams(words(s), REPEAT_NGRAM))
+        flags.append(len(grams) >= 3 and len(grams & said) / len(grams) >= NEAR_DUPLICATE)
+        said |= grams
+    return flags
 
 
 def trim_repetition(text: str) -> str:
-    """Cut a looping text before its loop: keep the sentences up to the first one that
-    repeats an earlier sentence or completes a 4-gram's REPEAT_LIMIT-th occurrence."""
+    """Cut a looping text before its loop: sentences that mostly repeat earlier ones are
+    dropped; the text ends before the first sentence that repeats an earlier sentence or
+    completes a 4-gram's REPEAT_LIMIT-th occurrence."""
     kept: list[str] = []
     seen_sentences: set[str] = set()
     counts: Counter[tuple[str, ...]] = Counter()
-    for s in sentences(text):
+    parts = sentences(text)
+    for s, repeats in zip(parts, _repeating_sentences(text), strict=True):
+        if repeats:
+            continue
         norm = " ".join(words(s))
         grams = ngrams(words(s), REPEAT_NGRAM)
         trial = counts.copy()
@@ -157,6 +177,17 @@ def number_faithfulness(summary: str, source: str) -> tuple[float, list[str]]:
     known = set(numbers(source))
     invented = [n for n in said if n not in known]
     return round(1 - len(invented) / len(said), 4), invented
+
+
+def drop_unsupported_numbers(text: str, source: str) -> str:
+    """The text without its sentences that state a number the source does not hold."""
+    known = set(numbers(source))
+    kept = [
+        s
+        for s in sentences(text)
+        if all(n in known or len(n.replace(".", "")) == 1 for n in numbers(s))
+    ]
+    return " ".join(kept)
 
 
 def _stem(word: str) -> str:

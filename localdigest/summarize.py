@@ -70,6 +70,7 @@ class Options:
     def as_key(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("password")  # opening a file differently does not change its text
+        d["guard"] = guard.VERSION if self.guard else False
         return d
 
 
@@ -182,6 +183,7 @@ def tidy(text: str, cut_short: bool) -> str:
     """One clean paragraph: no prompt echoes or citation marks, no repeated sentences,
     and no sentence cut off by max_tokens."""
     text = _CITATION.sub("", _ECHO.sub(" ", text))
+    text = re.sub(r"(?m)^\s*#{1,6}\s.*$", " ", text)  # markdown headings small models add
     text = re.sub(r"\s+", " ", text).strip()
     seen: set[str] = set()
     kept: list[str] = []
@@ -348,7 +350,7 @@ class Summarizer:
             title=title,
             body=body,
             settings=self.options.generation(max_tokens).as_key(),
-            guard=self.options.guard,
+            guard=guard.VERSION if self.options.guard else False,
         )
 
     # -- public
@@ -403,11 +405,9 @@ class Summarizer:
         stats.extract_seconds = time.perf_counter() - t
         title = paper.title or doc.title or paper.path.stem
         kept = doc.kept(self.options.include_appendix)
-        # The authors' abstract anchors the final summary, unless it is under evaluation.
-        anchor = self._fit_anchor(doc.abstract)
         if self.options.drop_abstract:
             kept = withhold_abstract(kept, doc.abstract, self.options.withhold)
-            anchor = ""
+        anchor = self._anchor(doc.abstract, kept)
         self._warnings = []
 
         t = time.perf_counter()
@@ -494,6 +494,7 @@ class Summarizer:
         max_tokens: int,
         source: str,
         clean: Callable[[Generation], str],
+        check_numbers: bool = True,
         **values: str,
     ) -> tuple[str, str | None]:
         """A call whose output goes through the degeneration guard (unless it is off):
@@ -509,7 +510,9 @@ class Summarizer:
         settings = self.options.generation(max_tokens)
         if not self.options.guard:
             return clean(generate(settings)), None
-        result = guard.guarded(generate, settings, source, label=name, clean=clean)
+        result = guard.guarded(
+            generate, settings, source, label=name, clean=clean, check_numbers=check_numbers
+        )
         return result.text, result.warning
 
     def _cached_call(
@@ -526,7 +529,13 @@ class Summarizer:
                 return str(hit["text"])
         source = values.get("text") or values.get("notes") or ""
         text, warning = self._guarded_call(
-            name, stats, max_tokens, source, lambda g: tidy_notes(g.text), **values
+            name,
+            stats,
+            max_tokens,
+            source,
+            lambda g: tidy_notes(g.text),
+            False,  # notes: the summary's numbers are checked against them later
+            **values,
         )
         if warning:
             self._warnings.append(warning)
@@ -624,20 +633,30 @@ class Summarizer:
             self.options.style
         ]
 
-    def _fit_anchor(self, abstract: str) -> str:
-        """The abstract's first sentences, within a sixth of the context (400 tokens at most):
-        a misdetected, page-long "abstract" must not crowd out the notes."""
-        limit = min(400, self.backend.n_ctx // 6)
+    def _anchor(self, abstract: str, kept: Sequence[pdf.Section]) -> str:
+        """What anchors the final summary besides the title: the authors' abstract; when it
+        is withheld (the eval) or missing, the opening of the paper's first body section."""
+        if abstract and not self.options.drop_abstract:
+            return f"Abstract by the authors: {self._first_sentences(abstract, 400)}"
+        body = next((s for s in kept if s.kind == "body" and s.text.strip()), None)
+        if body is None:
+            return ""
+        return f"Start of the paper: {self._first_sentences(body.text, 200)}"
+
+    def _first_sentences(self, text: str, limit: int) -> str:
+        """The first sentences of a text within ``limit`` tokens (and a sixth of the
+        context): a misdetected, page-long "abstract" must not crowd out the notes."""
+        limit = min(limit, self.backend.n_ctx // 6)
         kept: list[str] = []
-        for sentence in _SENTENCE.split(abstract.strip()):
+        for sentence in _SENTENCE.split(" ".join(text.split())):
             if self.backend.count_tokens(" ".join([*kept, sentence])) > limit:
                 break
             kept.append(sentence)
         return " ".join(kept)
 
     @staticmethod
-    def _anchor_text(abstract: str) -> str:
-        return f"Abstract by the authors: {abstract}\n" if abstract else ""
+    def _anchor_text(anchor: str) -> str:
+        return f"{anchor}\n" if anchor else ""
 
     def _write(self, title: str, anchor: str, notes: list[str], stats: Stats) -> tuple[str, str]:
         """The reduce, in the chosen style, then the TL;DR: (summary, tldr)."""

@@ -105,7 +105,7 @@ def test_evaluate_reports_every_system(tmp_path: Path, corpus: Path) -> None:
     assert report.papers[0].error is None
     assert set(report.papers[0].scores) == set(evaluate.SYSTEMS)
     # the stuff baseline is one call that fits the context
-    stuff = [u for _, u in fake.calls if "beginning of a research paper" in u]
+    stuff = [u for _, u in fake.calls if "from its beginning" in u]
     assert len(stuff) == 1 and fake.prompt_tokens("", stuff[0]) <= fake.n_ctx
     data = json.loads(json.dumps(report.to_dict()))
     assert set(data["overall"]) == set(evaluate.SYSTEMS)

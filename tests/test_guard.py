@@ -73,7 +73,12 @@ def summarizer(tmp_path: Path, backend: FakeBackend, **options: object) -> Summa
 
 def test_the_summarizer_retries_a_looping_reduce(tmp_path: Path, paper: PaperInput) -> None:
     # tidy() already drops repeated sentences: the loop the guard must catch is inside one.
-    answers = iter(["We propose " + "the model of the " * 12, "The paper trains a model. It improves accuracy by 3 points."])
+    answers = iter(
+        [
+            "We propose " + "the model of the " * 12,
+            "The paper trains a model. It improves accuracy by 3 points.",
+        ]
+    )
     fake = FakeBackend(replies={"reduce": lambda u: next(answers)})
     result = summarizer(tmp_path, fake).summarize(paper)
     assert fake.kinds().count("reduce") == 2

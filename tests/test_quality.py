@@ -32,6 +32,19 @@ def test_a_word_loop_inside_one_sentence_is_degenerate() -> None:
     assert d.distinct_2 < quality.MIN_DISTINCT_2
 
 
+def test_a_sentence_said_twice_in_other_words_is_degenerate() -> None:
+    # A real SmolLM2 output: the second sentence restates the first almost word for word.
+    text = (
+        "The proposed algorithm is based on hand-crafted digitization and has been compared "
+        "with other methods, including ADADELTA. The algorithm is based on hand-crafted "
+        "digitization and has been compared with other methods, including ADADELTA in terms "
+        "of its performance."
+    )
+    d = quality.degeneration(text)
+    assert d.degenerate and d.near_duplicates == 1 and d.sentence_run == 1
+    assert quality.trim_repetition(text).count("hand-crafted") == 1
+
+
 def test_a_plain_paragraph_is_not_degenerate() -> None:
     assert not quality.degeneration(PAPER).degenerate
 
