@@ -98,3 +98,37 @@ def test_guard_off_calls_once(tmp_path: Path, paper: PaperInput) -> None:
     fake = FakeBackend(replies={"reduce": lambda u: LOOP})
     summarizer(tmp_path, fake, guard=False).summarize(paper)
     assert fake.kinds().count("reduce") == 1
+
+
+def test_styles(tmp_path: Path, paper: PaperInput) -> None:
+    bullets = "- Claim: it works.\n- Method: a network.\n* Result: 3 points better."
+    fake = FakeBackend(replies={"reduce": lambda u: bullets})
+    result = summarizer(tmp_path / "b", fake, style="bullets").summarize(paper)
+    assert "Claim:" in fake.calls[-2][1]  # the bullets prompt
+    assert result.summary.splitlines() == [
+        "- Claim: it works.",
+        "- Method: a network.",
+        "- Result: 3 points better.",
+    ]
+    fake = FakeBackend()
+    result = summarizer(tmp_path / "t", fake, style="tldr").summarize(paper)
+    assert fake.kinds()[-1] == "tldr" and "reduce" not in fake.kinds()
+    assert result.summary == result.tldr == "A method that improves accuracy."
+
+
+def test_the_abstract_anchors_the_reduce(tmp_path: Path, paper: PaperInput) -> None:
+    fake = FakeBackend()
+    summarizer(tmp_path, fake).summarize(paper)
+    reduce = next(u for k, u in fake.calls if k == "reduce")
+    assert "Abstract by the authors:" in reduce
+    fake = FakeBackend()
+    summarizer(tmp_path / "x", fake, drop_abstract=True).summarize(paper)
+    reduce = next(u for k, u in fake.calls if k == "reduce")
+    assert "Abstract by the authors:" not in reduce and "Start of the paper:" in reduce
+
+
+def test_unknown_style_is_a_usage_error() -> None:
+    from localdigest.errors import UsageError
+
+    with pytest.raises(UsageError, match="bullets"):
+        Options(style="poem")
