@@ -101,9 +101,11 @@ class BatchRecorder(Recorder):
     def complete_many(
         self, system: str, users: Any, settings: Any, on_token: Any = None, on_done: Any = None
     ) -> Any:
-        out = self.inner.complete_many(system, users, settings, on_token, on_done)
-        self.record.generations.extend(out)
-        return out
+        def done(i: int, g: Any) -> Any:
+            self.record.generations.append(g)  # every attempt, retries included
+            return on_done(i, g) if on_done is not None else None
+
+        return self.inner.complete_many(system, users, settings, on_token, done)
 
 
 # ----------------------------------------------------------------------------- machine

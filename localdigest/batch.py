@@ -14,7 +14,9 @@ How it runs (continuous batching over ``parallel`` slots):
   pieces) and its first token sampled;
 - each step decodes one token for every active slot; a slot that hits end-of-generation
   or its token limit is finished at once (``on_done`` fires, so the caller can cache the
-  result before the others end) and its cells are released for the next prompt.
+  result before the others end) and its cells are released for the next prompt - unless
+  ``on_done`` asks for a retry with other settings: then the prompt's cells are kept and
+  only its answer is generated again.
 
 Sampling uses the same llama.cpp sampler chain as llama-cpp-python's ``create_completion``
 (repeat penalty over the last 64 tokens, top-k 40, typical 1.0, top-p, min-p 0.05,
@@ -39,7 +41,8 @@ from localdigest.errors import ModelError
 from localdigest.llm import Generation, GenerationSettings, TokenCallback
 
 # Called when one prompt's generation is finished: (its index in the input, the result).
-DoneCallback = Callable[[int, Generation], None]
+# It may return settings to generate that prompt again with (a retry), reusing its cells.
+DoneCallback = Callable[[int, Generation], GenerationSettings | None]
 
 MIN_SHARED_PREFIX = 8  # shorter common prefixes are not worth a holder sequence
 
@@ -195,10 +198,6 @@ def generate_many(
     def finish(s: _Seq, reason: str) -> None:
         nonlocal used
         s.finish = reason
-        lib.llama_memory_seq_rm(mem, s.slot, -1, -1)
-        used -= len(s.prompt) - shared + s.limit
-        del active[s.slot]
-        free_slots.append(s.slot)
         s.sampler.close()
         text = llm.detokenize(s.out, prev_tokens=s.prompt).decode("utf-8", errors="ignore")
         g = Generation(
@@ -211,8 +210,31 @@ def generate_many(
             reused_tokens=s.reused,
         )
         results[s.index] = g
-        if on_done is not None:
-            on_done(s.index, g)
+        retry = on_done(s.index, g) if on_done is not None else None
+        if retry is not None:
+            restart(s, retry)
+            return
+        lib.llama_memory_seq_rm(mem, s.slot, -1, -1)
+        used -= len(s.prompt) - shared + s.limit
+        del active[s.slot]
+        free_slots.append(s.slot)
+
+    def restart(s: _Seq, again: GenerationSettings) -> None:
+        """Generate again for the same prompt with other settings (a retry): its cells are
+        kept and only its last prompt token is evaluated again, for the first logits."""
+        nonlocal used
+        t0 = time.perf_counter()
+        n = len(s.prompt)
+        lib.llama_memory_seq_rm(mem, s.slot, n - 1, -1)
+        limit = min(again.max_tokens, n_ctx - n)
+        used += limit - s.limit
+        s.limit, s.out, s.reused, s.decode_seconds = limit, [], n - 1, 0.0
+        s.sampler = make_sampler(llm, again)
+        batch.decode(ctx, [(s.prompt[-1], n - 1, s.slot, True)])
+        s.pos = n
+        token = s.sampler.sample(llm._ctx, 0)
+        s.prompt_seconds = time.perf_counter() - t0
+        accept(s, token)
 
     def accept(s: _Seq, token: int) -> None:
         """Record a sampled token; finish the sequence on end-of-generation or its limit."""

@@ -354,12 +354,13 @@ class LlamaCppBackend:
         users: Sequence[str],
         settings: GenerationSettings,
         on_token: TokenCallback | None = None,
-        on_done: Callable[[int, Generation], None] | None = None,
+        on_done: Callable[[int, Generation], GenerationSettings | None] | None = None,
     ) -> list[Generation]:
         """Complete several prompts at once (llama.cpp's multi-sequence batches).
 
-        Results come in the order of ``users``; ``on_done(i, generation)`` fires as each
-        one finishes, before the rest do. See ``localdigest.batch``.
+        Results come in the order of ``users`` (the last attempt of each); ``on_done(i,
+        generation)`` fires as each one finishes, before the rest do, and may return
+        settings to generate that one again with (a retry). See ``localdigest.batch``.
         """
         from localdigest.batch import generate_many
 

@@ -263,16 +263,19 @@ def withhold_abstract(sections: Sequence[pdf.Section], *texts: str) -> list[pdf.
 
 
 class _Deferred(Exception):
-    """A retry asked for while a batched generation still holds the model."""
+    """A retry asked for while a batched generation holds the model: the batch makes it."""
+
+    def __init__(self, settings: GenerationSettings) -> None:
+        super().__init__()
+        self.settings = settings
 
 
 class _Prefilled:
     """The backend, answering map prompts from a batched generation first (see _map)."""
 
-    def __init__(self, inner: Backend, settings: GenerationSettings) -> None:
+    def __init__(self, inner: Backend) -> None:
         self.inner = inner
-        self.settings = settings
-        self.ready: dict[str, list[Generation]] = {}
+        self.ready: dict[tuple[str, GenerationSettings], Generation] = {}
         self.running = True
 
     def __getattr__(self, name: str) -> Any:
@@ -281,11 +284,11 @@ class _Prefilled:
     def complete(
         self, system: str, user: str, settings: GenerationSettings, on_token: Any = None
     ) -> Generation:
-        waiting = self.ready.get(user)
-        if waiting and settings == self.settings:
-            return waiting.pop(0)
+        made = self.ready.get((user, settings))
+        if made is not None:
+            return made
         if self.running:
-            raise _Deferred
+            raise _Deferred(settings)
         return self.inner.complete(system, user, settings, on_token)
 
 
@@ -549,8 +552,8 @@ class Summarizer:
         With a backend that can decode several prompts at once (``complete_many``), the
         uncached chunks go through one batched generation; each note then goes through the
         same cache-and-check path as a single call (``_cached_call``), fed the batched
-        generation as its first attempt. A retry the output check asks for waits until the
-        batch is over (the model is busy) and runs one by one.
+        generation as its first attempt. A retry the output check asks for is generated
+        by the batch too, reusing the chunk's evaluated prompt, and the check runs again.
         """
         self.reporter.chunks_planned(len(chunks))
         calls = []
@@ -570,29 +573,26 @@ class Summarizer:
         if many is not None and len(todo) > 1:
             settings = self.options.generation(max_tokens)
             users = [self.prompts.render("map", **calls[i][1]) for i in todo]
-            prefilled = _Prefilled(self.backend, settings)
+            prefilled = _Prefilled(self.backend)
             self._backend = prefilled
+            tried: dict[int, GenerationSettings] = {}  # the settings of each one's last retry
 
-            def done(j: int, g: Generation) -> None:
+            def done(j: int, g: Generation) -> GenerationSettings | None:
                 i = todo[j]
                 body, values = calls[i]
-                prefilled.ready.setdefault(users[j], []).append(g)
-                scratch = Stats()  # counted only if the note is finished now
+                prefilled.ready[(users[j], tried.get(j, settings))] = g
+                scratch = Stats()  # counted once the note is finished (attempts replay)
                 try:
                     notes[i] = self._cached_call("map", scratch, max_tokens, body, **values)
-                except _Deferred:
-                    prefilled.ready[users[j]].insert(0, g)  # the first attempt, for later
-                    return
+                except _Deferred as retry:
+                    tried[j] = retry.settings
+                    return retry.settings  # generated again in the batch
                 for f in fields(Stats):
                     setattr(stats, f.name, getattr(stats, f.name) + getattr(scratch, f.name))
+                return None
 
             try:
                 many(self.prompts.texts["system"], users, settings, self.reporter.tokens, done)
-                prefilled.running = False
-                for i in todo:  # retries the output check asked for, one by one
-                    if i not in notes:
-                        body, values = calls[i]
-                        notes[i] = self._cached_call("map", stats, max_tokens, body, **values)
             finally:
                 self._backend = prefilled.inner
         for i, (body, values) in enumerate(calls):

@@ -36,6 +36,7 @@ class BatchFake(FakeBackend):
         self.batches: list[int] = []
         self.interrupt_after: int | None = None  # KeyboardInterrupt after N finished
         self.degenerate: set[int] = set()  # batch positions that answer with a loop
+        self.retries: list[GenerationSettings] = []
 
     def complete_many(
         self,
@@ -50,16 +51,21 @@ class BatchFake(FakeBackend):
         for i, user in enumerate(users):
             if self.interrupt_after is not None and i >= self.interrupt_after:
                 raise KeyboardInterrupt
-            n = len(self.calls) + 1
-            self.calls.append(("map", user))
-            text = f"- batched note {n}: the method improves accuracy."
-            if i in self.degenerate:
-                text = "- the model loops " * 12
-            g = Generation(text, 40, len(text.split()), "stop", 0.01, 0.02)
-            if on_token is not None:
-                on_token(3, 0.02)
-            if on_done is not None:
-                on_done(i, g)
+            loops = i in self.degenerate
+            while True:
+                n = len(self.calls) + 1
+                self.calls.append(("map", user))
+                text = f"- batched note {n}: the method improves accuracy."
+                if loops:
+                    text = "- the model loops " * 12
+                g = Generation(text, 40, len(text.split()), "stop", 0.01, 0.02)
+                if on_token is not None:
+                    on_token(3, 0.02)
+                retry = on_done(i, g) if on_done is not None else None
+                if retry is None:
+                    break
+                self.retries.append(retry)
+                loops = False  # the retry's settings fix the loop
             out.append(g)
         return out
 
@@ -157,19 +163,21 @@ def test_interrupted_batch_keeps_finished_notes(
     assert result.stats.llm_calls == n - 2 + 2
 
 
-def test_retry_waits_for_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A degenerate batched note is retried one by one once the batch has finished."""
+def test_retry_runs_inside_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A degenerate batched note is generated again by the batch, with the guard's retry
+    settings (the chunk's prompt stays evaluated), and checked again."""
     paper = make_paper(tmp_path, monkeypatch)
     fake = BatchFake()
     fake.degenerate = {1}
     result = make_summarizer(tmp_path, fake).summarize(paper)
     n = result.stats.chunks
     assert fake.batches == [n]
+    assert len(fake.retries) == 1
+    assert fake.retries[0] != Options().generation(Options().map_tokens)
     kinds = fake.kinds()
-    assert kinds[:n] == ["map"] * n  # the batch
-    assert kinds[n] == "map"  # then the retry of the looping note, before the reduce
-    assert kinds[-2:] == ["reduce", "tldr"]
+    assert kinds == ["map"] * (n + 1) + ["reduce", "tldr"]  # no map outside the batch
     assert result.stats.llm_calls == len(kinds)  # the rejected attempt counted once
+    assert "loops" not in " ".join(u for k, u in fake.calls if k == "reduce")
 
 
 # ----------------------------------------------------------------------------- real model
@@ -233,3 +241,23 @@ def test_batched_sampling_is_seeded_like_one_by_one(backend: Any) -> None:
     batched = backend.complete_many(SYSTEM, users, settings)
     for one, many in zip(single, batched, strict=True):
         assert many.text.split()[:3] == one.text.split()[:3]
+
+
+@pytest.mark.model
+def test_retry_in_place_reuses_the_prompt(backend: Any) -> None:
+    users = [f"Summarize: {t}" for t in TEXTS[:2]]
+    settings = GenerationSettings(max_tokens=12, temperature=0.0)
+    again = GenerationSettings(max_tokens=8, temperature=0.0, repeat_penalty=1.5)
+    seen: list[tuple[int, Generation]] = []
+
+    def done(i: int, g: Generation) -> GenerationSettings | None:
+        seen.append((i, g))
+        return again if (i == 0 and len([x for x in seen if x[0] == 0]) == 1) else None
+
+    out = backend.complete_many(SYSTEM, users, settings, on_done=done)
+    assert [i for i, _ in seen].count(0) == 2
+    retried = out[0]
+    assert retried.text and 0 < retried.completion_tokens <= 8
+    assert retried.reused_tokens == retried.prompt_tokens - 1  # only the last token again
+    fresh = backend.complete(SYSTEM, users[0], again)
+    assert retried.text.split()[:2] == fresh.text.split()[:2]
