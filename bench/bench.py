@@ -594,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
     choice = llmmod.resolve_model(args.model)
     args.threads = args.threads or llmmod.default_threads()
     args.parallel = args.parallel or llmmod.DEFAULT_PARALLEL
+    if args.parallel <= 1:
+        args.compare_map = 0  # the map already runs one by one
     n_ctx = args.n_ctx or llmmod.default_n_ctx(choice.info)
     papers = find_pdfs(args.paths)[: args.limit]
     if args.sweep:

@@ -168,12 +168,14 @@ def default_n_ctx(info: GGUFInfo) -> int:
 
 
 # Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
-# "Performance"; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread): flash attention off decodes
-# about 2x faster on CPU (35 vs 14-18 tok/s; 4 sequences 52 vs 43); n_batch 128 vs 512
-# and mmap on/off are within noise; 4 parallel sequences fill an 8192 context with
-# 1536-token chunks, and decode about 1.5-3x the tokens/s of one sequence.
+# "Performance"; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU
+# decode is about 2x faster without it (36 vs 17 tok/s). n_batch 128 vs 512 and mmap
+# on/off are within noise. Parallel decoding (complete_many) is off by default: with the
+# one unified KV cache every sequence's attention spans all sequences' cells, and 4 map
+# prompts of 1400 tokens took 87 s batched vs 59 s one by one (flash attention on: 60 vs
+# 56 s); per-sequence KV streams would need a second cache (memory budget).
 DEFAULT_N_BATCH = 512  # prompt tokens per llama_decode call
-DEFAULT_PARALLEL = 4  # sequences decoded at once by complete_many
+DEFAULT_PARALLEL = 1  # sequences decoded at once by complete_many (1: one by one)
 DEFAULT_FLASH_ATTN = False
 
 
@@ -362,6 +364,11 @@ class LlamaCppBackend:
         generation)`` fires as each one finishes, before the rest do, and may return
         settings to generate that one again with (a retry). See ``localdigest.batch``.
         """
+        if self.parallel <= 1:
+            return [
+                self._complete_retrying(system, u, i, settings, on_token, on_done)
+                for i, u in enumerate(users)
+            ]
         from localdigest.batch import generate_many
 
         prompts = [self._prompt(system, u) for u in users]
@@ -373,6 +380,24 @@ class LlamaCppBackend:
             on_token=on_token,
             on_done=on_done,
         )
+
+    def _complete_retrying(
+        self,
+        system: str,
+        user: str,
+        index: int,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None,
+        on_done: Callable[[int, Generation], GenerationSettings | None] | None,
+    ) -> Generation:
+        """One prompt of complete_many, one by one: a retry reuses the evaluated prompt
+        (llama-cpp-python keeps the common prefix with the previous call)."""
+        while True:
+            g = self.complete(system, user, settings, on_token)
+            retry = on_done(index, g) if on_done is not None else None
+            if retry is None:
+                return g
+            settings = retry
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
