@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,22 +19,30 @@ def _mark(ok: bool, text: str) -> str:
 
 
 def eval_tables(report: EvalReport) -> None:
-    papers = Table(title=f"Eval: {escape(report.model)} (abstract withheld)", show_lines=False)
+    """Per paper and system: ROUGE F1, number faithfulness (Nums), on-topic share (Topic),
+    degenerate (Loop), words and model time; then the means and the targets."""
+    papers = Table(
+        title=f"Eval: {escape(report.model)} (abstract withheld)",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
     for name, justify in [
         ("Paper", "left"),
         ("System", "left"),
         ("R-1", "right"),
         ("R-2", "right"),
         ("R-L", "right"),
-        ("Numbers", "right"),
-        ("On-topic", "right"),
-        ("Degenerate", "center"),
+        ("Nums", "right"),
+        ("Topic", "right"),
+        ("Loop", "center"),
         ("Words", "right"),
         ("Time", "right"),
     ]:
-        papers.add_column(name, justify=justify)  # type: ignore[arg-type]
+        papers.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for p in report.papers:
-        label = escape(p.file)
+        label = escape(p.file.removesuffix(".pdf"))
         if p.error:
             papers.add_row(label, "", "", "", "", "", "", "", "", "", end_section=True)
             papers.add_row("", f"[red]failed:[/] {escape(p.error)}", end_section=True)
@@ -52,28 +61,34 @@ def eval_tables(report: EvalReport) -> None:
                 f"{s['on_topic']:.2f}",
                 _mark(not s["degenerate"], "yes" if s["degenerate"] else "no"),
                 str(s["words"]),
-                f"{s['seconds']:.1f}s",
+                f"{s['seconds']:.0f}s",
                 end_section=i == len(report.systems) - 1,
             )
         for w in p.warnings:
             papers.add_row("", f"[yellow]warning:[/] {escape(w)}")
     out.print(papers)
 
-    overall = Table(title="Overall (means over papers)")
+    overall = Table(
+        title="Overall (means over papers)",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
     for name in (
         "System",
-        "Papers",
+        "N",
         "R-1",
         "R-2",
         "R-L",
-        "Numbers",
-        "Min numbers",
-        "On-topic",
-        "Degenerate",
+        "Nums",
+        "Min",
+        "Topic",
+        "Loops",
         "Words",
         "Time",
     ):
-        overall.add_column(name, justify="left" if name == "System" else "right")
+        overall.add_column(name, justify="left" if name == "System" else "right", no_wrap=True)
     for system, m in report.overall().items():
         overall.add_row(
             system,
