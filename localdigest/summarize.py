@@ -82,6 +82,7 @@ class Stats:
     input_tokens: int = 0  # tokens sent to the model (prompts included)
     output_tokens: int = 0
     llm_calls: int = 0
+    notes_written: int = 0  # chunk notes computed by this run (not taken from the cache)
     seconds: float = 0.0
     extract_seconds: float = 0.0
     map_seconds: float = 0.0
@@ -543,6 +544,8 @@ class Summarizer:
         if warning:
             self._warnings.append(warning)
         self.store.set(key, {"text": text, "warning": warning})
+        if name == "map":
+            stats.notes_written += 1
         self.reporter.chunk_done(cached=False)
         return text
 

@@ -117,6 +117,7 @@ def test_interrupt_then_resume_reuses_finished_chunks(tmp_path: Path, paper: Pap
     resumed = FakeBackend()
     result = summarizer(tmp_path, resumed).summarize(paper)
     assert resumed.kinds().count("map") == result.stats.chunks - 2
+    assert result.stats.notes_written == result.stats.chunks - 2
 
 
 def test_changed_prompt_or_model_misses_cache(tmp_path: Path, paper: PaperInput) -> None:
