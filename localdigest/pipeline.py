@@ -132,13 +132,13 @@ class Job:
 
 
 def _mark_summarized(results: Sequence[Result]) -> None:
-    try:
-        from localdigest import library
-    except ImportError:  # pragma: no cover
-        return
-    for r in results:
-        if isinstance(r, PaperSummary) and r.arxiv_id:
-            library.mark_summarized(r.arxiv_id)
+    ids = [r.arxiv_id for r in results if isinstance(r, PaperSummary) and r.arxiv_id]
+    if not ids:
+        return  # local PDFs only: don't pay for importing the HTTP stack
+    from localdigest import library
+
+    for arxiv_id in ids:
+        library.mark_summarized(arxiv_id)
 
 
 def _positive(name: str, v: int | None) -> None:
