@@ -17,7 +17,10 @@ from dataclasses import dataclass, field, replace
 from localdigest import quality
 from localdigest.llm import Generation, GenerationSettings
 
-VERSION = 2  # part of the cache keys: a changed guard recomputes what it guarded
+# Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
+# the map and collapse calls, VERSION the summary and TL;DR.
+VERSION = 3
+NOTES_VERSION = 2
 
 # The guard's own off-topic bar is lower than the eval's: a retry costs a model call, so it
 # only fires on output that has clearly left the text (garbage, another subject).

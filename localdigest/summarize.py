@@ -354,7 +354,7 @@ class Summarizer:
             title=title,
             body=body,
             settings=self.options.generation(max_tokens).as_key(),
-            guard=guard.VERSION if self.options.guard else False,
+            guard=guard.NOTES_VERSION if self.options.guard else False,
         )
 
     # -- public
@@ -422,7 +422,8 @@ class Summarizer:
         stats.map_seconds = time.perf_counter() - t
 
         t = time.perf_counter()
-        summary_text, tldr = self._write(title, anchor, notes, stats)
+        paper_text = "\n\n".join(c.text for c in chunks)
+        summary_text, tldr = self._write(title, anchor, notes, stats, paper_text)
         stats.reduce_seconds = time.perf_counter() - t
         stats.seconds = time.perf_counter() - started
         stats.pages_read = (
@@ -661,15 +662,20 @@ class Summarizer:
     def _anchor_text(anchor: str) -> str:
         return f"{anchor}\n" if anchor else ""
 
-    def _write(self, title: str, anchor: str, notes: list[str], stats: Stats) -> tuple[str, str]:
-        """The reduce, in the chosen style, then the TL;DR: (summary, tldr)."""
+    def _write(
+        self, title: str, anchor: str, notes: list[str], stats: Stats, paper_text: str = ""
+    ) -> tuple[str, str]:
+        """The reduce, in the chosen style, then the TL;DR: (summary, tldr).
+
+        The guard checks them against the text the model read (``paper_text``), not only the
+        notes: a number a map call made up is in the notes but not in the paper."""
         if not notes:
             raise InputError(
                 f"'{title}': the model wrote no notes on any part of it — try another --model"
             )
         notes = self._collapse(title, notes, stats, anchor)
         joined = "\n\n".join(notes)
-        source = f"{title}\n{anchor}\n{joined}"
+        source = f"{title}\n{anchor}\n{paper_text or joined}"
         if self.options.style == "tldr":
             tldr = self._tldr(title, joined, stats, source)
             return tldr, tldr

@@ -132,3 +132,17 @@ def test_unknown_style_is_a_usage_error() -> None:
 
     with pytest.raises(UsageError, match="bullets"):
         Options(style="poem")
+
+
+def test_a_number_made_up_in_the_notes_is_kept_out_of_the_summary(
+    tmp_path: Path, paper: PaperInput
+) -> None:
+    replies = {
+        "map": lambda u: "- The method reaches 97.25 points.",
+        "reduce": lambda u: "The method works well. It reaches 97.25 points on the benchmark.",
+    }
+    fake = FakeBackend(replies=replies)
+    result = summarizer(tmp_path, fake).summarize(paper)
+    assert fake.kinds().count("reduce") == 3  # retried: 97.25 is in the notes, not the paper
+    assert "97.25" not in result.summary
+    assert result.summary == "The method works well."
