@@ -187,3 +187,34 @@ def test_version_and_help() -> None:
     help_text = runner.invoke(app, ["--help"]).stdout
     for command in ("summarize", "show", "models", "cache"):
         assert command in help_text
+
+
+def _smollm2_copy(tmp_path: Path, name: str) -> Path:
+    from localdigest.llm import embedded_model_path
+
+    source = embedded_model_path()
+    assert source is not None, "the default model package is installed by make"
+    copy = tmp_path / name
+    copy.write_bytes(source.read_bytes())
+    return copy
+
+
+def test_truncated_gguf_with_intact_header_exits_4(tmp_path: Path) -> None:
+    model = _smollm2_copy(tmp_path, "cut.gguf")
+    with model.open("r+b") as f:
+        f.truncate(model.stat().st_size // 3)  # header and vocabulary intact, tensors cut
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--model", str(model)])
+    assert result.exit_code == 4, result.output
+    assert "cut.gguf" in result.output and "Traceback" not in result.output
+
+
+def test_unknown_architecture_exits_4(tmp_path: Path) -> None:
+    model = _smollm2_copy(tmp_path, "alien.gguf")
+    data = bytearray(model.read_bytes())
+    at = data.index(b"general.architecture")
+    value = data.index(b"llama", at)  # the first string after the key is its value
+    data[value : value + 5] = b"xlama"
+    model.write_bytes(bytes(data))
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--model", str(model)])
+    assert result.exit_code == 4, result.output
+    assert "alien.gguf" in result.output and "xlama" in result.output
