@@ -54,17 +54,22 @@ def interactive() -> bool:
 # ----------------------------------------------------------------------------- digest
 
 
+# Options shared by `digest` and `export` (which papers to take).
+SinceOption = Annotated[
+    str | None, typer.Option(metavar="YYYY-MM-DD", help="Papers summarized since this day.")
+]
+LastOption = Annotated[
+    int | None, typer.Option(metavar="N", help="The N papers summarized most recently.")
+]
+
+
 def digest_command(
     ids: Annotated[
         list[str] | None,
         typer.Argument(help="Papers: key prefix, arXiv id, sha256 prefix or title words."),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD", help="Papers summarized since this day.")
-    ] = None,
-    last: Annotated[
-        int | None, typer.Option(metavar="N", help="The N papers summarized most recently.")
-    ] = None,
+    since: SinceOption = None,
+    last: LastOption = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file (default: print).")
     ] = None,
@@ -145,12 +150,8 @@ def export_command(
     copy_pdf: Annotated[
         bool, typer.Option("--copy-pdf", help="Copy each PDF into <notes>/attachments/.")
     ] = False,
-    since: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM-DD", help="Papers summarized since this day.")
-    ] = None,
-    last: Annotated[
-        int | None, typer.Option(metavar="N", help="The N papers summarized most recently.")
-    ] = None,
+    since: SinceOption = None,
+    last: LastOption = None,
 ) -> None:
     """Export summaries as Markdown notes (YAML front matter) for a vault such as Obsidian.
 
