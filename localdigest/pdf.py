@@ -1074,6 +1074,10 @@ def _pymupdf() -> Any:
         import llama_cpp  # noqa: F401
     import pymupdf
 
+    # MuPDF prints repair messages ("syntax error: no XObject subtype") straight to the
+    # terminal; what they mean for the user is said by our own checks and warnings.
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
     return pymupdf
 
 
