@@ -7,13 +7,16 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from localdigest import __version__, config
 from localdigest.errors import ExitCode, LocaldigestError
 from localdigest.fsutil import write_atomically
+
+if TYPE_CHECKING:
+    from localdigest.pipeline import Result, SummarizeRequest
 
 app = typer.Typer(
     name="localdigest",
@@ -82,6 +85,19 @@ def emit(text: str, output: Path | None) -> None:
         console.info(f"Wrote {output}")
 
 
+def summarize_with_progress(request: SummarizeRequest) -> list[Result]:
+    """Prepare a summarize job, warn about inputs that can't be used, run it with progress."""
+    from localdigest import pipeline
+    from localdigest.render import console
+    from localdigest.render.summary import RichReporter
+
+    job = pipeline.prepare(request)
+    for failure in job.failures:
+        console.warning(failure.error)
+    with RichReporter(len(job.papers)) as reporter:
+        return job.run(reporter)
+
+
 @app.command()
 @handle_errors
 def summarize(
@@ -145,8 +161,7 @@ def summarize(
       localdigest summarize 1706.03762 --format json -o summaries.json
     """
     from localdigest import pipeline
-    from localdigest.render import console
-    from localdigest.render.summary import RichReporter, results_table
+    from localdigest.render.summary import results_table
 
     if fmt is None:
         fmt = (
@@ -171,11 +186,7 @@ def summarize(
         verbose=verbose,
         style=style,
     )
-    job = pipeline.prepare(request)
-    for failure in job.failures:
-        console.warning(failure.error)
-    with RichReporter(len(job.papers)) as reporter:
-        results = job.run(reporter)
+    results = summarize_with_progress(request)
     if fmt is OutputFormat.table:
         results_table(results)
         if output is not None:

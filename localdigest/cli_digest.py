@@ -338,9 +338,9 @@ def _run_chosen(
     gpu_layers: int | None,
 ) -> None:
     from localdigest import config, pipeline, routine
+    from localdigest.cli import summarize_with_progress
     from localdigest.render import arxiv as render_arxiv
     from localdigest.render import console
-    from localdigest.render.summary import RichReporter
 
     with render_arxiv.download_progress() as progress:
         fetched = routine.fetch(plan, progress)
@@ -355,11 +355,7 @@ def _run_chosen(
         threads=threads,
         max_tokens=max_tokens,
     )
-    job = pipeline.prepare(request)
-    for failure in job.failures:
-        console.warning(f"{failure.source}: {failure.error}")
-    with RichReporter(len(job.papers)) as reporter:
-        results = job.run(reporter)
+    results = summarize_with_progress(request)
     for r in results:
         if not pipeline.succeeded(r):
             console.warning(f"{r.source}: {getattr(r, 'error', 'failed')}")
