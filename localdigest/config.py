@@ -37,7 +37,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("home", None, "folder for the cache and the paper library"),
         Setting("models_dir", "models", "folder searched for *.gguf files"),
         Setting("model", None, "model file: path, or name/stem in the models folder"),
-        Setting("n_ctx", None, "context window (default: trained context, max 8192)", int),
+        Setting("n_ctx", None, "context window (default: trained context, max 4096)", int),
         Setting("gpu_layers", 0, "layers offloaded to the GPU (-1 = all)", int),
         Setting("threads", None, "CPU threads (default: llama.cpp's choice)", int),
         Setting("max_tokens", 320, "most tokens the final summary may have", int),
