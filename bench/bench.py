@@ -257,6 +257,8 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
         "evaluated_tokens": p_tok,
         "chunks": st.chunks,
         "calls": st.llm_calls,
+        "retries": st.retries,
+        "repairs": st.repairs,
         "extract_s": st.extract_seconds,
         "map_s": st.map_seconds,
         "reduce_s": st.reduce_seconds,
@@ -266,6 +268,7 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
         "output_tokens": d_tok,
         "sections_read": list(dict.fromkeys(result.sections_read)),
         "sections_skipped": result.sections_skipped,
+        "sections_shortened": result.sections_shortened,
         "coverage": coverage(
             list(result.sections_read), result.sections_skipped, bool(result.abstract)
         ),
@@ -280,14 +283,15 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
 
 def map_one_by_one(path: Path, backend: Any, args: argparse.Namespace, s: Any) -> dict[str, Any]:
     """The same map step, one call after another, for the batching speed-up."""
-    from localdigest import pdf
+    from localdigest import pdf, reading
     from localdigest.summarize import Stats
 
     doc = pdf.extract(path)
     title = doc.title or path.stem
     record = Record()
     s._backend = Recorder(backend, record)
-    chunks = s._chunks(title, doc.kept())
+    plan = reading.plan(doc.kept(), backend.count_tokens, s.options.section_tokens)
+    chunks = s._chunks(title, plan.sections)
     s.refresh = True
     t = time.perf_counter()
     s._map(title, chunks, Stats())
@@ -328,11 +332,14 @@ def run_langchain(path: Path, lc: dict[str, Any], args: argparse.Namespace) -> d
 def langchain_llms(model: Path, args: argparse.Namespace, n_ctx: int) -> dict[str, Any]:
     from langchain_community.llms import LlamaCpp
 
+    from localdigest import llm as llmmod
+
     common = {
         "model_path": str(model),
         "n_ctx": n_ctx,
         "n_threads": args.threads,
         "n_batch": 512,  # LangChain's default (8) would make its prefill far slower
+        "model_kwargs": {"n_ubatch": llmmod.DEFAULT_N_UBATCH},  # same compute step
         "temperature": 0.2,
         "top_p": 0.9,
         "repeat_penalty": 1.15,
@@ -446,6 +453,8 @@ def report(res: dict[str, Any]) -> str:
             f"{r['paper']}: read {len(r['sections_read'])} sections"
             + (f", MISSING {', '.join(missing)}" if missing else ", all required covered")
             + f"; skipped: {', '.join(h or '(front)' for h in r['sections_skipped']) or '-'}"
+            + f"; read in part: {', '.join(r.get('sections_shortened', [])) or '-'}"
+            + f"; guard: {r.get('retries', 0)} retries, {r.get('repairs', 0)} repairs"
         )
     out.append("")
     t = res["targets"]
@@ -622,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
             "n_ctx": n_ctx,
             "threads": args.threads,
             "n_batch": llmmod.DEFAULT_N_BATCH,
+            "n_ubatch": llmmod.DEFAULT_N_UBATCH,
             "flash_attn": llmmod.DEFAULT_FLASH_ATTN,
             "parallel": args.parallel,
             "chunk_tokens": args.chunk_tokens,

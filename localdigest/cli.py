@@ -110,7 +110,7 @@ def summarize(
         typer.Option("--model", "-m", help="GGUF path, or a file name/stem in the models folder."),
     ] = None,
     n_ctx: Annotated[
-        int | None, typer.Option(help="Context size (default: trained context, max 8192).")
+        int | None, typer.Option(help="Context size (default: trained context, max 4096).")
     ] = None,
     gpu_layers: Annotated[
         int | None, typer.Option(help="Layers to offload to the GPU (-1 = all).")
@@ -135,6 +135,14 @@ def summarize(
     ] = None,
     include_appendix: Annotated[
         bool, typer.Option(help="Also summarize appendices (skipped by default).")
+    ] = False,
+    read_all: Annotated[
+        bool,
+        typer.Option(
+            "--read-all",
+            help="Read every section whole (default: the leading paragraphs of long "
+            "sections; related work skipped).",
+        ),
     ] = False,
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
     max_pages: Annotated[
@@ -185,6 +193,7 @@ def summarize(
         max_pages=max_pages,
         verbose=verbose,
         style=style,
+        options={"section_tokens": 0} if read_all else {},
     )
     results = summarize_with_progress(request)
     if fmt is OutputFormat.table:

@@ -217,6 +217,11 @@ class PaperEval:
     texts: dict[str, str] = field(default_factory=dict)  # system -> its summary
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # localdigest's model calls, and how many of them (or of their outputs) the guard
+    # retried or repaired
+    calls: int = 0
+    retries: int = 0
+    repairs: int = 0
 
 
 @dataclass
@@ -330,6 +335,7 @@ def evaluate(
             results.append(row)
             continue
         row.warnings = [w for w in s.warnings if w not in doc.warnings]
+        row.calls, row.retries, row.repairs = s.stats.llm_calls, s.stats.retries, s.stats.repairs
         outputs = {"localdigest": (s.summary, s.stats.seconds)}
         if baselines:
             step("baselines")

@@ -108,9 +108,13 @@ def degeneration(text: str) -> Degeneration:
 
 def _repeating_sentences(text: str) -> list[bool]:
     """For each sentence: does it mostly repeat what the sentences before it said?"""
+    return _repeating(sentences(text))
+
+
+def _repeating(units: list[str]) -> list[bool]:
     said: set[tuple[str, ...]] = set()
     flags = []
-    for s in sentences(text):
+    for s in units:
         grams = set(ngrams(words(s), REPEAT_NGRAM))
         flags.append(len(grams) >= 3 and len(grams & said) / len(grams) >= NEAR_DUPLICATE)
         said |= grams
@@ -121,11 +125,16 @@ def trim_repetition(text: str) -> str:
     """Cut a looping text before its loop: sentences that mostly repeat earlier ones are
     dropped; the text ends before the first sentence that repeats an earlier sentence or
     completes a 4-gram's REPEAT_LIMIT-th occurrence."""
-    kept: list[str] = []
+    return " ".join(s for _, s in trim_units(sentences(text))).strip()
+
+
+def trim_units(units: list[str]) -> list[tuple[int, str]]:
+    """``trim_repetition`` over given sentences: the (index, sentence) pairs kept, so that
+    a caller can put them back where they were (the lines of a list of notes)."""
+    kept: list[tuple[int, str]] = []
     seen_sentences: set[str] = set()
     counts: Counter[tuple[str, ...]] = Counter()
-    parts = sentences(text)
-    for s, repeats in zip(parts, _repeating_sentences(text), strict=True):
+    for i, (s, repeats) in enumerate(zip(units, _repeating(units), strict=True)):
         if repeats:
             continue
         norm = " ".join(words(s))
@@ -135,12 +144,12 @@ def trim_repetition(text: str) -> str:
         inner = Counter(grams)
         if norm in seen_sentences or any(trial[g] >= REPEAT_LIMIT for g in grams):
             if not kept and inner and max(inner.values()) >= REPEAT_LIMIT:
-                kept.append(_cut_inside(s))  # the very first sentence loops: cut inside it
+                kept.append((i, _cut_inside(s)))  # the first sentence loops: cut inside it
             break
         seen_sentences.add(norm)
         counts = trial
-        kept.append(s)
-    return " ".join(k for k in kept if k).strip()
+        kept.append((i, s))
+    return [(i, k) for i, k in kept if k]
 
 
 def _cut_inside(sentence: str) -> str:

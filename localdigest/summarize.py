@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from localdigest import guard, pdf
+from localdigest import guard, pdf, reading
 from localdigest.cache import NOTES, SUMMARY, Store, make_key
 from localdigest.chunking import Chunk, chunk_budget, make_chunks
 from localdigest.errors import InputError, UsageError
@@ -45,6 +45,10 @@ class Options:
     seed: int = 42
     chunk_tokens: int = 1536  # preferred chunk size (the budget is the hard limit)
     include_appendix: bool = False
+    # Body sections are read up to this many tokens of their leading paragraphs (twice
+    # that for introduction and conclusion); surveys of related work are skipped. 0: read
+    # every kept section whole. See reading.py.
+    section_tokens: int = reading.SECTION_TOKENS
     password: str | None = None
     max_pages: int | None = None
     style: str = "paragraph"
@@ -83,6 +87,8 @@ class Stats:
     output_tokens: int = 0
     llm_calls: int = 0
     notes_written: int = 0  # chunk notes computed by this run (not taken from the cache)
+    retries: int = 0  # model calls the output guard asked for again
+    repairs: int = 0  # flawed outputs the guard repaired (cut) instead of a retry
     seconds: float = 0.0
     extract_seconds: float = 0.0
     map_seconds: float = 0.0
@@ -117,6 +123,7 @@ class PaperSummary:
     abstract: str = ""
     sections_read: list[str] = field(default_factory=list)
     sections_skipped: list[str] = field(default_factory=list)
+    sections_shortened: list[str] = field(default_factory=list)  # read in part (leads)
     warnings: list[str] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
 
@@ -415,7 +422,8 @@ class Summarizer:
         self._warnings = []
 
         t = time.perf_counter()
-        chunks = self._chunks(title, kept)
+        plan = reading.plan(kept, self.backend.count_tokens, self.options.section_tokens)
+        chunks = self._chunks(title, plan.sections)
         stats.chunks = len(chunks)
         stats.text_tokens = self.backend.count_tokens(doc.text)
         notes = self._map(title, chunks, stats)
@@ -446,7 +454,11 @@ class Summarizer:
             arxiv_id=paper.arxiv_id,
             abstract=doc.abstract,
             sections_read=[h for c in chunks for h in c.headings],
-            sections_skipped=[s.heading for s in doc.skipped(self.options.include_appendix)],
+            sections_skipped=[
+                *(s.heading for s in doc.skipped(self.options.include_appendix)),
+                *plan.skipped,
+            ],
+            sections_shortened=plan.shortened,
             warnings=[*doc.warnings, *self._warnings],
             stats=stats,
         )
@@ -518,6 +530,8 @@ class Summarizer:
         result = guard.guarded(
             generate, settings, source, label=name, clean=clean, check_numbers=check_numbers
         )
+        stats.retries += result.attempts - 1
+        stats.repairs += result.repaired
         return result.text, result.warning
 
     def _cached_call(

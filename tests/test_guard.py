@@ -37,6 +37,46 @@ def test_a_loop_is_retried_with_a_higher_penalty_and_another_seed() -> None:
     assert result.problems and result.problems[0].startswith("degenerate")
 
 
+LONG = (
+    "The method trains a convolutional network on audio clips. "
+    "It improves accuracy by 3 points over the previous network. "
+    "The convolutional network is trained on audio clips with labels. "
+    "Training uses audio from many sources."
+)
+# The third sentence mostly repeats the first: SmolLM2's most frequent flaw.
+ECHOING = LONG.replace(
+    "The convolutional network is trained on audio clips with labels.",
+    "The method trains a convolutional network on audio clips again.",
+)
+SOURCE_LONG = SOURCE + " The network is trained on audio clips with labels from many sources."
+
+
+def test_one_repeated_sentence_is_cut_without_another_call() -> None:
+    calls: list[GenerationSettings] = []
+
+    def generate(s: GenerationSettings) -> Generation:
+        calls.append(s)
+        return gen(ECHOING)
+
+    result = guard.guarded(generate, GenerationSettings(max_tokens=100), SOURCE_LONG)
+    assert len(calls) == 1 and result.repaired and result.warning is None
+    assert "again" not in result.text and result.text.endswith("many sources.")
+    assert result.problems[0].startswith("degenerate")
+
+
+def test_a_repair_that_keeps_too_little_is_retried() -> None:
+    replies = iter(["The method is good. " + "the model of the " * 12, CLEAN])
+    result = guard.guarded(lambda s: gen(next(replies)), GenerationSettings(max_tokens=100), SOURCE)
+    assert result.text == CLEAN and result.attempts == 2 and not result.repaired
+
+
+def test_repair_keeps_the_lines_of_notes() -> None:
+    notes = "- The network is trained on audio.\n- Accuracy is 97.25.\n- It uses audio clips."
+    fixed = guard.repair(notes, SOURCE_LONG)
+    assert fixed.splitlines() == ["- The network is trained on audio.", "- It uses audio clips."]
+    assert guard.repair(notes, SOURCE_LONG, check_numbers=False) == notes
+
+
 def test_a_loop_that_persists_is_trimmed() -> None:
     result = guard.guarded(lambda s: gen(LOOP), GenerationSettings(max_tokens=100), SOURCE)
     assert result.text == "The method is good."

@@ -57,6 +57,9 @@ def summary_full(r: PaperSummary) -> None:
     )
     if r.sections_read:
         lines.append(f"[dim]Read: {escape(', '.join(dict.fromkeys(r.sections_read)))}[/]")
+    if r.sections_shortened:
+        shortened = ", ".join(r.sections_shortened)
+        lines.append(f"[dim]Read in part (leading paragraphs): {escape(shortened)}[/]")
     if r.sections_skipped:
         lines.append(f"[dim]Skipped: {escape(', '.join(r.sections_skipped))}[/]")
     out.print(Panel("\n".join(lines), title=escape(r.title), title_align="left"))
