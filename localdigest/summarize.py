@@ -180,8 +180,9 @@ class NullReporter:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # Echoes of our own prompt scaffolding that small models copy into their answers.
 _ECHO = re.compile(
-    r"<<<\s*\w*|\w*\s*>>>|^\s*(PAPER|NOTES|SUMMARY|Notes|Summary paragraph|Merged notes|"
-    r"One-sentence TL;DR|TL;DR)\s*:?\s*$",
+    r"<{2,}\s*(?:PAPER|NOTES|SUMMARY)?|(?:PAPER|NOTES|SUMMARY)?\s*>{2,}"  # our delimiters, or
+    r"|^\s*(PAPER|NOTES|SUMMARY|Notes|Summary paragraph|Merged notes|"  # the two-arrow
+    r"One-sentence TL;DR|TL;DR)\s*:?\s*$",  # copies small models make of them
     re.MULTILINE,
 )
 _CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]?(?=[\s.,;:]|$)")

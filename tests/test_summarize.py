@@ -202,3 +202,6 @@ def test_same_file_twice_is_summarized_once(tmp_path: Path, paper: PaperInput) -
 def test_tidy_removes_prompt_echoes_and_citations() -> None:
     text = "It uses attention [12, 14].\nPAPER:\nIt reaches 28.4 BLEU [3].\n<<<NOTES"
     assert tidy(text, cut_short=False) == "It uses attention. It reaches 28.4 BLEU."
+    # SmolLM2 sometimes copies the closing delimiter with one arrow missing.
+    text = "It uses attention. PAPER>> It reaches 28.4 BLEU. NOTES>>>"
+    assert tidy(text, cut_short=False) == "It uses attention. It reaches 28.4 BLEU."
