@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from localdigest import pdf
+from localdigest import pdf, reading
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
 
@@ -73,5 +73,12 @@ def test_corpus_skips_only_back_matter(corpus: Path, bench: ModuleType) -> None:
         read = [s.heading for s in kept]
         cov = bench.coverage(read, [s.heading for s in skipped], bool(doc.abstract))
         assert all(cov.values()), (path.name, cov)
+        # The reading plan (surveys skipped, long sections read by their leads) still
+        # covers every required part.
+        plan = reading.plan(kept, lambda t: len(t.split()))
+        read = [s.heading for s in plan.sections]
+        gone = [s.heading for s in skipped] + plan.skipped
+        cov = bench.coverage(read, gone, bool(doc.abstract))
+        assert all(cov.values()), (path.name, cov, plan.skipped)
         checked += 1
     assert checked >= 10
