@@ -424,7 +424,19 @@ class Summarizer:
 
         t = time.perf_counter()
         plan = reading.plan(kept, self.backend.count_tokens, self.options.section_tokens)
-        chunks = self._chunks(title, plan.sections)
+        # The reduce reads an abstract that fits its anchor verbatim: notes on it would only
+        # paraphrase what the reduce sees anyway.
+        anchored = [
+            s.heading
+            for s in plan.sections
+            if s.kind == "abstract"
+            and anchor.startswith("Abstract by the authors:")
+            and " ".join(doc.abstract.split()) in anchor
+        ]
+        to_map = [s for s in plan.sections if not (s.kind == "abstract" and anchored)]
+        chunks = self._chunks(title, to_map or plan.sections)
+        if len(to_map) == len(plan.sections) or not to_map:
+            anchored = []
         stats.chunks = len(chunks)
         stats.text_tokens = self.backend.count_tokens(doc.text)
         notes = self._map(title, chunks, stats)
@@ -454,7 +466,7 @@ class Summarizer:
             url=paper.url,
             arxiv_id=paper.arxiv_id,
             abstract=doc.abstract,
-            sections_read=[h for c in chunks for h in c.headings],
+            sections_read=[*anchored, *(h for c in chunks for h in c.headings)],
             sections_skipped=[
                 *(s.heading for s in doc.skipped(self.options.include_appendix)),
                 *plan.skipped,

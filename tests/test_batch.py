@@ -73,7 +73,7 @@ class BatchFake(FakeBackend):
 def make_paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PaperInput:
     path = tmp_path / "paper.pdf"
     path.write_bytes(b"%PDF-1.7 fake bytes for hashing")
-    body = "\n\n".join(f"Paragraph {i} " + "measured result " * 30 for i in range(12))
+    body = "\n\n".join(f"Paragraph {i} " + "measured result " * 30 for i in range(16))
     sections = [
         pdf.Section("Abstract", "abstract", "We study things.", 1),
         pdf.Section("1 Introduction", "body", body, 1),

@@ -205,3 +205,22 @@ def test_tidy_removes_prompt_echoes_and_citations() -> None:
     # SmolLM2 sometimes copies the closing delimiter with one arrow missing.
     text = "It uses attention. PAPER>> It reaches 28.4 BLEU. NOTES>>>"
     assert tidy(text, cut_short=False) == "It uses attention. It reaches 28.4 BLEU."
+
+
+def test_an_abstract_the_reduce_reads_whole_is_not_mapped(
+    tmp_path: Path, paper: PaperInput
+) -> None:
+    fake = FakeBackend()
+    result = summarizer(tmp_path, fake).summarize(paper)
+    maps = [u for k, u in fake.calls if k == "map"]
+    reduce = next(u for k, u in fake.calls if k == "reduce")
+    assert not any("We study things." in u for u in maps)
+    assert "Abstract by the authors: We study things." in reduce
+    assert result.sections_read[0] == "Abstract"  # read, by the reduce
+    # withheld (the eval): neither mapped nor anchored
+    fake = FakeBackend()
+    s = summarizer(tmp_path / "e", fake)
+    s.options = Options(chunk_tokens=300, drop_abstract=True)
+    result = s.summarize(paper)
+    assert not any("We study things." in u for _, u in fake.calls)
+    assert "Abstract" not in result.sections_read
