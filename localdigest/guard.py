@@ -26,7 +26,7 @@ from localdigest.llm import Generation, GenerationSettings
 
 # Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
 # the map and collapse calls, VERSION the summary and TL;DR.
-VERSION = 4
+VERSION = 5
 NOTES_VERSION = 3
 
 # The guard's own off-topic bar is lower than the eval's: a retry costs a model call, so it
@@ -50,9 +50,12 @@ def retry_settings(base: GenerationSettings) -> list[GenerationSettings]:
     ]
 
 
-def problem(text: str, source: str | None, check_numbers: bool = True) -> str | None:
-    """What is wrong with an output (None: nothing): degenerate, off-topic, empty, or
-    (``check_numbers``) stating a number of two or more digits its source does not hold."""
+def problem(
+    text: str, source: str | None, check_numbers: bool = True, min_words: int = 0
+) -> str | None:
+    """What is wrong with an output (None: nothing): degenerate, off-topic, empty, shorter
+    than ``min_words``, or (``check_numbers``) stating a number of two or more digits its
+    source does not hold."""
     if not text.strip():
         return "empty"
     d = quality.degeneration(text)
@@ -73,6 +76,9 @@ def problem(text: str, source: str | None, check_numbers: bool = True) -> str | 
         share = quality.on_topic(text, source)
         if share < GUARD_OFF_TOPIC_BELOW:
             return f"off-topic (only {share:.0%} of its words are in the text it summarizes)"
+    n_words = len(quality.words(text))
+    if n_words < min_words:
+        return f"too short ({n_words} words)"
     return None
 
 
@@ -89,13 +95,13 @@ def repair(text: str, source: str | None, check_numbers: bool = True) -> str:
     return "\n".join(" ".join(parts) for _, parts in sorted(lines.items()))
 
 
-def _repaired(text: str, source: str | None, check_numbers: bool) -> str | None:
+def _repaired(text: str, source: str | None, check_numbers: bool, min_words: int = 0) -> str | None:
     """A repair of a flawed output good enough to keep instead of a retry (None: retry)."""
     fixed = repair(text, source, check_numbers)
     kept = len(quality.words(fixed))
     if kept < max(REPAIR_MIN_WORDS, REPAIR_KEEPS * len(quality.words(text))):
         return None
-    return fixed if problem(fixed, source, check_numbers) is None else None
+    return fixed if problem(fixed, source, check_numbers, min_words) is None else None
 
 
 @dataclass
@@ -116,6 +122,7 @@ def guarded(
     label: str = "output",
     clean: Callable[[Generation], str] = lambda g: g.text,
     check_numbers: bool = True,
+    min_words: int = 0,
 ) -> Guarded:
     """Generate; while the output has a ``problem``, repair it (kept if the repair is
     clean and holds most of it), else retry with ``retry_settings``.
@@ -127,12 +134,12 @@ def guarded(
     for s in [settings, *retry_settings(settings)]:
         g = generate(s)
         text = clean(g)
-        issue = problem(text, source, check_numbers)
+        issue = problem(text, source, check_numbers, min_words)
         found = [p for _, _, p in attempts]
         if issue is None:
             return Guarded(text, g, len(attempts) + 1, problems=found)
-        if not issue.startswith(("off-topic", "empty")):
-            fixed = _repaired(text, source, check_numbers)
+        if not issue.startswith(("off-topic", "empty", "too short")):
+            fixed = _repaired(text, source, check_numbers, min_words)
             if fixed is not None:
                 return Guarded(fixed, g, len(attempts) + 1, problems=[*found, issue], repaired=True)
         attempts.append((text, g, issue))
@@ -140,7 +147,7 @@ def guarded(
     best: tuple[str, Generation, str | None] | None = None
     for text, g, _ in attempts:
         trimmed = repair(text, source, check_numbers)
-        issue = problem(trimmed, source, check_numbers)
+        issue = problem(trimmed, source, check_numbers, min_words)
         if best is None or _rank(trimmed, issue) > _rank(best[0], best[2]):
             best = (trimmed, g, issue)
     assert best is not None

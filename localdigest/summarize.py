@@ -26,6 +26,9 @@ from localdigest.prompts import Prompts
 from localdigest.sources.local import display_path
 
 MAX_COLLAPSE_DEPTH = 3
+# The reduce asks for 4-6 sentences: under this many words (or a quarter of --max-tokens,
+# or a quarter of the notes' words, whichever is less) the guard generates it again. The eval found one-sentence "paragraphs" (11 words).
+SUMMARY_MIN_WORDS = 40
 SUMMARY_SCHEMA = 1
 # paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
 # limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
@@ -525,6 +528,7 @@ class Summarizer:
         source: str,
         clean: Callable[[Generation], str],
         check_numbers: bool = True,
+        min_words: int = 0,
         **values: str,
     ) -> tuple[str, str | None]:
         """A call whose output goes through the degeneration guard (unless it is off):
@@ -541,7 +545,13 @@ class Summarizer:
         if not self.options.guard:
             return clean(generate(settings)), None
         result = guard.guarded(
-            generate, settings, source, label=name, clean=clean, check_numbers=check_numbers
+            generate,
+            settings,
+            source,
+            label=name,
+            clean=clean,
+            check_numbers=check_numbers,
+            min_words=min_words,
         )
         stats.retries += result.attempts - 1
         stats.repairs += result.repaired
@@ -718,6 +728,9 @@ class Summarizer:
             self.options.max_tokens,
             source,
             clean,
+            min_words=min(
+                SUMMARY_MIN_WORDS, self.options.max_tokens // 4, len(joined.split()) // 4
+            ),
             title=title,
             abstract=self._anchor_text(anchor),
             notes=joined,

@@ -90,6 +90,15 @@ def test_off_topic_output_is_flagged() -> None:
     assert result.warning is not None and "off-topic" in result.warning
 
 
+# A summary long enough for the guard (40+ words), every number in the sample paper.
+FULL = (
+    "The paper trains a convolutional model on audio clips. It improves accuracy by 3 "
+    "points over the baseline network. The method uses labelled clips from many sources. "
+    "Training is fast and the model is small. A limitation is the need for labels, which "
+    "the authors collect by hand for every clip they use."
+)
+
+
 @pytest.fixture
 def paper(tmp_path: Path) -> PaperInput:
     from localdigest.samplepaper import write_sample_paper
@@ -116,13 +125,13 @@ def test_the_summarizer_retries_a_looping_reduce(tmp_path: Path, paper: PaperInp
     answers = iter(
         [
             "We propose " + "the model of the " * 12,
-            "The paper trains a model. It improves accuracy by 3 points.",
+            FULL,
         ]
     )
     fake = FakeBackend(replies={"reduce": lambda u: next(answers)})
     result = summarizer(tmp_path, fake).summarize(paper)
     assert fake.kinds().count("reduce") == 2
-    assert result.summary == "The paper trains a model. It improves accuracy by 3 points."
+    assert result.summary == FULL
     assert not any("reduce" in w for w in result.warnings)
 
 
@@ -186,3 +195,17 @@ def test_a_number_made_up_in_the_notes_is_kept_out_of_the_summary(
     assert fake.kinds().count("reduce") == 3  # retried: 97.25 is in the notes, not the paper
     assert "97.25" not in result.summary
     assert result.summary == "The method works well."
+
+
+def test_a_summary_too_short_is_written_again(tmp_path: Path, paper: PaperInput) -> None:
+    answers = iter(["Pre-trained models help.", FULL])
+    # Notes of 50 words a chunk: the summary of them must have 12+ words at least.
+    fake = FakeBackend(replies={"reduce": lambda u: next(answers), "map": lambda u: FULL})
+    result = summarizer(tmp_path, fake).summarize(paper)
+    assert fake.kinds().count("reduce") == 2 and result.summary == FULL
+    replies = iter(["Too short.", FULL])
+    g = guard.guarded(
+        lambda s: gen(next(replies)), GenerationSettings(max_tokens=99), None, min_words=40
+    )
+    assert g.text == FULL and g.problems == ["too short (2 words)"]
+    assert guard.problem("Pre-trained models help.", None, min_words=40) == "too short (3 words)"
