@@ -44,6 +44,9 @@ def eval_command(
         bool, typer.Option(help="Also run the lead, TextRank and one-call 'stuff' baselines.")
     ] = True,
     refresh: Annotated[bool, typer.Option(help="Recompute, ignoring the cache.")] = False,
+    read_all: Annotated[
+        bool, typer.Option("--read-all", help="Read every section whole (as summarize).")
+    ] = False,
 ) -> None:
     """Score summaries against the authors' abstracts, which the model never sees.
 
@@ -74,6 +77,7 @@ def eval_command(
         threads=threads,
         refresh=refresh,
         style=style,
+        options={"section_tokens": 0} if read_all else {},
     )
     job = pipeline.prepare(request)
 

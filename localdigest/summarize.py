@@ -27,7 +27,8 @@ from localdigest.sources.local import display_path
 
 MAX_COLLAPSE_DEPTH = 3
 # The reduce asks for 4-6 sentences: under this many words (or a quarter of --max-tokens,
-# or a quarter of the notes' words, whichever is less) the guard generates it again. The eval found one-sentence "paragraphs" (11 words).
+# or a quarter of the notes' words, whichever is less) the guard generates it again.
+# The eval had found one-sentence "paragraphs" (11 words).
 SUMMARY_MIN_WORDS = 40
 SUMMARY_SCHEMA = 1
 # paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
