@@ -41,11 +41,12 @@ def eval_tables(report: EvalReport) -> None:
         ("Time", "right"),
     ]:
         papers.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    notes: list[str] = []  # under the table: long lines would stretch its columns
     for p in report.papers:
         label = escape(p.file.removesuffix(".pdf"))
         if p.error:
-            papers.add_row(label, "", "", "", "", "", "", "", "", "", end_section=True)
-            papers.add_row("", f"[red]failed:[/] {escape(p.error)}", end_section=True)
+            papers.add_row(label, "[red]failed[/]", *[""] * 8, end_section=True)
+            notes.append(f"{label}: [red]failed:[/] {escape(p.error)}")
             continue
         for i, system in enumerate(report.systems):
             s = p.scores.get(system)
@@ -64,9 +65,10 @@ def eval_tables(report: EvalReport) -> None:
                 f"{s['seconds']:.0f}s",
                 end_section=i == len(report.systems) - 1,
             )
-        for w in p.warnings:
-            papers.add_row("", f"[yellow]warning:[/] {escape(w)}")
+        notes.extend(f"{label}: [yellow]warning:[/] {escape(w)}" for w in p.warnings)
     out.print(papers)
+    for line in notes:
+        out.print(line)
 
     overall = Table(
         title="Overall (means over papers)",
