@@ -211,11 +211,20 @@ def tidy(text: str, cut_short: bool) -> str:
     return " ".join(kept)
 
 
+# Lines of notes that are not notes: markdown headings and lone labels ("Summary",
+# "Conclusion:"). SmolLM2 ends some notes with "## 6 Summary" and a one-line summary of its
+# own, which the reduce then copied as the whole summary (the eval's 11-word "paragraph").
+_NOT_A_NOTE = re.compile(r"^\s*(#{1,6}\s.*|[A-Za-z]+(\s[A-Za-z]+)?\s*:?)\s*$")
+
+
 def tidy_notes(text: str) -> str:
-    """Notes keep their line structure; prompt echoes and repeated lines go."""
+    """Notes keep their line structure; prompt echoes, headings, labels and repeated
+    lines go."""
     seen: set[str] = set()
     lines = []
     for line in _ECHO.sub("", text).splitlines():
+        if _NOT_A_NOTE.match(line):
+            continue
         norm = re.sub(r"\W+", " ", line.lower()).strip()
         if norm and norm not in seen:
             seen.add(norm)
@@ -711,6 +720,8 @@ class Summarizer:
             raise InputError(
                 f"'{title}': the model wrote no notes on any part of it — try another --model"
             )
+        # Notes cached before tidy_notes dropped headings get the same cleaning here.
+        notes = [n for n in (tidy_notes(n) for n in notes) if n.strip()] or notes
         notes = self._collapse(title, notes, stats, anchor)
         joined = "\n\n".join(notes)
         source = f"{title}\n{anchor}\n{paper_text or joined}"

@@ -17,6 +17,7 @@ from localdigest.summarize import (
     PaperSummary,
     Summarizer,
     tidy,
+    tidy_notes,
 )
 
 
@@ -224,3 +225,10 @@ def test_an_abstract_the_reduce_reads_whole_is_not_mapped(
     result = s.summarize(paper)
     assert not any("We study things." in u for _, u in fake.calls)
     assert "Abstract" not in result.sections_read
+
+
+def test_notes_lose_headings_and_labels_the_reduce_would_copy() -> None:
+    note = (
+        "## 4 BERT\nBERT is pre-trained.\nSummary\n## 6 Summary\nPre-training helps.\nConclusion:"
+    )
+    assert tidy_notes(note) == "BERT is pre-trained.\nPre-training helps."
