@@ -26,7 +26,7 @@ from localdigest.llm import Generation, GenerationSettings
 
 # Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
 # the map and collapse calls, VERSION the summary and TL;DR.
-VERSION = 6  # also covers how notes are cleaned before the reduce
+VERSION = 7  # also covers how notes are cleaned before the reduce
 NOTES_VERSION = 3
 
 # The guard's own off-topic bar is lower than the eval's: a retry costs a model call, so it

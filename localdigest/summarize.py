@@ -30,6 +30,8 @@ MAX_COLLAPSE_DEPTH = 3
 # or a quarter of the notes' words, whichever is less) the guard generates it again.
 # The eval had found one-sentence "paragraphs" (11 words).
 SUMMARY_MIN_WORDS = 40
+# Tokens of the abstract (or, without one, of the paper's opening) that anchor the reduce.
+ANCHOR_TOKENS = 400
 SUMMARY_SCHEMA = 1
 # paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
 # limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
@@ -688,11 +690,11 @@ class Summarizer:
         """What anchors the final summary besides the title: the authors' abstract; when it
         is withheld (the eval) or missing, the opening of the paper's first body section."""
         if abstract and not self.options.drop_abstract:
-            return f"Abstract by the authors: {self._first_sentences(abstract, 400)}"
+            return f"Abstract by the authors: {self._first_sentences(abstract, ANCHOR_TOKENS)}"
         body = next((s for s in kept if s.kind == "body" and s.text.strip()), None)
         if body is None:
             return ""
-        return f"Start of the paper: {self._first_sentences(body.text, 200)}"
+        return f"Start of the paper: {self._first_sentences(body.text, ANCHOR_TOKENS)}"
 
     def _first_sentences(self, text: str, limit: int) -> str:
         """The first sentences of a text within ``limit`` tokens (and a sixth of the
