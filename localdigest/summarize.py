@@ -481,7 +481,7 @@ class Summarizer:
             url=paper.url,
             arxiv_id=paper.arxiv_id,
             abstract=doc.abstract,
-            sections_read=[*anchored, *(h for c in chunks for h in c.headings)],
+            sections_read=[*anchored, *self._read_headings(to_map or plan.sections, chunks)],
             sections_skipped=[
                 *(s.heading for s in doc.skipped(self.options.include_appendix)),
                 *plan.skipped,
@@ -492,6 +492,17 @@ class Summarizer:
         )
         self.store.set(key, {"schema": SUMMARY_SCHEMA, **result.to_dict()})
         return result
+
+    @staticmethod
+    def _read_headings(sections: Sequence[pdf.Section], chunks: Sequence[Chunk]) -> list[str]:
+        """The headings read, in paper order: those of the chunks, and a heading with no
+        text of its own ("4 Experimental Results" over 4.1, 4.2) whose subsections follow."""
+        in_chunks = {h for c in chunks for h in c.headings}
+        return [
+            s.heading
+            for s in sections
+            if s.heading in in_chunks or (s.heading and not s.text.strip())
+        ]
 
     # -- steps
 

@@ -232,3 +232,20 @@ def test_notes_lose_headings_and_labels_the_reduce_would_copy() -> None:
         "## 4 BERT\nBERT is pre-trained.\nSummary\n## 6 Summary\nPre-training helps.\nConclusion:"
     )
     assert tidy_notes(note) == "BERT is pre-trained.\nPre-training helps."
+
+
+def test_a_heading_over_its_subsections_counts_as_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "p.pdf"
+    path.write_bytes(b"%PDF-1.7 another fake")
+    sections = [
+        pdf.Section("1 Introduction", "body", "We study things. " * 20, 1),
+        pdf.Section("4 Experimental Results", "body", "", 2),  # only its subsections
+        pdf.Section("4.1 Data", "body", "The data has clips. " * 20, 2),
+        pdf.Section("References", "references", "[1] A. Author.", 3),
+    ]
+    doc = pdf.Document(path, pdf.file_sha256(path), 3, "T", "", sections)
+    monkeypatch.setattr(pdf, "extract", lambda p, **_: doc, raising=False)
+    result = summarizer(tmp_path, FakeBackend()).summarize(PaperInput(str(path), path))
+    assert result.sections_read == ["1 Introduction", "4 Experimental Results", "4.1 Data"]
