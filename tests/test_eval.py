@@ -132,3 +132,25 @@ def test_eval_command_needs_papers(tmp_path: Path) -> None:
     (tmp_path / "expected.json").write_text("[]")  # found next to the PDF folder
     result = CliRunner().invoke(app, ["eval", "--pdfs", str(tmp_path / "pdfs")])
     assert result.exit_code == 2 and "No PDF" in result.output
+
+
+def test_only_stuff_is_a_target_lead_and_textrank_are_reported_gaps() -> None:
+    def score(rl: float) -> dict[str, Any]:
+        return {
+            "rouge1": rl,
+            "rouge2": rl,
+            "rougeL": rl,
+            "degenerate": False,
+            "number_faithfulness": 1.0,
+            "on_topic": 1.0,
+            "words": 100,
+            "seconds": 1.0,
+        }
+
+    paper = evaluate.PaperEval("a.pdf", "A", 1, None, 100)
+    paper.scores = {"localdigest": score(0.16), "stuff": score(0.15), "lead": score(0.17)}
+    report = evaluate.EvalReport("m", {}, ["localdigest", "stuff", "lead"], [paper])
+    t = report.targets()
+    assert t["rougeL_above_stuff"] == {"met": True, "value": 0.01}
+    assert t["rougeL_gap_to_lead"] == {"met": None, "value": -0.01}
+    assert t["no_degenerate_summary"]["met"] and t["number_faithfulness_at_least_0.95"]["met"]

@@ -109,4 +109,6 @@ def eval_tables(report: EvalReport) -> None:
     for name, t in report.targets().items():
         out.print(
             f"  {_mark(t['met'], 'met    ' if t['met'] else 'not met')}  {name}: {t['value']}"
+            if t["met"] is not None
+            else f"  gap      {name}: {t['value']}"
         )
