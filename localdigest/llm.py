@@ -422,9 +422,14 @@ def interrupts_kept() -> Iterator[list[int]]:
     callback runs is printed as "ignored" by ctypes and lost, so a Ctrl-C could be
     swallowed and the run go on to the end. Here SIGINT is also recorded: the caller checks
     the list between tokens, and leaving the block raises KeyboardInterrupt if one came.
+    A process that ignores SIGINT (a background job started with ``&`` or nohup) keeps
+    ignoring it.
     """
     pending: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield pending
         return
 

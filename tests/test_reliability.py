@@ -42,6 +42,12 @@ def notes_cached(home: Path) -> int:
         store.close()
 
 
+def _interactive_sigint() -> None:
+    # As in a terminal: Ctrl-C is not ignored even when the tests run as a background job
+    # (`make test &` or nohup start every child with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(home: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*EXE, "summarize", *args],
@@ -49,6 +55,7 @@ def start(home: Path, *args: str) -> subprocess.Popen[str]:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_interactive_sigint,
     )
 
 
@@ -313,8 +320,8 @@ def test_long_pdf_extraction_has_bounded_memory(tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_ctrl_c_swallowed_inside_a_c_callback_still_stops_the_run() -> None:
     """llama-cpp-python's log callback runs Python from C; ctypes prints and drops an
-    exception raised there, so a Ctrl-C landing in it would be lost (a rerun of the
-    interrupt test once finished with exit 0). interrupts_kept raises it afterwards."""
+    exception raised there, so a Ctrl-C landing in it would be lost. interrupts_kept
+    raises it afterwards, and leaves an ignored SIGINT ignored."""
     import ctypes
 
     @ctypes.CFUNCTYPE(None)
@@ -322,7 +329,15 @@ def test_a_ctrl_c_swallowed_inside_a_c_callback_still_stops_the_run() -> None:
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)  # the handler runs here, inside the callback
 
-    with pytest.raises(KeyboardInterrupt), llm.interrupts_kept() as pending:
-        callback()  # returns normally: ctypes swallowed the KeyboardInterrupt
-        assert pending == [signal.SIGINT]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        with pytest.raises(KeyboardInterrupt), llm.interrupts_kept() as pending:
+            callback()  # returns normally: ctypes swallowed the KeyboardInterrupt
+            assert pending == [signal.SIGINT]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job
+        with llm.interrupts_kept() as pending:
+            callback()
+        assert pending == [] and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
