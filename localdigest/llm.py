@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -336,20 +334,17 @@ class LlamaCppBackend:
             seed=settings.seed,
             stream=True,
         )
-        with interrupts_kept() as pending:
-            for part in stream:
-                if pending:
-                    raise KeyboardInterrupt
-                choice = part["choices"][0]
-                if first is None:
-                    first = time.perf_counter() - start
-                if choice.get("text"):
-                    pieces.append(choice["text"])
-                    count += 1
-                    if on_token is not None:
-                        on_token(count, time.perf_counter() - start)
-                if choice.get("finish_reason"):
-                    finish = choice["finish_reason"]
+        for part in stream:
+            choice = part["choices"][0]
+            if first is None:
+                first = time.perf_counter() - start
+            if choice.get("text"):
+                pieces.append(choice["text"])
+                count += 1
+                if on_token is not None:
+                    on_token(count, time.perf_counter() - start)
+            if choice.get("finish_reason"):
+                finish = choice["finish_reason"]
         elapsed = time.perf_counter() - start
         return Generation(
             text="".join(pieces).strip(),
@@ -384,15 +379,14 @@ class LlamaCppBackend:
         from localdigest.batch import generate_many
 
         prompts = [self._prompt(system, u) for u in users]
-        with interrupts_kept():
-            return generate_many(
-                self.llm,
-                prompts,
-                settings,
-                parallel=self.parallel,
-                on_token=on_token,
-                on_done=on_done,
-            )
+        return generate_many(
+            self.llm,
+            prompts,
+            settings,
+            parallel=self.parallel,
+            on_token=on_token,
+            on_done=on_done,
+        )
 
     def _complete_retrying(
         self,
@@ -411,39 +405,6 @@ class LlamaCppBackend:
             if retry is None:
                 return g
             settings = retry
-
-
-@contextlib.contextmanager
-def interrupts_kept() -> Iterator[list[int]]:
-    """Make sure a Ctrl-C during generation stops the run.
-
-    llama-cpp-python calls back into Python from C (its log callback runs on every
-    llama.cpp log line, debug ones included). A KeyboardInterrupt raised while such a
-    callback runs is printed as "ignored" by ctypes and lost, so a Ctrl-C could be
-    swallowed and the run go on to the end. Here SIGINT is also recorded: the caller checks
-    the list between tokens, and leaving the block raises KeyboardInterrupt if one came.
-    A process that ignores SIGINT (a background job started with ``&`` or nohup) keeps
-    ignoring it.
-    """
-    pending: list[int] = []
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    ):
-        yield pending
-        return
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        pending.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield pending
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pending:
-        raise KeyboardInterrupt
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:

@@ -315,29 +315,3 @@ def test_long_pdf_extraction_has_bounded_memory(tmp_path: Path) -> None:
     pages, peak_kib = map(int, done.stdout.split())
     assert pages == 500
     assert peak_kib < 400 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
-
-
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_a_ctrl_c_swallowed_inside_a_c_callback_still_stops_the_run() -> None:
-    """llama-cpp-python's log callback runs Python from C; ctypes prints and drops an
-    exception raised there, so a Ctrl-C landing in it would be lost. interrupts_kept
-    raises it afterwards, and leaves an ignored SIGINT ignored."""
-    import ctypes
-
-    @ctypes.CFUNCTYPE(None)
-    def callback() -> None:  # what llama.cpp calls on every log line
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)  # the handler runs here, inside the callback
-
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
-    try:
-        with pytest.raises(KeyboardInterrupt), llm.interrupts_kept() as pending:
-            callback()  # returns normally: ctypes swallowed the KeyboardInterrupt
-            assert pending == [signal.SIGINT]
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job
-        with llm.interrupts_kept() as pending:
-            callback()
-        assert pending == [] and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, before)
