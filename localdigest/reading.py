@@ -59,16 +59,14 @@ def is_survey(heading: str) -> bool:
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 
 
-def _lead(paragraph: str, limit: int, count_tokens: Callable[[str], int]) -> str:
-    """The leading sentences of a paragraph within ``limit`` tokens (at least one)."""
+def leading_sentences(text: str, limit: int, count_tokens: Callable[[str], int]) -> str:
+    """The first sentences of ``text`` (whitespace normalized) that fit in ``limit`` tokens
+    together; "" when even the first one does not."""
     kept: list[str] = []
-    used = 0
-    for sentence in _SENTENCE_RE.split(paragraph):
-        n = count_tokens(sentence) + 1
-        if kept and used + n > limit:
+    for sentence in _SENTENCE_RE.split(" ".join(text.split())):
+        if count_tokens(" ".join([*kept, sentence])) > limit:
             break
         kept.append(sentence)
-        used += n
     return " ".join(kept)
 
 
@@ -101,21 +99,23 @@ def plan(
         limit = section_tokens * (KEY_SECTION_FACTOR if _KEY_RE.search(s.heading) else 1)
         kept: list[str] = []
         used = 0
+        shortened = False
         for p in paragraphs:
             if is_table_residue(p):
                 continue
             n = count_tokens(p)
-            if not kept and n > limit:  # one long paragraph: its leading sentences
-                p = _lead(p, limit, count_tokens)
-                n = limit
-            if kept and used + n > limit:
+            if used + n > limit:
+                if not kept:  # one long paragraph: its leading sentences (one at least)
+                    lead = leading_sentences(p, limit, count_tokens)
+                    kept.append(lead or _SENTENCE_RE.split(p, maxsplit=1)[0])
+                shortened = True
                 break
             kept.append(p)
             used += n
         if not kept:  # nothing but table cells
             out.skipped.append(s.heading)
             continue
-        if len(kept) < len([p for p in paragraphs if not is_table_residue(p)]):
+        if shortened:
             out.shortened.append(s.heading)
         out.sections.append(replace(s, text="\n\n".join(kept)))
     return out

@@ -711,12 +711,7 @@ class Summarizer:
         """The first sentences of a text within ``limit`` tokens (and a sixth of the
         context): a misdetected, page-long "abstract" must not crowd out the notes."""
         limit = min(limit, self.backend.n_ctx // 6)
-        kept: list[str] = []
-        for sentence in _SENTENCE.split(" ".join(text.split())):
-            if self.backend.count_tokens(" ".join([*kept, sentence])) > limit:
-                break
-            kept.append(sentence)
-        return " ".join(kept)
+        return reading.leading_sentences(text, limit, self.backend.count_tokens)
 
     @staticmethod
     def _anchor_text(anchor: str) -> str:

@@ -65,6 +65,7 @@ def test_one_long_paragraph_keeps_its_leading_sentences() -> None:
     kept = p.sections[0].text
     assert kept.startswith("Sentence number 0 ") and kept.endswith(".")
     assert 30 <= words(kept) <= 60
+    assert p.shortened == ["3 Method"]  # read in part, and said so
 
 
 # ----------------------------------------------------------------------------- real papers
