@@ -290,8 +290,10 @@ def map_one_by_one(path: Path, backend: Any, args: argparse.Namespace, s: Any) -
     title = doc.title or path.stem
     record = Record()
     s._backend = Recorder(backend, record)
-    plan = reading.plan(doc.kept(), backend.count_tokens, s.options.section_tokens)
-    chunks = s._chunks(title, plan.sections)
+    kept = doc.kept()
+    plan = reading.plan(kept, backend.count_tokens, s.options.section_tokens)
+    mapped = s._to_map(plan.sections, doc.abstract, s._anchor(doc.abstract, kept))
+    chunks = s._chunks(title, mapped)  # the very chunks summarize() maps
     s.refresh = True
     t = time.perf_counter()
     s._map(title, chunks, Stats())

@@ -32,6 +32,7 @@ MAX_COLLAPSE_DEPTH = 3
 SUMMARY_MIN_WORDS = 40
 # Tokens of the abstract (or, without one, of the paper's opening) that anchor the reduce.
 ANCHOR_TOKENS = 400
+ABSTRACT_ANCHOR = "Abstract by the authors: "
 SUMMARY_SCHEMA = 1
 # paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
 # limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
@@ -439,19 +440,9 @@ class Summarizer:
 
         t = time.perf_counter()
         plan = reading.plan(kept, self.backend.count_tokens, self.options.section_tokens)
-        # The reduce reads an abstract that fits its anchor verbatim: notes on it would only
-        # paraphrase what the reduce sees anyway.
-        anchored = [
-            s.heading
-            for s in plan.sections
-            if s.kind == "abstract"
-            and anchor.startswith("Abstract by the authors:")
-            and " ".join(doc.abstract.split()) in anchor
-        ]
-        to_map = [s for s in plan.sections if not (s.kind == "abstract" and anchored)]
-        chunks = self._chunks(title, to_map or plan.sections)
-        if len(to_map) == len(plan.sections) or not to_map:
-            anchored = []
+        mapped = self._to_map(plan.sections, doc.abstract, anchor)
+        anchored = [s.heading for s in plan.sections if s not in mapped]
+        chunks = self._chunks(title, mapped)
         stats.chunks = len(chunks)
         stats.text_tokens = self.backend.count_tokens(doc.text)
         notes = self._map(title, chunks, stats)
@@ -481,7 +472,7 @@ class Summarizer:
             url=paper.url,
             arxiv_id=paper.arxiv_id,
             abstract=doc.abstract,
-            sections_read=[*anchored, *self._read_headings(to_map or plan.sections, chunks)],
+            sections_read=[*anchored, *self._read_headings(mapped, chunks)],
             sections_skipped=[
                 *(s.heading for s in doc.skipped(self.options.include_appendix)),
                 *plan.skipped,
@@ -492,6 +483,14 @@ class Summarizer:
         )
         self.store.set(key, {"schema": SUMMARY_SCHEMA, **result.to_dict()})
         return result
+
+    @staticmethod
+    def _to_map(sections: list[pdf.Section], abstract: str, anchor: str) -> list[pdf.Section]:
+        """The sections the map step reads: all of them but an abstract the reduce already
+        reads whole in its anchor (notes on it would only paraphrase it)."""
+        if not abstract or anchor != f"{ABSTRACT_ANCHOR}{' '.join(abstract.split())}":
+            return sections
+        return [s for s in sections if s.kind != "abstract"] or sections
 
     @staticmethod
     def _read_headings(sections: Sequence[pdf.Section], chunks: Sequence[Chunk]) -> list[str]:
@@ -701,7 +700,7 @@ class Summarizer:
         """What anchors the final summary besides the title: the authors' abstract; when it
         is withheld (the eval) or missing, the opening of the paper's first body section."""
         if abstract and not self.options.drop_abstract:
-            return f"Abstract by the authors: {self._first_sentences(abstract, ANCHOR_TOKENS)}"
+            return f"{ABSTRACT_ANCHOR}{self._first_sentences(abstract, ANCHOR_TOKENS)}"
         body = next((s for s in kept if s.kind == "body" and s.text.strip()), None)
         if body is None:
             return ""
