@@ -26,8 +26,8 @@ from localdigest.llm import Generation, GenerationSettings
 
 # Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
 # the map and collapse calls, VERSION the summary and TL;DR.
-VERSION = 7  # also covers how notes are cleaned before the reduce
-NOTES_VERSION = 3
+VERSION = 7
+NOTES_VERSION = 4  # 4: notes lose headings and lone labels (tidy_notes)
 
 # The guard's own off-topic bar is lower than the eval's: a retry costs a model call, so it
 # only fires on output that has clearly left the text (garbage, another subject).

@@ -727,8 +727,6 @@ class Summarizer:
             raise InputError(
                 f"'{title}': the model wrote no notes on any part of it — try another --model"
             )
-        # Notes cached before tidy_notes dropped headings get the same cleaning here.
-        notes = [n for n in (tidy_notes(n) for n in notes) if n.strip()] or notes
         notes = self._collapse(title, notes, stats, anchor)
         joined = "\n\n".join(notes)
         source = f"{title}\n{anchor}\n{paper_text or joined}"
