@@ -193,7 +193,7 @@ def summarize(
         max_pages=max_pages,
         verbose=verbose,
         style=style,
-        options={"section_tokens": 0} if read_all else {},
+        read_all=read_all,
     )
     results = summarize_with_progress(request)
     if fmt is OutputFormat.table:

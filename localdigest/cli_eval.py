@@ -77,7 +77,7 @@ def eval_command(
         threads=threads,
         refresh=refresh,
         style=style,
-        options={"section_tokens": 0} if read_all else {},
+        read_all=read_all,
     )
     job = pipeline.prepare(request)
 

@@ -111,6 +111,7 @@ class SummarizeRequest:
     max_pages: int | None = None
     verbose: bool = False
     style: str = "paragraph"  # paragraph, bullets or tldr
+    read_all: bool = False  # every kept section whole (no reading plan)
     options: dict[str, Any] = field(default_factory=dict)  # extra Options fields
 
 
@@ -169,6 +170,7 @@ def prepare(req: SummarizeRequest) -> Job:
         password=req.password,
         max_pages=max_pages or None,
         style=req.style,
+        **({"section_tokens": 0} if req.read_all else {}),
         **req.options,
     )
     prompts = load_prompts(req.prompts_dir)
