@@ -82,13 +82,14 @@ class Record:
 class Recorder:
     """A backend that records what the real one generates (one call at a time)."""
 
+    supports_batch = False  # one by one
+    parallel_slots = 1
+
     def __init__(self, inner: Any, record: Record) -> None:
         self.inner = inner
         self.record = record
 
     def __getattr__(self, name: str) -> Any:
-        if name == "complete_many":
-            raise AttributeError(name)  # one by one
         return getattr(self.inner, name)
 
     def complete(self, system: str, user: str, settings: Any, on_token: Any = None) -> Any:
@@ -98,6 +99,12 @@ class Recorder:
 
 
 class BatchRecorder(Recorder):
+    supports_batch = True
+
+    @property
+    def parallel_slots(self) -> int:  # type: ignore[override]
+        return int(self.inner.parallel_slots)
+
     def complete_many(
         self, system: str, users: Any, settings: Any, on_token: Any = None, on_done: Any = None
     ) -> Any:
@@ -334,7 +341,7 @@ def run_langchain(path: Path, lc: dict[str, Any], args: argparse.Namespace) -> d
 def langchain_llms(model: Path, args: argparse.Namespace, n_ctx: int) -> dict[str, Any]:
     from langchain_community.llms import LlamaCpp
 
-    from localdigest import llm as llmmod
+    from localdigest.llm import llamacpp as llmmod
 
     common = {
         "model_path": str(model),
@@ -524,8 +531,8 @@ def targets(res: dict[str, Any]) -> dict[str, tuple[str, str, bool]]:
 
 def parallel_decode_tps(backend: Any, tokens: list[int], n: int, gen: int) -> float:
     """Aggregate decode speed of n sequences generated together (greedy, no early stop)."""
-    from localdigest.batch import generate_many
     from localdigest.llm import GenerationSettings
+    from localdigest.llm.batch import generate_many
 
     prompts = [tokens[i * 7 : i * 7 + 256] for i in range(n)]  # distinct 256-token prompts
     out = generate_many(
@@ -541,7 +548,7 @@ def parallel_decode_tps(backend: Any, tokens: list[int], n: int, gen: int) -> fl
 
 def sweep(choice: Any, args: argparse.Namespace, sample_pdf: Path) -> list[dict[str, Any]]:
     """Raw speeds for each candidate setting: the measurements behind llm.py's defaults."""
-    from localdigest.llm import LlamaCppBackend
+    from localdigest.llm.llamacpp import LlamaCppBackend
 
     rows = []
     base = {"flash_attn": True, "n_batch": 512, "threads": 1, "use_mmap": True}
@@ -601,7 +608,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     os.environ["LOCALDIGEST_HOME"] = tempfile.mkdtemp(prefix="ld-bench-")
-    from localdigest import llm as llmmod
+    from localdigest import llm
+    from localdigest.llm import llamacpp as llmmod
     from localdigest.summarize import Options
 
     opts = Options()
@@ -610,12 +618,12 @@ def main(argv: list[str] | None = None) -> int:
         opts.max_tokens,
         opts.chunk_tokens,
     )
-    choice = llmmod.resolve_model(args.model)
+    choice = llm.resolve_model(args.model)
     args.threads = args.threads or llmmod.default_threads()
     args.parallel = args.parallel or llmmod.DEFAULT_PARALLEL
     if args.parallel <= 1:
         args.compare_map = 0  # the map already runs one by one
-    n_ctx = args.n_ctx or llmmod.default_n_ctx(choice.info)
+    n_ctx = args.n_ctx or llm.default_n_ctx(choice.info)
     papers = find_pdfs(args.paths)[: args.limit]
     if args.sweep:
         rows = sweep(choice, args, papers[0])

@@ -239,10 +239,10 @@ def show(
 @handle_errors
 def models() -> None:
     """List the GGUF models localdigest can find, and which one it uses by default."""
-    from localdigest import pipeline
+    from localdigest.llm import list_models
     from localdigest.render.models import models_table
 
-    models_table(pipeline.list_models(), config.models_dir())
+    models_table(list_models(), config.models_dir())
 
 
 @cache_app.command("info")

@@ -61,6 +61,11 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+def default(name: str) -> Any:
+    """The built-in default of a setting (the one place defaults are written)."""
+    return SETTINGS[name].default
+
+
 def config_path() -> Path:
     """The TOML config file (``LOCALDIGEST_CONFIG`` overrides the platform default)."""
     env = os.environ.get("LOCALDIGEST_CONFIG")

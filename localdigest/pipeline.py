@@ -149,7 +149,7 @@ def _positive(name: str, v: int | None) -> None:
 
 def prepare(req: SummarizeRequest) -> Job:
     """Resolve model, settings and sources; nothing is loaded or computed yet."""
-    from localdigest.llm import LlamaCppBackend, default_n_ctx, resolve_model
+    from localdigest.llm import BackendSettings, backend_factory, default_n_ctx, resolve_model
     from localdigest.prompts import load_prompts
 
     for name in ("n_ctx", "threads", "max_tokens"):
@@ -176,16 +176,12 @@ def prepare(req: SummarizeRequest) -> Job:
     prompts = load_prompts(req.prompts_dir)
     papers, failures = resolve_sources(req.sources)
 
-    def factory() -> LlamaCppBackend:
-        return LlamaCppBackend(
-            choice,
-            n_ctx=n_ctx,
-            gpu_layers=gpu_layers,
-            threads=threads,
-            seed=seed,
-            verbose=req.verbose,
-        )
-
+    factory = backend_factory(
+        choice,
+        BackendSettings(
+            n_ctx=n_ctx, gpu_layers=gpu_layers, threads=threads, seed=seed, verbose=req.verbose
+        ),
+    )
     summarizer = Summarizer(
         store(),
         prompts,
@@ -240,44 +236,3 @@ def find_cached(rows: Sequence[dict[str, Any]], query: str) -> dict[str, Any]:
     if len(matches) >= 1:
         return matches[0]
     raise UsageError(f"No cached summary matches '{query}' — run `localdigest show` to list them")
-
-
-# ----------------------------------------------------------------------------- models
-
-
-def list_models() -> list[dict[str, Any]]:
-    """Models in the models folder plus the embedded default, with their header facts."""
-    from localdigest.errors import ModelError
-    from localdigest.gguf import read_gguf
-    from localdigest.llm import embedded_model_path, models_in_dir, resolve_model
-
-    paths = models_in_dir(config.models_dir())
-    embedded = embedded_model_path()
-    if embedded is not None:
-        paths.append(embedded)
-    try:
-        default: Path | None = resolve_model(None).path
-    except ModelError:
-        default = None
-    rows = []
-    for p in paths:
-        row: dict[str, Any] = {
-            "path": p,
-            "name": p.name,
-            "default": p == default,
-            "embedded": p == embedded,
-        }
-        try:
-            info = read_gguf(p)
-            row.update(
-                size=info.size,
-                architecture=info.architecture,
-                quantization=info.quantization,
-                context=info.context_length,
-                chat_template=bool(info.chat_template),
-                error=None,
-            )
-        except ModelError as e:
-            row.update(size=p.stat().st_size, error=e.message)
-        rows.append(row)
-    return rows

@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from localdigest import guard, pdf, reading
 from localdigest.cache import NOTES, SUMMARY, Store, make_key
 from localdigest.chunking import Chunk, chunk_budget, make_chunks
 from localdigest.errors import InputError, UsageError
-from localdigest.llm import Backend, Generation, GenerationSettings
+from localdigest.llm import Backend, BatchBackend, Generation, GenerationSettings
 from localdigest.prompts import Prompts
 from localdigest.sources.local import display_path
 
@@ -626,14 +626,14 @@ class Summarizer:
             calls.append((f"{sections}\n{chunk.text}", values))
         max_tokens = self.options.map_tokens
         notes: dict[int, str] = {}
-        many = getattr(self.backend, "complete_many", None)
         todo = [
             i
             for i, (body, values) in enumerate(calls)
             if self.refresh
             or self.store.get(self._notes_key("map", title, body, max_tokens)) is None
         ]
-        if many is not None and len(todo) > 1:
+        if self.backend.supports_batch and len(todo) > 1:
+            many = cast(BatchBackend, self.backend).complete_many
             settings = self.options.generation(max_tokens)
             users = [self.prompts.render("map", **calls[i][1]) for i in todo]
             prefilled = _Prefilled(self.backend)

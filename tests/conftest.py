@@ -64,6 +64,8 @@ class FakeBackend:
 
     name = "fake.gguf"
     fingerprint = "fake-model"
+    supports_batch = False
+    parallel_slots = 1
 
     def __init__(
         self,

@@ -9,9 +9,9 @@ import pytest
 from conftest import FakeBackend
 
 from localdigest import pdf
-from localdigest.batch import common_prefix
 from localdigest.cache import Store
 from localdigest.llm import Generation, GenerationSettings
+from localdigest.llm.base import common_prefix
 from localdigest.prompts import load_prompts
 from localdigest.summarize import Options, PaperInput, Summarizer
 
@@ -19,10 +19,10 @@ from localdigest.summarize import Options, PaperInput, Summarizer
 
 
 def test_common_prefix() -> None:
-    assert common_prefix([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
-    assert common_prefix([[1, 2], [1, 2]]) == 2
-    assert common_prefix([[9], [1]]) == 0
-    assert common_prefix([]) == 0
+    assert common_prefix([1, 2, 3, 4], [1, 2, 5], [1, 2, 3]) == 2
+    assert common_prefix([1, 2], [1, 2]) == 2
+    assert common_prefix([9], [1]) == 0
+    assert common_prefix() == 0
 
 
 # ----------------------------------------------------------------------------- the map step
@@ -30,6 +30,9 @@ def test_common_prefix() -> None:
 
 class BatchFake(FakeBackend):
     """A fake that can also complete several prompts at once, recording each batch."""
+
+    supports_batch = True
+    parallel_slots = 4
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -185,7 +188,8 @@ def test_retry_runs_inside_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 @pytest.fixture(scope="module")
 def backend() -> Any:
-    from localdigest.llm import LlamaCppBackend, resolve_model
+    from localdigest.llm import resolve_model
+    from localdigest.llm.llamacpp import LlamaCppBackend
 
     try:
         choice = resolve_model("default")

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from localdigest import llm, pdf
+from localdigest import pdf
 from localdigest.cli import app
+from localdigest.llm import llamacpp
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
@@ -38,7 +39,7 @@ def no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("the model was loaded although everything was cached")
 
-    monkeypatch.setattr(llm.LlamaCppBackend, "__init__", refuse)
+    monkeypatch.setattr(llamacpp.LlamaCppBackend, "__init__", refuse)
 
 
 @pytest.mark.model
@@ -190,7 +191,7 @@ def test_version_and_help() -> None:
 
 
 def _smollm2_copy(tmp_path: Path, name: str) -> Path:
-    from localdigest.llm import embedded_model_path
+    from localdigest.llm.models import embedded_model_path
 
     source = embedded_model_path()
     assert source is not None, "the default model package is installed by make"

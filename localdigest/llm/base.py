@@ -1,0 +1,108 @@
+"""The contract between the summarizer and a model: what a backend does and what it returns.
+
+A backend tokenizes, counts prompt tokens and completes one prompt at a time. What differs
+between backends is declared as capabilities, not probed: ``supports_batch`` says that
+``complete_many`` decodes several prompts at once (llama.cpp's multi-sequence batches), and
+``parallel_slots`` how many. The summarizer branches on those flags only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from localdigest import config
+
+# Sampling defaults that are no user setting (temperature and seed are: see config).
+DEFAULT_TOP_P = 0.9
+DEFAULT_REPEAT_PENALTY = 1.15
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    max_tokens: int
+    temperature: float = config.default("temperature")
+    top_p: float = DEFAULT_TOP_P
+    repeat_penalty: float = DEFAULT_REPEAT_PENALTY
+    seed: int = config.default("seed")
+
+    def as_key(self) -> dict[str, Any]:
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "repeat_penalty": self.repeat_penalty,
+            "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" or "length" (cut short by max_tokens: a signal, not success)
+    prompt_seconds: float  # prefill (time to the first token)
+    seconds: float  # whole call
+    # Prompt tokens not evaluated again: the KV cache already held them (a prefix shared
+    # with the previous prompt, or with the other prompts of a batch).
+    reused_tokens: int = 0
+
+
+# Called after each generated token: (tokens so far, seconds since the call started).
+TokenCallback = Callable[[int, float], None]
+# Called when one prompt of a batch is finished: (its index in the input, the result). It
+# may return settings to generate that prompt again with (a retry).
+DoneCallback = Callable[[int, Generation], GenerationSettings | None]
+
+
+class Backend(Protocol):
+    """What the summarizer needs from a model."""
+
+    name: str
+    fingerprint: str
+    n_ctx: int
+    supports_batch: bool  # complete_many decodes several prompts at once
+    parallel_slots: int  # how many (1 when supports_batch is False)
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def prompt_tokens(self, system: str, user: str) -> int: ...
+
+    def complete(
+        self,
+        system: str,
+        user: str,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+    ) -> Generation: ...
+
+
+class BatchBackend(Backend, Protocol):
+    """A backend whose ``supports_batch`` is True."""
+
+    def complete_many(
+        self,
+        system: str,
+        users: Sequence[str],
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+        on_done: DoneCallback | None = None,
+    ) -> list[Generation]:
+        """Complete several prompts at once; results in the order of ``users`` (the last
+        attempt of each). ``on_done(i, generation)`` fires as each one finishes and may
+        return settings to generate that one again with (a retry)."""
+        ...
+
+
+def common_prefix(*sequences: Sequence[int]) -> int:
+    """Length of the prefix every sequence shares (0 for none)."""
+    if not sequences:
+        return 0
+    first = sequences[0]
+    for i in range(min(len(s) for s in sequences)):
+        t = first[i]
+        if any(s[i] != t for s in sequences[1:]):
+            return i
+    return min(len(s) for s in sequences)
