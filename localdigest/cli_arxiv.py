@@ -1,7 +1,7 @@
 """The ``search`` and ``fetch`` commands: parse options, call the core, render the result.
 
 ``register(app)`` adds both to the main Typer app. The work happens in
-``localdigest.sources.arxiv`` and ``localdigest.library``; output in
+``localdigest.sources`` (arxiv, listing, library); output in
 ``localdigest.render.arxiv``. Those are imported inside the commands so that
 ``localdigest --help`` does not load requests, lxml or the arxiv package.
 """
@@ -19,7 +19,7 @@ import typer
 from localdigest.errors import ExitCode, NetworkError, UsageError
 
 if TYPE_CHECKING:
-    from localdigest.library import FetchResult
+    from localdigest.sources.library import FetchResult
 
 
 class SortBy(StrEnum):
@@ -64,8 +64,8 @@ def _exit_code(results: Sequence[FetchResult]) -> int:
 
 
 def _fetch_and_report(inputs: Sequence[str]) -> int:
-    from localdigest import library
     from localdigest.render import arxiv as render
+    from localdigest.sources import library
 
     with render.download_progress() as progress:
         results = library.fetch(inputs, progress=progress)
@@ -121,18 +121,17 @@ def search_command(
     Examples: localdigest search mixture of experts -c cs.LG --since 2024-05-01;
     localdigest search --today -c cs.CL --new --fetch all
     """
-    from localdigest import library
     from localdigest.render import arxiv as render
-    from localdigest.sources import arxiv as source
+    from localdigest.sources import library, listing
 
     wanted = parse_fetch_spec(fetch)
     since_date = parse_since(since)
     if today:
         if terms:
             raise UsageError("--today lists whole categories — use --include to filter it")
-        papers = source.today(category, include, exclude, new, max_results)
+        papers = listing.today(category, include, exclude, new, max_results)
     else:
-        papers = source.search(
+        papers = listing.search(
             terms or [],
             category,
             include,

@@ -263,7 +263,9 @@ def run_command(
             "No terminal to ask which papers to summarize — use --pick 1,4,7, --all or --top N"
         )
     if plan is None:
-        spec = routine.SearchSpec(
+        from localdigest.sources.listing import SearchSpec
+
+        spec = SearchSpec(
             terms=list(terms or []),
             categories=category,
             include=include,
@@ -299,8 +301,8 @@ def _resume_message(plan: Plan) -> str:
 
 
 def _show_list(plan: Plan) -> None:
-    from localdigest import library
     from localdigest.render import arxiv as render
+    from localdigest.sources import library
 
     states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in plan.papers}
     render.print_search_results(plan.papers, states)

@@ -338,7 +338,7 @@ def export_notes(
 def library_extras(summaries: Sequence[PaperSummary]) -> dict[str, PaperExtras]:
     """Categories and publication dates from the paper library, where it has the paper."""
     try:
-        from localdigest import library
+        from localdigest.sources import library
     except ImportError:  # pragma: no cover - arXiv support not installed
         return {}
     found: dict[str, PaperExtras] = {}

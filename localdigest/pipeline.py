@@ -73,8 +73,7 @@ def _arxiv_input(arg: str) -> PaperInput | None:
     if Path(arg).expanduser().exists():
         return None
     try:
-        from localdigest import library
-        from localdigest.sources import arxiv
+        from localdigest.sources import arxiv, library
     except ImportError:  # pragma: no cover - arXiv support not installed
         return None
     if not arxiv.looks_like_arxiv(arg):
@@ -136,7 +135,7 @@ def _mark_summarized(results: Sequence[Result]) -> None:
     ids = [r.arxiv_id for r in results if isinstance(r, PaperSummary) and r.arxiv_id]
     if not ids:
         return  # local PDFs only: don't pay for importing the HTTP stack
-    from localdigest import library
+    from localdigest.sources import library
 
     for arxiv_id in ids:
         library.mark_summarized(arxiv_id)

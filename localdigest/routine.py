@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,24 +24,12 @@ from localdigest.fsutil import write_atomically
 from localdigest.summarize import PaperFailure, PaperSummary
 
 if TYPE_CHECKING:
-    from localdigest.library import FetchResult, LibraryEntry, ProgressFn
     from localdigest.sources.arxiv import PaperMeta
+    from localdigest.sources.library import FetchResult, LibraryEntry, ProgressFn
+    from localdigest.sources.listing import SearchSpec
 
 PLAN_NAME = "run-plan.json"
 PLAN_FORMAT = 1
-
-
-@dataclass
-class SearchSpec:
-    """What to look for; ``None`` means "as configured"."""
-
-    terms: list[str] = field(default_factory=list)
-    categories: list[str] | None = None
-    include: list[str] | None = None
-    exclude: list[str] | None = None
-    since: dt.date | None = None
-    max_results: int | None = None
-    only_new: bool = True
 
 
 @dataclass
@@ -117,10 +105,10 @@ def discard_unfinished() -> bool:
 
 def search(spec: SearchSpec) -> Plan:
     """Search arXiv as configured and save the list as a new plan (papers marked as seen)."""
-    from localdigest.sources import arxiv
+    from localdigest.sources import listing
 
     max_results = int(config.value("run_max", spec.max_results))
-    papers = arxiv.search(
+    papers = listing.search(
         spec.terms,
         spec.categories,
         spec.include,
@@ -164,7 +152,7 @@ def choose(plan: Plan, picks: Sequence[int]) -> Plan:
 
 def fetch(plan: Plan, progress: ProgressFn | None = None) -> list[FetchResult]:
     """Download the chosen papers into the library (those already there cost nothing)."""
-    from localdigest import library
+    from localdigest.sources import library
 
     return library.fetch([p.versioned_id for p in plan.chosen], progress=progress)
 

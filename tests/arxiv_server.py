@@ -201,6 +201,7 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
 def arxiv_server_fixture(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArxiv]:
     """The fake arXiv, running; the tool points at it, with no delay and short back-offs."""
     from localdigest.sources import arxiv as source
+    from localdigest.sources.arxiv import client as arxiv_client
 
     fake = FakeArxiv(corpus)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
@@ -213,7 +214,7 @@ def arxiv_server_fixture(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("LOCALDIGEST_ARXIV_RSS", f"{fake.url}/rss")
     monkeypatch.setenv("LOCALDIGEST_ARXIV_DELAY", "0")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setattr(source, "_client", None)  # a fresh client: no pacing state carried over
+    monkeypatch.setattr(arxiv_client, "_client", None)  # a fresh client: no pacing state
     monkeypatch.setattr(source.ArxivClient, "backoff_base", 0.05)
     try:
         yield fake

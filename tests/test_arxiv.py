@@ -19,12 +19,15 @@ from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from localdigest import __version__, library
+from localdigest import __version__
 from localdigest.cli_arxiv import register
 from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.render.arxiv import search_table
 from localdigest.sources import arxiv as source
+from localdigest.sources import library, listing
 from localdigest.sources.arxiv import ArxivId, looks_like_arxiv, parse_arxiv_id
+from localdigest.sources.arxiv import client as arxiv_client
+from localdigest.sources.arxiv import meta as arxiv_meta
 
 runner = CliRunner()
 
@@ -175,7 +178,7 @@ def test_letters_and_punctuation_are_never_ids(text: str) -> None:
 
 
 def test_search_parses_the_2026_format_and_says_who_it_is(arxiv_server: FakeArxiv) -> None:
-    papers = source.search(["testing"], categories=["cs.SE"], max_results=5)
+    papers = listing.search(["testing"], categories=["cs.SE"], max_results=5)
 
     assert [p.versioned_id for p in papers] == arxiv_server.search_ids[:5]
     first = papers[0]
@@ -196,10 +199,10 @@ def test_search_parses_the_2026_format_and_says_who_it_is(arxiv_server: FakeArxi
 
 
 def test_doubly_decoded_names_are_repaired(arxiv_server: FakeArxiv) -> None:
-    papers = source.search(["testing"], max_results=2)
+    papers = listing.search(["testing"], max_results=2)
     assert papers[1].authors[0] == "Aurora Ramírez"  # recorded as "RamÃ­rez"
     assert "José Raúl Romero" in papers[1].authors
-    assert source._clean("Ã la carte ©") == "Ã la carte ©"  # not UTF-8 underneath: kept
+    assert arxiv_meta._clean("Ã la carte ©") == "Ã la carte ©"  # not UTF-8 underneath: kept
 
 
 def test_metadata_parses_the_2016_format(arxiv_server: FakeArxiv) -> None:
@@ -226,20 +229,20 @@ def test_metadata_batches_ids_in_one_call(arxiv_server: FakeArxiv) -> None:
 
 def test_error_feed_becomes_a_clear_error(arxiv_server: FakeArxiv) -> None:
     with pytest.raises(NetworkError, match="arXiv rejected the query: incorrect id format for abc"):
-        source.search(["abc"])
+        listing.search(["abc"])
     assert len(arxiv_server.requests) == 1  # a 400 is not retried
 
 
 def test_503_is_retried_then_succeeds(arxiv_server: FakeArxiv) -> None:
     arxiv_server.fail_next(2, status=503)
-    papers = source.search(["testing"], max_results=3)
+    papers = listing.search(["testing"], max_results=3)
     assert len(papers) == 3
     assert len(arxiv_server.requests) == 3
 
 
 def test_429_waits_as_long_as_retry_after_says(arxiv_server: FakeArxiv) -> None:
     arxiv_server.fail_next(1, status=429, retry_after="1")
-    source.search(["testing"], max_results=3)
+    listing.search(["testing"], max_results=3)
     first, second = arxiv_server.requests
     assert second.at - first.at >= 0.95
 
@@ -247,7 +250,7 @@ def test_429_waits_as_long_as_retry_after_says(arxiv_server: FakeArxiv) -> None:
 def test_retry_after_is_capped(arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(source.ArxivClient, "max_retry_after", 0.2)
     arxiv_server.fail_next(1, status=503, retry_after="3600")
-    source.search(["testing"], max_results=3)
+    listing.search(["testing"], max_results=3)
     first, second = arxiv_server.requests
     assert 0.15 <= second.at - first.at < 2
 
@@ -255,7 +258,7 @@ def test_retry_after_is_capped(arxiv_server: FakeArxiv, monkeypatch: pytest.Monk
 def test_retries_give_up_with_a_network_error(arxiv_server: FakeArxiv) -> None:
     arxiv_server.fail_next(100, status=503)
     with pytest.raises(NetworkError, match=r"answered HTTP 503 .*\(5 tries\)"):
-        source.search(["testing"])
+        listing.search(["testing"])
     assert len(arxiv_server.requests) == source.ArxivClient.max_attempts
 
 
@@ -263,8 +266,8 @@ def test_requests_are_spaced_by_the_configured_delay(
     arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LOCALDIGEST_ARXIV_DELAY", "0.3")
-    source.search(["testing"], max_results=20)  # page 1 has 10 papers, so page 2 is asked for
-    source.today(["cs.AI"])
+    listing.search(["testing"], max_results=20)  # page 1 has 10 papers, so page 2 is asked for
+    listing.today(["cs.AI"])
     times = [r.at for r in arxiv_server.requests]
     assert len(times) == 3
     assert all(b - a >= 0.28 for a, b in itertools.pairwise(times))
@@ -276,10 +279,10 @@ def test_one_client_per_process(arxiv_server: FakeArxiv) -> None:
 
 def test_connection_refused_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCALDIGEST_ARXIV_API", f"{closed_port_url()}/api/query")
-    monkeypatch.setattr(source, "_client", None)
+    monkeypatch.setattr(arxiv_client, "_client", None)
     started = time.monotonic()
     with pytest.raises(NetworkError, match=r"Cannot reach 127\.0\.0\.1"):
-        source.search(["testing"])
+        listing.search(["testing"])
     assert time.monotonic() - started < 5
 
 
@@ -287,20 +290,20 @@ def test_connection_refused_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_new_leaves_out_what_was_listed(arxiv_server: FakeArxiv) -> None:
-    assert len(source.search(["testing"], max_results=4)) == 4
+    assert len(listing.search(["testing"], max_results=4)) == 4
     before = len(arxiv_server.requests)
     # Newest first: the first paper is already seen, so paging stops there.
-    assert source.search(["testing"], only_new=True) == []
+    assert listing.search(["testing"], only_new=True) == []
     assert len(arxiv_server.requests) == before + 1
     # By relevance nothing can be inferred from order: the unseen ones are still shown.
-    rest = source.search(["testing"], only_new=True, sort="relevance")
+    rest = listing.search(["testing"], only_new=True, sort="relevance")
     assert [p.versioned_id for p in rest] == arxiv_server.search_ids[4:]
     assert set(library.seen_store()) == {i.split("v")[0] for i in arxiv_server.search_ids}
 
 
 def test_include_and_exclude_are_case_insensitive_phrases(arxiv_server: FakeArxiv) -> None:
     def ids(**filters: list[str]) -> list[str]:
-        return [p.arxiv_id for p in source.search(["testing"], sort="relevance", **filters)]
+        return [p.arxiv_id for p in listing.search(["testing"], sort="relevance", **filters)]
 
     assert ids(include=["DEEP LEARNING"]) == ["2202.12139"]  # in the title
     assert ids(include=["fuzzing", "autonomous   driving"]) == ["2202.12139", "2005.14124"]
@@ -311,20 +314,20 @@ def test_include_and_exclude_are_case_insensitive_phrases(arxiv_server: FakeArxi
 
 
 def test_since_filters_and_goes_into_the_query(arxiv_server: FakeArxiv) -> None:
-    papers = source.search(["testing"], since=date(2023, 1, 1))
+    papers = listing.search(["testing"], since=date(2023, 1, 1))
     assert papers and all(p.published and p.published.year >= 2023 for p in papers)
     assert "submittedDate:[202301010000 TO " in arxiv_server.requests[0].query["search_query"]
 
 
 def test_bad_search_arguments_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="Nothing to search for"):
-        source.search([], categories=[])
+        listing.search([], categories=[])
     with pytest.raises(UsageError, match="not an arXiv category"):
-        source.search(["x"], categories=["cs.AI) OR (all:x"])
+        listing.search(["x"], categories=["cs.AI) OR (all:x"])
 
 
 def test_config_categories_are_the_default(arxiv_server: FakeArxiv) -> None:
-    source.search(["testing"], max_results=1)
+    listing.search(["testing"], max_results=1)
     assert (
         "(cat:cs.AI OR cat:cs.LG OR cat:cs.CL OR cat:stat.ML)"
         in (arxiv_server.requests[0].query["search_query"])
@@ -335,7 +338,7 @@ def test_config_categories_are_the_default(arxiv_server: FakeArxiv) -> None:
 
 
 def test_today_lists_the_daily_feed(arxiv_server: FakeArxiv) -> None:
-    papers = source.today(["cs.AI", "cs.AI"])
+    papers = listing.today(["cs.AI", "cs.AI"])
     assert len(papers) == 86 == len({p.arxiv_id for p in papers})
     assert len(arxiv_server.to("/rss/")) == 1
     first = papers[0]
@@ -345,19 +348,19 @@ def test_today_lists_the_daily_feed(arxiv_server: FakeArxiv) -> None:
     assert first.authors[:2] == ("Weizhen Li", "Jianbo Lin") and len(first.authors) == 30
     assert first.announce_type == "new" and first.primary_category == "cs.AI"
     assert {p.announce_type for p in papers} == {"new", "cross"}
-    assert source.today(["cs.AI"], only_new=True) == []
+    assert listing.today(["cs.AI"], only_new=True) == []
 
 
 def test_today_with_a_cut_off_feed_says_so(arxiv_server: FakeArxiv) -> None:
     arxiv_server.rss["cs.AI"] = arxiv_server.truncated_rss
     with pytest.raises(NetworkError, match=r"listing feed for cs\.AI is incomplete"):
-        source.today(["cs.AI"])
+        listing.today(["cs.AI"])
     assert len(library.seen_store()) == 0
 
 
 def test_today_unknown_category(arxiv_server: FakeArxiv) -> None:
     with pytest.raises(UsageError, match=r"no listing feed for 'cs\.XX'"):
-        source.today(["cs.XX"])
+        listing.today(["cs.XX"])
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -393,7 +396,7 @@ def test_cli_new_after_a_search_shows_nothing(arxiv_server: FakeArxiv) -> None:
 def test_table_marks_fetched_and_summarized_and_shows_authors_when_wide(
     arxiv_server: FakeArxiv,
 ) -> None:
-    papers = source.search(["testing"], max_results=3)
+    papers = listing.search(["testing"], max_results=3)
     states = {papers[0].arxiv_id: "fetched", papers[1].arxiv_id: "summarized"}
 
     def render(width: int) -> str:
@@ -450,7 +453,7 @@ def test_cli_today(arxiv_server: FakeArxiv) -> None:
 
 def test_cli_network_off_exits_5_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCALDIGEST_ARXIV_API", f"{closed_port_url()}/api/query")
-    monkeypatch.setattr(source, "_client", None)
+    monkeypatch.setattr(arxiv_client, "_client", None)
     started = time.monotonic()
     result = runner.invoke(cli(), ["search", "testing"])
     assert time.monotonic() - started < 5

@@ -10,11 +10,12 @@ import typer
 from arxiv_server import FakeArxiv, arxiv_server_fixture, closed_port_url  # noqa: F401
 from typer.testing import CliRunner
 
-from localdigest import config, library
+from localdigest import config
 from localdigest.cli_arxiv import register
 from localdigest.errors import InputError, NetworkError
-from localdigest.sources import arxiv as source
+from localdigest.sources import library
 from localdigest.sources.arxiv import ArxivId, parse_arxiv_id
+from localdigest.sources.arxiv import client as arxiv_client
 
 runner = CliRunner()
 PAPER = "1111.2011v2"
@@ -35,7 +36,7 @@ def go_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     dead = closed_port_url()
     for name in ("API", "PDF", "RSS"):
         monkeypatch.setenv(f"LOCALDIGEST_ARXIV_{name}", f"{dead}/{name.lower()}")
-    monkeypatch.setattr(source, "_client", None)
+    monkeypatch.setattr(arxiv_client, "_client", None)
 
 
 def test_fetch_stores_pdf_and_metadata(arxiv_server: FakeArxiv, corpus: Path) -> None:

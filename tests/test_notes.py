@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from localdigest import library, notes
+from localdigest import notes
 from localdigest.cli import app
+from localdigest.sources import library
 from localdigest.sources.arxiv import ArxivId, PaperMeta
 
 runner = CliRunner()

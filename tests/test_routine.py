@@ -13,12 +13,13 @@ from arxiv_server import FakeArxiv, arxiv_server_fixture  # noqa: F401
 from digest_helpers import make_summary
 from typer.testing import CliRunner
 
-from localdigest import cli_digest, library, pipeline, routine
+from localdigest import cli_digest, pipeline, routine
 from localdigest.cli import app
 from localdigest.errors import InputError, NetworkError, UsageError
-from localdigest.library import FetchResult
 from localdigest.llm import llamacpp
 from localdigest.samplepaper import write_paper_pdf
+from localdigest.sources import library
+from localdigest.sources.library import FetchResult
 from localdigest.summarize import PaperFailure
 
 runner = CliRunner()

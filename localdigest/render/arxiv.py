@@ -22,8 +22,8 @@ from rich.text import Text
 from localdigest.render import console as consoles
 
 if TYPE_CHECKING:
-    from localdigest.library import FetchResult, ProgressFn
     from localdigest.sources.arxiv import PaperMeta
+    from localdigest.sources.library import FetchResult, ProgressFn
 
 AUTHORS_MIN_WIDTH = 120  # narrower terminals drop the authors column to keep titles readable
 MARKS = {"summarized": ("sum", "green"), "fetched": ("pdf", "cyan")}

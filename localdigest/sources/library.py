@@ -37,6 +37,7 @@ from localdigest.fsutil import write_atomically
 from localdigest.sources.arxiv import (
     ArxivClient,
     ArxivId,
+    Endpoints,
     PaperMeta,
     fetch_metadata,
     get_client,
@@ -246,7 +247,7 @@ def _with_version(meta: PaperMeta, version: int) -> PaperMeta:
     """The metadata arXiv gave for the latest version, relabelled as the version asked for."""
     data = meta.to_dict()
     aid = ArxivId(meta.arxiv_id, version)
-    data.update(version=version, abs_url=aid.abs_url, pdf_url=f"https://arxiv.org/pdf/{aid}")
+    data.update(version=version, abs_url=aid.abs_url, pdf_url=aid.pdf_url())
     return PaperMeta.from_dict(data)
 
 
@@ -256,7 +257,8 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
     created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp, size, sha256 = _download_pdf(client, aid, folder, progress)
+        url = aid.pdf_url(Endpoints.current().pdf)
+        tmp, size, sha256 = _download_pdf(client, aid, url, folder, progress)
         try:
             # Without meta.json the entry counts as absent, so a crash between the two
             # renames can never pair the new PDF with the old version's metadata.
@@ -270,7 +272,7 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
             "format": META_FORMAT,
             **meta.to_dict(),
             "fetched_at": fetched_at.isoformat(),
-            "source_url": aid.pdf_url(),
+            "source_url": url,
             "pdf_bytes": size,
             "pdf_sha256": sha256,
         }
@@ -303,10 +305,9 @@ class _CutOff(Exception):
 
 
 def _download_pdf(
-    client: ArxivClient, aid: ArxivId, folder: Path, progress: ProgressFn | None
+    client: ArxivClient, aid: ArxivId, url: str, folder: Path, progress: ProgressFn | None
 ) -> tuple[Path, int, str]:
-    """Download into a temporary file in ``folder``; return it, its size and sha256."""
-    url = aid.pdf_url()
+    """Download ``url`` into a temporary file in ``folder``; return it, its size and sha256."""
     attempts = 2
     for attempt in range(1, attempts + 1):
         fd, name = tempfile.mkstemp(prefix=".paper-", suffix=".part", dir=folder)

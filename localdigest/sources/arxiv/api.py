@@ -1,0 +1,181 @@
+"""The arXiv API, through the ``arxiv`` package, with our polite transport.
+
+The ``arxiv`` package builds the API queries, pages through results and parses both the 2016
+and the 2026 Atom formats; this module gives it the polite client and turns its results into
+``PaperMeta``. Id look-ups are batched into one ``id_list`` call.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Container, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+import arxiv
+import requests
+
+from localdigest.errors import NetworkError, UsageError
+from localdigest.sources.arxiv.client import ArxivClient, Endpoints, get_client, host_of
+from localdigest.sources.arxiv.ids import ArxivId
+from localdigest.sources.arxiv.meta import Filters, PaperMeta, check_categories
+from localdigest.text import one_line
+
+Sort = Literal["submitted", "relevance"]
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _api_error_text(body: bytes) -> str | None:
+    """The message of arXiv's error feed (one entry titled "Error"), if this is one."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    for entry in root.iter(f"{ATOM}entry"):
+        title = (entry.findtext(f"{ATOM}title") or "").strip()
+        entry_id = entry.findtext(f"{ATOM}id") or ""
+        # A paper could be titled "Error"; only the error entry lacks <published>.
+        is_paper = entry.find(f"{ATOM}published") is not None
+        if "/api/errors" in entry_id or (title == "Error" and not is_paper):
+            return one_line(entry.findtext(f"{ATOM}summary") or title)
+    return None
+
+
+class _ApiTransport:
+    """Stands in for the ``requests.Session`` of ``arxiv.Client``: every API call goes
+    through the polite client and comes back as a checked Atom feed, or raises."""
+
+    def __init__(self, client: ArxivClient) -> None:
+        self._client = client
+
+    def get(self, url: str, **_ignored: Any) -> requests.Response:
+        response = self._client.get(url, what="the arXiv API")
+        body = response.content
+        error = _api_error_text(body) if b"Error" in body else None
+        if error:
+            raise NetworkError(f"arXiv rejected the query: {error} — check the terms or ids")
+        if response.status_code != 200:
+            raise NetworkError(
+                f"The arXiv API answered HTTP {response.status_code} — try again later"
+            )
+        if b"<feed" not in body[:4096]:
+            # arxiv.Client would read a captive portal or proxy page as "no results".
+            raise NetworkError(
+                f"{host_of(url)} did not answer with an arXiv feed — check "
+                f"LOCALDIGEST_ARXIV_API / arxiv_api ({Endpoints.current().api})"
+            )
+        return response
+
+
+def _api(page_size: int) -> arxiv.Client:
+    # The package's own pacing and retries are off: our transport does both, with back-off
+    # and Retry-After, which arxiv.Client lacks.
+    api = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=0)
+    endpoint = Endpoints.current().api.replace("{", "{{").replace("}", "}}")
+    api.query_url_format = endpoint + "?{}"
+    api._session = _ApiTransport(get_client())  # type: ignore[assignment]  # duck-typed
+    return api
+
+
+def _results(api: arxiv.Client, query: arxiv.Search) -> Iterator[arxiv.Result]:
+    """Iterate lazily (stopping early stops paging), mapping the package's errors."""
+    try:
+        yield from api.results(query)
+    except arxiv.UnexpectedEmptyPageError:
+        # arXiv sometimes ends a listing with an empty page; what came before is valid.
+        return
+    except arxiv.ArxivError as e:
+        raise NetworkError(f"The arXiv API failed: {e.message} — try again later") from e
+
+
+def fetch_metadata(ids: Iterable[ArxivId]) -> dict[str, PaperMeta]:
+    """Look up several papers in one ``id_list`` call (100 per call); keyed by base id.
+
+    Ids arXiv does not know are simply absent from the result.
+    """
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, PaperMeta] = {}
+    for start in range(0, len(wanted), 100):
+        batch = wanted[start : start + 100]
+        query = arxiv.Search(id_list=[str(i) for i in batch], max_results=len(batch))
+        for result in _results(_api(len(batch)), query):
+            meta = PaperMeta.from_result(result)
+            found.setdefault(meta.arxiv_id, meta)
+    return found
+
+
+_FIELD_RE = re.compile(r"^(ti|au|abs|co|jr|cat|rn|id|all|submittedDate):", re.IGNORECASE)
+
+
+def build_query(terms: Sequence[str], categories: Sequence[str], since: date | None) -> str:
+    """The API ``search_query``: all terms (AND), any category (OR), submitted since."""
+    parts: list[str] = []
+    for term in terms:
+        term = one_line(term.replace('"', " "))
+        if not term:
+            continue
+        if _FIELD_RE.match(term):
+            parts.append(term)  # the user wrote arXiv query syntax (au:hinton): keep it
+        elif " " in term:
+            parts.append(f'all:"{term}"')
+        else:
+            parts.append(f"all:{term}")
+    cats = check_categories(categories)
+    if cats:
+        joined = " OR ".join(f"cat:{c}" for c in cats)
+        parts.append(f"({joined})" if len(cats) > 1 else joined)
+    if since:
+        until = datetime.now(UTC).date() + timedelta(days=1)
+        parts.append(f"submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}0000]")
+    return " AND ".join(parts)
+
+
+def search(
+    terms: Sequence[str],
+    filters: Filters,
+    since: date | None = None,
+    max_results: int = 20,
+    sort: Sort = "submitted",
+    seen: Container[str] | None = None,
+) -> list[PaperMeta]:
+    """Search arXiv; return up to ``max_results`` papers matching ``filters``.
+
+    With ``seen`` (ids listed before), those papers are left out and (sorted by submission
+    date, newest first) paging stops at the first one of them. Nothing is written here:
+    ``sources.listing`` remembers what was listed.
+    """
+    if max_results < 1:
+        raise UsageError(f"--max must be at least 1, got {max_results}")
+    query = build_query(terms, filters.categories, since)
+    if not query:
+        raise UsageError("Nothing to search for — give search terms or --category")
+
+    only_new = seen is not None
+    filtering = bool(filters.include or filters.exclude or since) or (
+        only_new and sort != "submitted"
+    )
+    scan_limit = min(max(max_results * 10, 200), 2000) if filtering else max_results
+    page_size = min(100 if filtering else max_results, 2000)
+    criterion = (
+        arxiv.SortCriterion.SubmittedDate if sort == "submitted" else arxiv.SortCriterion.Relevance
+    )
+    request = arxiv.Search(query=query, max_results=scan_limit, sort_by=criterion)
+
+    papers: list[PaperMeta] = []
+    listed: set[str] = set()
+    for result in _results(_api(page_size), request):
+        meta = PaperMeta.from_result(result)
+        if seen is not None and meta.arxiv_id in seen:
+            if sort == "submitted":
+                break  # newest first: everything below was listed before
+            continue
+        if meta.arxiv_id in listed or not filters.keeps(meta):
+            continue
+        if since and meta.published and meta.published.date() < since:
+            continue
+        papers.append(meta)
+        listed.add(meta.arxiv_id)
+        if len(papers) >= max_results:
+            break
+    return papers

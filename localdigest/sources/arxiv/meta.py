@@ -1,0 +1,147 @@
+"""What localdigest knows about an arXiv paper, whichever feed it came from, and filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from localdigest import config
+from localdigest.errors import UsageError
+from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
+from localdigest.text import one_line
+
+if TYPE_CHECKING:
+    import arxiv
+
+
+@dataclass(frozen=True)
+class PaperMeta:
+    """What localdigest knows about one paper, whichever feed it came from."""
+
+    arxiv_id: str  # base id, no version: the key for de-duplication
+    version: int | None
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    categories: tuple[str, ...]
+    primary_category: str
+    published: datetime | None
+    updated: datetime | None
+    abs_url: str
+    pdf_url: str
+    doi: str | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    announce_type: str | None = None  # only from the daily feed: new / cross / replace
+
+    @property
+    def id(self) -> ArxivId:
+        return ArxivId(self.arxiv_id, self.version)
+
+    @property
+    def versioned_id(self) -> str:
+        return str(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["authors"] = list(self.authors)
+        data["categories"] = list(self.categories)
+        for key in ("published", "updated"):
+            value = data[key]
+            data[key] = value.isoformat() if value else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PaperMeta:
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        values["authors"] = tuple(values.get("authors") or ())
+        values["categories"] = tuple(values.get("categories") or ())
+        for key in ("published", "updated"):
+            raw = values.get(key)
+            values[key] = datetime.fromisoformat(raw) if raw else None
+        return cls(**values)
+
+    @classmethod
+    def from_result(cls, result: arxiv.Result) -> PaperMeta:
+        """Convert one ``arxiv.Result`` (2016 or 2026 API format)."""
+        aid = parse_arxiv_id(result.entry_id)
+        return cls(
+            arxiv_id=aid.base,
+            version=aid.version,
+            title=_clean(result.title),
+            authors=tuple(_clean(a.name) for a in result.authors),
+            # 2016 abstracts are hard-wrapped at 80 columns and start with two spaces.
+            abstract=_clean(result.summary),
+            categories=tuple(result.categories),
+            primary_category=result.primary_category
+            or (result.categories[0] if result.categories else ""),
+            published=result.published,
+            updated=result.updated,
+            # Canonical https links: the 2016 format gives http://.
+            abs_url=aid.abs_url,
+            pdf_url=aid.pdf_url(),
+            doi=result.doi or None,
+            comment=_clean(result.comment) if result.comment else None,
+            journal_ref=_clean(result.journal_ref) if result.journal_ref else None,
+        )
+
+
+# "Ã" + a continuation byte read as Latin-1: UTF-8 text decoded twice ("RamÃ­rez"), as in
+# the recorded 2026 API response. Such pairs practically never occur in real text.
+_MOJIBAKE_RE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf]")
+
+
+def _clean(text: str) -> str:
+    """One line, with doubly-decoded UTF-8 repaired when the whole text allows it."""
+    text = one_line(text)
+    if _MOJIBAKE_RE.search(text):
+        try:
+            return text.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass  # not mojibake after all (or mixed with other characters): keep it
+    return text
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which listed papers to keep: any of ``categories`` (in the query), any ``include``
+    phrase and no ``exclude`` phrase (case-insensitive, in the title or abstract)."""
+
+    categories: tuple[str, ...]
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @classmethod
+    def resolve(
+        cls,
+        categories: Sequence[str] | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> Filters:
+        """The given filters; each one left as None comes from the configuration."""
+        return cls(
+            tuple(config.value("categories") if categories is None else categories),
+            tuple(config.value("include") if include is None else include),
+            tuple(config.value("exclude") if exclude is None else exclude),
+        )
+
+    def keeps(self, meta: PaperMeta) -> bool:
+        haystack = f"{meta.title} {meta.abstract}".casefold()
+        phrases = [one_line(p).casefold() for p in self.include if p.strip()]
+        if phrases and not any(p in haystack for p in phrases):
+            return False
+        return not any(one_line(p).casefold() in haystack for p in self.exclude if p.strip())
+
+
+_CATEGORY_RE = re.compile(r"[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
+
+
+def check_categories(categories: Sequence[str]) -> list[str]:
+    for cat in categories:
+        if not _CATEGORY_RE.fullmatch(cat):
+            raise UsageError(f"{cat!r} is not an arXiv category — use e.g. cs.CL or stat.ML")
+    return list(dict.fromkeys(categories))

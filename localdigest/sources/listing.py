@@ -1,0 +1,77 @@
+"""Listing papers to choose from: an arXiv search or today's feed, minus what was seen.
+
+Every paper listed here is remembered in the library's seen store, so that ``--new`` (and
+the weekly ``run``) later shows only papers no earlier listing showed. Categories and the
+include/exclude phrases default to the configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from localdigest.sources import arxiv
+from localdigest.sources.arxiv import Filters, PaperMeta, Sort
+from localdigest.sources.library import seen_store
+
+
+@dataclass
+class SearchSpec:
+    """What to look for; ``None`` means "as configured"."""
+
+    terms: list[str] = field(default_factory=list)
+    categories: list[str] | None = None
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    since: dt.date | None = None
+    max_results: int | None = None
+    only_new: bool = True
+
+
+def search(
+    terms: Sequence[str] = (),
+    categories: Sequence[str] | None = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    since: dt.date | None = None,
+    only_new: bool = False,
+    max_results: int = 20,
+    sort: Sort = "submitted",
+) -> list[PaperMeta]:
+    """Search arXiv; return up to ``max_results`` papers and remember them as seen.
+
+    ``include`` and ``exclude`` are case-insensitive phrases matched against title and
+    abstract. With ``only_new``, papers listed by an earlier search or ``today`` are left
+    out, and (sorted by submission date, newest first) paging stops at the first one
+    already seen.
+    """
+    seen = seen_store()
+    papers = arxiv.search(
+        terms,
+        Filters.resolve(categories, include, exclude),
+        since=since,
+        max_results=max_results,
+        sort=sort,
+        seen=seen if only_new else None,
+    )
+    seen.add(p.arxiv_id for p in papers)
+    return papers
+
+
+def today(
+    categories: Sequence[str] | None = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    only_new: bool = False,
+    max_results: int | None = None,
+) -> list[PaperMeta]:
+    """Today's announcements in ``categories``, new and cross-listed; remembered as seen."""
+    seen = seen_store()
+    papers = arxiv.today(
+        Filters.resolve(categories, include, exclude),
+        seen=seen if only_new else None,
+        max_results=max_results,
+    )
+    seen.add(p.arxiv_id for p in papers)
+    return papers
