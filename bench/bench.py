@@ -231,7 +231,7 @@ def coverage(read: list[str], skipped: list[str], has_abstract: bool) -> dict[st
 
 
 def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from localdigest import pipeline, summarize
+    from localdigest import papers, pipeline
 
     record = Record()
     job = pipeline.prepare(
@@ -244,11 +244,11 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
         )
     )
     wrapper = BatchRecorder if args.parallel > 1 else Recorder
-    job.summarizer._factory = lambda: wrapper(backend, record)
+    job.summarizer = job.summarizer.using(backend_factory=lambda: wrapper(backend, record))
     t = time.perf_counter()
     (result,) = job.run()
     wall = time.perf_counter() - t
-    if not isinstance(result, summarize.PaperSummary):
+    if not isinstance(result, papers.PaperSummary):
         return {"paper": path.name, "error": result.error}
     st = result.stats
     raw_tokens = backend.count_tokens(raw_text(path))
@@ -290,20 +290,13 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
 
 def map_one_by_one(path: Path, backend: Any, args: argparse.Namespace, s: Any) -> dict[str, Any]:
     """The same map step, one call after another, for the batching speed-up."""
-    from localdigest import pdf, reading
-    from localdigest.summarize import Stats
+    from localdigest.papers import PaperInput
 
-    doc = pdf.extract(path)
-    title = doc.title or path.stem
     record = Record()
-    s._backend = Recorder(backend, record)
-    kept = doc.kept()
-    plan = reading.plan(kept, backend.count_tokens, s.options.section_tokens)
-    mapped = s._to_map(plan.sections, doc.abstract, s._anchor(doc.abstract, kept))
-    chunks = s._chunks(title, mapped)  # the very chunks summarize() maps
-    s.refresh = True
+    one_by_one = s.using(backend_factory=lambda: Recorder(backend, record), refresh=True)
+    plan = one_by_one.plan(PaperInput(str(path), path))  # the very chunks summarize() maps
     t = time.perf_counter()
-    s._map(title, chunks, Stats())
+    one_by_one.map_notes(plan)
     return {"map_one_by_one_s": time.perf_counter() - t}
 
 

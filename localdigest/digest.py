@@ -30,7 +30,7 @@ from typing import Any
 from localdigest import config
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
-from localdigest.summarize import PaperSummary
+from localdigest.papers import PaperSummary
 
 STATE_NAME = "digest-state.json"
 FORMATS = ("markdown", "json", "html")

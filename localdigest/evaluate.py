@@ -20,15 +20,15 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localdigest import pdf, quality
-from localdigest.cache import make_key
-from localdigest.chunking import chunk_budget
+from localdigest import pdf
 from localdigest.errors import InputError, UsageError
-from localdigest.summarize import PaperInput, Summarizer, tidy, withhold_abstract
+from localdigest.papers import PaperInput
+from localdigest.summarize import Summarizer, quality
+from localdigest.summarize.withhold import withhold_abstract
 
 SYSTEMS = ("localdigest", "stuff", "lead", "textrank")
 BASELINE_WORDS = 150  # about the length the summary prompt asks for (100 to 180 words)
@@ -174,33 +174,11 @@ def stuff(summarizer: Summarizer, title: str, sections: Sequence[pdf.Section]) -
 
     The same model and generation settings as the summarizer; no guard (this is the plain
     "stuff it all in one prompt" approach)."""
-    backend = summarizer.backend
-    prompts = summarizer.prompts
-    options = summarizer.options
     text = "\n\n".join(f"{s.heading}\n{s.text}" if s.heading else s.text for s in sections)
-    empty = prompts.render("stuff", title=title, text="")
-    overhead = backend.prompt_tokens(prompts.texts["system"], empty)
-    budget = chunk_budget(backend.n_ctx, overhead + 16, options.max_tokens)
-    text = _fit_tokens(text, backend.count_tokens, budget)
-    settings = options.generation(options.max_tokens)
-    key = make_key(
-        EVAL_KIND,
-        step="stuff",
-        model=summarizer.model_fingerprint,
-        n_ctx=summarizer.n_ctx,
-        prompt=prompts.texts["stuff"],
-        system=prompts.texts["system"],
-        title=title,
-        text=text,
-        settings=settings.as_key(),
-    )
-    if not summarizer.refresh and (hit := summarizer.store.get(key)) is not None:
-        return str(hit["text"]), float(hit["seconds"])
-    user = prompts.render("stuff", title=title, text=text)
-    g = backend.complete(prompts.texts["system"], user, settings)
-    out = tidy(g.text, cut_short=g.finish_reason == "length")
-    summarizer.store.set(key, {"text": out, "seconds": g.seconds})
-    return out, g.seconds
+    max_tokens = summarizer.options.max_tokens
+    budget = summarizer.text_budget("stuff", title, max_tokens)
+    text = _fit_tokens(text, summarizer.backend.count_tokens, budget)
+    return summarizer.complete_once(EVAL_KIND, "stuff", max_tokens, title=title, text=text)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -302,12 +280,12 @@ def evaluate(
     checkpoint: Callable[[EvalReport], None] | None = None,
 ) -> EvalReport:
     """Summarize and score each paper with its abstract withheld; baselines alongside."""
-    base = replace(summarizer.options, drop_abstract=True)
+    options = summarizer.options
     systems = list(SYSTEMS if baselines else SYSTEMS[:1])
     results: list[PaperEval] = []
     report = EvalReport(
         model=summarizer.model_name,
-        settings={**base.as_key(), "n_ctx": summarizer.n_ctx},
+        settings={**options.as_key(withheld=""), "n_ctx": summarizer.n_ctx},
         systems=systems,
         papers=results,
     )
@@ -320,7 +298,7 @@ def evaluate(
 
         step("reading")
         try:
-            doc = pdf.extract(paper.path, password=base.password, max_pages=base.max_pages)
+            doc = pdf.extract(paper.path, password=options.password, max_pages=options.max_pages)
         except InputError as e:
             results.append(
                 PaperEval(name, paper.title or name, 0, paper.arxiv_id, 0, error=e.message)
@@ -328,11 +306,14 @@ def evaluate(
             continue
         title = doc.title or paper.title or paper.path.stem
         row = PaperEval(name, title, doc.pages, paper.arxiv_id, len(paper.reference.split()))
-        withheld = withhold_abstract(doc.kept(base.include_appendix), doc.abstract, paper.reference)
-        summarizer.options = replace(base, withhold=paper.reference)
+        withheld = withhold_abstract(
+            doc.kept(options.include_appendix), doc.abstract, paper.reference
+        )
         step("summarizing")
         try:
-            s = summarizer.summarize(PaperInput(str(paper.path), paper.path))
+            s = summarizer.summarize(
+                PaperInput(str(paper.path), paper.path), document=doc, withhold=paper.reference
+            )
         except InputError as e:
             row.error = e.message
             results.append(row)
@@ -353,5 +334,4 @@ def evaluate(
         results.append(row)
         if checkpoint is not None:
             checkpoint(report)  # a long run keeps what it has measured so far
-    summarizer.options = base
     return report

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from localdigest.summarize import PaperFailure, PaperSummary
+from localdigest.papers import PaperFailure, PaperSummary
 
 Result = PaperSummary | PaperFailure
 

@@ -27,7 +27,7 @@ from localdigest import config
 from localdigest.digest import one_line, paragraphs
 from localdigest.errors import InputError, LocaldigestError, UsageError
 from localdigest.fsutil import write_atomically
-from localdigest.summarize import PaperSummary
+from localdigest.papers import PaperSummary
 
 START = "<!-- localdigest:start — generated; re-exporting replaces this part -->"
 END = "<!-- localdigest:end — write your own notes below this line -->"

@@ -6,23 +6,15 @@ Commands call these functions and render what they return.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from localdigest import config
 from localdigest.cache import SUMMARY, Store
 from localdigest.errors import InputError, UsageError
-from localdigest.summarize import (
-    Options,
-    PaperFailure,
-    PaperInput,
-    PaperSummary,
-    Reporter,
-    Summarizer,
-)
-
-Result = PaperSummary | PaperFailure
+from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
+from localdigest.summarize import Options, Reporter, Summarizer
 
 
 def store() -> Store:
@@ -111,7 +103,6 @@ class SummarizeRequest:
     verbose: bool = False
     style: str = "paragraph"  # paragraph, bullets or tldr
     read_all: bool = False  # every kept section whole (no reading plan)
-    options: dict[str, Any] = field(default_factory=dict)  # extra Options fields
 
 
 @dataclass
@@ -121,10 +112,9 @@ class Job:
     summarizer: Summarizer
 
     def run(self, reporter: Reporter | None = None) -> list[Result]:
-        if reporter is not None:
-            self.summarizer.reporter = reporter
+        summarizer = self.summarizer.using(reporter=reporter)
         try:
-            results = self.summarizer.run(self.papers)
+            results = summarizer.run(self.papers)
         finally:
             self.summarizer.store.close()
         _mark_summarized(results)
@@ -149,7 +139,7 @@ def _positive(name: str, v: int | None) -> None:
 def prepare(req: SummarizeRequest) -> Job:
     """Resolve model, settings and sources; nothing is loaded or computed yet."""
     from localdigest.llm import BackendSettings, backend_factory, default_n_ctx, resolve_model
-    from localdigest.prompts import load_prompts
+    from localdigest.summarize import load_prompts
 
     for name in ("n_ctx", "threads", "max_tokens"):
         _positive(name, getattr(req, name))
@@ -170,7 +160,6 @@ def prepare(req: SummarizeRequest) -> Job:
         max_pages=max_pages or None,
         style=req.style,
         **({"section_tokens": 0} if req.read_all else {}),
-        **req.options,
     )
     prompts = load_prompts(req.prompts_dir)
     papers, failures = resolve_sources(req.sources)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from localdigest import config, digest
 from localdigest.errors import InputError, LocaldigestError, NetworkError, UsageError
 from localdigest.fsutil import write_atomically
-from localdigest.summarize import PaperFailure, PaperSummary
+from localdigest.papers import PaperFailure, PaperSummary
 
 if TYPE_CHECKING:
     from localdigest.sources.arxiv import PaperMeta

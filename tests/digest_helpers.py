@@ -6,7 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from localdigest import pipeline
-from localdigest.summarize import SUMMARY_SCHEMA, PaperSummary
+from localdigest.papers import PaperSummary
+from localdigest.summarize import SUMMARY_SCHEMA
 
 MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 

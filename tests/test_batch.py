@@ -12,8 +12,8 @@ from localdigest import pdf
 from localdigest.cache import Store
 from localdigest.llm import Generation, GenerationSettings
 from localdigest.llm.base import common_prefix
-from localdigest.prompts import load_prompts
-from localdigest.summarize import Options, PaperInput, Summarizer
+from localdigest.papers import PaperInput
+from localdigest.summarize import Options, Summarizer, load_prompts
 
 # ----------------------------------------------------------------------------- pure parts
 

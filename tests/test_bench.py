@@ -10,7 +10,8 @@ from types import ModuleType
 
 import pytest
 
-from localdigest import pdf, reading
+from localdigest import pdf
+from localdigest.summarize import reading
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
 

@@ -19,8 +19,8 @@ from conftest import FakeBackend
 
 from localdigest import evaluate
 from localdigest.cache import Store
-from localdigest.prompts import load_prompts
-from localdigest.summarize import Options, PaperInput, Summarizer
+from localdigest.papers import PaperInput
+from localdigest.summarize import Options, Summarizer, load_prompts
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).with_name("fixtures") / "cache_keys.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localdigest.chunking import chunk_budget, make_chunks
+from localdigest.summarize.chunking import chunk_budget, make_chunks
 
 
 def words(text: str) -> int:

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from localdigest import evaluate, pdf
 from localdigest.cache import Store
 from localdigest.cli import app
-from localdigest.prompts import load_prompts
-from localdigest.summarize import Options, PaperInput, Summarizer, withhold_abstract
+from localdigest.papers import PaperInput
+from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize.withhold import withhold_abstract
 
 SHORT = ("1609.09430", "1212.5701", "1503.02531", "1406.2661")
 
@@ -53,13 +54,12 @@ def corpus_papers(corpus: Path) -> list[evaluate.EvalPaper]:
 @pytest.mark.parametrize("drop", [True, False])
 def test_the_abstract_never_reaches_the_model(tmp_path: Path, corpus: Path, drop: bool) -> None:
     """Every prompt the model gets, on real PDFs: no sentence of the authors' abstract.
-    (Without drop_abstract the same check finds them: it can fail.)"""
+    (Without withholding the same check finds them: it can fail.)"""
     for paper in corpus_papers(corpus):
         fake = FakeBackend()
-        s = make_summarizer(
-            tmp_path / paper.path.stem, fake, drop_abstract=drop, withhold=paper.reference
-        )
-        s.summarize(PaperInput(str(paper.path), paper.path))
+        s = make_summarizer(tmp_path / paper.path.stem, fake)
+        withhold = paper.reference if drop else None
+        s.summarize(PaperInput(str(paper.path), paper.path), withhold=withhold)
         prompts = norm(" ".join(user for _, user in fake.calls))
         leaked = [a for a in abstract_sentences(paper.reference) if a in prompts]
         if drop:

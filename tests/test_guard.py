@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import FakeBackend
 
-from localdigest import guard
 from localdigest.cache import Store
 from localdigest.llm import Generation, GenerationSettings
-from localdigest.prompts import load_prompts
-from localdigest.summarize import Options, PaperInput, Summarizer
+from localdigest.papers import PaperInput
+from localdigest.summarize import Options, Summarizer, guard, load_prompts
 
 LOOP = "The method is good. " * 6
 CLEAN = "The method trains a convolutional network on audio and improves accuracy by 3 points."
@@ -171,7 +170,7 @@ def test_the_abstract_anchors_the_reduce(tmp_path: Path, paper: PaperInput) -> N
     reduce = next(u for k, u in fake.calls if k == "reduce")
     assert "Abstract by the authors:" in reduce
     fake = FakeBackend()
-    summarizer(tmp_path / "x", fake, drop_abstract=True).summarize(paper)
+    summarizer(tmp_path / "x", fake).summarize(paper, withhold="")
     reduce = next(u for k, u in fake.calls if k == "reduce")
     assert "Abstract by the authors:" not in reduce and "Start of the paper:" in reduce
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from localdigest import quality
+from localdigest.summarize import quality
 
 LOOP = (
     "The model uses a convolutional network. The results show that the network is "

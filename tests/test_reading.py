@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from localdigest import pdf, reading
+from localdigest import pdf
 from localdigest.pdf import Section
+from localdigest.summarize import reading
 
 
 def words(text: str) -> int:

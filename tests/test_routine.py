@@ -17,10 +17,10 @@ from localdigest import cli_digest, pipeline, routine
 from localdigest.cli import app
 from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.llm import llamacpp
+from localdigest.papers import PaperFailure
 from localdigest.samplepaper import write_paper_pdf
 from localdigest.sources import library
 from localdigest.sources.library import FetchResult
-from localdigest.summarize import PaperFailure
 
 runner = CliRunner()
 

@@ -9,16 +9,9 @@ from conftest import FakeBackend
 
 from localdigest import pdf
 from localdigest.cache import Store
-from localdigest.prompts import load_prompts
-from localdigest.summarize import (
-    Options,
-    PaperFailure,
-    PaperInput,
-    PaperSummary,
-    Summarizer,
-    tidy,
-    tidy_notes,
-)
+from localdigest.papers import PaperFailure, PaperInput, PaperSummary
+from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize.hygiene import tidy, tidy_notes
 
 
 def make_doc(path: Path, paragraphs: int = 12, words: int = 60) -> pdf.Document:
@@ -221,8 +214,7 @@ def test_an_abstract_the_reduce_reads_whole_is_not_mapped(
     # withheld (the eval): neither mapped nor anchored
     fake = FakeBackend()
     s = summarizer(tmp_path / "e", fake)
-    s.options = Options(chunk_tokens=300, drop_abstract=True)
-    result = s.summarize(paper)
+    result = s.summarize(paper, withhold="")
     assert not any("We study things." in u for _, u in fake.calls)
     assert "Abstract" not in result.sections_read
 

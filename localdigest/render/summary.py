@@ -17,8 +17,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from localdigest.papers import PaperFailure, PaperInput, PaperSummary
 from localdigest.render.console import err, out
-from localdigest.summarize import PaperFailure, PaperInput, PaperSummary
 
 
 def _seconds(s: float) -> str:

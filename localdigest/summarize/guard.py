@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from localdigest import quality
 from localdigest.llm import Generation, GenerationSettings
+from localdigest.summarize import quality
+from localdigest.text import sentences, words
 
 # Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
 # the map and collapse calls, VERSION the summary and TL;DR.
@@ -76,7 +77,7 @@ def problem(
         share = quality.on_topic(text, source)
         if share < GUARD_OFF_TOPIC_BELOW:
             return f"off-topic (only {share:.0%} of its words are in the text it summarizes)"
-    n_words = len(quality.words(text))
+    n_words = len(words(text))
     if n_words < min_words:
         return f"too short ({n_words} words)"
     return None
@@ -86,7 +87,7 @@ def repair(text: str, source: str | None, check_numbers: bool = True) -> str:
     """The text without what the model can be trusted to have got wrong: sentences that
     repeat earlier ones, the loop at its end, and (``check_numbers``) sentences stating a
     number of two or more digits its source does not hold. Line breaks are kept."""
-    units = [(n, s) for n, line in enumerate(text.splitlines()) for s in quality.sentences(line)]
+    units = [(n, s) for n, line in enumerate(text.splitlines()) for s in sentences(line)]
     lines: dict[int, list[str]] = {}
     for i, sentence in quality.trim_units([s for _, s in units]):
         if source and check_numbers and not quality.drop_unsupported_numbers(sentence, source):
@@ -98,8 +99,8 @@ def repair(text: str, source: str | None, check_numbers: bool = True) -> str:
 def _repaired(text: str, source: str | None, check_numbers: bool, min_words: int = 0) -> str | None:
     """A repair of a flawed output good enough to keep instead of a retry (None: retry)."""
     fixed = repair(text, source, check_numbers)
-    kept = len(quality.words(fixed))
-    if kept < max(REPAIR_MIN_WORDS, REPAIR_KEEPS * len(quality.words(text))):
+    kept = len(words(fixed))
+    if kept < max(REPAIR_MIN_WORDS, REPAIR_KEEPS * len(words(text))):
         return None
     return fixed if problem(fixed, source, check_numbers, min_words) is None else None
 

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from localdigest.errors import UsageError
+from localdigest.text import sentences, words
 
 REPEAT_NGRAM = 4  # a phrase of this many words ...
 REPEAT_LIMIT = 3  # ... occurring this often makes a text degenerate
@@ -33,8 +34,6 @@ NEAR_DUPLICATE = 0.6  # a sentence with this share of its 4-grams already said r
 
 EVAL_EXTRA_HINT = "pip install 'localdigest[eval]'"
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # 3, 3.5, 1,000, 28.4%, 1e-6, 10^6: digits with their decimal part; signs and units dropped.
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
 
@@ -50,14 +49,6 @@ STOP_WORDS = frozenset(
     paper propose proposes proposed present presents presented study work method methods
     approach result results based well one two three first second also""".split()  # noqa: SIM905 - a word list reads better as text
 )
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
 
 
 # ----------------------------------------------------------------------------- degeneration

@@ -10,7 +10,7 @@ acknowledgments and appendices are already left out by ``pdf``):
   authors state what the section does; the introduction and the conclusion (the parts
   that carry the paper's claims) get twice that. The abstract is always read whole.
 
-``Plan.skipped`` and ``Plan.shortened`` name what was left out, so the summary says so.
+``ReadingPlan.skipped`` and ``.shortened`` name what was left out, so the summary says so.
 ``section_tokens=0`` reads every kept section whole (``--read-all``).
 """
 
@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from localdigest.pdf import Section
+from localdigest.text import split_sentences
 
 SECTION_TOKENS = 512
 KEY_SECTION_FACTOR = 2  # introduction and conclusion: read this many times as far
@@ -37,7 +38,7 @@ _NUMBER_PREFIX_RE = re.compile(r"^\s*([0-9]+|[IVX]+)(?:\.|\s)")
 
 
 @dataclass
-class Plan:
+class ReadingPlan:
     sections: list[Section]  # what the model reads, in paper order
     skipped: list[str] = field(default_factory=list)  # headings not read at all
     shortened: list[str] = field(default_factory=list)  # headings read in part
@@ -56,14 +57,11 @@ def is_survey(heading: str) -> bool:
     return bool(_SURVEY_RE.search(heading))
 
 
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
-
-
 def leading_sentences(text: str, limit: int, count_tokens: Callable[[str], int]) -> str:
     """The first sentences of ``text`` (whitespace normalized) that fit in ``limit`` tokens
     together; "" when even the first one does not."""
     kept: list[str] = []
-    for sentence in _SENTENCE_RE.split(" ".join(text.split())):
+    for sentence in split_sentences(" ".join(text.split())):
         if count_tokens(" ".join([*kept, sentence])) > limit:
             break
         kept.append(sentence)
@@ -79,11 +77,11 @@ def plan(
     sections: Sequence[Section],
     count_tokens: Callable[[str], int],
     section_tokens: int = SECTION_TOKENS,
-) -> Plan:
+) -> ReadingPlan:
     """The reading plan of ``sections`` (see the module docstring)."""
     if section_tokens <= 0:
-        return Plan(list(sections))
-    out = Plan([])
+        return ReadingPlan(list(sections))
+    out = ReadingPlan([])
     skipped_numbers: set[str] = set()  # "2" for "2 Related Work": "2.1 ..." goes too
     for s in sections:
         number = _top_number(s.heading)
@@ -107,7 +105,7 @@ def plan(
             if used + n > limit:
                 if not kept:  # one long paragraph: its leading sentences (one at least)
                     lead = leading_sentences(p, limit, count_tokens)
-                    kept.append(lead or _SENTENCE_RE.split(p, maxsplit=1)[0])
+                    kept.append(lead or split_sentences(p, maxsplit=1)[0])
                 shortened = True
                 break
             kept.append(p)

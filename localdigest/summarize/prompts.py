@@ -20,9 +20,9 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def default_prompts_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    packaged = here / "prompts"  # inside an installed wheel
-    return packaged if packaged.is_dir() else here.parent / "prompts"  # source checkout
+    package = Path(__file__).resolve().parents[1]  # localdigest/
+    packaged = package / "prompts"  # inside an installed wheel
+    return packaged if packaged.is_dir() else package.parent / "prompts"  # source checkout
 
 
 @dataclass(frozen=True)

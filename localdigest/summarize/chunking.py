@@ -9,13 +9,12 @@ sliver that costs a whole model call for a few sentences.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-TokenCounter = Callable[[str], int]
+from localdigest.text import split_sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
+TokenCounter = Callable[[str], int]
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def _fit(text: str, count: TokenCounter, budget: int) -> list[str]:
         return [text]
     pieces: list[str] = []
     current = ""
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in split_sentences(text, before_capital=True):
         candidate = f"{current} {sentence}".strip()
         if count(candidate) <= budget:
             current = candidate

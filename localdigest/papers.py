@@ -1,0 +1,106 @@
+"""The data types every stage shares: a paper to summarize, its summary or its failure."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Counted(Protocol):
+    """What a model call reports about itself (``llm.Generation`` is one)."""
+
+    @property
+    def prompt_tokens(self) -> int: ...
+    @property
+    def completion_tokens(self) -> int: ...
+    @property
+    def prompt_seconds(self) -> float: ...
+    @property
+    def seconds(self) -> float: ...
+
+
+@dataclass
+class Stats:
+    chunks: int = 0
+    pages_read: int = 0
+    text_tokens: int = 0  # tokens of all extracted text (kept and skipped)
+    input_tokens: int = 0  # tokens sent to the model (prompts included)
+    output_tokens: int = 0
+    llm_calls: int = 0
+    notes_written: int = 0  # chunk notes computed by this run (not taken from the cache)
+    retries: int = 0  # model calls the output guard asked for again
+    repairs: int = 0  # flawed outputs the guard repaired (cut) instead of a retry
+    seconds: float = 0.0
+    extract_seconds: float = 0.0
+    map_seconds: float = 0.0
+    reduce_seconds: float = 0.0
+    prompt_seconds: float = 0.0  # prefill time inside model calls
+    decode_seconds: float = 0.0
+
+    def add(self, g: Counted) -> None:
+        self.llm_calls += 1
+        self.input_tokens += g.prompt_tokens
+        self.output_tokens += g.completion_tokens
+        self.prompt_seconds += g.prompt_seconds
+        self.decode_seconds += g.seconds - g.prompt_seconds
+
+
+@dataclass
+class PaperSummary:
+    source: str  # what the user gave: a path, an id or URL
+    path: str
+    sha256: str
+    title: str
+    pages: int
+    model: str
+    tldr: str
+    summary: str
+    key: str = ""
+    cached: bool = False
+    created: str = ""
+    authors: list[str] = field(default_factory=list)
+    url: str | None = None
+    arxiv_id: str | None = None
+    abstract: str = ""
+    sections_read: list[str] = field(default_factory=list)
+    sections_skipped: list[str] = field(default_factory=list)
+    sections_shortened: list[str] = field(default_factory=list)  # read in part (leads)
+    warnings: list[str] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PaperSummary:
+        data = dict(data)
+        data.pop("schema", None)
+        data["stats"] = Stats(**data.get("stats", {}))
+        return cls(**data)
+
+
+@dataclass
+class PaperFailure:
+    source: str
+    error: str
+    exit_code: int
+
+
+@dataclass
+class PaperInput:
+    """A resolved source: a local PDF plus what we know about it beforehand."""
+
+    source: str
+    path: Path
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    url: str | None = None
+    arxiv_id: str | None = None
+
+
+Result = PaperSummary | PaperFailure
+
+
+def succeeded(result: Result) -> bool:
+    return isinstance(result, PaperSummary)

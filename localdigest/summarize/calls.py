@@ -1,0 +1,222 @@
+"""The model calls of one paper: each through the output guard, notes cached one by one.
+
+A ``PaperCalls`` is made per paper by the ``Summarizer``. It renders the prompt, calls the
+backend, runs the output guard (``guard.guarded``), and for notes (the map and the collapse)
+caches each result as soon as it is written, so an interrupted run resumes. With a backend
+that decodes several prompts at once (``supports_batch``), the map's uncached chunks go
+through one batched generation; each note then still takes the same cache-and-check path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, cast
+
+from localdigest.cache import NOTES, make_key
+from localdigest.llm import Backend, BatchBackend, Generation, GenerationSettings
+from localdigest.papers import Stats
+from localdigest.summarize import guard
+from localdigest.summarize.chunking import Chunk
+from localdigest.summarize.hygiene import tidy_notes
+
+if TYPE_CHECKING:
+    from localdigest.summarize.summarizer import Summarizer
+
+
+class PaperCalls:
+    """Model calls for one paper, counted in ``stats``; the guard's warnings collected."""
+
+    def __init__(self, summarizer: Summarizer, stats: Stats) -> None:
+        self.summarizer = summarizer
+        self.stats = stats
+        self.warnings: list[str] = []
+        # The batched map answers its prompts through a _Prefilled stand-in for a while.
+        self.backend: Backend = summarizer.backend
+
+    # -- keys
+
+    def notes_key(self, prompt_name: str, title: str, body: str, max_tokens: int) -> str:
+        s = self.summarizer
+        return make_key(
+            NOTES,
+            model=s.model_fingerprint,
+            n_ctx=s.n_ctx,
+            prompt=s.prompts.texts[prompt_name],
+            system=s.prompts.texts["system"],
+            title=title,
+            body=body,
+            settings=s.options.generation(max_tokens).as_key(),
+            guard=guard.NOTES_VERSION if s.options.guard else False,
+        )
+
+    # -- one call
+
+    def guarded(
+        self,
+        name: str,
+        max_tokens: int,
+        source: str,
+        clean: Callable[[Generation], str],
+        check_numbers: bool = True,
+        min_words: int = 0,
+        stats: Stats | None = None,
+        **values: str,
+    ) -> str:
+        """A call whose output goes through the degeneration guard (unless it is off): the
+        cleaned text. A warning when the guard could not fix it is kept for the summary."""
+        s = self.summarizer
+        stats = stats if stats is not None else self.stats
+        user = s.prompts.render(name, **values)
+        system = s.prompts.texts["system"]
+
+        def generate(settings: GenerationSettings) -> Generation:
+            g = self.backend.complete(system, user, settings, on_token=s.reporter.tokens)
+            stats.add(g)
+            return g
+
+        settings = s.options.generation(max_tokens)
+        if not s.options.guard:
+            return clean(generate(settings))
+        result = guard.guarded(
+            generate,
+            settings,
+            source,
+            label=name,
+            clean=clean,
+            check_numbers=check_numbers,
+            min_words=min_words,
+        )
+        stats.retries += result.attempts - 1
+        stats.repairs += result.repaired
+        if result.warning:
+            self.warnings.append(result.warning)
+        return result.text
+
+    def cached_notes(
+        self, name: str, max_tokens: int, body_key: str, stats: Stats | None = None, **values: str
+    ) -> str:
+        """A notes-producing call whose result is cached on its own (resume after Ctrl-C)."""
+        s = self.summarizer
+        stats = stats if stats is not None else self.stats
+        key = self.notes_key(name, values.get("title", ""), body_key, max_tokens)
+        if not s.refresh:
+            hit = s.store.get(key)
+            if hit is not None:
+                s.reporter.chunk_done(cached=True)
+                if hit.get("warning"):
+                    self.warnings.append(str(hit["warning"]))
+                return str(hit["text"])
+        source = values.get("text") or values.get("notes") or ""
+        before = len(self.warnings)
+        text = self.guarded(
+            name,
+            max_tokens,
+            source,
+            lambda g: tidy_notes(g.text),
+            False,  # notes: the summary's numbers are checked against them later
+            stats=stats,
+            **values,
+        )
+        warning = self.warnings[-1] if len(self.warnings) > before else None
+        s.store.set(key, {"text": text, "warning": warning})
+        if name == "map":
+            stats.notes_written += 1
+        s.reporter.chunk_done(cached=False)
+        return text
+
+    # -- the map
+
+    def map(self, title: str, chunks: Sequence[Chunk]) -> list[str]:
+        """Notes on each chunk, each cached as soon as it is written.
+
+        With a batching backend, the uncached chunks go through one batched generation;
+        each note then goes through the same cache-and-check path as a single call
+        (``cached_notes``), fed the batched generation as its first attempt. A retry the
+        output check asks for is generated by the batch too, reusing the chunk's evaluated
+        prompt, and the check runs again.
+        """
+        s = self.summarizer
+        s.reporter.chunks_planned(len(chunks))
+        calls = []
+        for chunk in chunks:
+            sections = ", ".join(chunk.headings) or "(untitled)"
+            values = {"title": title, "sections": sections, "text": chunk.text}
+            calls.append((f"{sections}\n{chunk.text}", values))
+        max_tokens = s.options.map_tokens
+        notes: dict[int, str] = {}
+        todo = [
+            i
+            for i, (body, values) in enumerate(calls)
+            if s.refresh or s.store.get(self.notes_key("map", title, body, max_tokens)) is None
+        ]
+        if self.backend.supports_batch and len(todo) > 1:
+            self._map_batched(todo, calls, notes)
+        for i, (body, values) in enumerate(calls):
+            if i not in notes:
+                notes[i] = self.cached_notes("map", max_tokens, body, **values)
+        return [notes[i] for i in range(len(calls)) if notes[i].strip()]
+
+    def _map_batched(
+        self,
+        todo: list[int],
+        calls: list[tuple[str, dict[str, str]]],
+        notes: dict[int, str],
+    ) -> None:
+        s = self.summarizer
+        max_tokens = s.options.map_tokens
+        settings = s.options.generation(max_tokens)
+        users = [s.prompts.render("map", **calls[i][1]) for i in todo]
+        many = cast(BatchBackend, self.backend).complete_many
+        prefilled = _Prefilled(self.backend)
+        self.backend = prefilled
+        tried: dict[int, GenerationSettings] = {}  # the settings of each one's last retry
+
+        def done(j: int, g: Generation) -> GenerationSettings | None:
+            i = todo[j]
+            body, values = calls[i]
+            prefilled.ready[(users[j], tried.get(j, settings))] = g
+            scratch = Stats()  # counted once the note is finished (attempts replay)
+            try:
+                notes[i] = self.cached_notes("map", max_tokens, body, scratch, **values)
+            except _Deferred as retry:
+                tried[j] = retry.settings
+                return retry.settings  # generated again in the batch
+            for f in fields(Stats):
+                setattr(self.stats, f.name, getattr(self.stats, f.name) + getattr(scratch, f.name))
+            return None
+
+        try:
+            many(s.prompts.texts["system"], users, settings, s.reporter.tokens, done)
+        finally:
+            self.backend = prefilled.inner
+
+
+class _Deferred(Exception):
+    """A retry asked for while a batched generation holds the model: the batch makes it."""
+
+    def __init__(self, settings: GenerationSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+
+class _Prefilled:
+    """The backend, answering map prompts from a batched generation first (see map)."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.ready: dict[tuple[str, GenerationSettings], Generation] = {}
+        self.running = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def complete(
+        self, system: str, user: str, settings: GenerationSettings, on_token: Any = None
+    ) -> Generation:
+        made = self.ready.get((user, settings))
+        if made is not None:
+            return made
+        if self.running:
+            raise _Deferred(settings)
+        return self.inner.complete(system, user, settings, on_token)

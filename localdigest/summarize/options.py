@@ -1,0 +1,63 @@
+"""What besides the PDF and the model changes a summary: the summarizer's options."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from localdigest import config
+from localdigest.errors import UsageError
+from localdigest.llm import GenerationSettings
+from localdigest.llm.base import DEFAULT_REPEAT_PENALTY, DEFAULT_TOP_P
+from localdigest.summarize import guard, reading
+
+# paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
+# limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
+STYLES = ("paragraph", "bullets", "tldr")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything besides the PDF and the model that changes a summary."""
+
+    max_tokens: int = config.default("max_tokens")  # the final summary paragraph
+    map_tokens: int = 160  # one chunk's notes
+    tldr_tokens: int = 64
+    temperature: float = config.default("temperature")
+    top_p: float = DEFAULT_TOP_P
+    repeat_penalty: float = DEFAULT_REPEAT_PENALTY
+    seed: int = config.default("seed")
+    chunk_tokens: int = 1536  # preferred chunk size (the budget is the hard limit)
+    include_appendix: bool = False
+    # Body sections are read up to this many tokens of their leading paragraphs (twice
+    # that for introduction and conclusion); surveys of related work are skipped. 0: read
+    # every kept section whole. See reading.py.
+    section_tokens: int = reading.SECTION_TOKENS
+    password: str | None = None
+    max_pages: int | None = None
+    style: str = "paragraph"
+    guard: bool = True  # retry/trim degenerate or off-topic output (off: for measuring)
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise UsageError(f"Unknown style '{self.style}' — use one of: {', '.join(STYLES)}")
+
+    def generation(self, max_tokens: int) -> GenerationSettings:
+        return GenerationSettings(
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            repeat_penalty=self.repeat_penalty,
+            seed=self.seed,
+        )
+
+    def as_key(self, withheld: str | None = None) -> dict[str, Any]:
+        """The options' part of a summary's cache key. ``withheld`` is the eval's text kept
+        from the model (None: nothing withheld); it is keyed as the eval-only fields the
+        options once had, so that keys made before stay valid."""
+        d = asdict(self)
+        d.pop("password")  # opening a file differently does not change its text
+        d["guard"] = guard.VERSION if self.guard else False
+        d["drop_abstract"] = withheld is not None
+        d["withhold"] = withheld or ""
+        return d
