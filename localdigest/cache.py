@@ -12,11 +12,14 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localdigest.errors import CacheError
+from localdigest import config
+from localdigest.errors import CacheError, UsageError
+from localdigest.papers import PaperSummary
 
 NOTES = "notes"
 SUMMARY = "summary"
@@ -115,3 +118,55 @@ class Store:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+
+
+def open_store() -> Store:
+    """The user's cache (``LOCALDIGEST_HOME/cache``); opened on first use."""
+    return Store(config.cache_dir())
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class CachedSummary:
+    """A finished summary found in the cache, with its key."""
+
+    key: str
+    summary: PaperSummary
+
+    @property
+    def short(self) -> str:
+        """The first 8 hex digits of the key: what ``show`` lists and accepts."""
+        return self.key.split("/", 1)[1][:8]
+
+
+def cached_summaries(store: Store | None = None) -> list[CachedSummary]:
+    """Every cached summary, newest first."""
+    s = store or open_store()
+    try:
+        rows = []
+        for key, value in s.items(SUMMARY):
+            summary = PaperSummary.from_dict(value)
+            summary.cached = True
+            rows.append(CachedSummary(key, summary))
+    finally:
+        if store is None:
+            s.close()
+    rows.sort(key=lambda r: r.summary.created, reverse=True)
+    return rows
+
+
+def find_cached(rows: Sequence[CachedSummary], query: str) -> CachedSummary:
+    """The summary a user means: key prefix, sha256 prefix, arXiv id, or title words."""
+    q = query.lower().strip()
+    for row in rows:
+        summary = row.summary
+        if row.short.startswith(q) or summary.sha256.startswith(q):
+            return row
+        if summary.arxiv_id and q.removeprefix("arxiv:").split("v")[0] == summary.arxiv_id:
+            return row
+    matches = [r for r in rows if q in r.summary.title.lower()]
+    if len(matches) >= 1:
+        return matches[0]
+    raise UsageError(f"No cached summary matches '{query}' — run `localdigest show` to list them")

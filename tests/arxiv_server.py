@@ -200,7 +200,6 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture(name="arxiv_server")
 def arxiv_server_fixture(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArxiv]:
     """The fake arXiv, running; the tool points at it, with no delay and short back-offs."""
-    from localdigest.sources import arxiv as source
     from localdigest.sources.arxiv import client as arxiv_client
 
     fake = FakeArxiv(corpus)
@@ -215,7 +214,7 @@ def arxiv_server_fixture(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("LOCALDIGEST_ARXIV_DELAY", "0")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setattr(arxiv_client, "_client", None)  # a fresh client: no pacing state
-    monkeypatch.setattr(source.ArxivClient, "backoff_base", 0.05)
+    monkeypatch.setattr(arxiv_client.ArxivClient, "backoff_base", 0.05)
     try:
         yield fake
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from localdigest import pipeline
+from localdigest.cache import open_store
 from localdigest.papers import PaperSummary
 from localdigest.summarize import SUMMARY_SCHEMA
 
@@ -43,8 +43,8 @@ def make_summary(
 
 
 def cache(*summaries: PaperSummary) -> None:
-    """Put summaries where ``pipeline.cached_summaries()`` finds them."""
-    store = pipeline.store()
+    """Put summaries where ``cache.cached_summaries()`` finds them."""
+    store = open_store()
     try:
         for s in summaries:
             store.set(s.key, {"schema": SUMMARY_SCHEMA, **s.to_dict()})

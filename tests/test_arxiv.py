@@ -20,14 +20,14 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from localdigest import __version__
-from localdigest.cli_arxiv import register
+from localdigest.cli.arxiv import register
 from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.render.arxiv import search_table
-from localdigest.sources import arxiv as source
 from localdigest.sources import library, listing
-from localdigest.sources.arxiv import ArxivId, looks_like_arxiv, parse_arxiv_id
+from localdigest.sources.arxiv import api as source
 from localdigest.sources.arxiv import client as arxiv_client
 from localdigest.sources.arxiv import meta as arxiv_meta
+from localdigest.sources.arxiv.ids import ArxivId, looks_like_arxiv, parse_arxiv_id
 
 runner = CliRunner()
 
@@ -248,7 +248,7 @@ def test_429_waits_as_long_as_retry_after_says(arxiv_server: FakeArxiv) -> None:
 
 
 def test_retry_after_is_capped(arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source.ArxivClient, "max_retry_after", 0.2)
+    monkeypatch.setattr(arxiv_client.ArxivClient, "max_retry_after", 0.2)
     arxiv_server.fail_next(1, status=503, retry_after="3600")
     listing.search(["testing"], max_results=3)
     first, second = arxiv_server.requests
@@ -259,7 +259,7 @@ def test_retries_give_up_with_a_network_error(arxiv_server: FakeArxiv) -> None:
     arxiv_server.fail_next(100, status=503)
     with pytest.raises(NetworkError, match=r"answered HTTP 503 .*\(5 tries\)"):
         listing.search(["testing"])
-    assert len(arxiv_server.requests) == source.ArxivClient.max_attempts
+    assert len(arxiv_server.requests) == arxiv_client.ArxivClient.max_attempts
 
 
 def test_requests_are_spaced_by_the_configured_delay(
@@ -274,7 +274,7 @@ def test_requests_are_spaced_by_the_configured_delay(
 
 
 def test_one_client_per_process(arxiv_server: FakeArxiv) -> None:
-    assert source.get_client() is source.get_client()
+    assert arxiv_client.get_client() is arxiv_client.get_client()
 
 
 def test_connection_refused_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:

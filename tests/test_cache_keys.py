@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from conftest import FakeBackend
 
-from localdigest import evaluate
 from localdigest.cache import Store
 from localdigest.papers import PaperInput
 from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.workflows import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).with_name("fixtures") / "cache_keys.json"

@@ -13,8 +13,9 @@ import pytest
 from digest_helpers import MODEL, cache, make_summary
 from typer.testing import CliRunner
 
-from localdigest import audio, digest
+from localdigest.cache import CachedSummary
 from localdigest.cli import app
+from localdigest.publish import audio, digest
 
 runner = CliRunner()
 
@@ -199,7 +200,7 @@ def test_select_newest_summary_per_paper_and_order() -> None:
     old = make_summary(1, "Old take", created=dt.datetime(2024, 5, 1, tzinfo=dt.UTC))
     new = make_summary(1, "New take", created=dt.datetime(2024, 5, 3, tzinfo=dt.UTC))
     other = make_summary(2, "Other", created=dt.datetime(2024, 5, 2, tzinfo=dt.UTC))
-    rows = [{"summary": s} for s in (new, other, old)]
+    rows = [CachedSummary(s.key, s) for s in (new, other, old)]
     assert [p.title for p in digest.select(rows)] == ["Other", "New take"]
     assert [p.title for p in digest.select(rows, last=1)] == ["New take"]
     since = digest.select(rows, since=dt.date(2024, 5, 3))

@@ -11,12 +11,13 @@ import pytest
 from conftest import FakeBackend
 from typer.testing import CliRunner
 
-from localdigest import evaluate, pdf
+from localdigest import pdf
 from localdigest.cache import Store
 from localdigest.cli import app
 from localdigest.papers import PaperInput
 from localdigest.summarize import Options, Summarizer, load_prompts
 from localdigest.summarize.withhold import withhold_abstract
+from localdigest.workflows import baselines, evaluate
 
 SHORT = ("1609.09430", "1212.5701", "1503.02531", "1406.2661")
 
@@ -89,11 +90,11 @@ def test_lead_and_textrank_baselines(corpus: Path) -> None:
     paper = next(p for p in corpus_papers(corpus) if p.path.stem == "1212.5701")
     doc = pdf.extract(paper.path)
     sections = withhold_abstract(doc.kept(), doc.abstract, paper.reference)
-    lead = evaluate.lead(sections)
+    lead = baselines.lead(sections)
     assert lead.startswith("The aim of many machine learning methods")
-    ranked = evaluate.textrank(sections)  # no NLTK data needed
+    ranked = baselines.textrank(sections)  # no NLTK data needed
     for text in (lead, ranked):
-        assert evaluate.BASELINE_WORDS <= len(text.split()) < evaluate.BASELINE_WORDS + 80
+        assert baselines.BASELINE_WORDS <= len(text.split()) < baselines.BASELINE_WORDS + 80
         leaked = [a for a in abstract_sentences(paper.reference) if a in norm(text)]
         assert leaked == []
 

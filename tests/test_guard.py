@@ -100,7 +100,7 @@ FULL = (
 
 @pytest.fixture
 def paper(tmp_path: Path) -> PaperInput:
-    from localdigest.samplepaper import write_sample_paper
+    from samplepaper import write_sample_paper
 
     path = tmp_path / "paper.pdf"
     write_sample_paper(path)

@@ -11,11 +11,11 @@ from arxiv_server import FakeArxiv, arxiv_server_fixture, closed_port_url  # noq
 from typer.testing import CliRunner
 
 from localdigest import config
-from localdigest.cli_arxiv import register
+from localdigest.cli.arxiv import register
 from localdigest.errors import InputError, NetworkError
 from localdigest.sources import library
-from localdigest.sources.arxiv import ArxivId, parse_arxiv_id
 from localdigest.sources.arxiv import client as arxiv_client
+from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
 
 runner = CliRunner()
 PAPER = "1111.2011v2"

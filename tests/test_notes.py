@@ -15,10 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from localdigest import notes
 from localdigest.cli import app
+from localdigest.publish import notes
 from localdigest.sources import library
-from localdigest.sources.arxiv import ArxivId, PaperMeta
+from localdigest.sources.arxiv.ids import ArxivId
+from localdigest.sources.arxiv.meta import PaperMeta
 
 runner = CliRunner()
 

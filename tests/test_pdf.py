@@ -10,6 +10,12 @@ from typing import Any
 
 import pymupdf
 import pytest
+from samplepaper import (
+    SAMPLE_ABSTRACT,
+    SAMPLE_TITLE,
+    write_paper_pdf,
+    write_sample_paper,
+)
 
 from localdigest.errors import PdfError
 from localdigest.pdf import (
@@ -20,12 +26,6 @@ from localdigest.pdf import (
     extract,
     file_sha256,
     normalize_text,
-)
-from localdigest.samplepaper import (
-    SAMPLE_ABSTRACT,
-    SAMPLE_TITLE,
-    write_paper_pdf,
-    write_sample_paper,
 )
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from localdigest.summarize import quality
+from localdigest.workflows import scoring
 
 LOOP = (
     "The model uses a convolutional network. The results show that the network is "
@@ -82,8 +83,8 @@ def test_trim_repetition_keeps_the_text_before_the_loop() -> None:
 
 
 def test_rouge_and_score() -> None:
-    assert quality.rouge(PAPER, PAPER)["rougeL"] == 1.0
-    s = quality.score("We train a network on 71M videos.", PAPER, PAPER, seconds=1.234)
+    assert scoring.rouge(PAPER, PAPER)["rougeL"] == 1.0
+    s = scoring.score("We train a network on 71M videos.", PAPER, PAPER, seconds=1.234)
     assert 0 < s.rouge1 < 1
     assert s.invented_numbers == ["71"]
     assert s.seconds == 1.23 and s.words == 7

@@ -11,16 +11,19 @@ import pytest
 import yaml
 from arxiv_server import FakeArxiv, arxiv_server_fixture  # noqa: F401
 from digest_helpers import make_summary
+from samplepaper import write_paper_pdf
 from typer.testing import CliRunner
 
-from localdigest import cli_digest, pipeline, routine
 from localdigest.cli import app
+from localdigest.cli import common as cli_common
+from localdigest.cli.options import parse_selection
 from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.llm import llamacpp
 from localdigest.papers import PaperFailure
-from localdigest.samplepaper import write_paper_pdf
 from localdigest.sources import library
 from localdigest.sources.library import FetchResult
+from localdigest.workflows import summarize as summarize_workflow
+from localdigest.workflows import weekly as routine
 
 runner = CliRunner()
 
@@ -79,13 +82,13 @@ def test_run_end_to_end_resumes_and_reuses(
     ids = fake.search_ids
 
     # 1. Interactive pick (a wrong answer first), then Ctrl-C while summarizing.
-    monkeypatch.setattr(cli_digest, "interactive", lambda: True)
+    monkeypatch.setattr(cli_common, "interactive", lambda: True)
 
-    def interrupted(self: pipeline.Job, reporter: object = None) -> list:
+    def interrupted(self: summarize_workflow.Job, reporter: object = None) -> list:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(pipeline.Job, "run", interrupted)
+        m.setattr(summarize_workflow.Job, "run", interrupted)
         first = runner.invoke(app, ["run", "--out-dir", str(out)], input="7-99\n1,2\n")
     assert first.exit_code == 130, first.output
     assert "between 1 and 10" in first.output
@@ -93,7 +96,7 @@ def test_run_end_to_end_resumes_and_reuses(
     assert len(fake.to("/pdf")) == 2 and not out.exists()
 
     # 2. Run again with no terminal and no --pick: it resumes the same run, no new request.
-    monkeypatch.setattr(cli_digest, "interactive", lambda: False)
+    monkeypatch.setattr(cli_common, "interactive", lambda: False)
     before = len(fake.requests)
     second = runner.invoke(app, ["run", "--out-dir", str(out), "--max-tokens", "32"])
     assert second.exit_code == 0, second.output
@@ -147,7 +150,7 @@ def test_no_terminal_and_no_choice_is_a_usage_error(fake: FakeArxiv) -> None:
 
 
 def test_choosing_none_closes_the_run(fake: FakeArxiv, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(cli_digest, "interactive", lambda: True)
+    monkeypatch.setattr(cli_common, "interactive", lambda: True)
     result = runner.invoke(app, ["run", "--out-dir", str(tmp_path / "d")], input="none\n")
     assert result.exit_code == 0, result.output
     assert "Nothing chosen" in result.output
@@ -179,16 +182,16 @@ def test_bad_pick_is_a_usage_error(fake: FakeArxiv) -> None:
     ],
 )
 def test_parse_pick(spec: str, numbers: list[int]) -> None:
-    assert routine.parse_pick(spec, 10) == numbers
+    assert parse_selection(spec, 10) == numbers
 
 
 @pytest.mark.parametrize("spec", ["0", "11", "4-2", "a", "1;2", "-3"])
 def test_parse_pick_rejects(spec: str) -> None:
     if spec == "0":
-        assert routine.parse_pick(spec, 10) == []  # "0" reads as "none"
+        assert parse_selection(spec, 10) == []  # "0" reads as "none"
         return
     with pytest.raises(UsageError):
-        routine.parse_pick(spec, 10)
+        parse_selection(spec, 10)
 
 
 def test_exit_error_prefers_network() -> None:

@@ -22,7 +22,7 @@ from rich.text import Text
 from localdigest.render import console as consoles
 
 if TYPE_CHECKING:
-    from localdigest.sources.arxiv import PaperMeta
+    from localdigest.sources.arxiv.meta import PaperMeta
     from localdigest.sources.library import FetchResult, ProgressFn
 
 AUTHORS_MIN_WIDTH = 120  # narrower terminals drop the authors column to keep titles readable

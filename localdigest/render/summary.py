@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.markup import escape
 from rich.panel import Panel
@@ -17,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from localdigest.cache import CachedSummary
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
 from localdigest.render.console import err, out
 
@@ -65,7 +65,7 @@ def summary_full(r: PaperSummary) -> None:
     out.print(Panel("\n".join(lines), title=escape(r.title), title_align="left"))
 
 
-def cached_list(rows: Sequence[dict[str, Any]]) -> None:
+def cached_list(rows: Sequence[CachedSummary]) -> None:
     table = Table(title="Cached summaries", expand=True)
     table.add_column("Key", no_wrap=True)
     table.add_column("Title", ratio=3, overflow="fold")
@@ -73,12 +73,13 @@ def cached_list(rows: Sequence[dict[str, Any]]) -> None:
     table.add_column("Created", no_wrap=True)
     table.add_column("TL;DR", ratio=4, overflow="fold")
     for row in rows:
+        s = row.summary
         table.add_row(
-            row["short"],
-            escape(row["title"]),
-            escape(row["model"]),
-            row["created"][:16].replace("T", " "),
-            escape(row["tldr"]),
+            row.short,
+            escape(s.title),
+            escape(s.model),
+            s.created[:16].replace("T", " "),
+            escape(s.tldr),
         )
     out.print(table)
 

@@ -34,15 +34,10 @@ import requests
 from localdigest import config
 from localdigest.errors import CacheError, InputError, LocaldigestError, NetworkError
 from localdigest.fsutil import write_atomically
-from localdigest.sources.arxiv import (
-    ArxivClient,
-    ArxivId,
-    Endpoints,
-    PaperMeta,
-    fetch_metadata,
-    get_client,
-    parse_arxiv_id,
-)
+from localdigest.sources.arxiv.api import fetch_metadata
+from localdigest.sources.arxiv.client import ArxivClient, Endpoints, get_client
+from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
+from localdigest.sources.arxiv.meta import PaperMeta
 
 PDF_NAME = "paper.pdf"
 META_NAME = "meta.json"

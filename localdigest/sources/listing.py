@@ -11,8 +11,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from localdigest.sources import arxiv
-from localdigest.sources.arxiv import Filters, PaperMeta, Sort
+from localdigest.sources.arxiv import api, feed
+from localdigest.sources.arxiv.api import Sort
+from localdigest.sources.arxiv.meta import Filters, PaperMeta
 from localdigest.sources.library import seen_store
 
 
@@ -47,7 +48,7 @@ def search(
     already seen.
     """
     seen = seen_store()
-    papers = arxiv.search(
+    papers = api.search(
         terms,
         Filters.resolve(categories, include, exclude),
         since=since,
@@ -68,7 +69,7 @@ def today(
 ) -> list[PaperMeta]:
     """Today's announcements in ``categories``, new and cross-listed; remembered as seen."""
     seen = seen_store()
-    papers = arxiv.today(
+    papers = feed.today(
         Filters.resolve(categories, include, exclude),
         seen=seen if only_new else None,
         max_results=max_results,

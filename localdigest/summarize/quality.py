@@ -1,8 +1,8 @@
-"""Scoring a summary: overlap with a reference, degeneration, faithfulness, topicality.
+"""Checking a text the model wrote: degeneration, number faithfulness, topicality.
 
-Pure functions over strings, shared by the eval runner (``evaluate.py``) and the output
-guard (``guard.py``). Only ROUGE needs an optional package (``rouge-score``, the ``eval``
-extra); everything else is plain Python so the guard costs nothing to import.
+Pure functions over strings, used by the output guard (``guard.py``) and the eval's scores
+(``workflows/scoring.py``, which adds ROUGE). Plain Python, so the guard costs nothing to
+import.
 
 Thresholds (documented in the README's Quality section):
 
@@ -22,7 +22,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from localdigest.errors import UsageError
 from localdigest.text import sentences, words
 
 REPEAT_NGRAM = 4  # a phrase of this many words ...
@@ -31,8 +30,6 @@ MIN_DISTINCT_2 = 0.5  # fewer distinct bigrams than this share is degenerate ...
 DISTINCT_MIN_WORDS = 30  # ... for texts at least this long
 OFF_TOPIC_BELOW = 0.6  # on-topic share under this is off-topic
 NEAR_DUPLICATE = 0.6  # a sentence with this share of its 4-grams already said repeats
-
-EVAL_EXTRA_HINT = "pip install 'localdigest[eval]'"
 
 # 3, 3.5, 1,000, 28.4%, 1e-6, 10^6: digits with their decimal part; signs and units dropped.
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
@@ -208,58 +205,3 @@ def on_topic(summary: str, source: str) -> float:
         return 1.0
     vocab = {_stem(w) for w in words(source)}
     return round(sum(1 for w in said if _stem(w) in vocab) / len(said), 4)
-
-
-# ----------------------------------------------------------------------------- ROUGE
-
-
-def rouge(summary: str, reference: str) -> dict[str, float]:
-    """ROUGE-1/2/L F1 (rouge-score, Porter stemming)."""
-    try:
-        from rouge_score import rouge_scorer
-    except ImportError as e:
-        raise UsageError(f"ROUGE needs the eval extra ({e}) — run `{EVAL_EXTRA_HINT}`") from e
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
-    scores = scorer.score(reference, summary)
-    return {k: round(v.fmeasure, 4) for k, v in scores.items()}
-
-
-@dataclass
-class Score:
-    """Everything measured about one summary of one paper."""
-
-    rouge1: float
-    rouge2: float
-    rougeL: float  # the metric's usual name
-    degenerate: bool
-    max_ngram_repeats: int
-    distinct_2: float
-    sentence_run: int
-    number_faithfulness: float
-    invented_numbers: list[str]
-    on_topic: float
-    words: int
-    seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def score(summary: str, reference: str, paper_text: str, seconds: float = 0.0) -> Score:
-    r = rouge(summary, reference)
-    d = degeneration(summary)
-    faithful, invented = number_faithfulness(summary, paper_text)
-    return Score(
-        rouge1=r["rouge1"],
-        rouge2=r["rouge2"],
-        rougeL=r["rougeL"],
-        degenerate=d.degenerate,
-        max_ngram_repeats=d.max_ngram_repeats,
-        distinct_2=d.distinct_2,
-        sentence_run=d.sentence_run,
-        number_faithfulness=faithful,
-        invented_numbers=invented,
-        on_topic=on_topic(summary, paper_text),
-        words=d.words,
-        seconds=round(seconds, 2),
-    )

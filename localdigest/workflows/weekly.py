@@ -1,6 +1,6 @@
 """The weekly routine behind ``localdigest run``: search -> choose -> fetch -> summarize -> digest.
 
-Each step returns data; the command renders it and asks the questions. The plan of the
+Each step returns data; the command renders it and asks which papers. The plan of the
 current run (the papers listed, the ones chosen) is saved under ``home_dir()`` as soon as
 it exists, so a run stopped anywhere (Ctrl-C, network down, a crash) is resumed by running
 the same command again: no new search (which would hide the papers already marked as seen),
@@ -13,18 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localdigest import config, digest
+from localdigest import config
 from localdigest.errors import InputError, LocaldigestError, NetworkError, UsageError
 from localdigest.fsutil import write_atomically
-from localdigest.papers import PaperFailure, PaperSummary
+from localdigest.papers import PaperFailure, PaperSummary, Result
+from localdigest.publish import digest
+from localdigest.publish.notes import NoteResult, export_notes, library_extras
+from localdigest.sources.arxiv.meta import PaperMeta
+from localdigest.workflows.summarize import SummarizeRequest, prepare
 
-if TYPE_CHECKING:
-    from localdigest.sources.arxiv import PaperMeta
+if TYPE_CHECKING:  # the library and the listing import requests: only when a run fetches
     from localdigest.sources.library import FetchResult, LibraryEntry, ProgressFn
     from localdigest.sources.listing import SearchSpec
 
@@ -58,8 +62,6 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
-        from localdigest.sources.arxiv import PaperMeta
-
         return cls(
             started=str(data["started"]),
             papers=[PaperMeta.from_dict(p) for p in data["papers"]],
@@ -105,7 +107,7 @@ def discard_unfinished() -> bool:
 
 def search(spec: SearchSpec) -> Plan:
     """Search arXiv as configured and save the list as a new plan (papers marked as seen)."""
-    from localdigest.sources import listing
+    from localdigest.sources import listing  # requests, arxiv: only when a run searches
 
     max_results = int(config.value("run_max", spec.max_results))
     papers = listing.search(
@@ -152,7 +154,7 @@ def choose(plan: Plan, picks: Sequence[int]) -> Plan:
 
 def fetch(plan: Plan, progress: ProgressFn | None = None) -> list[FetchResult]:
     """Download the chosen papers into the library (those already there cost nothing)."""
-    from localdigest.sources import library
+    from localdigest.sources import library  # requests: only when a run fetches
 
     return library.fetch([p.versioned_id for p in plan.chosen], progress=progress)
 
@@ -242,6 +244,84 @@ def exit_error(
     if failed:
         return InputError(f"{failed} chosen paper(s) failed; the digest has the others")
     return None
+
+
+@dataclass
+class RunSettings:
+    """How the chosen papers are summarized and where the results go (None: configured)."""
+
+    out_dir: Path | None = None
+    notes: Path | None = None
+    model: str | None = None
+    max_tokens: int | None = None
+    n_ctx: int | None = None
+    threads: int | None = None
+    gpu_layers: int | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What a run did: fetched, summarized, the digest it wrote, the notes it exported."""
+
+    fetched: list[FetchResult]
+    results: list[Result]
+    papers: list[PaperSummary]  # the summaries in the digest
+    digest_path: Path
+    notes: list[NoteResult] = field(default_factory=list)
+    error: LocaldigestError | None = None  # the exit error of a partly failed run
+
+
+Summarize = Callable[[SummarizeRequest], list[Result]]
+
+
+def summarize_plainly(request: SummarizeRequest) -> list[Result]:
+    """Summarize without showing progress (the command passes its own)."""
+    return prepare(request).run()
+
+
+def run_chosen(
+    plan: Plan,
+    settings: RunSettings,
+    *,
+    downloads: Callable[[], AbstractContextManager[ProgressFn]] | None = None,
+    summarize: Summarize = summarize_plainly,
+    warn: Callable[[str], None] = lambda message: None,
+) -> RunOutcome:
+    """Fetch, summarize, write the digest and export the notes of the chosen papers.
+
+    ``downloads`` opens a download progress display for the fetch step, ``summarize`` runs
+    the summarize step (the command's shows its own progress); ``warn`` hears about each
+    paper that could not be fetched or summarized as soon as it is known. The run goes on
+    with the others.
+    """
+    if downloads is None:
+        fetched = fetch(plan)
+    else:
+        with downloads() as progress:
+            fetched = fetch(plan, progress)
+    for r in fetched:
+        if r.error is not None:
+            warn(f"{r.input}: {r.error.message}")
+    request = SummarizeRequest(
+        sources=summarize_sources(fetched),
+        model=settings.model,
+        n_ctx=settings.n_ctx,
+        gpu_layers=settings.gpu_layers,
+        threads=settings.threads,
+        max_tokens=settings.max_tokens,
+    )
+    results = summarize(request)
+    for r in results:
+        if isinstance(r, PaperFailure):
+            warn(f"{r.source}: {r.error}")
+    entries = [r.entry for r in fetched if r.entry is not None]
+    papers = with_metadata(results, entries)
+    path = finish(plan, papers, settings.out_dir)
+    outcome = RunOutcome(fetched, results, papers, path, error=exit_error(fetched, results))
+    folder = config.value("notes_dir", settings.notes)
+    if folder:
+        outcome.notes = export_notes(papers, Path(folder), extras=library_extras(papers))
+    return outcome
 
 
 def _now() -> dt.datetime:

@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from localdigest import config
+from localdigest.cache import CachedSummary, find_cached
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
 from localdigest.papers import PaperSummary
+from localdigest.text import one_line, paragraphs
 
 STATE_NAME = "digest-state.json"
 FORMATS = ("markdown", "json", "html")
@@ -88,10 +90,6 @@ def format_period(start: dt.date, end: dt.date) -> str:
     return f"{start.day} {MONTHS[start.month - 1]} {start.year} – {last}"
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def created_at(summary: PaperSummary) -> dt.datetime:
     """When a summary was made (UTC); summaries without a time sort first."""
     try:
@@ -118,10 +116,6 @@ def paper_link(summary: PaperSummary) -> tuple[str, str]:
     return path.name or summary.source, uri
 
 
-def paragraphs(text: str) -> list[str]:
-    return [one_line(p) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-
-
 # ----------------------------------------------------------------------------- choosing papers
 
 
@@ -136,7 +130,7 @@ def newest_per_paper(summaries: Sequence[PaperSummary]) -> list[PaperSummary]:
 
 
 def select(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[CachedSummary],
     *,
     ids: Sequence[str] = (),
     since: dt.date | None = None,
@@ -145,19 +139,17 @@ def select(
 ) -> list[PaperSummary]:
     """The summaries a digest covers, in reading order.
 
-    ``rows`` are ``pipeline.cached_summaries()``. Explicit ``ids`` (key prefix, arXiv id,
+    ``rows`` are ``cache.cached_summaries()``. Explicit ``ids`` (key prefix, arXiv id,
     sha256 prefix or title words) keep the order given; otherwise papers come in the order
     they were summarized, filtered by ``since`` (a day), then ``after`` (the previous
     digest) unless ``since``/``last`` is given, and cut to the ``last`` N.
     """
-    from localdigest.pipeline import find_cached
-
     if last is not None and last < 1:
         raise UsageError(f"--last must be at least 1 (got {last})")
     if ids:
-        chosen = [find_cached(rows, i)["summary"] for i in ids]
+        chosen = [find_cached(rows, i).summary for i in ids]
         return list({s.sha256 or s.key: s for s in reversed(chosen)}.values())[::-1]
-    papers = newest_per_paper([r["summary"] for r in rows])
+    papers = newest_per_paper([r.summary for r in rows])
     if since is not None:
         start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
         papers = [p for p in papers if created_at(p) >= start]
@@ -351,11 +343,3 @@ def to_html(digest: Digest) -> str:
         parts.append(f"<footer><p>{e(digest.closing)}</p></footer>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
-
-
-def format_for(output: Path | None, fmt: str | None) -> str:
-    """The format asked for, else the one the output file's suffix names, else Markdown."""
-    if fmt is not None:
-        return fmt
-    suffix = output.suffix.lower() if output else ""
-    return {".json": "json", ".html": "html", ".htm": "html"}.get(suffix, "markdown")

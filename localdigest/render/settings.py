@@ -1,19 +1,16 @@
-"""Terminal views of ``digest``, ``export``, ``run`` and ``config``."""
+"""The ``config`` command's views: every setting, its value and where it came from."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
 from localdigest.render.console import err, info, out
-
-if TYPE_CHECKING:
-    from localdigest.notes import NoteResult
 
 SOURCE_STYLE = {
     "flag": "bold magenta",
@@ -56,19 +53,3 @@ def settings_json(rows: Sequence[tuple[str, Any, str, str]], path: Path) -> None
         "settings": [{"name": n, "value": v, "source": s, "help": h} for n, v, s, h in rows],
     }
     out.print_json(json.dumps(data, ensure_ascii=False, default=str), indent=2)
-
-
-def notes_results(results: Sequence[NoteResult]) -> None:
-    styles = {"created": "green", "updated": "cyan", "unchanged": "dim"}
-    for r in results:
-        style = styles[r.status]
-        out.print(
-            f"[{style}]{r.status:9}[/] {escape(str(r.path))}", highlight=False, soft_wrap=True
-        )
-        if r.warning:
-            err.print(f"[yellow]Warning:[/] {escape(r.warning)}", highlight=False, soft_wrap=True)
-    counts = {k: sum(r.status == k for r in results) for k in styles}
-    info(
-        f"{len(results)} notes: {counts['created']} created, {counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged"
-    )

@@ -3,12 +3,9 @@
 For every PDF that has an expected abstract (``expected.json``, the format of the team's
 corpus: ``file`` and ``abstract_clean``), localdigest summarizes the paper without its
 abstract (the abstract section dropped and its sentences scrubbed from every other
-section) and the summary is scored against the authors' abstract. Three baselines run in
-the same process, with the same model and settings, over the same withheld text:
-
-- ``lead``: the first sentences of the introduction, up to BASELINE_WORDS words;
-- ``textrank``: the best TextRank sentences (sumy), up to BASELINE_WORDS words, in order;
-- ``stuff``: one call of the model on as much of the paper as fits the context (no map-reduce).
+section) and the summary is scored against the authors' abstract. The baselines
+(``baselines``: lead, TextRank, one-call "stuff") run in the same process, with the same
+model and settings, over the same withheld text; ``scoring`` scores every system.
 
 Returns data (an ``EvalReport``); ``render/eval.py`` shows it, the CLI writes its JSON.
 """
@@ -17,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,13 +23,13 @@ from typing import Any
 from localdigest import pdf
 from localdigest.errors import InputError, UsageError
 from localdigest.papers import PaperInput
-from localdigest.summarize import Summarizer, quality
+from localdigest.summarize import Summarizer
 from localdigest.summarize.withhold import withhold_abstract
+from localdigest.workflows.baselines import lead, stuff, textrank
+from localdigest.workflows.scoring import EVAL_EXTRA_HINT, score
+from localdigest.workflows.summarize import SummarizeRequest, prepare
 
 SYSTEMS = ("localdigest", "stuff", "lead", "textrank")
-BASELINE_WORDS = 150  # about the length the summary prompt asks for (100 to 180 words)
-EVAL_KIND = "eval"
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -44,7 +40,7 @@ def require_extras() -> None:
     if missing:
         names = " and ".join(m.replace("_", "-") for m in missing)
         raise UsageError(
-            f"localdigest eval needs {names} — run `{quality.EVAL_EXTRA_HINT}` (or `make install`)"
+            f"localdigest eval needs {names} — run `{EVAL_EXTRA_HINT}` (or `make install`)"
         )
 
 
@@ -79,106 +75,6 @@ def load_papers(pdfs: Path, expected: Path, limit: int | None = None) -> list[Ev
         raise UsageError(f"No PDF in {pdfs} has an expected abstract in {expected}")
     papers.sort(key=lambda p: p.path.stat().st_size)
     return papers[:limit] if limit else papers
-
-
-# ----------------------------------------------------------------------------- baselines
-
-
-class SentenceTokenizer:
-    """What sumy needs of a tokenizer, without NLTK's downloadable punkt data."""
-
-    language = "english"
-
-    def to_sentences(self, text: str) -> list[str]:
-        return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-
-    def to_words(self, text: str) -> list[str]:
-        return re.findall(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*", text)
-
-
-def _take_words(sentences: Sequence[str], limit: int) -> list[str]:
-    taken, count = [], 0
-    for s in sentences:
-        if count >= limit:
-            break
-        taken.append(s)
-        count += len(s.split())
-    return taken
-
-
-def _prose(sentence: str) -> bool:
-    """A sentence worth extracting: mostly words, not a formula or table row."""
-    w = sentence.split()
-    return len(w) >= 6 and sum(t.isalpha() for t in w) / len(w) >= 0.6
-
-
-def lead(sections: Sequence[pdf.Section], limit: int = BASELINE_WORDS) -> str:
-    """The first sentences of the introduction (else of the first body section)."""
-    body = [s for s in sections if s.kind == "body" and s.text.strip()]
-    intro = next((s for s in body if "introduction" in s.heading.lower()), None)
-    chosen = intro or (body[0] if body else None)
-    if chosen is None:
-        return ""
-    sentences = [s for s in SentenceTokenizer().to_sentences(chosen.text) if _prose(s)]
-    return " ".join(_take_words(sentences, limit))
-
-
-def textrank(sections: Sequence[pdf.Section], limit: int = BASELINE_WORDS) -> str:
-    """The best-ranked TextRank sentences (sumy) up to ``limit`` words, in paper order."""
-    from sumy.nlp.stemmers import Stemmer
-    from sumy.parsers.plaintext import PlaintextParser
-    from sumy.summarizers.text_rank import TextRankSummarizer
-    from sumy.utils import get_stop_words
-
-    text = "\n\n".join(s.text for s in sections if s.kind == "body")
-    tokenizer = SentenceTokenizer()
-    prose = "\n\n".join(
-        " ".join(s for s in tokenizer.to_sentences(p) if _prose(s)) for p in text.split("\n\n")
-    )
-    # Lower-case: PlaintextParser reads an all-caps line as a heading.
-    document = PlaintextParser.from_string(prose, tokenizer).document
-    if not document.sentences:
-        return ""
-    ranker = TextRankSummarizer(Stemmer("english"))
-    ranker.stop_words = get_stop_words("english")
-    ratings = ranker.rate_sentences(document)
-    order = {s: i for i, s in enumerate(document.sentences)}
-    best = sorted(document.sentences, key=lambda s: ratings[s], reverse=True)
-    chosen: list[Any] = []
-    count = 0
-    for s in best:
-        if count >= limit:
-            break
-        chosen.append(s)
-        count += len(str(s).split())
-    return " ".join(str(s) for s in sorted(chosen, key=order.__getitem__))
-
-
-def _fit_tokens(text: str, count: Callable[[str], int], budget: int) -> str:
-    """The longest prefix of whole words that fits ``budget`` tokens (binary search)."""
-    words = text.split(" ")
-    if count(text) <= budget:
-        return text
-    lo, hi = 0, len(words)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if count(" ".join(words[:mid])) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return " ".join(words[:lo])
-
-
-def stuff(summarizer: Summarizer, title: str, sections: Sequence[pdf.Section]) -> tuple[str, float]:
-    """One model call on the first n_ctx tokens of the paper; cached like everything else.
-
-    The same model and generation settings as the summarizer; no guard (this is the plain
-    "stuff it all in one prompt" approach)."""
-    text = "\n\n".join(f"{s.heading}\n{s.text}" if s.heading else s.text for s in sections)
-    max_tokens = summarizer.options.max_tokens
-    budget = summarizer.text_budget("stuff", title, max_tokens)
-    text = _fit_tokens(text, summarizer.backend.count_tokens, budget)
-    return summarizer.complete_once(EVAL_KIND, "stuff", max_tokens, title=title, text=text)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -330,8 +226,26 @@ def evaluate(
             outputs["textrank"] = (textrank(withheld), time.perf_counter() - t)
         for system, (text, seconds) in outputs.items():
             row.texts[system] = text
-            row.scores[system] = quality.score(text, paper.reference, doc.text, seconds).as_dict()
+            row.scores[system] = score(text, paper.reference, doc.text, seconds).as_dict()
         results.append(row)
         if checkpoint is not None:
             checkpoint(report)  # a long run keeps what it has measured so far
     return report
+
+
+def run_eval(
+    request: SummarizeRequest,
+    papers: Sequence[EvalPaper],
+    *,
+    baselines: bool = True,
+    progress: Progress | None = None,
+    checkpoint: Callable[[EvalReport], None] | None = None,
+) -> EvalReport:
+    """``evaluate`` with the model and settings of a summarize request (no sources)."""
+    job = prepare(request)
+    try:
+        return evaluate(
+            job.summarizer, papers, baselines=baselines, progress=progress, checkpoint=checkpoint
+        )
+    finally:
+        job.summarizer.store.close()

@@ -1,6 +1,6 @@
 """Write small paper-shaped PDFs whose text we wrote ourselves (demo input and test files).
 
-`python -m localdigest.samplepaper OUT.pdf` writes the demo paper used by the README.
+`python tests/samplepaper.py OUT.pdf` writes the demo paper `make demo` summarizes.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def write_sample_paper(path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m localdigest.samplepaper OUT.pdf", file=sys.stderr)
+        print("usage: python tests/samplepaper.py OUT.pdf", file=sys.stderr)
         return 2
     out = write_sample_paper(Path(args[0]))
     print(out)

@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from localdigest.papers import PaperFailure, PaperSummary
+from localdigest.papers import PaperFailure, Result
 
-Result = PaperSummary | PaperFailure
+# What an output file's suffix says about its format.
+SUFFIX_FORMATS = {".json": "json", ".html": "html", ".htm": "html", ".md": "markdown"}
+
+
+def format_for(
+    output: Path | None,
+    fmt: str | None,
+    allowed: Sequence[str] = ("markdown", "json", "html"),
+    default: str = "markdown",
+) -> str:
+    """The format asked for, else the one the output file's suffix names (when it is one
+    of ``allowed``), else ``default``."""
+    if fmt is not None:
+        return fmt
+    by_suffix = SUFFIX_FORMATS.get(output.suffix.lower()) if output else None
+    return by_suffix if by_suffix in allowed else default
+
+
+def to_text(results: Sequence[Result], fmt: str) -> str:
+    """Summaries as ``json`` or ``markdown`` text."""
+    return to_json(results) if fmt == "json" else to_markdown(results)
 
 
 def result_dict(r: Result) -> dict[str, Any]:

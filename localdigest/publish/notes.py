@@ -24,10 +24,10 @@ from typing import Literal
 from urllib.parse import quote
 
 from localdigest import config
-from localdigest.digest import one_line, paragraphs
 from localdigest.errors import InputError, LocaldigestError, UsageError
 from localdigest.fsutil import write_atomically
 from localdigest.papers import PaperSummary
+from localdigest.text import one_line, paragraphs
 
 START = "<!-- localdigest:start — generated; re-exporting replaces this part -->"
 END = "<!-- localdigest:end — write your own notes below this line -->"
@@ -337,10 +337,8 @@ def export_notes(
 
 def library_extras(summaries: Sequence[PaperSummary]) -> dict[str, PaperExtras]:
     """Categories and publication dates from the paper library, where it has the paper."""
-    try:
-        from localdigest.sources import library
-    except ImportError:  # pragma: no cover - arXiv support not installed
-        return {}
+    from localdigest.sources import library  # requests: only when notes are exported
+
     found: dict[str, PaperExtras] = {}
     for s in summaries:
         if not s.arxiv_id:

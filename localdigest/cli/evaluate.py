@@ -1,7 +1,7 @@
-"""The ``eval`` command: parse, call ``localdigest.evaluate``, render, write the JSON.
+"""``eval``: parse, run the eval workflow, render it, write the JSON report.
 
-``register(app)`` adds it to the main Typer app. Scoring needs the optional ``eval`` extra
-(rouge-score, sumy); without it the command stops with one line naming the fix.
+Scoring needs the optional ``eval`` extra (rouge-score, sumy); without it the command stops
+with one line naming the fix.
 """
 
 from __future__ import annotations
@@ -12,10 +12,20 @@ from typing import Annotated
 
 import typer
 
+from localdigest.cli.common import emit, handle_errors
+from localdigest.cli.options import (
+    ModelOpt,
+    NCtxOpt,
+    ReadAllOpt,
+    RefreshOpt,
+    StyleOpt,
+    ThreadsOpt,
+)
 from localdigest.errors import UsageError
+from localdigest.fsutil import write_atomically
 
 
-def eval_command(
+def eval_(
     pdfs: Annotated[
         Path | None,
         typer.Option("--pdfs", help="Folder of paper PDFs (e.g. ../shared/corpus/pdfs)."),
@@ -27,26 +37,19 @@ def eval_command(
             help="JSON list of {file, abstract_clean} (default: expected.json next to --pdfs).",
         ),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", help="GGUF path, or a file name/stem in the models folder."),
-    ] = None,
+    model: ModelOpt = None,
     limit: Annotated[int | None, typer.Option(help="Evaluate only the N smallest PDFs.")] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads.")] = None,
-    n_ctx: Annotated[int | None, typer.Option(help="Context size.")] = None,
-    style: Annotated[
-        str, typer.Option(help="Summary style: paragraph, bullets or tldr.")
-    ] = "paragraph",
+    threads: ThreadsOpt = None,
+    n_ctx: NCtxOpt = None,
+    style: StyleOpt = "paragraph",
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the JSON report.")
     ] = Path("eval-results.json"),
     baselines: Annotated[
         bool, typer.Option(help="Also run the lead, TextRank and one-call 'stuff' baselines.")
     ] = True,
-    refresh: Annotated[bool, typer.Option(help="Recompute, ignoring the cache.")] = False,
-    read_all: Annotated[
-        bool, typer.Option("--read-all", help="Read every section whole (as summarize).")
-    ] = False,
+    refresh: RefreshOpt = False,
+    read_all: ReadAllOpt = False,
 ) -> None:
     """Score summaries against the authors' abstracts, which the model never sees.
 
@@ -59,9 +62,9 @@ def eval_command(
 
       localdigest eval --pdfs ../shared/corpus/pdfs --expected ../shared/corpus/expected.json
     """
-    from localdigest import evaluate, pipeline
-    from localdigest.cli import emit, write_atomically
     from localdigest.render.eval import eval_tables, progress_line
+    from localdigest.workflows import evaluate
+    from localdigest.workflows.summarize import SummarizeRequest
 
     evaluate.require_extras()
     if pdfs is None:
@@ -70,7 +73,7 @@ def eval_command(
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
     papers = evaluate.load_papers(pdfs, expected, limit)
-    request = pipeline.SummarizeRequest(
+    request = SummarizeRequest(
         sources=[],
         model=model,
         n_ctx=n_ctx,
@@ -79,27 +82,16 @@ def eval_command(
         style=style,
         read_all=read_all,
     )
-    job = pipeline.prepare(request)
 
     def checkpoint(report: evaluate.EvalReport) -> None:
         write_atomically(output, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
 
-    try:
-        report = evaluate.evaluate(
-            job.summarizer,
-            papers,
-            baselines=baselines,
-            progress=progress_line,
-            checkpoint=checkpoint,
-        )
-    finally:
-        job.summarizer.store.close()
+    report = evaluate.run_eval(
+        request, papers, baselines=baselines, progress=progress_line, checkpoint=checkpoint
+    )
     eval_tables(report)
     emit(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", output)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``eval`` to ``app``."""
-    from localdigest.cli import handle_errors
-
-    app.command("eval")(handle_errors(eval_command))
+    app.command("eval")(handle_errors(eval_))

@@ -1,0 +1,44 @@
+"""``cache info`` and ``cache clear``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from localdigest.cli.common import handle_errors
+
+cache_app = typer.Typer(help="Inspect or clear the on-disk cache.", no_args_is_help=True)
+
+
+@cache_app.command("info")
+@handle_errors
+def cache_info() -> None:
+    """Where the cache is, its size and what it holds."""
+    from localdigest.cache import open_store
+    from localdigest.render import console
+
+    info = open_store().info()
+    console.out.print(f"Cache: {info['path']}")
+    console.out.print(f"Size:  {info['bytes'] / 1e6:.1f} MB")
+    for kind, n in sorted(info["entries"].items()):
+        console.out.print(f"  {kind}: {n} entries")
+
+
+@cache_app.command("clear")
+@handle_errors
+def cache_clear(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete every cached note and summary (downloaded PDFs are kept)."""
+    from localdigest.cache import open_store
+    from localdigest.render import console
+
+    store = open_store()
+    if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
+        raise typer.Exit(1)
+    console.out.print(f"Removed {store.clear()} entries.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cache_app, name="cache")

@@ -1,0 +1,74 @@
+"""What every command shares: error handling and exit codes, writing output, progress."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from localdigest.errors import ExitCode, LocaldigestError
+from localdigest.fsutil import write_atomically
+
+if TYPE_CHECKING:
+    from localdigest.papers import Result
+    from localdigest.workflows.summarize import SummarizeRequest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Map user errors to one red line and their exit code; Ctrl-C to 130; bugs keep tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from localdigest.render import console  # rich: only when something is shown
+
+        try:
+            return func(*args, **kwargs)
+        except LocaldigestError as e:
+            console.error(e.message)
+            raise typer.Exit(int(e.exit_code)) from None
+        except KeyboardInterrupt:
+            console.error("Interrupted — finished work is kept; run the same command to resume")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Text to stdout, or atomically to ``output`` (said on stderr)."""
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(output, text)
+        from localdigest.render import console  # rich: only when something is shown
+
+        console.info(f"Wrote {output}")
+
+
+def interactive() -> bool:
+    """Whether we may ask questions: stdin is a terminal."""
+    return sys.stdin.isatty()
+
+
+def summarize_with_progress(request: SummarizeRequest) -> list[Result]:
+    """Prepare a summarize job, fetch what is missing with download bars, warn about inputs
+    that can't be used, run it with progress bars."""
+    from localdigest.render import console
+    from localdigest.render.arxiv import download_progress
+    from localdigest.render.summary import RichReporter
+    from localdigest.workflows.summarize import prepare
+
+    job = prepare(request)
+    if job.resolved.to_fetch:
+        with download_progress() as progress:
+            job.fetch(progress)
+    for failure in job.failures:
+        console.warning(failure.error)
+    papers = job.fetch()
+    with RichReporter(len(papers)) as reporter:
+        return job.run(reporter)

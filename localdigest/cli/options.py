@@ -1,0 +1,144 @@
+"""Options declared once, for every command that takes them, and the parsers of their values.
+
+A flag that several commands share (``--model``, ``--threads``, ``--since`` ...) is one
+``Annotated`` alias here, with one help text. The output formats each command can write are
+``Literal`` choices declared here too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import typer
+
+from localdigest.errors import UsageError
+
+# What each command can write.
+SummaryFormat = Literal["table", "markdown", "json"]  # summarize, show
+TableFormat = Literal["table", "json"]  # search, config
+DigestFormat = Literal["markdown", "json", "html"]  # digest
+
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="GGUF path, or a file name/stem in the models folder (see `localdigest models`).",
+    ),
+]
+NCtxOpt = Annotated[
+    int | None, typer.Option(help="Context size (default: trained context, max 4096).")
+]
+GpuLayersOpt = Annotated[
+    int | None, typer.Option(help="Layers offloaded to the GPU (-1 = all; needs a GPU build).")
+]
+ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (default: half the cores).")]
+MaxTokensOpt = Annotated[
+    int | None, typer.Option(help="Most tokens in each summary paragraph (default 320).")
+]
+StyleOpt = Annotated[
+    str,
+    typer.Option(
+        help="paragraph (newsletter, default), bullets (claims/method/results/limits) "
+        "or tldr (one sentence)."
+    ),
+]
+ReadAllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--read-all",
+        help="Read every section whole (default: the leading paragraphs of long "
+        "sections; related work skipped).",
+    ),
+]
+RefreshOpt = Annotated[bool, typer.Option(help="Recompute, ignoring the cache.")]
+SinceOpt = Annotated[
+    str | None, typer.Option(metavar="YYYY-MM-DD", help="Papers summarized since this day.")
+]
+SubmittedSinceOpt = Annotated[
+    str | None, typer.Option(metavar="YYYY-MM-DD", help="Only papers submitted since.")
+]
+LastOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="The N papers summarized most recently.")
+]
+CategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--category", "-c", help="arXiv category; repeat for several (config: categories)."
+    ),
+]
+IncludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Keep papers whose title/abstract has this phrase (any; config: include)."),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Hide papers whose title/abstract has this phrase (config: exclude)."),
+]
+PaperIdsArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Papers: key prefix, arXiv id, sha256 prefix or title words."),
+]
+
+
+def parse_day(text: str | None, flag: str = "--since") -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{flag} {text!r} is not a date — use YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which papers of a numbered list: ``1,4,7``, ``2-5``, ``all`` or ``none``."""
+
+    everything: bool
+    numbers: tuple[tuple[int, int], ...]  # (first, last) ranges, 1-based, as given
+    spec: str
+    label: str  # the flag it came from, for messages ("--fetch "), or ""
+
+    @classmethod
+    def parse(cls, spec: str, label: str = "") -> Selection:
+        """Check the syntax (no list needed yet)."""
+        text = spec.strip().lower()
+        if text == "all":
+            return cls(True, (), spec, label)
+        if text in ("", "none", "0"):
+            return cls(False, (), spec, label)
+        ranges = []
+        for part in re.split(r"[,\s]+", text):
+            if not part:
+                continue
+            match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+            if not match:
+                raise UsageError(
+                    f"{label}'{spec}' is not a list of numbers — use e.g. 1,4,7 or 2-5 or all"
+                )
+            ranges.append((int(match[1]), int(match[2] or match[1])))
+        return cls(False, tuple(ranges), spec, label)
+
+    def pick(self, count: int) -> list[int]:
+        """The 1-based numbers chosen from a list of ``count``, each once, in order given."""
+        if self.everything:
+            return list(range(1, count + 1))
+        numbers: list[int] = []
+        for first, last in self.numbers:
+            if first < 1 or last < first or last > count:
+                part = str(first) if first == last else f"{first}-{last}"
+                raise UsageError(
+                    f"{self.label}'{part}' is not between 1 and {count}: only {count} papers "
+                    "are listed — pick from the list shown"
+                )
+            numbers.extend(range(first, last + 1))
+        return list(dict.fromkeys(numbers))
+
+
+def parse_selection(spec: str, count: int, label: str = "") -> list[int]:
+    """``Selection.parse(spec).pick(count)``: the numbers chosen from a list of ``count``."""
+    return Selection.parse(spec, label).pick(count)

@@ -1,0 +1,177 @@
+"""``run``: the weekly routine; asks which papers, then lets the workflow do the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from localdigest.cli import common
+from localdigest.cli.common import handle_errors, summarize_with_progress
+from localdigest.cli.options import (
+    CategoryOpt,
+    ExcludeOpt,
+    GpuLayersOpt,
+    IncludeOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    NCtxOpt,
+    SubmittedSinceOpt,
+    ThreadsOpt,
+    parse_day,
+    parse_selection,
+)
+from localdigest.errors import UsageError
+
+if TYPE_CHECKING:
+    from localdigest.workflows.weekly import Plan
+
+
+def run(
+    terms: Annotated[
+        list[str] | None, typer.Argument(help="Search words (default: whole categories).")
+    ] = None,
+    category: CategoryOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    since: SubmittedSinceOpt = None,
+    max_results: Annotated[
+        int | None, typer.Option("--max", min=1, help="Most papers to list (config: run_max).")
+    ] = None,
+    include_seen: Annotated[
+        bool, typer.Option("--include-seen", help="Also list papers earlier searches showed.")
+    ] = False,
+    pick: Annotated[
+        str | None, typer.Option(metavar="1,4,7", help="Summarize these numbers of the list.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Summarize every paper listed.")] = False,
+    top: Annotated[
+        int | None, typer.Option(metavar="N", min=1, help="Summarize the first N listed.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder for digest-YYYY-MM-DD.md (config: digest_dir, default .)."),
+    ] = None,
+    notes: Annotated[
+        Path | None, typer.Option("--notes", help="Also export notes here (config: notes_dir).")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Drop an unfinished run instead of resuming it.")
+    ] = False,
+    model: ModelOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    n_ctx: NCtxOpt = None,
+    threads: ThreadsOpt = None,
+    gpu_layers: GpuLayersOpt = None,
+) -> None:
+    """The weekly routine: search arXiv -> choose -> fetch -> summarize -> dated digest.
+
+    Searches the configured categories (with include/exclude) for papers no earlier search
+    listed, lets you pick from a numbered list (or --pick 1,4,7, --all, --top N), then
+    fetches, summarizes and writes digest-YYYY-MM-DD.md. Stopped half-way? Run it again:
+    it resumes the same run, reusing fetched PDFs and cached summaries.
+
+    Examples:
+
+      localdigest run
+
+      localdigest run -c cs.CL --include "retrieval" --top 3 --out-dir ~/digests
+    """
+    from localdigest.render import console
+    from localdigest.render.arxiv import download_progress
+    from localdigest.sources.listing import SearchSpec
+    from localdigest.workflows import weekly
+
+    chosen_ways = sum([pick is not None, all_, top is not None])
+    if chosen_ways > 1:
+        raise UsageError("Choose papers one way: --pick, --all or --top")
+    if restart and weekly.discard_unfinished():
+        console.info("Dropped the unfinished run.")
+    plan = weekly.load_unfinished()
+    if plan is not None:
+        console.info(_resume_message(plan))
+    if (plan is None or plan.picks is None) and chosen_ways == 0 and not common.interactive():
+        raise UsageError(
+            "No terminal to ask which papers to summarize — use --pick 1,4,7, --all or --top N"
+        )
+    if plan is None:
+        spec = SearchSpec(
+            terms=list(terms or []),
+            categories=category,
+            include=include,
+            exclude=exclude,
+            since=parse_day(since),
+            max_results=max_results,
+            only_new=not include_seen,
+        )
+        plan = weekly.search(spec)
+        if not plan.papers:
+            console.info("No new papers since your last search — nothing to do.")
+            return
+    if plan.picks is None:
+        _show_list(plan)
+        weekly.choose(plan, _picks(plan, pick, all_, top))
+    if not plan.picks:
+        plan.done = True
+        weekly.save(plan)
+        console.info("Nothing chosen — no digest written.")
+        return
+    settings = weekly.RunSettings(out_dir, notes, model, max_tokens, n_ctx, threads, gpu_layers)
+    outcome = weekly.run_chosen(
+        plan,
+        settings,
+        downloads=download_progress,
+        summarize=summarize_with_progress,
+        warn=console.warning,
+    )
+    console.info(f"Wrote the digest of {len(outcome.papers)} papers: {outcome.digest_path}")
+    if outcome.notes:
+        from localdigest.render.notes import notes_results
+
+        notes_results(outcome.notes)
+    if outcome.error is not None:
+        console.error(outcome.error.message)
+        raise typer.Exit(int(outcome.error.exit_code))
+
+
+def _resume_message(plan: Plan) -> str:
+    started = plan.started[:16].replace("T", " ")
+    if plan.picks is None:
+        return f"Resuming the run started {started}: {len(plan.papers)} papers listed."
+    return (
+        f"Resuming the run started {started}: {len(plan.picks)} chosen papers "
+        "(use --restart to start over)."
+    )
+
+
+def _show_list(plan: Plan) -> None:
+    from localdigest.render import arxiv as render
+    from localdigest.sources import library
+
+    states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in plan.papers}
+    render.print_search_results(plan.papers, states)
+
+
+def _picks(plan: Plan, pick: str | None, all_: bool, top: int | None) -> list[int]:
+    from localdigest.render import console
+
+    count = len(plan.papers)
+    if pick is not None:
+        return parse_selection(pick, count, "--pick ")
+    if all_:
+        return list(range(1, count + 1))
+    if top is not None:
+        return list(range(1, min(top, count) + 1))
+    while True:
+        answer = typer.prompt(
+            "Which papers? (e.g. 1,4,7 or 2-5, all, none)", default="none", show_default=False
+        )
+        try:
+            return parse_selection(answer, count)
+        except UsageError as e:
+            console.warning(e.message)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(handle_errors(run))

@@ -1,0 +1,138 @@
+"""``summarize`` and ``show``: parse, call the summarize workflow or the cache, render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from localdigest.cli.common import emit, handle_errors, summarize_with_progress
+from localdigest.cli.options import (
+    GpuLayersOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    NCtxOpt,
+    ReadAllOpt,
+    RefreshOpt,
+    StyleOpt,
+    SummaryFormat,
+    ThreadsOpt,
+)
+from localdigest.errors import ExitCode
+
+
+def summarize(
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="PDF files, folders (searched for *.pdf), arXiv ids or URLs."),
+    ],
+    model: ModelOpt = None,
+    n_ctx: NCtxOpt = None,
+    gpu_layers: GpuLayersOpt = None,
+    threads: ThreadsOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="Sampling temperature (default 0.2).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed (default 42).")] = None,
+    fmt: Annotated[
+        SummaryFormat | None,
+        typer.Option("--format", "-f", help="table, markdown or json (default: table)."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write markdown/json to this file (by suffix)."),
+    ] = None,
+    refresh: RefreshOpt = False,
+    prompts: Annotated[
+        Path | None, typer.Option("--prompts", help="Folder of prompt files to use instead.")
+    ] = None,
+    include_appendix: Annotated[
+        bool, typer.Option(help="Also summarize appendices (skipped by default).")
+    ] = False,
+    read_all: ReadAllOpt = False,
+    password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
+    max_pages: Annotated[
+        int | None,
+        typer.Option(help="Read at most this many pages of each PDF (default 200; 0 = all)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
+    style: StyleOpt = "paragraph",
+) -> None:
+    """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
+
+    Examples:
+
+      localdigest summarize paper.pdf
+
+      localdigest summarize papers/ --model models/qwen2.5-1.5b-instruct-q4_k_m.gguf
+
+      localdigest summarize 1706.03762 --format json -o summaries.json
+    """
+    from localdigest.papers import succeeded
+    from localdigest.publish.formats import format_for, to_text
+    from localdigest.render.summary import results_table
+    from localdigest.workflows.summarize import SummarizeRequest
+
+    chosen = fmt or (format_for(output, None, ("markdown", "json")) if output else "table")
+    request = SummarizeRequest(
+        sources=sources,
+        model=model,
+        n_ctx=n_ctx,
+        gpu_layers=gpu_layers,
+        threads=threads,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        refresh=refresh,
+        prompts_dir=prompts,
+        include_appendix=include_appendix,
+        password=password,
+        max_pages=max_pages,
+        verbose=verbose,
+        style=style,
+        read_all=read_all,
+    )
+    results = summarize_with_progress(request)
+    if chosen == "table":
+        results_table(results)
+        if output is not None:
+            emit(to_text(results, "markdown"), output)
+    else:
+        emit(to_text(results, chosen), output)
+    if not all(succeeded(r) for r in results):
+        raise typer.Exit(int(ExitCode.INPUT))
+
+
+def show(
+    key: Annotated[
+        str | None, typer.Argument(help="Key prefix, arXiv id, file sha256 prefix or title words.")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Show the whole summary.")] = False,
+    fmt: Annotated[
+        SummaryFormat | None, typer.Option("--format", "-f", help="table, markdown or json.")
+    ] = None,
+) -> None:
+    """List cached summaries, or show one of them."""
+    from localdigest.cache import cached_summaries, find_cached
+    from localdigest.publish.formats import to_text
+    from localdigest.render.summary import cached_list, results_table, summary_full
+
+    rows = cached_summaries()
+    if key is not None:
+        rows = [find_cached(rows, key)]
+    summaries = [r.summary for r in rows]
+    if fmt in ("json", "markdown"):
+        emit(to_text(summaries, fmt), None)
+    elif key is not None and (full or fmt is None):
+        summary_full(summaries[0])
+    elif fmt == "table":
+        results_table(summaries)
+    else:
+        cached_list(rows)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(handle_errors(summarize))
+    app.command()(handle_errors(show))
