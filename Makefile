@@ -49,6 +49,7 @@ demo: install examples/sample-paper.pdf
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install $(GEMMA) lint
 	LOCALDIGEST_TEST_GEMMA=$(GEMMA) $(BIN)/pytest

@@ -112,7 +112,7 @@ def resolve(name: str, flag: Any = None) -> tuple[Any, str]:
     if flag is not None:
         return flag, "flag"
     raw = os.environ.get(setting.env)
-    if raw not in (None, ""):
+    if raw:
         return _parse_env(setting, raw), "env"
     file_values = config_file_values()
     if name in file_values:

@@ -169,7 +169,7 @@ class _BatchRun:
         self.ctx = llm._ctx.ctx
         self.vocab = llm._model.vocab
         self.n_ctx = llm.n_ctx()
-        self.n_batch = max(1, llm.n_batch)
+        self.n_batch: int = max(1, llm.n_batch)
         n_seq_max = lib.llama_n_seq_max(self.ctx)
         parallel = max(1, min(parallel, n_seq_max - 1, len(prompts)))
         self.holder = n_seq_max - 1

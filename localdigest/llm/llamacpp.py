@@ -11,7 +11,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from localdigest import config
 from localdigest.errors import ModelError
@@ -184,7 +184,7 @@ class LlamaCppBackend:
             stream=True,
         )
         for part in stream:
-            choice = part["choices"][0]
+            choice: dict[str, Any] = cast(dict[str, Any], part)["choices"][0]
             if first is None:
                 first = time.perf_counter() - start
             if choice.get("text"):

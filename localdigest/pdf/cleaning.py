@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _LIGATURES = str.maketrans(
     {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
@@ -25,7 +26,7 @@ _SPACING_ACCENTS = {
 }
 # Some pdfTeX builds embed Computer Modern math fonts whose glyphs come out as dingbats
 # (1412.6980: "✓t = ✓t-1 - ↵ ..." for "θt = θt-1 - α ..."); the font tells which table.
-TEX_MATH_FONTS = {
+TEX_MATH_FONTS: dict[str, dict[int, Any]] = {
     "CMMI": str.maketrans("↵✏⌘✓⇡⇢⌧⇣", "αεηθπρτζ"),
     "CMSY": str.maketrans({"⇤": "*", "⇥": "×", "⇠": "∼", "⇡": "≈"}),
     "CMEX": str.maketrans(dict.fromkeys("✓◆⇢⇣⌘", "")),  # big delimiters

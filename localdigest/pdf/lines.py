@@ -64,7 +64,8 @@ def _span_style(span: dict[str, Any]) -> tuple[bool, bool]:
 
 def _span_text(span: dict[str, Any]) -> str:
     table = TEX_MATH_FONTS.get(span.get("font", "")[:4])
-    return span["text"].translate(table) if table else span["text"]
+    text = str(span["text"])
+    return text.translate(table) if table else text
 
 
 def _make_line(spans: list[dict[str, Any]], bbox: Iterable[float], page: int, block: int) -> Line:

@@ -24,7 +24,7 @@ def format_for(
     if fmt is not None:
         return fmt
     by_suffix = SUFFIX_FORMATS.get(output.suffix.lower()) if output else None
-    return by_suffix if by_suffix in allowed else default
+    return by_suffix if by_suffix is not None and by_suffix in allowed else default
 
 
 def to_text(results: Sequence[Result], fmt: str) -> str:

@@ -51,7 +51,7 @@ def search_table(
     table.add_column("local", no_wrap=True)
     for n, paper in enumerate(papers, 1):
         label, style = MARKS.get(states.get(paper.arxiv_id) or "", ("", ""))
-        row = [
+        row: list[str | Text] = [
             str(n),
             paper.versioned_id,
             paper.published.strftime("%Y-%m-%d") if paper.published else "",

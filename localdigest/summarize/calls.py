@@ -9,7 +9,7 @@ through one batched generation; each note then still takes the same cache-and-ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, cast
 
@@ -58,13 +58,15 @@ class PaperCalls:
         max_tokens: int,
         source: str,
         clean: Callable[[Generation], str],
+        values: Mapping[str, str],
+        *,
         check_numbers: bool = True,
         min_words: int = 0,
         stats: Stats | None = None,
-        **values: str,
     ) -> str:
         """A call whose output goes through the degeneration guard (unless it is off): the
-        cleaned text. A warning when the guard could not fix it is kept for the summary."""
+        cleaned text. ``values`` fill the prompt's placeholders. A warning when the guard
+        could not fix the output is kept for the summary."""
         s = self.summarizer
         stats = stats if stats is not None else self.stats
         user = s.prompts.render(name, **values)
@@ -94,7 +96,12 @@ class PaperCalls:
         return result.text
 
     def cached_notes(
-        self, name: str, max_tokens: int, body_key: str, stats: Stats | None = None, **values: str
+        self,
+        name: str,
+        max_tokens: int,
+        body_key: str,
+        values: Mapping[str, str],
+        stats: Stats | None = None,
     ) -> str:
         """A notes-producing call whose result is cached on its own (resume after Ctrl-C)."""
         s = self.summarizer
@@ -114,9 +121,9 @@ class PaperCalls:
             max_tokens,
             source,
             lambda g: tidy_notes(g.text),
-            False,  # notes: the summary's numbers are checked against them later
+            values,
+            check_numbers=False,  # notes: the summary's numbers are checked against them later
             stats=stats,
-            **values,
         )
         warning = self.warnings[-1] if len(self.warnings) > before else None
         s.store.set(key, {"text": text, "warning": warning})
@@ -154,7 +161,7 @@ class PaperCalls:
             self._map_batched(todo, calls, notes)
         for i, (body, values) in enumerate(calls):
             if i not in notes:
-                notes[i] = self.cached_notes("map", max_tokens, body, **values)
+                notes[i] = self.cached_notes("map", max_tokens, body, values)
         return [notes[i] for i in range(len(calls)) if notes[i].strip()]
 
     def _map_batched(
@@ -178,7 +185,7 @@ class PaperCalls:
             prefilled.ready[(users[j], tried.get(j, settings))] = g
             scratch = Stats()  # counted once the note is finished (attempts replay)
             try:
-                notes[i] = self.cached_notes("map", max_tokens, body, scratch, **values)
+                notes[i] = self.cached_notes("map", max_tokens, body, values, scratch)
             except _Deferred as retry:
                 tried[j] = retry.settings
                 return retry.settings  # generated again in the batch

@@ -365,7 +365,7 @@ class Summarizer:
             groups = make_chunks([("", n) for n in notes], count, group_budget)
             merged = [
                 calls.cached_notes(
-                    "collapse", self.options.map_tokens, g.text, title=title, notes=g.text
+                    "collapse", self.options.map_tokens, g.text, {"title": title, "notes": g.text}
                 )
                 for g in groups
             ]
@@ -434,12 +434,10 @@ class Summarizer:
             self.options.max_tokens,
             source,
             clean,
+            {"title": title, "abstract": self._anchor_text(anchor), "notes": joined},
             min_words=min(
                 SUMMARY_MIN_WORDS, self.options.max_tokens // 4, len(joined.split()) // 4
             ),
-            title=title,
-            abstract=self._anchor_text(anchor),
-            notes=joined,
         )
         return summary, self._tldr(calls, title, summary, source)
 
@@ -448,6 +446,6 @@ class Summarizer:
             return first_sentence(tidy(g.text, cut_short=g.finish_reason == "length"))
 
         text = calls.guarded(
-            "tldr", self.options.tldr_tokens, source, clean, title=title, summary=summary
+            "tldr", self.options.tldr_tokens, source, clean, {"title": title, "summary": summary}
         )
         return text or first_sentence(summary)

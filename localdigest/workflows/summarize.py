@@ -9,8 +9,9 @@ callback), and ``Job.run`` summarizes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from localdigest import config
 from localdigest.cache import open_store
@@ -19,6 +20,9 @@ from localdigest.llm import BackendSettings, backend_factory, default_n_ctx, res
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
 from localdigest.summarize import Options, Reporter, Summarizer, load_prompts
+
+if TYPE_CHECKING:
+    from localdigest.sources.library import ProgressFn
 
 
 @dataclass
@@ -53,7 +57,7 @@ class Job:
     def failures(self) -> list[PaperFailure]:
         return self.resolved.failures
 
-    def fetch(self, progress: inputs.ProgressFn | None = None) -> list[PaperInput]:
+    def fetch(self, progress: ProgressFn | None = None) -> list[PaperInput]:
         """Download arXiv papers missing from the library; the papers to summarize."""
         if self.papers is None:
             self.papers = inputs.fetch(self.resolved, progress)
@@ -106,8 +110,9 @@ def prepare(req: SummarizeRequest) -> Job:
         password=req.password,
         max_pages=max_pages or None,
         style=req.style,
-        **({"section_tokens": 0} if req.read_all else {}),
     )
+    if req.read_all:
+        options = replace(options, section_tokens=0)
     prompts = load_prompts(req.prompts_dir)
     resolved = inputs.resolve(req.sources)
     factory = backend_factory(

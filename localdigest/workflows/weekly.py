@@ -299,9 +299,9 @@ def run_chosen(
     else:
         with downloads() as progress:
             fetched = fetch(plan, progress)
-    for r in fetched:
-        if r.error is not None:
-            warn(f"{r.input}: {r.error.message}")
+    for f in fetched:
+        if f.error is not None:
+            warn(f"{f.input}: {f.error.message}")
     request = SummarizeRequest(
         sources=summarize_sources(fetched),
         model=settings.model,
@@ -314,7 +314,7 @@ def run_chosen(
     for r in results:
         if isinstance(r, PaperFailure):
             warn(f"{r.source}: {r.error}")
-    entries = [r.entry for r in fetched if r.entry is not None]
+    entries = [f.entry for f in fetched if f.entry is not None]
     papers = with_metadata(results, entries)
     path = finish(plan, papers, settings.out_dir)
     outcome = RunOutcome(fetched, results, papers, path, error=exit_error(fetched, results))

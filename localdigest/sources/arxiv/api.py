@@ -74,7 +74,7 @@ def _api(page_size: int) -> arxiv.Client:
     api = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=0)
     endpoint = Endpoints.current().api.replace("{", "{{").replace("}", "}}")
     api.query_url_format = endpoint + "?{}"
-    api._session = _ApiTransport(get_client())  # type: ignore[assignment]  # duck-typed
+    api._session = _ApiTransport(get_client())  # duck-typed: what arxiv.Client calls of it
     return api
 
 

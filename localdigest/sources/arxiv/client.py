@@ -174,7 +174,7 @@ class ArxivClient:
         return None, f"answered HTTP {response.status_code}", wait
 
     def _backoff(self, attempt: int) -> float:
-        return self.backoff_base * 2 ** (attempt - 1)
+        return float(self.backoff_base * 2 ** (attempt - 1))
 
 
 _client: ArxivClient | None = None

@@ -68,7 +68,7 @@ def _valid_numbers(base: str) -> bool:
             return False
         return len(new["num"]) == (4 if yymm < 1501 else 5)
     old = re.fullmatch(_OLD_ID, base)
-    return bool(old) and 1 <= int(old["omm"][2:]) <= 12
+    return old is not None and 1 <= int(old["omm"][2:]) <= 12
 
 
 def parse_arxiv_id(text: str) -> ArxivId:

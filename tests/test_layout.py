@@ -1,0 +1,181 @@
+"""The package's layout: the stages are folders, imports point down, no cycles, no giants.
+
+Every ``import`` in the package is read with ``ast`` (module level and inside functions;
+``if TYPE_CHECKING:`` blocks are left out, they are never executed). ``from pkg import name``
+counts as importing ``pkg.name`` when that is a module, else ``pkg``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "localdigest"
+
+# Each top-level part of the package and its layer: a module may import its own part and
+# parts of a lower layer, never a higher one (cli -> render -> workflows -> publish ->
+# summarize -> the stages below it -> the shared basics).
+LAYERS = {
+    "errors": 0,
+    "fsutil": 0,
+    "text": 0,
+    "papers": 0,
+    "config": 1,
+    "cache": 2,
+    "pdf": 2,
+    "llm": 2,
+    "sources": 2,
+    "summarize": 3,
+    "publish": 4,
+    "workflows": 5,
+    "render": 6,
+    "cli": 7,
+    "__main__": 8,
+}
+MAX_LINES = 700
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _walk(node: ast.AST) -> Iterator[ast.AST]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and _type_checking_only(child):
+            yield from (n for n in child.orelse for n in [n, *_walk(n)])
+            continue
+        yield child
+        yield from _walk(child)
+
+
+def imports_of(name: str) -> set[str]:
+    """The localdigest modules ``name`` imports at run time."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in _walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names
+            ]
+        else:
+            continue
+        found |= {t for t in targets if t in MODULES and t != name}
+    return found
+
+
+GRAPH = {name: imports_of(name) for name in MODULES}
+
+
+def part(name: str) -> str:
+    return name.split(".")[1] if "." in name else "(package)"
+
+
+def test_every_part_has_a_layer() -> None:
+    assert {part(m) for m in MODULES} - {"(package)"} <= set(LAYERS)
+
+
+def test_imports_point_down() -> None:
+    upward = [
+        f"{a} -> {b}"
+        for a, targets in GRAPH.items()
+        for b in targets
+        if part(a) in LAYERS
+        and part(b) in LAYERS
+        and part(a) != part(b)
+        and LAYERS[part(b)] >= LAYERS[part(a)]
+    ]
+    assert upward == []
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+def test_no_import_cycle() -> None:
+    assert find_cycles(GRAPH) == []
+
+
+def test_the_cycle_check_can_fail() -> None:
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_is_a_giant(name: str) -> None:
+    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{name} has {lines} lines"
+
+
+def test_heavy_libraries_stay_in_their_stage() -> None:
+    """rich only in render/, llama_cpp only in llm/ (and pdf's library-order loader)."""
+    allowed = {"rich": ("render",), "llama_cpp": ("llm", "pdf.mupdf")}
+    wrong = []
+    for name, path in MODULES.items():
+        for node in _walk(ast.parse(path.read_text(encoding="utf-8"))):
+            mods = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            for mod in mods:
+                root = mod.split(".")[0]
+                if root in allowed and not any(
+                    name.removeprefix("localdigest.").startswith(a) for a in allowed[root]
+                ):
+                    wrong.append(f"{name} imports {mod}")
+    assert wrong == []
