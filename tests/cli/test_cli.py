@@ -14,7 +14,7 @@ from localdigest import pdf
 from localdigest.cli import app
 from localdigest.llm import llamacpp
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
 runner = CliRunner()
 

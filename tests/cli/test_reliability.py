@@ -23,7 +23,7 @@ from localdigest.cache import Store
 from localdigest.cli import app
 from localdigest.llm import llamacpp
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
 EXE = [sys.executable, "-m", "localdigest"]
 SMALL = ["--n-ctx", "1024", "--max-tokens", "48", "--format", "json"]

@@ -28,7 +28,7 @@ from localdigest.pdf import (
     normalize_text,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GOOD_PAPERS = [
     "1706.03762.pdf",
     "1810.04805.pdf",
