@@ -231,11 +231,12 @@ def coverage(read: list[str], skipped: list[str], has_abstract: bool) -> dict[st
 
 
 def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from localdigest import papers, pipeline
+    from localdigest import papers
+    from localdigest.workflows.summarize import SummarizeRequest, prepare
 
     record = Record()
-    job = pipeline.prepare(
-        pipeline.SummarizeRequest(
+    job = prepare(
+        SummarizeRequest(
             sources=[str(path)],
             model=args.model,
             n_ctx=args.n_ctx,
@@ -540,7 +541,7 @@ def parallel_decode_tps(backend: Any, tokens: list[int], n: int, gen: int) -> fl
 
 
 def sweep(choice: Any, args: argparse.Namespace, sample_pdf: Path) -> list[dict[str, Any]]:
-    """Raw speeds for each candidate setting: the measurements behind llm.py's defaults."""
+    """Raw speeds for each candidate setting: the measurements behind llm/llamacpp.py's defaults."""
     from localdigest.llm.llamacpp import LlamaCppBackend
 
     rows = []

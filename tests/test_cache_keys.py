@@ -40,8 +40,8 @@ class RecordingStore(Store):
         super().set(key, value)
 
 
-def summarize_keys(tmp_path: Path, pdf: Path) -> list[str]:
-    store = RecordingStore(tmp_path / "summarize")
+def recording_summarizer(folder: Path) -> tuple[Summarizer, RecordingStore]:
+    store = RecordingStore(folder)
     fake = FakeBackend()
     summarizer = Summarizer(
         store,
@@ -52,25 +52,19 @@ def summarize_keys(tmp_path: Path, pdf: Path) -> list[str]:
         n_ctx=fake.n_ctx,
         backend_factory=lambda: fake,
     )
+    return summarizer, store
+
+
+def summarize_keys(tmp_path: Path, pdf: Path) -> list[str]:
+    summarizer, store = recording_summarizer(tmp_path / "summarize")
     summarizer.summarize(PaperInput(str(pdf), pdf))
     store.close()
     return store.written
 
 
 def eval_keys(tmp_path: Path, pdf: Path, reference: str) -> list[str]:
-    store = RecordingStore(tmp_path / "eval")
-    fake = FakeBackend()
-    summarizer = Summarizer(
-        store,
-        load_prompts(),
-        Options(),
-        model_name=fake.name,
-        model_fingerprint=fake.fingerprint,
-        n_ctx=fake.n_ctx,
-        backend_factory=lambda: fake,
-    )
-    paper = evaluate.EvalPaper(pdf, reference)
-    evaluate.evaluate(summarizer, [paper], baselines=True)
+    summarizer, store = recording_summarizer(tmp_path / "eval")
+    evaluate.evaluate(summarizer, [evaluate.EvalPaper(pdf, reference)], baselines=True)
     store.close()
     return store.written
 

@@ -31,7 +31,7 @@ class Options:
     include_appendix: bool = False
     # Body sections are read up to this many tokens of their leading paragraphs (twice
     # that for introduction and conclusion); surveys of related work are skipped. 0: read
-    # every kept section whole. See reading.py.
+    # every kept section whole. See summarize/reading.py.
     section_tokens: int = reading.SECTION_TOKENS
     password: str | None = None
     max_pages: int | None = None

@@ -23,7 +23,7 @@ from localdigest.papers import PaperFailure
 from localdigest.sources import library
 from localdigest.sources.library import FetchResult
 from localdigest.workflows import summarize as summarize_workflow
-from localdigest.workflows import weekly as routine
+from localdigest.workflows import weekly
 
 runner = CliRunner()
 
@@ -154,7 +154,7 @@ def test_choosing_none_closes_the_run(fake: FakeArxiv, tmp_path: Path, monkeypat
     result = runner.invoke(app, ["run", "--out-dir", str(tmp_path / "d")], input="none\n")
     assert result.exit_code == 0, result.output
     assert "Nothing chosen" in result.output
-    assert routine.load_unfinished() is None
+    assert weekly.load_unfinished() is None
     assert fake.to("/pdf") == [] and not (tmp_path / "d").exists()
 
 
@@ -163,7 +163,7 @@ def test_bad_pick_is_a_usage_error(fake: FakeArxiv) -> None:
     assert result.exit_code == 2
     assert "between 1 and 10" in result.output
     # The listing is kept: the next run resumes at the choice, without searching again.
-    plan = routine.load_unfinished()
+    plan = weekly.load_unfinished()
     assert plan is not None and plan.picks is None and len(plan.papers) == 10
 
 
@@ -198,14 +198,14 @@ def test_exit_error_prefers_network() -> None:
     ok = make_summary(1, "Fine")
     failed = PaperFailure("x", "broken PDF", 3)
     net = NetworkError("arXiv is down")
-    assert routine.exit_error([], [ok]) is None
-    assert isinstance(routine.exit_error([], [ok, failed]), InputError)
+    assert weekly.exit_error([], [ok]) is None
+    assert isinstance(weekly.exit_error([], [ok, failed]), InputError)
     fetch_failed = FetchResult("2405.04434", "failed", error=net)
-    assert routine.exit_error([fetch_failed], [ok, failed]) is net
+    assert weekly.exit_error([fetch_failed], [ok, failed]) is net
 
 
 def test_finish_without_papers_writes_nothing(tmp_path: Path) -> None:
-    plan = routine.Plan(started="2024-05-12T10:00:00+00:00", papers=[], picks=[])
+    plan = weekly.Plan(started="2024-05-12T10:00:00+00:00", papers=[], picks=[])
     with pytest.raises(InputError, match="no digest"):
-        routine.finish(plan, [], tmp_path)
+        weekly.finish(plan, [], tmp_path)
     assert list(tmp_path.iterdir()) == []
