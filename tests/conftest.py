@@ -65,6 +65,7 @@ class FakeBackend:
     name = "fake.gguf"
     fingerprint = "fake-model"
     supports_batch = False
+    supports_concurrency = False
     parallel_slots = 1
 
     def __init__(
@@ -83,6 +84,8 @@ class FakeBackend:
 
     def prompt_tokens(self, system: str, user: str) -> int:
         return self.count_tokens(system) + self.count_tokens(user) + 4
+
+    def cancel_calls(self) -> None: ...
 
     def kinds(self) -> list[str]:
         return [k for k, _ in self.calls]

@@ -70,5 +70,5 @@ def summarize_with_progress(request: SummarizeRequest) -> list[Result]:
     for failure in job.failures:
         console.warning(failure.error)
     papers = job.fetch()
-    with RichReporter(len(papers)) as reporter:
+    with RichReporter(len(papers), parallel=job.concurrency) as reporter:
         return job.run(reporter)

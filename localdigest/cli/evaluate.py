@@ -16,8 +16,11 @@ from localdigest.cli.common import emit, handle_errors
 from localdigest.cli.options import (
     ModelOpt,
     NCtxOpt,
+    ParallelOpt,
     ReadAllOpt,
     RefreshOpt,
+    ServerModelOpt,
+    ServerOpt,
     StyleOpt,
     ThreadsOpt,
 )
@@ -50,6 +53,9 @@ def eval_(
     ] = True,
     refresh: RefreshOpt = False,
     read_all: ReadAllOpt = False,
+    server: ServerOpt = None,
+    server_model: ServerModelOpt = None,
+    parallel: ParallelOpt = None,
 ) -> None:
     """Score summaries against the authors' abstracts, which the model never sees.
 
@@ -81,6 +87,9 @@ def eval_(
         refresh=refresh,
         style=style,
         read_all=read_all,
+        server=server,
+        server_model=server_model,
+        parallel=parallel,
     )
 
     def checkpoint(report: evaluate.EvalReport) -> None:

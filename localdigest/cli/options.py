@@ -40,6 +40,26 @@ ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (default: half
 MaxTokensOpt = Annotated[
     int | None, typer.Option(help="Most tokens in each summary paragraph (default 320).")
 ]
+ServerOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="URL",
+        help="Send every model call to this OpenAI-compatible server, e.g. "
+        "http://127.0.0.1:8080/v1 (llama-server, vLLM, Ollama, LM Studio; config: server).",
+    ),
+]
+ServerModelOpt = Annotated[
+    str | None,
+    typer.Option(help="Which of the server's models (default: its only one)."),
+]
+ParallelOpt = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        help="Model calls in flight at once, over all papers (with --server; default: the "
+        "server's slots, else 4).",
+    ),
+]
 StyleOpt = Annotated[
     str,
     typer.Option(

@@ -17,6 +17,9 @@ from localdigest.cli.options import (
     MaxTokensOpt,
     ModelOpt,
     NCtxOpt,
+    ParallelOpt,
+    ServerModelOpt,
+    ServerOpt,
     SubmittedSinceOpt,
     ThreadsOpt,
     parse_day,
@@ -64,6 +67,9 @@ def run(
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
     gpu_layers: GpuLayersOpt = None,
+    server: ServerOpt = None,
+    server_model: ServerModelOpt = None,
+    parallel: ParallelOpt = None,
 ) -> None:
     """The weekly routine: search arXiv -> choose -> fetch -> summarize -> dated digest.
 
@@ -117,7 +123,18 @@ def run(
         weekly.save(plan)
         console.info("Nothing chosen — no digest written.")
         return
-    settings = weekly.RunSettings(out_dir, notes, model, max_tokens, n_ctx, threads, gpu_layers)
+    settings = weekly.RunSettings(
+        out_dir,
+        notes,
+        model,
+        max_tokens,
+        n_ctx,
+        threads,
+        gpu_layers,
+        server=server,
+        server_model=server_model,
+        parallel=parallel,
+    )
     outcome = weekly.run_chosen(
         plan,
         settings,

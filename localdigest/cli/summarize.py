@@ -13,8 +13,11 @@ from localdigest.cli.options import (
     MaxTokensOpt,
     ModelOpt,
     NCtxOpt,
+    ParallelOpt,
     ReadAllOpt,
     RefreshOpt,
+    ServerModelOpt,
+    ServerOpt,
     StyleOpt,
     SummaryFormat,
     ThreadsOpt,
@@ -59,6 +62,9 @@ def summarize(
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
     style: StyleOpt = "paragraph",
+    server: ServerOpt = None,
+    server_model: ServerModelOpt = None,
+    parallel: ParallelOpt = None,
 ) -> None:
     """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
 
@@ -69,6 +75,8 @@ def summarize(
       localdigest summarize papers/ --model models/qwen2.5-1.5b-instruct-q4_k_m.gguf
 
       localdigest summarize 1706.03762 --format json -o summaries.json
+
+      localdigest summarize papers/ --server http://127.0.0.1:8080/v1 --parallel 4
     """
     from localdigest.papers import succeeded
     from localdigest.publish.formats import format_for, to_text
@@ -93,6 +101,9 @@ def summarize(
         verbose=verbose,
         style=style,
         read_all=read_all,
+        server=server,
+        server_model=server_model,
+        parallel=parallel,
     )
     results = summarize_with_progress(request)
     if chosen == "table":

@@ -3,16 +3,21 @@
 - ``base``: the contract (``Backend``, capability flags), ``Generation``, sampling settings;
 - ``models``: model resolution (flag > env > config > models folder > embedded), listing;
 - ``gguf``: GGUF headers, read without loading weights;
-- ``llamacpp``: the in-process llama-cpp-python backend; ``batch``: its batched decoding.
+- ``llamacpp``: the in-process llama-cpp-python backend; ``batch``: its batched decoding;
+- ``server``: the backend for an OpenAI-compatible server (llama-server, vLLM, Ollama, LM
+  Studio, llama-cpp-python's server); ``http``: its client; ``tokens``: its token counts.
 
-``backend_factory`` is the chooser: settings in, a function that loads the backend out (the
-model is loaded on first need, so a cached rerun never loads it).
+The choosers: ``backend_factory`` (settings in, a function that loads the in-process model
+out: loaded on first need, so a cached rerun never loads it) and ``connect_server`` (a
+server URL and settings in, the server backend out; it asks the server what it serves at
+once, since the cache keys hold the server's model identity).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from localdigest import config
 from localdigest.llm.base import (
@@ -24,6 +29,9 @@ from localdigest.llm.base import (
 )
 from localdigest.llm.models import ModelChoice, default_n_ctx, list_models, resolve_model
 
+if TYPE_CHECKING:  # the server modules load only when a server is used
+    from localdigest.llm.server import ServerSettings
+
 __all__ = [
     "Backend",
     "BackendSettings",
@@ -33,6 +41,7 @@ __all__ = [
     "ModelChoice",
     "TokenCallback",
     "backend_factory",
+    "connect_server",
     "default_n_ctx",
     "list_models",
     "resolve_model",
@@ -48,6 +57,7 @@ class BackendSettings:
     threads: int | None = None
     seed: int = config.default("seed")
     verbose: bool = False
+    parallel: int = 1  # prompts the batched map decodes at once (1: one by one)
 
 
 def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[[], Backend]:
@@ -63,6 +73,15 @@ def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[
             threads=settings.threads,
             seed=settings.seed,
             verbose=settings.verbose,
+            parallel=settings.parallel,
         )
 
     return load
+
+
+def connect_server(settings: ServerSettings) -> Backend:
+    """The backend for the server at ``settings.url``: asks it what it serves (exit 5 when
+    it cannot be reached, 4 when the model is wrong) before any paper is read."""
+    from localdigest.llm.server import connect  # httpx: only when a server is used
+
+    return connect(settings)

@@ -3,7 +3,10 @@
 A backend tokenizes, counts prompt tokens and completes one prompt at a time. What differs
 between backends is declared as capabilities, not probed: ``supports_batch`` says that
 ``complete_many`` decodes several prompts at once (llama.cpp's multi-sequence batches), and
-``parallel_slots`` how many. The summarizer branches on those flags only.
+``parallel_slots`` how many; ``supports_concurrency`` says that ``complete`` may be called
+from several threads at once and the engine serves the calls side by side (a server with
+parallel slots), ``parallel_slots`` then being how many it serves at once. The summarizer
+branches on those flags only.
 """
 
 from __future__ import annotations
@@ -64,7 +67,9 @@ class Backend(Protocol):
     fingerprint: str
     n_ctx: int
     supports_batch: bool  # complete_many decodes several prompts at once
-    parallel_slots: int  # how many (1 when supports_batch is False)
+    # complete() may run in several threads at once (a server); False: one call at a time
+    supports_concurrency: bool
+    parallel_slots: int  # prompts decoded at once (1 when neither of the above)
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -77,6 +82,11 @@ class Backend(Protocol):
         settings: GenerationSettings,
         on_token: TokenCallback | None = None,
     ) -> Generation: ...
+
+    def cancel_calls(self) -> None:
+        """Stop every call in flight in other threads (the run is stopping); they raise.
+        A backend that runs one call at a time in the caller's thread has nothing to do."""
+        ...
 
 
 class BatchBackend(Backend, Protocol):

@@ -22,6 +22,7 @@ from localdigest.llm.base import (
     TokenCallback,
     common_prefix,
 )
+from localdigest.llm.gguf import GGUFInfo
 from localdigest.llm.models import ModelChoice, default_n_ctx
 
 # Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
@@ -50,7 +51,7 @@ def default_threads() -> int:
 
 
 @contextlib.contextmanager
-def _quiet_stderr(enabled: bool) -> Iterator[None]:
+def quiet_stderr(enabled: bool) -> Iterator[None]:
     """Silence llama.cpp's C-level logging (it writes to fd 2 directly)."""
     if not enabled:
         yield
@@ -63,6 +64,36 @@ def _quiet_stderr(enabled: bool) -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def chat_formatter(llm: Any, info: GGUFInfo) -> Any:
+    """The GGUF's own chat template as a formatter (None for a base model without one:
+    it gets plain completion prompts)."""
+    if not info.chat_template:
+        return None
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    model = llm._model
+    return Jinja2ChatFormatter(
+        template=info.chat_template,
+        eos_token=model.token_get_text(llm.token_eos()),
+        bos_token=model.token_get_text(llm.token_bos()),
+    )
+
+
+def chat_prompt(llm: Any, template: Any, system: str, user: str) -> list[int]:
+    """The tokens of one system + user prompt, through ``template`` (``chat_formatter``)."""
+    if template is None:
+        text = f"{system}\n\n{user}\n"
+        return list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    try:
+        text = template(messages=messages).prompt
+    except Exception:
+        merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
+        text = template(messages=merged).prompt
+    # The rendered template already holds the special tokens (BOS included).
+    return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
 
 class LlamaCppBackend:
@@ -91,6 +122,7 @@ class LlamaCppBackend:
         self.parallel = max(1, parallel)
         # One by one (parallel 1), the map runs through the plain complete() path.
         self.supports_batch = self.parallel > 1
+        self.supports_concurrency = False  # one model, one call at a time
         self.parallel_slots = self.parallel
         try:
             import llama_cpp
@@ -99,7 +131,7 @@ class LlamaCppBackend:
         self._llama_cpp = llama_cpp
         n_batch = min(n_batch, self.n_ctx)
         try:
-            with _quiet_stderr(not verbose), _multi_sequence_context(self.parallel + 1):
+            with quiet_stderr(not verbose), _multi_sequence_context(self.parallel + 1):
                 self.llm = llama_cpp.Llama(
                     model_path=str(choice.path),
                     n_ctx=self.n_ctx,
@@ -120,36 +152,13 @@ class LlamaCppBackend:
                 "llama-cpp-python may not support it — re-download it, upgrade "
                 "llama-cpp-python, or pick another model with --model"
             ) from e
-        self._template = self._chat_formatter()
-
-    def _chat_formatter(self) -> Any:
-        template = self.choice.info.chat_template
-        if not template:
-            return None  # a base model: plain completion prompts
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        model = self.llm._model
-        return Jinja2ChatFormatter(
-            template=template,
-            eos_token=model.token_get_text(self.llm.token_eos()),
-            bos_token=model.token_get_text(self.llm.token_bos()),
-        )
+        self._template = chat_formatter(self.llm, choice.info)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _prompt(self, system: str, user: str) -> list[int]:
-        if self._template is None:
-            text = f"{system}\n\n{user}\n"
-            return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        try:
-            text = self._template(messages=messages).prompt
-        except Exception:
-            merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
-            text = self._template(messages=merged).prompt
-        # The rendered template already holds the special tokens (BOS included).
-        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return chat_prompt(self.llm, self._template, system, user)
 
     def prompt_tokens(self, system: str, user: str) -> int:
         return len(self._prompt(system, user))
@@ -205,6 +214,9 @@ class LlamaCppBackend:
             # llama-cpp-python re-evaluates the last prompt token even when all are cached
             reused_tokens=min(reused, len(tokens) - 1),
         )
+
+    def cancel_calls(self) -> None:
+        """Nothing runs in another thread: Ctrl-C stops the call in the caller's."""
 
     def complete_many(
         self,

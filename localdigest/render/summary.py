@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 
 from rich.markup import escape
@@ -85,9 +87,14 @@ def cached_list(rows: Sequence[CachedSummary]) -> None:
 
 
 class RichReporter:
-    """Progress bars on stderr: papers, the current paper's chunks, live tokens/s."""
+    """Progress bars on stderr: papers, the current paper's chunks, live tokens/s.
 
-    def __init__(self, total: int) -> None:
+    With ``parallel`` above 1 (calls of several papers in flight, from several threads) the
+    bars are the run's: papers done (and open), every open paper's chunks, the calls in
+    flight and the tokens per second of all calls together.
+    """
+
+    def __init__(self, total: int, parallel: int = 1) -> None:
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -98,8 +105,16 @@ class RichReporter:
             console=err,
             transient=True,
         )
+        self.parallel = parallel
         self.papers = self.progress.add_task("papers", total=total, rate="")
         self.chunks = self.progress.add_task("chunks", total=None, rate="", visible=False)
+        # the many-calls view (parallel > 1)
+        self._lock = threading.Lock()
+        self._open = 0
+        self._planned = 0
+        self._in_flight = 0
+        self._generated = 0
+        self._started: float | None = None
 
     def __enter__(self) -> RichReporter:
         self.progress.start()
@@ -109,11 +124,23 @@ class RichReporter:
         self.progress.stop()
 
     def paper_start(self, paper: PaperInput) -> None:
+        if self.parallel > 1:
+            with self._lock:
+                self._open += 1
+                self._show_papers()
+            return
         name = paper.title or paper.path.name
         self.progress.update(self.papers, description=f"[bold]{escape(name[:50])}")
         self.progress.reset(self.chunks, total=None, visible=False, rate="")
 
     def chunks_planned(self, total: int) -> None:
+        if self.parallel > 1:
+            with self._lock:
+                self._planned += total
+                self.progress.update(
+                    self.chunks, total=self._planned, visible=True, description="  chunks"
+                )
+            return
         self.progress.reset(self.chunks, total=total, visible=True, description="  chunks")
 
     def chunk_done(self, cached: bool) -> None:
@@ -123,5 +150,34 @@ class RichReporter:
         if seconds > 0 and count % 4 == 0:
             self.progress.update(self.chunks, rate=f"{count / seconds:.0f} tok/s")
 
+    def call_started(self) -> None:
+        with self._lock:
+            if self._started is None:
+                self._started = time.monotonic()
+            self._in_flight += 1
+            self._show_calls()
+
+    def call_finished(self, tokens: int) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._generated += tokens
+            self._show_calls()
+
     def paper_done(self, result: PaperSummary | PaperFailure) -> None:
+        if self.parallel > 1:
+            with self._lock:
+                self._open -= 1
+                self._show_papers()
         self.progress.advance(self.papers)
+
+    def _show_papers(self) -> None:
+        self.progress.update(self.papers, description=f"[bold]papers[/] ({self._open} open)")
+
+    def _show_calls(self) -> None:
+        rate = ""
+        if self._started is not None and self._generated:
+            elapsed = time.monotonic() - self._started
+            rate = f" · {self._generated / max(elapsed, 1e-3):.0f} tok/s overall"
+        self.progress.update(
+            self.chunks, rate=f"calls {self._in_flight}/{self.parallel} in flight{rate}"
+        )

@@ -5,11 +5,16 @@ backend, runs the output guard (``guard.guarded``), and for notes (the map and t
 caches each result as soon as it is written, so an interrupted run resumes. With a backend
 that decodes several prompts at once (``supports_batch``), the map's uncached chunks go
 through one batched generation; each note then still takes the same cache-and-check path.
+With a backend that serves calls side by side (``supports_concurrency``, a server) and a
+summarizer allowed several calls at once, the uncached chunks are mapped in threads, each
+through the same path, their stats and warnings gathered in chunk order.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,12 +32,14 @@ if TYPE_CHECKING:
 class PaperCalls:
     """Model calls for one paper, counted in ``stats``; the guard's warnings collected."""
 
-    def __init__(self, summarizer: Summarizer, stats: Stats) -> None:
+    def __init__(
+        self, summarizer: Summarizer, stats: Stats, backend: Backend | None = None
+    ) -> None:
         self.summarizer = summarizer
         self.stats = stats
         self.warnings: list[str] = []
         # The batched map answers its prompts through a _Prefilled stand-in for a while.
-        self.backend: Backend = summarizer.backend
+        self.backend: Backend = backend or summarizer.backend
 
     # -- keys
 
@@ -107,6 +114,15 @@ class PaperCalls:
         s = self.summarizer
         stats = stats if stats is not None else self.stats
         key = self.notes_key(name, values.get("title", ""), body_key, max_tokens)
+        # Papers summarized side by side make a note they share once (see concurrent).
+        locks = s.note_locks
+        with locks.lock(key) if locks is not None else contextlib.nullcontext():
+            return self._notes(key, name, max_tokens, values, stats)
+
+    def _notes(
+        self, key: str, name: str, max_tokens: int, values: Mapping[str, str], stats: Stats
+    ) -> str:
+        s = self.summarizer
         if not s.refresh:
             hit = s.store.get(key)
             if hit is not None:
@@ -159,10 +175,57 @@ class PaperCalls:
         ]
         if self.backend.supports_batch and len(todo) > 1:
             self._map_batched(todo, calls, notes)
+        elif self.backend.supports_concurrency and s.concurrency > 1 and len(todo) > 1:
+            return self._map_side_by_side(todo, calls)
         for i, (body, values) in enumerate(calls):
             if i not in notes:
                 notes[i] = self.cached_notes("map", max_tokens, body, values)
         return [notes[i] for i in range(len(calls)) if notes[i].strip()]
+
+    def _map_side_by_side(
+        self, todo: list[int], calls: list[tuple[str, dict[str, str]]]
+    ) -> list[str]:
+        """The map with several calls in flight: each uncached chunk in its own thread
+        (its own scratch stats and warnings), then every chunk in paper order as one by
+        one would take it: a finished chunk's counts and warnings added, the others (cache
+        hits, and chunks equal to an earlier one) read from the cache."""
+        s = self.summarizer
+        max_tokens = s.options.map_tokens
+        keys = [self.notes_key("map", values["title"], body, max_tokens) for body, values in calls]
+        first = {keys[i]: i for i in reversed(todo)}  # equal chunks: the first one runs
+        run = sorted(first.values())
+        done: dict[int, tuple[str, PaperCalls]] = {}
+
+        def one(i: int) -> tuple[str, PaperCalls]:
+            sub = PaperCalls(s, Stats(), self.backend)
+            body, values = calls[i]
+            return sub.cached_notes("map", max_tokens, body, values), sub
+
+        with ThreadPoolExecutor(max_workers=min(len(run), s.concurrency)) as pool:
+            futures = {i: pool.submit(one, i) for i in run}
+            try:
+                for i in run:
+                    done[i] = futures[i].result()
+            except BaseException as e:
+                for f in futures.values():
+                    f.cancel()  # the chunks not started yet
+                if not isinstance(e, Exception):
+                    self.backend.cancel_calls()  # Ctrl-C: the calls in flight too
+                raise
+        notes = []
+        for i, (body, values) in enumerate(calls):
+            if i in done:
+                text, sub = done[i]
+                self._add(sub.stats)
+                self.warnings.extend(sub.warnings)
+            else:
+                text = self.cached_notes("map", max_tokens, body, values)
+            notes.append(text)
+        return [n for n in notes if n.strip()]
+
+    def _add(self, stats: Stats) -> None:
+        for f in fields(Stats):
+            setattr(self.stats, f.name, getattr(self.stats, f.name) + getattr(stats, f.name))
 
     def _map_batched(
         self,
@@ -189,8 +252,7 @@ class PaperCalls:
             except _Deferred as retry:
                 tried[j] = retry.settings
                 return retry.settings  # generated again in the batch
-            for f in fields(Stats):
-                setattr(self.stats, f.name, getattr(self.stats, f.name) + getattr(scratch, f.name))
+            self._add(scratch)
             return None
 
         try:

@@ -30,6 +30,7 @@ from localdigest.sources.local import display_path
 from localdigest.summarize import reading
 from localdigest.summarize.calls import PaperCalls
 from localdigest.summarize.chunking import Chunk, chunk_budget, make_chunks
+from localdigest.summarize.concurrent import Item, NoteLocks, run_concurrently
 from localdigest.summarize.hygiene import tidy, tidy_bullets
 from localdigest.summarize.options import Options
 from localdigest.summarize.progress import NullReporter, Reporter
@@ -78,6 +79,7 @@ class Summarizer:
         backend_factory: Callable[[], Backend],
         reporter: Reporter | None = None,
         refresh: bool = False,
+        concurrency: int = 1,
     ) -> None:
         self.store = store
         self.prompts = prompts
@@ -89,6 +91,11 @@ class Summarizer:
         self.refresh = refresh
         self._factory = backend_factory
         self._backend: Backend | None = None
+        # Model calls in flight at once, over all papers of a run (1: one after another,
+        # as always with the in-process model). Above 1 it is used only with a backend
+        # that supports_concurrency (a server): see summarize/concurrent.py.
+        self.concurrency = max(1, concurrency)
+        self.note_locks: NoteLocks | None = None  # set by the concurrent runner
 
     @property
     def backend(self) -> Backend:
@@ -140,10 +147,14 @@ class Summarizer:
     def run(self, papers: Sequence[PaperInput]) -> list[Result]:
         """Summarize each paper; a failed paper becomes a PaperFailure, the rest go on.
 
-        Only input errors are per paper; anything that would fail every paper the same way
+        With ``concurrency`` above 1 and a backend that serves calls side by side, the
+        papers' calls are in flight together (``summarize.concurrent``); the results are
+        the same. Only input errors are per paper; anything that would fail every paper the same way
         (the model, the context size, the cache) and KeyboardInterrupt stop the run. A file
         given twice under different names (same bytes) is summarized once.
         """
+        if self.concurrency > 1 and self.backend.supports_concurrency:
+            return run_concurrently(self, [Item(p) for p in papers])
         results: list[Result] = []
         done: dict[str, PaperSummary] = {}
         for paper in papers:

@@ -8,7 +8,8 @@ callback), and ``Job.run`` summarizes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,13 +17,24 @@ from typing import TYPE_CHECKING
 from localdigest import config
 from localdigest.cache import open_store
 from localdigest.errors import UsageError
-from localdigest.llm import BackendSettings, backend_factory, default_n_ctx, resolve_model
+from localdigest.llm import (
+    Backend,
+    BackendSettings,
+    backend_factory,
+    connect_server,
+    default_n_ctx,
+    resolve_model,
+)
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
 from localdigest.summarize import Options, Reporter, Summarizer, load_prompts
 
 if TYPE_CHECKING:
     from localdigest.sources.library import ProgressFn
+
+# The server's API key: read from the environment only, sent as a bearer token, never
+# written anywhere (not a setting, so `localdigest config` never shows it).
+API_KEY_ENV = "LOCALDIGEST_API_KEY"
 
 
 @dataclass
@@ -43,6 +55,9 @@ class SummarizeRequest:
     verbose: bool = False
     style: str = "paragraph"  # paragraph, bullets or tldr
     read_all: bool = False  # every kept section whole (no reading plan)
+    server: str | None = None  # an OpenAI-compatible base URL: every model call goes there
+    server_model: str | None = None  # which of the server's models
+    parallel: int | None = None  # model calls in flight at once (server) / batched map
 
 
 @dataclass
@@ -52,6 +67,11 @@ class Job:
     resolved: inputs.Resolved
     summarizer: Summarizer
     papers: list[PaperInput] | None = None  # known once fetched
+
+    @property
+    def concurrency(self) -> int:
+        """Model calls in flight at once (1: one after another)."""
+        return self.summarizer.concurrency
 
     @property
     def failures(self) -> list[PaperFailure]:
@@ -91,17 +111,20 @@ def _positive(name: str, v: int | None) -> None:
 
 
 def prepare(req: SummarizeRequest) -> Job:
-    """Resolve model, settings and sources; nothing is loaded, fetched or computed yet."""
+    """Resolve model, settings and sources; nothing is loaded, fetched or computed yet
+    (with a server: the server is asked what it serves, since the cache keys hold it)."""
     for name in ("n_ctx", "threads", "max_tokens"):
         _positive(name, getattr(req, name))
     max_pages = int(config.value("max_pages", req.max_pages))
     if max_pages < 0:
         raise UsageError(f"--max-pages must be 0 (no limit) or more (got {max_pages})")
-    choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
-    n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
-    gpu_layers = int(config.value("gpu_layers", req.gpu_layers))
-    threads = config.value("threads", req.threads)
     seed = int(config.value("seed", req.seed))
+    parallel = config.value("parallel", req.parallel)
+    _positive("parallel", parallel)
+    server = config.value("server", req.server)
+    if not server:
+        model_name, fingerprint, n_ctx, factory = _in_process(req, seed, parallel)
+        concurrency = 1
     options = Options(
         max_tokens=int(config.value("max_tokens", req.max_tokens)),
         temperature=float(config.value("temperature", req.temperature)),
@@ -115,20 +138,57 @@ def prepare(req: SummarizeRequest) -> Job:
         options = replace(options, section_tokens=0)
     prompts = load_prompts(req.prompts_dir)
     resolved = inputs.resolve(req.sources)
-    factory = backend_factory(
-        choice,
-        BackendSettings(
-            n_ctx=n_ctx, gpu_layers=gpu_layers, threads=threads, seed=seed, verbose=req.verbose
-        ),
-    )
+    if server:  # asked last: flags, prompts and inputs are checked without it
+        model_name, fingerprint, n_ctx, factory, concurrency = _server(req, str(server), parallel)
     summarizer = Summarizer(
         open_store(),
         prompts,
         options,
-        model_name=choice.path.name,
-        model_fingerprint=choice.fingerprint,
+        model_name=model_name,
+        model_fingerprint=fingerprint,
         n_ctx=n_ctx,
         backend_factory=factory,
         refresh=req.refresh,
+        concurrency=concurrency,
     )
     return Job(resolved, summarizer)
+
+
+def _in_process(
+    req: SummarizeRequest, seed: int, parallel: int | None
+) -> tuple[str, str, int, Callable[[], Backend]]:
+    """The local GGUF, loaded on first need: (name, fingerprint, n_ctx, factory)."""
+    choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
+    n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
+    settings = BackendSettings(
+        n_ctx=n_ctx,
+        gpu_layers=int(config.value("gpu_layers", req.gpu_layers)),
+        threads=config.value("threads", req.threads),
+        seed=seed,
+        verbose=req.verbose,
+        parallel=parallel or 1,
+    )
+    return choice.path.name, choice.fingerprint, n_ctx, backend_factory(choice, settings)
+
+
+def _server(
+    req: SummarizeRequest, url: str, parallel: int | None
+) -> tuple[str, str, int, Callable[[], Backend], int]:
+    """The server, asked what it serves: (name, fingerprint, n_ctx, factory, calls in
+    flight). ``--model`` names the same GGUF here, for exact token counts."""
+    from localdigest.llm.server import ServerSettings
+
+    local = resolve_model(req.model) if req.model else None
+    backend = connect_server(
+        ServerSettings(
+            url=url,
+            model=config.value("server_model", req.server_model),
+            n_ctx=config.value("n_ctx", req.n_ctx),
+            local_model=local,
+            api_key=os.environ.get(API_KEY_ENV) or None,
+            timeout=float(config.value("server_timeout")),
+            retries=int(config.value("server_retries")),
+        )
+    )
+    concurrency = int(parallel or backend.parallel_slots)
+    return backend.name, backend.fingerprint, backend.n_ctx, lambda: backend, concurrency

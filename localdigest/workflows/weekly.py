@@ -257,6 +257,9 @@ class RunSettings:
     n_ctx: int | None = None
     threads: int | None = None
     gpu_layers: int | None = None
+    server: str | None = None
+    server_model: str | None = None
+    parallel: int | None = None
 
 
 @dataclass
@@ -309,6 +312,9 @@ def run_chosen(
         gpu_layers=settings.gpu_layers,
         threads=settings.threads,
         max_tokens=settings.max_tokens,
+        server=settings.server,
+        server_model=settings.server_model,
+        parallel=settings.parallel,
     )
     results = summarize(request)
     for r in results:

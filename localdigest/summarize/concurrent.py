@@ -1,0 +1,263 @@
+"""Many papers at once, for a backend that serves calls side by side (a server's slots).
+
+Only ``Summarizer.run`` (and the eval) come here, and only when the summarizer's
+``concurrency`` is above 1 and its backend ``supports_concurrency``; the in-process model
+never does (one model, one call at a time, exactly as before).
+
+How it runs:
+
+- papers are summarized by a pool of threads (``2 x concurrency`` papers open at once, in
+  input order), each exactly as ``Summarizer.summarize`` does one by one: same plan, same
+  chunks, same prompts, same cache keys;
+- every model call of every open paper goes through one ``Gate`` of ``concurrency`` slots.
+  A waiting call of an earlier paper goes first, so a paper's reduce starts as soon as its
+  notes are done and a slot frees, ahead of later papers' map calls, and papers finish
+  roughly in order;
+- a paper's uncached chunks are mapped side by side (``PaperCalls.map``); notes that
+  several papers would make with the same key are made once (``NoteLocks``), as one by one;
+- results come back in input order, each paper's stats and warnings in chunk order, so
+  the output is what a one-by-one run writes, whatever order the calls finish in.
+
+A failure that would fail every paper the same way (the server gone after its retries,
+the wrong model, the cache) stops the run: no new call starts, the calls in flight are
+cancelled, the first error is raised. Ctrl-C does the same and re-raises. Every note
+finished before is cached, so the same command resumes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from localdigest import pdf
+from localdigest.errors import InputError
+from localdigest.llm import Backend, Generation, GenerationSettings, TokenCallback
+from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
+from localdigest.summarize.progress import Reporter
+
+if TYPE_CHECKING:
+    from localdigest.summarize.summarizer import Summarizer
+
+PAPERS_PER_SLOT = 2  # papers open at once per slot: enough to keep every slot busy
+
+
+class RunStopped(Exception):
+    """The run is stopping (an error elsewhere, or Ctrl-C): no new call starts."""
+
+
+class Gate:
+    """At most ``slots`` calls at once; of the waiting calls, the lowest priority goes first."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = max(1, slots)
+        self.busy = 0
+        self.stopped = False
+        self._waiting: list[tuple[tuple[int, int], threading.Event]] = []
+        self._lock = threading.Lock()
+
+    def acquire(self, priority: tuple[int, int]) -> None:
+        with self._lock:
+            if self.stopped:
+                raise RunStopped
+            if self.busy < self.slots and not self._waiting:
+                self.busy += 1
+                return
+            turn = threading.Event()
+            heapq.heappush(self._waiting, (priority, turn))
+        turn.wait()
+        with self._lock:
+            if self.stopped:
+                raise RunStopped
+            # the releasing thread counted this call in already
+
+    def release(self) -> None:
+        with self._lock:
+            self.busy -= 1
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        while self._waiting and self.busy < self.slots:
+            _, turn = heapq.heappop(self._waiting)
+            self.busy += 1
+            turn.set()
+
+    def stop(self) -> None:
+        """Refuse every waiting and new call."""
+        with self._lock:
+            self.stopped = True
+            waiting, self._waiting = self._waiting, []
+        for _, turn in waiting:
+            turn.set()
+
+
+class NoteLocks:
+    """One lock per notes key: a note several papers need at once is made once."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+class GatedBackend:
+    """The backend as one paper sees it: each ``complete`` waits for a slot of the gate,
+    and the reporter hears of each call starting and finishing."""
+
+    supports_batch = False
+    supports_concurrency = True
+
+    def __init__(self, inner: Backend, gate: Gate, paper: int, reporter: Reporter) -> None:
+        self.inner = inner
+        self.gate = gate
+        self.paper = paper
+        self.reporter = reporter
+        self.name = inner.name
+        self.fingerprint = inner.fingerprint
+        self.n_ctx = inner.n_ctx
+        self.parallel_slots = gate.slots
+        self._order = itertools.count()
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def prompt_tokens(self, system: str, user: str) -> int:
+        return self.inner.prompt_tokens(system, user)
+
+    def cancel_calls(self) -> None:
+        self.inner.cancel_calls()
+
+    def complete(
+        self,
+        system: str,
+        user: str,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+    ) -> Generation:
+        self.gate.acquire((self.paper, next(self._order)))
+        self.reporter.call_started()
+        tokens = 0
+        try:
+            g = self.inner.complete(system, user, settings)
+            tokens = g.completion_tokens
+            return g
+        finally:
+            self.gate.release()
+            self.reporter.call_finished(tokens)
+
+
+@dataclass
+class Item:
+    """One paper to summarize, as ``Summarizer.summarize`` takes it."""
+
+    paper: PaperInput
+    sha: str | None = None
+    document: pdf.Document | None = None
+    withhold: str | None = None
+
+
+def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Result]:
+    """Summarize ``items`` with up to ``summarizer.concurrency`` calls in flight (see the
+    module's docstring); results in input order."""
+    backend = summarizer.backend
+    reporter = summarizer.reporter
+    gate = Gate(summarizer.concurrency)
+    locks = NoteLocks()
+    results: list[Result | None] = [None] * len(items)
+    first: dict[str, int] = {}  # sha -> the item that summarizes it
+    twins: list[int] = []  # items whose file another item already summarizes
+    todo: list[int] = []
+    for i, item in enumerate(items):
+        try:
+            sha = item.sha or (
+                item.document.sha256
+                if item.document is not None
+                else pdf.file_sha256(item.paper.path)
+            )
+        except OSError as e:
+            reporter.paper_start(item.paper)
+            results[i] = _unreadable(item.paper, e)
+            reporter.paper_done(results[i])  # type: ignore[arg-type]
+            continue
+        item.sha = sha
+        if sha in first:
+            twins.append(i)
+        else:
+            first[sha] = i
+            todo.append(i)
+
+    def one(i: int) -> Result:
+        if gate.stopped:
+            raise RunStopped
+        item = items[i]
+        reporter.paper_start(item.paper)
+        gated = GatedBackend(backend, gate, i, reporter)
+        mine = summarizer.using(backend_factory=lambda: gated)
+        mine.note_locks = locks
+        result: Result
+        try:
+            result = mine.summarize(
+                item.paper, item.sha, document=item.document, withhold=item.withhold
+            )
+        except InputError as e:
+            result = PaperFailure(item.paper.source, e.message, int(e.exit_code))
+        except OSError as e:
+            result = _unreadable(item.paper, e)
+        reporter.paper_done(result)
+        return result
+
+    error: BaseException | None = None
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, summarizer.concurrency * PAPERS_PER_SLOT),
+        thread_name_prefix="localdigest-paper",
+    )
+    try:
+        futures: dict[Future[Result], int] = {pool.submit(one, i): i for i in todo}
+        pending = set(futures)
+        while pending and error is None:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                failure = f.exception()
+                if failure is None:
+                    results[futures[f]] = f.result()
+                elif error is None:
+                    error = failure
+    except BaseException as e:  # Ctrl-C while waiting
+        error = e
+    finally:
+        if error is not None:
+            gate.stop()
+            backend.cancel_calls()
+        pool.shutdown(wait=True, cancel_futures=True)
+    if error is not None:
+        raise error
+    for i in twins:
+        item = items[i]
+        reporter.paper_start(item.paper)
+        original = results[first[str(item.sha)]]
+        results[i] = _twin(original, item.paper)
+        reporter.paper_done(results[i])  # type: ignore[arg-type]
+    return [r for r in results if r is not None]
+
+
+def _twin(original: Result | None, paper: PaperInput) -> Result:
+    """The result of a file given twice under different names (the same bytes)."""
+    if isinstance(original, PaperSummary):
+        return replace(original, source=paper.source, cached=True)
+    assert original is not None
+    return PaperFailure(paper.source, original.error, original.exit_code)
+
+
+def _unreadable(paper: PaperInput, e: OSError) -> PaperFailure:
+    return PaperFailure(
+        paper.source,
+        f"Cannot read {paper.path} ({e.strerror or e}) — check the file",
+        int(InputError.exit_code),
+    )
