@@ -201,7 +201,9 @@ class PaperCalls:
             body, values = calls[i]
             return sub.cached_notes("map", max_tokens, body, values), sub
 
-        with ThreadPoolExecutor(max_workers=min(len(run), s.concurrency)) as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(len(run), s.concurrency), thread_name_prefix="localdigest-map"
+        ) as pool:
             futures = {i: pool.submit(one, i) for i in run}
             try:
                 for i in run:
