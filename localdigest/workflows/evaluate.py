@@ -24,6 +24,7 @@ from localdigest import pdf
 from localdigest.errors import InputError, UsageError
 from localdigest.papers import PaperInput
 from localdigest.summarize import Summarizer
+from localdigest.summarize.concurrent import Item, run_concurrently
 from localdigest.summarize.withhold import withhold_abstract
 from localdigest.workflows.baselines import lead, stuff, textrank
 from localdigest.workflows.scoring import EVAL_EXTRA_HINT, score
@@ -185,6 +186,9 @@ def evaluate(
         systems=systems,
         papers=results,
     )
+    docs: dict[Path, pdf.Document] = {}
+    if summarizer.concurrency > 1 and summarizer.backend.supports_concurrency:
+        docs = _summarize_side_by_side(summarizer, papers, progress)
     for i, paper in enumerate(papers, 1):
         name = paper.path.name
 
@@ -194,7 +198,9 @@ def evaluate(
 
         step("reading")
         try:
-            doc = pdf.extract(paper.path, password=options.password, max_pages=options.max_pages)
+            doc = docs.get(paper.path) or pdf.extract(
+                paper.path, password=options.password, max_pages=options.max_pages
+            )
         except InputError as e:
             results.append(
                 PaperEval(name, paper.title or name, 0, paper.arxiv_id, 0, error=e.message)
@@ -231,6 +237,27 @@ def evaluate(
         if checkpoint is not None:
             checkpoint(report)  # a long run keeps what it has measured so far
     return report
+
+
+def _summarize_side_by_side(
+    summarizer: Summarizer, papers: Sequence[EvalPaper], progress: Progress | None
+) -> dict[Path, pdf.Document]:
+    """With a server: every paper's (withheld) summary made with many calls in flight and
+    cached, so the per-paper loop reads them; the extracted documents, for the loop."""
+    options = summarizer.options
+    docs: dict[Path, pdf.Document] = {}
+    items = []
+    for paper in papers:
+        try:
+            doc = pdf.extract(paper.path, password=options.password, max_pages=options.max_pages)
+        except InputError:
+            continue  # the loop reports it
+        docs[paper.path] = doc
+        items.append(Item(PaperInput(str(paper.path), paper.path), None, doc, paper.reference))
+    if progress is not None:
+        progress(0, len(papers), f"{len(items)} papers", "summarizing side by side")
+    run_concurrently(summarizer, items)
+    return docs
 
 
 def run_eval(

@@ -155,3 +155,32 @@ def test_only_stuff_is_a_target_lead_and_textrank_are_reported_gaps() -> None:
     assert t["rougeL_above_stuff"] == {"met": True, "value": 0.01}
     assert t["rougeL_gap_to_lead"] == {"met": None, "value": -0.01}
     assert t["no_degenerate_summary"]["met"] and t["number_faithfulness_at_least_0.95"]["met"]
+
+
+def test_eval_with_calls_in_flight_scores_what_one_by_one_scores(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through a server with --parallel 3 the eval summarizes the papers side by side
+    first; the report is the one a one-by-one eval writes."""
+    from model_server import LLAMA_SERVER_PROPS, StandIn
+
+    from localdigest.workflows.summarize import SummarizeRequest
+
+    papers = corpus_papers(corpus)[:2]
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), max_delay=0.01).start()
+    reports = []
+    try:
+        for parallel in (1, 3):
+            monkeypatch.setenv("LOCALDIGEST_HOME", str(tmp_path / f"p{parallel}"))
+            request = SummarizeRequest(sources=[], server=server.url, parallel=parallel)
+            report = evaluate.run_eval(request, papers, baselines=False)
+            reports.append(
+                [
+                    (p.file, p.texts, {k: v["rouge1"] for k, v in p.scores.items()})
+                    for p in report.papers
+                ]
+            )
+        assert server.most_in_flight > 1
+    finally:
+        server.stop()
+    assert reports[0] == reports[1] and len(reports[0]) == 2

@@ -1,0 +1,79 @@
+"""The server options on the command line: declared once, on summarize, run and eval; bad
+values and dead servers as one line with their exit code; a summary through the stand-in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from model_server import LLAMA_SERVER_PROPS, StandIn, free_port
+from typer.testing import CliRunner
+
+from localdigest.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "sample-paper.pdf"
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", ["summarize", "run", "eval"])
+def test_the_server_options_are_on_every_command(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for flag in ("--server", "--server-model", "--parallel"):
+        assert flag in result.output, (command, flag)
+
+
+def test_a_bad_url_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--server", "ftp://gpu:21"])
+    assert result.exit_code == 2
+    assert "not an http(s) URL" in result.output and "Traceback" not in result.output
+
+
+def test_parallel_must_be_positive() -> None:
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--parallel", "0"])
+    assert result.exit_code == 2 and "--parallel must be at least 1" in result.output
+
+
+def test_a_dead_server_exits_5_before_any_paper(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    monkeypatch.setenv("LOCALDIGEST_SERVER", f"http://127.0.0.1:{port}/v1")  # the setting
+    monkeypatch.setenv("LOCALDIGEST_SERVER_RETRIES", "1")
+    result = runner.invoke(app, ["summarize", str(SAMPLE)])
+    assert result.exit_code == 5
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"127.0.0.1:{port} refused the connection" in lines[0]
+
+
+def test_summarize_through_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), max_delay=0.01).start()
+    try:
+        args = ["summarize", str(SAMPLE), "--server", server.url, "--format", "json"]
+        result = runner.invoke(
+            app, [*args, "--parallel", "2", "--n-ctx", "640", "--max-tokens", "64"]
+        )
+        assert result.exit_code == 0, result.output
+        [paper] = json.loads(result.stdout)
+        assert paper["model"] == f"stand-in.gguf (llama-server at 127.0.0.1:{server.port})"
+        assert paper["summary"].startswith("The paper proposes a method")
+        assert paper["stats"]["llm_calls"] == len(server.completions())
+        calls = len(server.completions())
+        again = runner.invoke(
+            app, [*args, "--parallel", "2", "--n-ctx", "640", "--max-tokens", "64"]
+        )
+        assert json.loads(again.stdout)[0]["cached"] and len(server.completions()) == calls
+        other = runner.invoke(
+            app, [*args, "--parallel", "2", "--n-ctx", "1024", "--max-tokens", "64"]
+        )
+        assert not json.loads(other.stdout)[0]["cached"]  # another context: other keys
+    finally:
+        server.stop()
+
+
+def test_server_settings_are_listed_by_config() -> None:
+    result = runner.invoke(app, ["config", "--format", "json"])
+    assert result.exit_code == 0
+    names = {row["name"] for row in json.loads(result.stdout)["settings"]}
+    assert {"server", "server_model", "parallel", "server_timeout", "server_retries"} <= names
+    assert "api_key" not in result.stdout.lower()  # the key is never a setting
