@@ -17,7 +17,7 @@ endif
 export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test install lint bench eval clean
+.PHONY: demo test install lint bench bench-server eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,10 +59,18 @@ $(VENV)/.bench-installed: bench/requirements.txt | $(VENV)/.installed
 	$(BIN)/pip install --quiet -r bench/requirements.txt
 	touch $@
 
-# Cold summaries of the corpus vs raw llama.cpp and LangChain's map-reduce chain (long:
-# BENCH_ARGS="--limit 2" for a quick run; see bench/bench.py --help).
+# Cold summaries of the corpus vs raw llama.cpp and LangChain's map-reduce chain, then the
+# server rows (long: BENCH_ARGS="--limit 2" SERVER_BENCH_ARGS="--limit 2" for a quick run;
+# see bench/bench.py --help and bench/server_bench.py --help).
 bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+	$(BIN)/python bench/server_bench.py $(SERVER_BENCH_ARGS)
+
+# llama.cpp's llama-server (-np 1, 2, 4) against the in-process one-by-one path, over the
+# corpus in one run. The first run builds llama-server from the llama.cpp source of the
+# installed llama-cpp-python (~10 min on 2 cores; cached in ~/.cache/localdigest/llama-server).
+bench-server: install
+	$(BIN)/python bench/server_bench.py $(SERVER_BENCH_ARGS)
 
 # The eval scores summaries against the authors' abstracts of the team's shared corpus when
 # it is there; elsewhere pass EVAL_ARGS="--pdfs DIR --expected FILE".

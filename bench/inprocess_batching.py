@@ -11,7 +11,9 @@ generated, side by side in one process and one run, four ways:
 3. batched with one KV stream per sequence (llama.cpp's non-unified cache, as llama-server
    uses for its slots: ``kv_unified = false``, each stream as large as the context);
 4. one by one with llama-cpp-python's prompt-lookup speculative decoding (drafts copied
-   from the chunk, verified in one batch), with 2 and with 10 draft tokens.
+   from the chunk, verified in one batch), with 2 and with 10 draft tokens;
+
+and one by one again at the end, to see how far the machine's load moved meanwhile.
 
 Printed: seconds, generated tokens and their rate, the peak KV memory each layout needs,
 and how close each way's notes are to the one-by-one notes (same first words; word
@@ -186,6 +188,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
+    # the first way again, last: how much the machine's load moved the numbers meanwhile
+    again = LlamaCppBackend(choice, n_ctx=args.n_ctx, threads=args.threads)
+    rows.append(
+        measure(
+            "one by one (again)",
+            lambda: [again.complete(system, u, settings) for u in users],
+            ref["texts"],
+            s,
+        )
+    )
     out = RESULTS / f"inprocess-{dt.datetime.now():%Y-%m-%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

@@ -96,7 +96,7 @@ def unpack(archive: Path, dest: Path) -> Path:
     return source
 
 
-def cmake_args(source: Path, build: Path) -> list[str]:
+def cmake_args(source: Path, build: Path, version: str) -> list[str]:
     flags = NO_AMX if _cpu_has_amx() else ""
     # llama.cpp of llama-cpp-python 0.3.8-0.3.14 keeps the server under examples/.
     examples = "ON" if (source / "examples" / "server" / "CMakeLists.txt").exists() else "OFF"
@@ -120,6 +120,8 @@ def cmake_args(source: Path, build: Path) -> list[str]:
         "-DLLAMA_OPENSSL=OFF",
         "-DLLAMA_USE_PREBUILT_UI=OFF",
         "-DLLAMA_CURL=OFF",
+        # no git in an sdist: name the build after the llama-cpp-python release it came with
+        f"-DLLAMA_BUILD_COMMIT=llama-cpp-python-{version}",
     ]
 
 
@@ -142,7 +144,7 @@ def build(version: str | None = None, jobs: int | None = None) -> Path:
     if shutil.which("cmake") is None:
         raise SystemExit("cmake is needed to build llama-server — install it (apt install cmake)")
     _log(f"configuring llama.cpp of llama-cpp-python {version} in {work}")
-    subprocess.run(cmake_args(source, work), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmake_args(source, work, version), check=True, stdout=subprocess.DEVNULL)
     jobs = jobs or os.cpu_count() or 2
     _log(f"building llama-server with {jobs} jobs (several minutes on 2 cores)")
     subprocess.run(

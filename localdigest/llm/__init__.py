@@ -57,7 +57,6 @@ class BackendSettings:
     threads: int | None = None
     seed: int = config.default("seed")
     verbose: bool = False
-    parallel: int = 1  # prompts the batched map decodes at once (1: one by one)
 
 
 def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[[], Backend]:
@@ -73,7 +72,6 @@ def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[
             threads=settings.threads,
             seed=settings.seed,
             verbose=settings.verbose,
-            parallel=settings.parallel,
         )
 
     return load

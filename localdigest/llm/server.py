@@ -289,11 +289,13 @@ def sampling(kind: str, s: GenerationSettings) -> dict[str, Any]:
             top_k=TOP_K, min_p=MIN_P, repeat_penalty=s.repeat_penalty, repeat_last_n=REPEAT_LAST_N
         )
         if kind == "llama-server":
-            # Reusing a slot's cached prefix evaluates the rest in other batch sizes, which
-            # rounds differently: the same request then writes other text depending on what
-            # the slot served before. Off, a request's text depends on the request alone
-            # (the shared instruction prefix is evaluated again: ~10% more prefill).
-            fields["cache_prompt"] = False
+            # A slot keeps the prompt it served: the fixed instruction of the next map call,
+            # and the whole prompt of a guard's retry, are not evaluated again (in-process,
+            # the same reuse saves up to half the prefill of a paper with retries). The
+            # price: the rest is evaluated in other batch sizes, which round differently,
+            # so in a near-tie the text can depend on what the slot served before (off,
+            # it depends on the request alone when slots don't share a batch).
+            fields["cache_prompt"] = True
     elif kind == "vllm":
         fields.update(top_k=TOP_K, min_p=MIN_P, repetition_penalty=s.repeat_penalty)
     elif kind == "lmstudio":

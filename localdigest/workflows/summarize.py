@@ -57,7 +57,7 @@ class SummarizeRequest:
     read_all: bool = False  # every kept section whole (no reading plan)
     server: str | None = None  # an OpenAI-compatible base URL: every model call goes there
     server_model: str | None = None  # which of the server's models
-    parallel: int | None = None  # model calls in flight at once (server) / batched map
+    parallel: int | None = None  # model calls in flight at once (with a server)
 
 
 @dataclass
@@ -123,7 +123,12 @@ def prepare(req: SummarizeRequest) -> Job:
     _positive("parallel", parallel)
     server = config.value("server", req.server)
     if not server:
-        model_name, fingerprint, n_ctx, factory = _in_process(req, seed, parallel)
+        if req.parallel is not None:
+            raise UsageError(
+                "--parallel needs --server: the in-process model makes one call at a time "
+                "(decoding several at once was measured slower on CPU; README Performance)"
+            )
+        model_name, fingerprint, n_ctx, factory = _in_process(req, seed)
         concurrency = 1
     options = Options(
         max_tokens=int(config.value("max_tokens", req.max_tokens)),
@@ -154,9 +159,7 @@ def prepare(req: SummarizeRequest) -> Job:
     return Job(resolved, summarizer)
 
 
-def _in_process(
-    req: SummarizeRequest, seed: int, parallel: int | None
-) -> tuple[str, str, int, Callable[[], Backend]]:
+def _in_process(req: SummarizeRequest, seed: int) -> tuple[str, str, int, Callable[[], Backend]]:
     """The local GGUF, loaded on first need: (name, fingerprint, n_ctx, factory)."""
     choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
     n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
@@ -166,7 +169,6 @@ def _in_process(
         threads=config.value("threads", req.threads),
         seed=seed,
         verbose=req.verbose,
-        parallel=parallel or 1,
     )
     return choice.path.name, choice.fingerprint, n_ctx, backend_factory(choice, settings)
 

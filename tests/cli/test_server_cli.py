@@ -36,6 +36,11 @@ def test_parallel_must_be_positive() -> None:
     assert result.exit_code == 2 and "--parallel must be at least 1" in result.output
 
 
+def test_parallel_needs_a_server() -> None:
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--parallel", "2"])
+    assert result.exit_code == 2 and "--parallel needs --server" in result.output
+
+
 def test_a_dead_server_exits_5_before_any_paper(monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()
     monkeypatch.setenv("LOCALDIGEST_SERVER", f"http://127.0.0.1:{port}/v1")  # the setting

@@ -160,7 +160,7 @@ def test_sampling_in_each_engines_names(
             assert body[k] == pytest.approx(v)
         assert not absent & set(body)
         if props:
-            assert body["cache_prompt"] is False  # a request's text depends on it alone
+            assert body["cache_prompt"] is True  # a retry reuses its evaluated prompt
     finally:
         server.stop()
 
