@@ -114,7 +114,7 @@ def server_row(
     try:
         wait_healthy(port, proc)
         row = summarize_row(
-            f"llama-server -np {slots}",
+            f"llama-server -np {slots} -t {threads}",
             papers,
             {"server": f"http://127.0.0.1:{port}/v1", "parallel": slots},
         )
@@ -161,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("paths", nargs="*", help=f"PDFs or folders (default {CORPUS})")
     ap.add_argument("--limit", type=int, help="at most N papers (the smallest first)")
     ap.add_argument("--slots", default="1,2,4", help="llama-server -np values (default 1,2,4)")
-    ap.add_argument("--server-threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument(
+        "--server-threads",
+        default=str(os.cpu_count() or 2),
+        help="llama-server -t values (default: all cores); each with every --slots value",
+    )
     ap.add_argument("--output", type=Path, help="JSON file (default bench/results/...)")
     args = ap.parse_args(argv)
 
@@ -195,10 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"server bench: {len(papers)} papers, model {choice.path.name}", flush=True)
     res["rows"].append(summarize_row("in-process (one by one)", papers, {}))
-    for slots in [int(x) for x in args.slots.split(",")]:
-        res["rows"].append(
-            server_row(binary, choice.path, slots, n_ctx, args.server_threads, papers)
-        )
+    for threads in [int(x) for x in args.server_threads.split(",")]:
+        for slots in [int(x) for x in args.slots.split(",")]:
+            res["rows"].append(server_row(binary, choice.path, slots, n_ctx, threads, papers))
     text = report(res)
     print(text)
     out = args.output or RESULTS / f"server-{res['started'].replace(':', '')}.json"

@@ -168,6 +168,7 @@ def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Resu
     module's docstring); results in input order."""
     backend = summarizer.backend
     reporter = summarizer.reporter
+    _ = summarizer.store.cache  # opened here, once, not by several threads at once
     gate = Gate(summarizer.concurrency)
     locks = NoteLocks()
     results: list[Result | None] = [None] * len(items)
