@@ -82,3 +82,39 @@ def test_server_settings_are_listed_by_config() -> None:
     names = {row["name"] for row in json.loads(result.stdout)["settings"]}
     assert {"server", "server_model", "parallel", "server_timeout", "server_retries"} <= names
     assert "api_key" not in result.stdout.lower()  # the key is never a setting
+
+
+def test_progress_shows_calls_in_flight_and_the_overall_rate() -> None:
+    from localdigest.papers import PaperInput
+    from localdigest.render.summary import RichReporter
+
+    reporter = RichReporter(3, parallel=3)
+    papers = [PaperInput(f"p{i}.pdf", Path(f"p{i}.pdf")) for i in range(2)]
+    for p in papers:
+        reporter.paper_start(p)
+        reporter.chunks_planned(4)
+    reporter.call_started()
+    reporter.call_started()
+    tasks = {t.id: t for t in reporter.progress.tasks}
+    assert "2 open" in tasks[reporter.papers].description
+    assert tasks[reporter.chunks].total == 8
+    assert tasks[reporter.chunks].fields["rate"] == "calls 2/3 in flight"
+    reporter.call_finished(120)
+    rate = tasks[reporter.chunks].fields["rate"]
+    assert rate.startswith("calls 1/3 in flight · ") and rate.endswith("tok/s overall")
+    reporter.paper_done(None)  # type: ignore[arg-type]
+    assert "1 open" in tasks[reporter.papers].description
+    assert tasks[reporter.papers].completed == 1
+
+
+def test_progress_one_by_one_is_unchanged() -> None:
+    from localdigest.papers import PaperInput
+    from localdigest.render.summary import RichReporter
+
+    reporter = RichReporter(2)
+    reporter.paper_start(PaperInput("a.pdf", Path("a.pdf"), title="A Title"))
+    reporter.chunks_planned(3)
+    reporter.tokens(8, 2.0)
+    tasks = {t.id: t for t in reporter.progress.tasks}
+    assert "A Title" in tasks[reporter.papers].description
+    assert tasks[reporter.chunks].total == 3 and tasks[reporter.chunks].fields["rate"] == "4 tok/s"
