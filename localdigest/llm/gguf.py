@@ -80,6 +80,12 @@ class GGUFInfo:
     context_length: int | None
     chat_template: str | None
     metadata: dict[str, Any]
+    parameters: int | None = None  # weights counted from the tensor table
+
+    def meta_int(self, key: str) -> int | None:
+        """An integer ``{architecture}.{key}`` value (None when absent or per-layer)."""
+        v = self.metadata.get(f"{self.architecture}.{key}")
+        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
 class _Reader:
@@ -165,13 +171,14 @@ def read_gguf(path: Path) -> GGUFInfo:
             raise ModelError(
                 f"{path} uses GGUF v1, which llama.cpp no longer reads — re-convert it"
             )
-        r.scalar(10)  # tensor count
+        tensor_count = r.scalar(10)
         kv_count = r.scalar(10)
         meta: dict[str, Any] = {}
         try:
             for _ in range(kv_count):
                 key = r.string()
                 meta[key] = r.value(r.scalar(4))
+            parameters = _count_parameters(r, tensor_count)
         except struct.error as e:
             raise ModelError(
                 f"Model file {path} is truncated or corrupt ({e}) — download it again"
@@ -188,4 +195,21 @@ def read_gguf(path: Path) -> GGUFInfo:
         context_length=int(ctx) if ctx else None,
         chat_template=meta.get("tokenizer.chat_template"),
         metadata={k: v for k, v in meta.items() if v is not None},
+        parameters=parameters,
     )
+
+
+def _count_parameters(r: _Reader, tensor_count: int) -> int:
+    """Sum of the tensors' element counts, read from the tensor table after the key/values
+    (name, dimensions, type, offset per tensor: a few hundred entries, no weights read)."""
+    total = 0
+    for _ in range(tensor_count):
+        r.pos += 8 + r.scalar(10)  # the name
+        n_dims = r.scalar(4)
+        count = 1
+        for _ in range(n_dims):
+            count *= r.scalar(10)
+        total += count
+        r.pos += 12  # type (u32) and data offset (u64)
+    r._need(0)
+    return total
