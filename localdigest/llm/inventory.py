@@ -190,7 +190,7 @@ class FactsIndex:
             except (TypeError, KeyError):
                 pass
         try:
-            facts = facts_of(read_gguf(real))
+            facts = facts_of(read_gguf(real, quick=True))
         except ModelError as e:
             facts = Facts(
                 identity[2] if identity else 0, "?", None, "?", None, False, None, e.message

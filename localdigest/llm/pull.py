@@ -260,8 +260,10 @@ def list_files(hf: Any, wanted: Wanted, folder: str | None) -> list[RemoteFile]:
             for entry in response.json():
                 if not isinstance(entry, dict) or entry.get("type") != "file":
                     continue
-                lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
-                sha = str(lfs.get("oid") or lfs.get("sha256") or "")
+                lfs = entry.get("lfs")
+                sha = (
+                    str(lfs.get("oid") or lfs.get("sha256") or "") if isinstance(lfs, dict) else ""
+                )
                 files.append(RemoteFile(wanted.repo, str(entry["path"]), int(entry["size"]), sha))
             url, params = response.links.get("next", {}).get("url"), None
     return files

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -212,19 +213,23 @@ def test_the_embedded_models_cache_identity_is_unchanged() -> None:
 def test_header_facts_are_read_once_then_indexed(
     ollama: Path, hub: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    own = hub / "own-copy.gguf"  # a file of its own: the test models' links are shared
+    shutil.copyfile(smollm2_path(), own)
+    hub_file(hub, "me/copy-GGUF", "copy.gguf", own)
     first = listed()
     reads: list[Path] = []
     real_read = gguf.read_gguf
 
-    def counting(path: Path) -> gguf.GGUFInfo:
+    def counting(path: Path, **kw: bool) -> gguf.GGUFInfo:
         reads.append(path)
-        return real_read(path)
+        return real_read(path, **kw)
 
     monkeypatch.setattr(inventory, "read_gguf", counting)
     again = listed()
     assert again == first
     assert reads == []  # every header fact came from the index
-    blob = Path(first[f"hf:{GEMMA_REPO}/{GEMMA_FILE}"]["real_path"])
-    os.utime(blob, ns=(1, 1))  # a changed file is read again
+    blob = Path(first["hf:me/copy-GGUF/copy.gguf"]["real_path"])
+    assert blob.stat().st_ino == own.stat().st_ino
+    os.utime(own, ns=(1, 1))  # a changed file is read again
     listed()
-    assert blob in reads
+    assert reads == [blob]
