@@ -1,4 +1,6 @@
-"""Prefill and decode speed of the models at hand, side by side (`.venv/bin/python bench/model_speed.py`).
+"""Prefill and decode speed of the models at hand, side by side.
+
+Run: `.venv/bin/python bench/model_speed.py [MODEL ...]`.
 
 Loads each model given (default: the embedded SmolLM2-135M and the Gemma 3 270M test
 model) through localdigest's own backend, then, in turns (so load changes hit every model
@@ -25,7 +27,9 @@ PARAGRAPH = (
 
 
 def main() -> None:
-    gemma = os.environ.get("LOCALDIGEST_TEST_GEMMA", str(ROOT / ".venv/models/gemma-3-270m-q4_k_m.gguf"))
+    gemma = os.environ.get("LOCALDIGEST_TEST_GEMMA") or str(
+        ROOT / ".venv/models/gemma-3-270m-q4_k_m.gguf"
+    )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=["embedded", gemma])
     parser.add_argument("--rounds", type=int, default=3)

@@ -1,4 +1,6 @@
-"""How fast `localdigest models` finds a hundred models (`.venv/bin/python bench/models_scan.py`).
+"""How fast `localdigest models` finds a hundred models.
+
+Run: `.venv/bin/python bench/models_scan.py [--count N] [--repeat R]`.
 
 Builds stores in a temporary folder: N models (default 100) spread over a Hugging Face hub
 cache, an LM Studio folder and llama.cpp's cache, each a hard link of one of the two real

@@ -377,6 +377,17 @@ def _hash_of(path: Path, progress: PullProgress | None) -> Any:
     return digest
 
 
+def _write(out: Any, block: bytes, partial: Path) -> None:
+    """One block to the partial file; a failing disk is no network error (no retry)."""
+    try:
+        out.write(block)
+    except OSError as e:
+        raise CacheError(
+            f"Cannot write {partial} ({e.strerror or e}) — free disk space or set HF_HUB_CACHE "
+            "to another disk; the next run resumes from what was written"
+        ) from None
+
+
 def download(
     url: str,
     headers: dict[str, str],
@@ -405,7 +416,7 @@ def download(
                     if progress is not None:
                         progress.start(target.path.rsplit("/", 1)[-1], target.size, 0)
                 for block in iter(lambda: response.read(CHUNK), b""):
-                    out.write(block)
+                    _write(out, block, partial)
                     digest.update(block)
                     offset += len(block)
                     fetched += len(block)
