@@ -17,6 +17,7 @@ from localdigest.cli.options import (
     MaxTokensOpt,
     ModelOpt,
     NCtxOpt,
+    NoFiguresOpt,
     SubmittedSinceOpt,
     ThreadsOpt,
     parse_day,
@@ -64,6 +65,7 @@ def run(
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
     gpu_layers: GpuLayersOpt = None,
+    no_figures: NoFiguresOpt = False,
 ) -> None:
     """The weekly routine: search arXiv -> choose -> fetch -> summarize -> dated digest.
 
@@ -117,7 +119,9 @@ def run(
         weekly.save(plan)
         console.info("Nothing chosen — no digest written.")
         return
-    settings = weekly.RunSettings(out_dir, notes, model, max_tokens, n_ctx, threads, gpu_layers)
+    settings = weekly.RunSettings(
+        out_dir, notes, model, max_tokens, n_ctx, threads, gpu_layers, figures=not no_figures
+    )
     outcome = weekly.run_chosen(
         plan,
         settings,

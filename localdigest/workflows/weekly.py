@@ -209,6 +209,7 @@ def finish(
     papers: Sequence[PaperSummary],
     out_dir: Path | None = None,
     today: dt.date | None = None,
+    figures: bool = True,
 ) -> Path:
     """Write the digest of the run, remember it, and close the plan; return the file."""
     if not papers:
@@ -225,7 +226,7 @@ def finish(
     save(plan)
     previous = digest.last_digest_time()
     since = previous.date() if previous else None
-    text = digest.to_markdown(digest.build(papers, today=today, since=since))
+    text = digest.to_markdown(digest.build(papers, today=today, since=since, figures=figures))
     write_atomically(path, text)
     digest.remember_digest(papers)
     plan.done = True
@@ -257,6 +258,7 @@ class RunSettings:
     n_ctx: int | None = None
     threads: int | None = None
     gpu_layers: int | None = None
+    figures: bool = True  # each paper's key figure in the digest and the notes
 
 
 @dataclass
@@ -316,11 +318,13 @@ def run_chosen(
             warn(f"{r.source}: {r.error}")
     entries = [f.entry for f in fetched if f.entry is not None]
     papers = with_metadata(results, entries)
-    path = finish(plan, papers, settings.out_dir)
+    path = finish(plan, papers, settings.out_dir, figures=settings.figures)
     outcome = RunOutcome(fetched, results, papers, path, error=exit_error(fetched, results))
     folder = config.value("notes_dir", settings.notes)
     if folder:
-        outcome.notes = export_notes(papers, Path(folder), extras=library_extras(papers))
+        outcome.notes = export_notes(
+            papers, Path(folder), extras=library_extras(papers), figures=settings.figures
+        )
     return outcome
 
 
