@@ -24,6 +24,7 @@ from localdigest.render import console as consoles
 if TYPE_CHECKING:
     from localdigest.sources.arxiv.meta import PaperMeta
     from localdigest.sources.library import FetchResult, ProgressFn
+    from localdigest.sources.ranking import Score
 
 AUTHORS_MIN_WIDTH = 120  # narrower terminals drop the authors column to keep titles readable
 MARKS = {"summarized": ("sum", "green"), "fetched": ("pdf", "cyan")}
@@ -36,11 +37,18 @@ def _authors(names: Sequence[str]) -> str:
 
 
 def search_table(
-    papers: Sequence[PaperMeta], states: Mapping[str, str | None], *, width: int
+    papers: Sequence[PaperMeta],
+    states: Mapping[str, str | None],
+    *,
+    width: int,
+    scores: Sequence[Score] | None = None,
 ) -> Table:
-    """Numbered rows (the numbers ``--fetch`` takes); ``states`` maps base id -> local state."""
+    """Numbered rows (the numbers ``--fetch`` takes); ``states`` maps base id -> local state;
+    ``scores`` (one per paper) add the relevance and the terms that matched the library."""
     table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
     table.add_column("#", justify="right", style="bold")
+    if scores:
+        table.add_column("rel", justify="right", no_wrap=True)
     table.add_column("arXiv id", no_wrap=True)
     table.add_column("date", no_wrap=True)
     table.add_column("cat", no_wrap=True, style="dim")
@@ -48,11 +56,16 @@ def search_table(
     with_authors = width >= AUTHORS_MIN_WIDTH
     if with_authors:
         table.add_column("authors", ratio=1, overflow="ellipsis", style="dim")
+    if scores:
+        table.add_column("matched", ratio=1, overflow="fold", style="magenta")
     table.add_column("local", no_wrap=True)
+    top = max((s.relevance for s in scores), default=0.0) if scores else 0.0
     for n, paper in enumerate(papers, 1):
         label, style = MARKS.get(states.get(paper.arxiv_id) or "", ("", ""))
-        row: list[str | Text] = [
-            str(n),
+        row: list[str | Text] = [str(n)]
+        if scores:
+            row.append(_relevance(scores[n - 1].relevance, top))
+        row += [
             paper.versioned_id,
             paper.published.strftime("%Y-%m-%d") if paper.published else "",
             paper.primary_category,
@@ -60,9 +73,17 @@ def search_table(
         ]
         if with_authors:
             row.append(Text(_authors(paper.authors)))
+        if scores:
+            row.append(Text(", ".join(scores[n - 1].matched_terms)))
         row.append(Text(label, style=style))
         table.add_row(*row)
     return table
+
+
+def _relevance(value: float, top: float) -> Text:
+    """The score, bold green for the top fifth of this listing's range, dim when ~nothing."""
+    style = "bold green" if top > 0 and value >= 0.8 * top else "dim" if value < 0.01 else ""
+    return Text(f"{value:.2f}", style=style)
 
 
 def print_search_results(
@@ -71,18 +92,33 @@ def print_search_results(
     *,
     empty_message: str = "No papers found.",
     console: Console | None = None,
+    scores: Sequence[Score] | None = None,
 ) -> None:
     con = console or consoles.out
     if not papers:
         consoles.info(f"[dim]{empty_message}[/]")
         return
-    con.print(search_table(papers, states, width=con.width))
+    con.print(search_table(papers, states, width=con.width, scores=scores))
 
 
-def print_papers_json(papers: Sequence[PaperMeta], states: Mapping[str, str | None]) -> None:
-    """One JSON list on stdout, each paper's metadata plus its number and local state."""
+def print_papers_json(
+    papers: Sequence[PaperMeta],
+    states: Mapping[str, str | None],
+    scores: Sequence[Score] | None = None,
+) -> None:
+    """One JSON list on stdout, each paper's metadata plus its number and local state, and
+    its ``relevance`` (null when the library is empty), ``matched_terms`` and ``similar_to``."""
     rows = [
-        {"n": n, **paper.to_dict(), "local": states.get(paper.arxiv_id)}
+        {
+            "n": n,
+            **paper.to_dict(),
+            "local": states.get(paper.arxiv_id),
+            **(
+                scores[n - 1].to_dict()
+                if scores
+                else {"relevance": None, "matched_terms": [], "similar_to": None}
+            ),
+        }
         for n, paper in enumerate(papers, 1)
     ]
     consoles.out.print_json(json.dumps(rows, ensure_ascii=False), indent=2)
