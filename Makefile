@@ -68,6 +68,17 @@ bench: install $(VENV)/.bench-installed
 bench-ranking: install
 	$(BIN)/python bench/ranking.py $(BENCH_ARGS)
 
+# The HTML digest's browser test needs a Chromium: Debian's package (Playwright for Python
+# comes with `make install` and drives it; no browser is downloaded). Elsewhere the test
+# skips and says why.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: install
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+# The README's screenshot of the HTML digest, made by the browser test.
+screenshot: browser
+	LOCALDIGEST_SCREENSHOT=$(CURDIR)/docs/digest.png $(BIN)/pytest -q tests/publish/test_digest_browser.py
+
 # The eval scores summaries against the authors' abstracts of the team's shared corpus when
 # it is there; elsewhere pass EVAL_ARGS="--pdfs DIR --expected FILE".
 CORPUS ?= ../shared/corpus

@@ -327,8 +327,8 @@ article h2 { font-size: 1.45rem; line-height: 1.25; margin: .2rem 0 .4rem; }
 .tldr { font-style: italic; }
 main { overflow-wrap: break-word; }
 figure { margin: 1.2rem 0; }
-figure img { display: block; max-width: 100%; height: auto; margin: 0 auto;
-  background: #fff; border-radius: 4px; }
+figure img { display: block; max-width: 100%; max-height: 30rem; width: auto; height: auto;
+  margin: 0 auto; background: #fff; border-radius: 4px; }
 figcaption { margin-top: .4rem; color: #59636e; font-size: .85rem; line-height: 1.4;
   font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
 a { color: #0b5cad; }
@@ -339,6 +339,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid #e4e2dc; padding-top: 1rem; }
   article, footer { border-color: #30363d; } figcaption { color: #9198a1; }
   figure img { padding: .5rem; box-sizing: border-box; }
 }
+@page { margin: 16mm 15mm; }
 @media print {
   body { background: #fff; color: #000; font-size: 11pt; }
   main { max-width: none; padding: 0; background: #fff; }
