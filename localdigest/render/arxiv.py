@@ -12,6 +12,8 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TransferSpeedColumn,
@@ -143,22 +145,42 @@ def print_fetch_results(results: Sequence[FetchResult]) -> None:
             consoles.error(result.error.message)
 
 
+class _Size(DownloadColumn):
+    def render(self, task: Task) -> Text:
+        return Text("") if task.fields.get("waiting") else super().render(task)
+
+
+class _Speed(TransferSpeedColumn):
+    def render(self, task: Task) -> Text:
+        return Text("") if task.fields.get("waiting") else super().render(task)
+
+
 @contextmanager
 def download_progress() -> Iterator[ProgressFn]:
-    """A progress callback for ``library.fetch``: bars on stderr when it is a terminal."""
+    """A progress callback for ``library.fetch``: bars on stderr when it is a terminal.
+
+    Until the first byte of a PDF arrives (arXiv's metadata is looked up first, politely
+    paced), a spinner says what it waits for; then one bar per PDF with size and speed.
+    """
     if not consoles.err.is_terminal:
         yield lambda label, done, total: None
         return
     columns = (
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        _Size(),
+        _Speed(),
     )
     tasks: dict[str, TaskID] = {}
     with Progress(*columns, console=consoles.err, transient=True) as progress:
+        waiting: TaskID | None = progress.add_task("asking arXiv", total=None, waiting=True)
 
         def update(label: str, done: int, total: int | None) -> None:
+            nonlocal waiting
+            if waiting is not None:
+                progress.remove_task(waiting)
+                waiting = None
             if label not in tasks:
                 tasks[label] = progress.add_task(label, total=total)
             progress.update(tasks[label], completed=done, total=total)

@@ -3,19 +3,12 @@ table, wrapped to the terminal, paged when long on a terminal and plain in a pip
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import select
-import struct
-import subprocess
-import sys
-import termios
-import time
 from pathlib import Path
 
 from digest_helpers import cache, make_summary
+from terminal import run_in_terminal
 from typer.testing import CliRunner
 
 from localdigest.cli import app
@@ -59,39 +52,6 @@ def test_brief_keeps_only_the_table() -> None:
     text = words(result.stdout)
     assert "Paper 7 in one sentence." in text
     assert PARAGRAPH not in text and "BLEU" not in text
-
-
-def run_in_terminal(args: list[str], env: dict[str, str], rows: int, cols: int) -> str:
-    """Run localdigest with stdin and stdout on a pseudo-terminal of the given size."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "localdigest", *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
-        close_fds=True,
-    )
-    os.close(follower)
-    chunks = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(leader, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=10)
-    os.close(leader)
-    assert proc.returncode == 0, b"".join(chunks).decode(errors="replace")
-    return b"".join(chunks).decode(errors="replace")
 
 
 def test_long_output_on_a_terminal_goes_to_the_pager(tmp_path: Path) -> None:
