@@ -51,7 +51,9 @@ def run_command(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(list(args), capture_output=True, text=True, timeout=30)
     except FileNotFoundError as e:
-        raise ScheduleError(f"{args[0]} is not installed — cannot schedule with it") from e
+        raise ScheduleError(
+            f"{args[0]} is not installed — install it, or choose another scheduler with --backend"
+        ) from e
     except subprocess.TimeoutExpired as e:
         raise ScheduleError(f"{' '.join(args)} did not answer within 30 s") from e
 
