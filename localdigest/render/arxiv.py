@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from localdigest.sources.ranking import Score
 
 AUTHORS_MIN_WIDTH = 120  # narrower terminals drop the authors column to keep titles readable
+MATCHED_MIN_WIDTH = 110  # narrower ones show the matched terms under the title
 MARKS = {"summarized": ("sum", "green"), "fetched": ("pdf", "cyan")}
 
 
@@ -58,7 +59,8 @@ def search_table(
     with_authors = width >= AUTHORS_MIN_WIDTH
     if with_authors:
         table.add_column("authors", ratio=1, overflow="ellipsis", style="dim")
-    if scores:
+    matched_column = bool(scores) and width >= MATCHED_MIN_WIDTH
+    if matched_column:
         table.add_column("matched", ratio=1, overflow="fold", style="magenta")
     table.add_column("local", no_wrap=True)
     top = max((s.relevance for s in scores), default=0.0) if scores else 0.0
@@ -71,15 +73,23 @@ def search_table(
             paper.versioned_id,
             paper.published.strftime("%Y-%m-%d") if paper.published else "",
             paper.primary_category,
-            Text(paper.title),
+            _title(paper.title, scores[n - 1] if scores and not matched_column else None),
         ]
         if with_authors:
             row.append(Text(_authors(paper.authors)))
-        if scores:
+        if matched_column and scores:
             row.append(Text(", ".join(scores[n - 1].matched_terms)))
         row.append(Text(label, style=style))
         table.add_row(*row)
     return table
+
+
+def _title(title: str, score: Score | None) -> Text:
+    """The title; on a narrow terminal with the matched terms on a line of their own."""
+    text = Text(title)
+    if score is not None and score.matched_terms:
+        text.append("\n↳ " + ", ".join(score.matched_terms), style="magenta")
+    return text
 
 
 def _relevance(value: float, top: float) -> Text:

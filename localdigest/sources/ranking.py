@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 INTERESTS = "your interests"
 MATCHED_TERMS = 4
 HALF_LIFE_DAYS = 3 * 365.0
-TOKEN_PATTERN = r"(?u)\b\w[\w-]*\w\b"  # keeps "pre-training" and "encoder-decoder" whole
+# Words of two letters or more; hyphens split ("self-attention" also matches "attention").
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # Words every abstract uses: matching on them says nothing about what a paper is about.
 _ACADEMIC = """
 able achieve achieved achieves across additional al allow allows also analysis approach
@@ -53,6 +54,7 @@ provide range recent recently require requires result results set several show s
 significant significantly simple small specific state-of-the-art study successfully task
 tasks therefore three thus two typically unlike use used using various via well whereas
 wide within without work works
+pre non multi semi sub co re art performing requiring improving single
 """
 ACADEMIC_STOPWORDS = frozenset(_ACADEMIC.split())
 

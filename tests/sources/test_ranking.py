@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,9 +13,12 @@ from typing import Any
 import pytest
 from arxiv_server import FakeArxiv, arxiv_server_fixture  # noqa: F401
 from digest_helpers import cache, make_summary
+from rich.console import Console
 from typer.testing import CliRunner
 
 from localdigest.cli import app
+from localdigest.render.arxiv import search_table
+from localdigest.sources import listing as listing_module
 from localdigest.sources.arxiv.feed import parse_listing_feed
 from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.sources.ranking import INTERESTS, LibraryPaper, rank
@@ -163,8 +168,16 @@ def test_search_table_shows_relevance_and_matched_terms(
     )
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[0]
-    assert "rel" in header and "matched" in header
+    assert "rel" in header and "matched" not in header  # 80 columns: terms under the title
+    assert re.search(r"↳ \w", result.stdout)
     assert any(w in result.stdout for w in ("attention", "transformer", "bert", "layer"))
+
+    papers = listing_module.today(["cs.AI"])
+    ranking = ranked.rank_listing(papers)
+    wide = Console(file=io.StringIO(), width=160)
+    wide.print(search_table(papers, {}, width=160, scores=ranking.scores))
+    text = wide.file.getvalue()  # type: ignore[attr-defined]
+    assert "matched" in text.splitlines()[0] and "↳" not in text
 
 
 def test_empty_library_says_so_and_keeps_arxivs_order(arxiv_server: FakeArxiv) -> None:
