@@ -61,6 +61,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("digest_dir", ".", "folder where `run` writes digest-YYYY-MM-DD.md"),
         Setting("notes_dir", None, "notes vault folder for `export` (and `run --notes`)"),
         Setting("run_max", 20, "most papers `run` lists to choose from", int),
+        Setting(
+            "interests",
+            "",
+            "what you want to read about, in your own words (ranks `search` and `run`)",
+        ),
     ]
 }
 
