@@ -2,7 +2,11 @@
 
 - ``base``: the contract (``Backend``, capability flags), ``Generation``, sampling settings;
 - ``models``: model resolution (flag > env > config > models folder > embedded), listing;
+- ``stores``: the models other tools keep (Ollama, LM Studio, the Hugging Face cache,
+  llama.cpp, GPT4All); ``inventory``: their header facts, indexed; ``catalog``: models worth
+  pulling; ``pull``: a download from the Hugging Face hub;
 - ``gguf``: GGUF headers, read without loading weights;
+- ``chat``: chat templates (thinking off, system-role fold, stop sequences);
 - ``llamacpp``: the in-process llama-cpp-python backend; ``batch``: its batched decoding;
 - ``server``: the backend for an OpenAI-compatible server (llama-server, vLLM, Ollama, LM
   Studio, llama-cpp-python's server); ``http``: its client; ``tokens``: its token counts.
@@ -60,18 +64,22 @@ class BackendSettings:
 
 
 def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[[], Backend]:
-    """A function that loads the backend for ``choice`` when first called."""
+    """A function that loads the backend for ``choice`` when first called (its outputs
+    never carry a thinking model's ``<think>`` blocks)."""
 
     def load() -> Backend:
+        from localdigest.llm.chat import without_thinking
         from localdigest.llm.llamacpp import LlamaCppBackend  # llama_cpp: only when needed
 
-        return LlamaCppBackend(
-            choice,
-            n_ctx=settings.n_ctx,
-            gpu_layers=settings.gpu_layers,
-            threads=settings.threads,
-            seed=settings.seed,
-            verbose=settings.verbose,
+        return without_thinking(
+            LlamaCppBackend(
+                choice,
+                n_ctx=settings.n_ctx,
+                gpu_layers=settings.gpu_layers,
+                threads=settings.threads,
+                seed=settings.seed,
+                verbose=settings.verbose,
+            )
         )
 
     return load
@@ -80,6 +88,7 @@ def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[
 def connect_server(settings: ServerSettings) -> Backend:
     """The backend for the server at ``settings.url``: asks it what it serves (exit 5 when
     it cannot be reached, 4 when the model is wrong) before any paper is read."""
+    from localdigest.llm.chat import without_thinking
     from localdigest.llm.server import connect  # httpx: only when a server is used
 
-    return connect(settings)
+    return without_thinking(connect(settings))

@@ -171,6 +171,9 @@ class ServerBackend:
             "stream": False,
             **sampling(self.info.kind, settings),
         }
+        if self.info.kind in ("llama-server", "vllm"):
+            # as in-process (llm/chat.py): a template's thinking mode off
+            body["chat_template_kwargs"] = {"enable_thinking": False}
         start = time.perf_counter()
         reply = self.client.post("/chat/completions", body)
         elapsed = time.perf_counter() - start

@@ -145,7 +145,7 @@ class LocalTokens(_Cached):
         super().__init__()
         self.choice = choice
         self.source = f"local GGUF {choice.path.name}"
-        from localdigest.llm.llamacpp import chat_formatter, quiet_stderr
+        from localdigest.llm.llamacpp import chat_template, quiet_stderr
 
         try:
             import llama_cpp
@@ -159,7 +159,7 @@ class LocalTokens(_Cached):
                 f"llama.cpp could not read the vocabulary of {choice.path} ({e}) — pass "
                 "another --model, or none (token counts are then estimated)"
             ) from e
-        self.template = chat_formatter(self.llm, choice.info)
+        self.template = chat_template(self.llm, choice)
         self._lock = threading.Lock()
 
     @property
@@ -174,7 +174,7 @@ class LocalTokens(_Cached):
         from localdigest.llm.llamacpp import chat_prompt
 
         with self._lock:
-            return len(chat_prompt(self.llm, self.template, system, user))
+            return len(chat_prompt(self.llm, self.template, self.choice, system, user))
 
 
 def _token_count(data: Any, where: str, path: str, status: int) -> int:

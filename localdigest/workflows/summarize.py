@@ -170,7 +170,7 @@ def _in_process(req: SummarizeRequest, seed: int) -> tuple[str, str, int, Callab
         seed=seed,
         verbose=req.verbose,
     )
-    return choice.path.name, choice.fingerprint, n_ctx, backend_factory(choice, settings)
+    return choice.name, choice.fingerprint, n_ctx, backend_factory(choice, settings)
 
 
 def _server(
