@@ -174,6 +174,7 @@ class StandIn:
     owned_by: str = "llamacpp"
     props: dict[str, Any] | None = None  # llama-server's /props (None: 404, not llama-server)
     max_delay: float = 0.05  # seconds of random delay before each completion
+    min_delay: float = 0.0
     answer_model: str | None = None  # the model named in answers (default: the one asked)
     content: str | bool | None = True  # True: fake_reply; otherwise this content (None: null)
     reasoning: str | None = None
@@ -290,7 +291,7 @@ class StandIn:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            time.sleep(random.uniform(0, self.max_delay))
+            time.sleep(random.uniform(self.min_delay, max(self.min_delay, self.max_delay)))
             user = body["messages"][-1]["content"]
             text: Any = fake_reply(user) if self.content is True else self.content
             message: dict[str, Any] = {"role": "assistant", "content": text}

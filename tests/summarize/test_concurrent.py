@@ -52,7 +52,7 @@ def papers(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def stand_in() -> Iterator[StandIn]:
-    server = StandIn(props=dict(LLAMA_SERVER_PROPS), max_delay=0.08).start()
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), min_delay=0.03, max_delay=0.08).start()
     yield server
     server.stop()
 

@@ -167,7 +167,8 @@ def test_eval_with_calls_in_flight_scores_what_one_by_one_scores(
     from localdigest.workflows.summarize import SummarizeRequest
 
     papers = corpus_papers(corpus)[:2]
-    server = StandIn(props=dict(LLAMA_SERVER_PROPS), max_delay=0.01).start()
+    # every call takes 50-80 ms: calls started together are in flight together
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), min_delay=0.05, max_delay=0.08).start()
     reports = []
     try:
         for parallel in (1, 3):
