@@ -173,6 +173,8 @@ class StandIn:
     models: list[str] = field(default_factory=lambda: ["stand-in.gguf"])
     owned_by: str = "llamacpp"
     props: dict[str, Any] | None = None  # llama-server's /props (None: 404, not llama-server)
+    ollama: dict[str, Any] | None = None  # pose as Ollama: {"digest": ..., "num_ctx": ...}
+    lmstudio: dict[str, Any] | None = None  # pose as LM Studio: its /api/v0/models card
     max_delay: float = 0.05  # seconds of random delay before each completion
     min_delay: float = 0.0
     answer_model: str | None = None  # the model named in answers (default: the one asked)
@@ -284,6 +286,15 @@ class StandIn:
             return 200, {"count": n, "tokens": list(range(n)), "max_model_len": 8192}
         if method == "POST" and path == "/v1/chat/completions":
             return 200, self._complete(body)
+        if self.ollama is not None and path == "/api/version":
+            return 200, {"version": "0.12.3"}
+        if self.ollama is not None and path == "/api/tags":
+            tags = [{"name": m, "model": m, "digest": self.ollama["digest"]} for m in self.models]
+            return 200, {"models": tags}
+        if self.ollama is not None and path == "/api/show":
+            return 200, {"parameters": f"stop <|im_end|>\nnum_ctx {self.ollama['num_ctx']}"}
+        if self.lmstudio is not None and path == "/api/v0/models":
+            return 200, {"data": [{"id": m, **self.lmstudio} for m in self.models]}
         return 404, {"error": {"message": f"no route {method} {path}", "code": 404}}
 
     def _complete(self, body: dict[str, Any]) -> dict[str, Any]:

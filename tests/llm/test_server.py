@@ -103,6 +103,50 @@ def test_an_engine_that_names_no_file_is_keyed_by_its_address() -> None:
         b.stop()
 
 
+def test_ollama_is_recognised_by_its_api() -> None:
+    server = StandIn(
+        models=["qwen2.5:3b"], owned_by="library", ollama={"digest": "sha256:abc", "num_ctx": 8192}
+    ).start()
+    try:
+        b = backend(server)
+        assert b.info.kind == "ollama" and b.n_ctx == 8192  # its num_ctx, from /api/show
+        assert b.info.details == {"digest": "sha256:abc"}  # the weights named: no address
+        b.complete("system", MAP_USER, SETTINGS)
+        body = server.completions()[0].body
+        assert body["frequency_penalty"] == pytest.approx(0.15) and "repeat_penalty" not in body
+        other = StandIn(
+            models=["qwen2.5:3b"],
+            owned_by="library",
+            ollama={"digest": "sha256:abc", "num_ctx": 8192},
+        ).start()
+        try:
+            assert backend(other).fingerprint == b.fingerprint  # same digest, another box
+        finally:
+            other.stop()
+    finally:
+        server.stop()
+
+
+def test_lm_studio_is_recognised_by_its_api() -> None:
+    card = {
+        "publisher": "qwen",
+        "arch": "qwen2",
+        "quantization": "Q4_K_M",
+        "loaded_context_length": 4096,
+    }
+    server = StandIn(
+        models=["qwen2.5-3b-instruct"], owned_by="organization_owner", lmstudio=card
+    ).start()
+    try:
+        b = backend(server)
+        assert b.info.kind == "lmstudio" and b.n_ctx == 4096
+        b.complete("system", MAP_USER, SETTINGS)
+        body = server.completions()[0].body
+        assert body["repeat_penalty"] == pytest.approx(1.15) and body["top_k"] == 40
+    finally:
+        server.stop()
+
+
 def test_model_choice() -> None:
     server = StandIn(models=["qwen2.5-1.5b", "llama3.2-3b"], owned_by="vllm").start()
     try:
