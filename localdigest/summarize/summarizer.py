@@ -211,7 +211,7 @@ class Summarizer:
         stats.pages_read = (
             doc.pages if self.options.max_pages is None else min(doc.pages, self.options.max_pages)
         )
-        anchored = [s.heading for s in plan.reading.sections if s not in plan.mapped]
+        anchored = [s.heading for s in plan.reading.sections if s not in plan.mapped and s.heading]
         result = PaperSummary(
             source=paper.source,
             path=display_path(paper.path.resolve()),
@@ -228,11 +228,11 @@ class Summarizer:
             arxiv_id=paper.arxiv_id,
             abstract=doc.abstract,
             sections_read=[*anchored, *self._read_headings(plan.mapped, plan.chunks)],
-            sections_skipped=[
-                *(s.heading for s in doc.skipped(self.options.include_appendix)),
-                *plan.reading.skipped,
+            sections_skipped=[  # an untitled part (the title block) is no section to name
+                *(s.heading for s in doc.skipped(self.options.include_appendix) if s.heading),
+                *(h for h in plan.reading.skipped if h),
             ],
-            sections_shortened=plan.reading.shortened,
+            sections_shortened=[h for h in plan.reading.shortened if h],
             warnings=[*doc.warnings, *calls.warnings],
             stats=stats,
         )

@@ -241,3 +241,12 @@ def test_a_heading_over_its_subsections_counts_as_read(
     monkeypatch.setattr(pdf, "extract", lambda p, **_: doc, raising=False)
     result = summarizer(tmp_path, FakeBackend()).summarize(PaperInput(str(path), path))
     assert result.sections_read == ["1 Introduction", "4 Experimental Results", "4.1 Data"]
+
+
+def test_no_section_without_a_heading_is_reported(tmp_path: Path, corpus: Path) -> None:
+    """The untitled title block is skipped, but it is no section a reader could look up."""
+    pdf_path = corpus / "pdfs" / "1706.03762.pdf"
+    result = summarizer(tmp_path, FakeBackend()).summarize(PaperInput(str(pdf_path), pdf_path))
+    for listed in (result.sections_read, result.sections_skipped, result.sections_shortened):
+        assert listed and all(h.strip() for h in listed) or not listed
+    assert "References" in result.sections_skipped
