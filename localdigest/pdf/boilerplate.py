@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 
@@ -57,9 +58,7 @@ def drop_boilerplate(pages: list[Page], body_size: float) -> None:
         page.lines = [
             ln
             for ln in page.lines
-            if ln.block not in footnotes
-            and id(ln) not in contents
-            and not is_boilerplate(ln, page)
+            if ln.block not in footnotes and id(ln) not in contents and not is_boilerplate(ln, page)
         ]
 
 
@@ -76,7 +75,7 @@ def _contents_entries(page: Page, total_pages: int) -> set[int]:
         return set()
     numbers = [int(m["page"]) for _, m in entries]
     numbered = sum(1 for _, m in entries if m["num"])
-    ascending = all(a <= b for a, b in zip(numbers, numbers[1:], strict=False))
+    ascending = all(a <= b for a, b in itertools.pairwise(numbers))
     if not ascending or numbers[-1] > total_pages + 10 or numbered < 0.6 * len(entries):
         return set()
     return {id(line) for line, _ in entries}

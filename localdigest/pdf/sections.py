@@ -143,6 +143,7 @@ def _split_abstract(sections: list[Section]) -> list[Section]:
     if pick is None:
         return sections
     index = sections.index(front)
+
     def part(heading: str, kind: str, lo: int, hi: int) -> Section:
         return Section(heading, kind, "\n\n".join(paras[lo:hi]), front.page, tuple(pages[lo:hi]))
 

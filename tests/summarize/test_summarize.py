@@ -248,5 +248,5 @@ def test_no_section_without_a_heading_is_reported(tmp_path: Path, corpus: Path) 
     pdf_path = corpus / "pdfs" / "1706.03762.pdf"
     result = summarizer(tmp_path, FakeBackend()).summarize(PaperInput(str(pdf_path), pdf_path))
     for listed in (result.sections_read, result.sections_skipped, result.sections_shortened):
-        assert listed and all(h.strip() for h in listed) or not listed
+        assert (listed and all(h.strip() for h in listed)) or not listed
     assert "References" in result.sections_skipped
