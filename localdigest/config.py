@@ -44,6 +44,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("temperature", 0.2, "sampling temperature", float),
         Setting("seed", 42, "sampling seed", int),
         Setting("max_pages", 200, "pages read per PDF at most (0 = no limit)", int),
+        Setting("mode", "auto", "how summaries are written: auto, write, extract or rewrite"),
         Setting("categories", ["cs.AI", "cs.LG", "cs.CL", "stat.ML"], "arXiv categories", list),
         Setting("include", [], "phrases a listed paper must mention (any)", list),
         Setting("exclude", [], "phrases that hide a listed paper", list),

@@ -46,6 +46,8 @@ def call_kind(user: str) -> str:
     """Which prompt a call used, told by the markers each template carries."""
     if "<<<PAPER" in user:
         return "map"
+    if "<<<SENTENCES" in user:
+        return "rewrite"
     if "Merged notes:" in user:
         return "collapse"
     if "<<<SUMMARY" in user:
@@ -53,6 +55,15 @@ def call_kind(user: str) -> str:
     if "<<<NOTES" in user:
         return "reduce"
     return "other"
+
+
+# What the fake's default answers claim, as a paper would say it: test documents hold these
+# sentences (and this title) so that the fake's summaries are grounded in them.
+FAKE_TITLE = "A Method That Improves Accuracy"
+FAKE_FINDINGS = (
+    "The paper proposes a method that improves accuracy. It improves accuracy by 3 points "
+    "over the baseline."
+)
 
 
 class FakeBackend:

@@ -15,6 +15,7 @@ import typer
 from localdigest.cli.common import emit, handle_errors
 from localdigest.cli.options import (
     ModelOpt,
+    ModeOpt,
     NCtxOpt,
     ReadAllOpt,
     RefreshOpt,
@@ -50,13 +51,24 @@ def eval_(
     ] = True,
     refresh: RefreshOpt = False,
     read_all: ReadAllOpt = False,
+    mode: ModeOpt = None,
+    reader: Annotated[
+        bool,
+        typer.Option(
+            "--reader",
+            help="Score summaries as a reader gets them (the abstract read) against the "
+            "abstract's key facts, instead of withholding it.",
+        ),
+    ] = False,
 ) -> None:
     """Score summaries against the authors' abstracts, which the model never sees.
 
     Each paper is summarized with its abstract removed (the section dropped and its
-    sentences scrubbed from the rest), then scored: ROUGE-1/2/L F1, degeneration, number
-    faithfulness, on-topic share, length and time; next to the lead, TextRank and
-    one-call "stuff" baselines. Prints a table and writes the JSON report.
+    sentences scrubbed from the rest), then scored: ROUGE-1/2/L/Lsum F1, the share of the
+    abstract's key facts stated, sentences traced to a page, scaffolding, degeneration,
+    number faithfulness, length and time; next to the lead, TextRank and one-call "stuff"
+    baselines. --reader scores normal runs (abstract read) instead. Prints a table and
+    writes the JSON report.
 
     Example:
 
@@ -81,13 +93,19 @@ def eval_(
         refresh=refresh,
         style=style,
         read_all=read_all,
+        mode=mode,
     )
 
     def checkpoint(report: evaluate.EvalReport) -> None:
         write_atomically(output, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
 
     report = evaluate.run_eval(
-        request, papers, baselines=baselines, progress=progress_line, checkpoint=checkpoint
+        request,
+        papers,
+        baselines=baselines,
+        progress=progress_line,
+        checkpoint=checkpoint,
+        reader=reader,
     )
     eval_tables(report)
     emit(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", output)

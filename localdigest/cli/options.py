@@ -55,6 +55,15 @@ ReadAllOpt = Annotated[
         "sections; related work skipped).",
     ),
 ]
+ModeOpt = Annotated[
+    Literal["auto", "write", "extract", "rewrite"] | None,
+    typer.Option(
+        help="How the summary is written: write (the model, from its notes), extract (the "
+        "paper's own key sentences; the model writes the TL;DR), rewrite (the model rewrites "
+        "them), auto (default: extract for models under 1B parameters, else write). Every "
+        "sentence is then traced to its pages.",
+    ),
+]
 RefreshOpt = Annotated[bool, typer.Option(help="Recompute, ignoring the cache.")]
 SinceOpt = Annotated[
     str | None, typer.Option(metavar="YYYY-MM-DD", help="Papers summarized since this day.")

@@ -12,6 +12,7 @@ from localdigest.cli.options import (
     GpuLayersOpt,
     MaxTokensOpt,
     ModelOpt,
+    ModeOpt,
     NCtxOpt,
     ReadAllOpt,
     RefreshOpt,
@@ -59,6 +60,7 @@ def summarize(
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
     style: StyleOpt = "paragraph",
+    mode: ModeOpt = None,
 ) -> None:
     """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
 
@@ -93,6 +95,7 @@ def summarize(
         verbose=verbose,
         style=style,
         read_all=read_all,
+        mode=mode,
     )
     results = summarize_with_progress(request)
     if chosen == "table":

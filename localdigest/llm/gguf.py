@@ -8,6 +8,7 @@ key can be computed without loading weights (a warm rerun never loads the model)
 from __future__ import annotations
 
 import mmap
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,15 @@ _SCALARS = {
 _STRING, _ARRAY = 8, 9
 
 
+# Bits per weight of common quantizations (llama.cpp's own figures, rounded): to estimate a
+# model's parameters from its file size when the header does not say.
+_BITS_PER_WEIGHT = {"F32": 32, "F16": 16, "BF16": 16, "Q8_0": 8.5, "Q6_K": 6.6, "Q5_K_M": 5.7,
+                    "Q5_K_S": 5.5, "Q5_1": 6.0, "Q5_0": 5.5, "Q4_K_M": 4.9, "Q4_K_S": 4.6,
+                    "Q4_1": 5.0, "Q4_0": 4.5, "Q3_K_M": 3.9, "Q2_K": 3.4}  # fmt: skip
+_SIZE_LABEL = re.compile(r"^(?:(\d+)x)?(\d+(?:\.\d+)?)([KMBT])$", re.IGNORECASE)
+_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+
+
 @dataclass(frozen=True)
 class GGUFInfo:
     path: Path
@@ -80,6 +90,17 @@ class GGUFInfo:
     context_length: int | None
     chat_template: str | None
     metadata: dict[str, Any]
+
+    @property
+    def parameters(self) -> int | None:
+        """The model's parameter count: from ``general.size_label`` ("135M", "8x7B"), else
+        estimated from the file size and the quantization (None: unknown)."""
+        label = _SIZE_LABEL.match(str(self.metadata.get("general.size_label", "")).strip())
+        if label:
+            experts = int(label[1] or 1)
+            return int(experts * float(label[2]) * _SCALE[label[3].upper()])
+        bits = _BITS_PER_WEIGHT.get(self.quantization)
+        return int(self.size * 8 / bits) if bits else None
 
 
 class _Reader:

@@ -32,6 +32,7 @@ from localdigest.cache import CachedSummary, find_cached
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
 from localdigest.papers import PaperSummary
+from localdigest.publish.formats import with_pages
 from localdigest.text import one_line, paragraphs
 
 STATE_NAME = "digest-state.json"
@@ -236,8 +237,8 @@ def to_markdown(digest: Digest) -> str:
         meta.append(f"[{_md_inline(label)}](<{url}>)")
         out += ["", f"# {_md_inline(p.title)}", "", f"*{' · '.join(meta)}*", ""]
         if p.tldr.strip():
-            out += [f"**TL;DR:** {one_line(p.tldr)}", ""]
-        out.append("\n\n".join(paragraphs(p.summary)) or "(no summary)")
+            out += [f"**TL;DR:** {one_line(with_pages(p, 'tldr'))}", ""]
+        out.append("\n\n".join(paragraphs(with_pages(p))) or "(no summary)")
     out += ["", digest.closing, ""] if digest.closing else [""]
     return "\n".join(out)
 
@@ -252,6 +253,8 @@ def paper_dict(p: PaperSummary) -> dict[str, Any]:
         "link_label": label,
         "tldr": one_line(p.tldr),
         "summary": "\n\n".join(paragraphs(p.summary)),
+        "summary_with_pages": "\n\n".join(paragraphs(with_pages(p))),
+        "grounding": p.grounding,
         "model": p.model,
         "summarized": p.created,
         "sha256": p.sha256,
@@ -336,8 +339,9 @@ def to_html(digest: Digest) -> str:
             f'<p class="meta">{meta}<a href="{e(url)}">{e(label)}</a></p>',
         ]
         if p.tldr.strip():
-            parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {e(one_line(p.tldr))}</p>')
-        parts += [f"<p>{e(para)}</p>" for para in paragraphs(p.summary)]
+            tldr = e(one_line(with_pages(p, "tldr")))
+            parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {tldr}</p>')
+        parts += [f"<p>{e(para)}</p>" for para in paragraphs(with_pages(p))]
         parts.append("</article>")
     if digest.closing:
         parts.append(f"<footer><p>{e(digest.closing)}</p></footer>")

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from localdigest.papers import PaperFailure, Result
+from localdigest.papers import PaperFailure, PaperSummary, Result
+from localdigest.summarize.grounding import marked
 
 # What an output file's suffix says about its format.
 SUFFIX_FORMATS = {".json": "json", ".html": "html", ".htm": "html", ".md": "markdown"}
@@ -25,6 +26,13 @@ def format_for(
         return fmt
     by_suffix = SUFFIX_FORMATS.get(output.suffix.lower()) if output else None
     return by_suffix if by_suffix is not None and by_suffix in allowed else default
+
+
+def with_pages(summary: PaperSummary, part: str = "summary") -> str:
+    """The summary (or the TL;DR, ``part="tldr"``) with the pages each sentence comes from
+    after it: ``... 93.3% [p. 2, 15]``; ``[?]`` marks a sentence no page supports."""
+    text = summary.tldr if part == "tldr" else summary.summary
+    return marked(text, summary.grounded(part))
 
 
 def to_text(results: Sequence[Result], fmt: str) -> str:
@@ -56,6 +64,6 @@ def to_markdown(results: Sequence[Result]) -> str:
         link = r.url or r.path
         parts.append(
             f"# {r.title}\n\n*{' · '.join(meta)} · [{link}]({link})*\n\n"
-            f"**TL;DR:** {r.tldr}\n\n{r.summary}\n"
+            f"**TL;DR:** {with_pages(r, 'tldr')}\n\n{with_pages(r)}\n"
         )
     return "\n".join(parts)

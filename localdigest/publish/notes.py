@@ -27,6 +27,7 @@ from localdigest import config
 from localdigest.errors import InputError, LocaldigestError, UsageError
 from localdigest.fsutil import write_atomically
 from localdigest.papers import PaperSummary
+from localdigest.publish.formats import with_pages
 from localdigest.text import one_line, paragraphs
 
 START = "<!-- localdigest:start — generated; re-exporting replaces this part -->"
@@ -203,8 +204,9 @@ def note_body(summary: PaperSummary, pdf_link: str) -> str:
     if summary.authors:
         lines += [f"*{one_line(', '.join(summary.authors))}*", ""]
     if summary.tldr.strip():
-        lines += [f"**TL;DR:** {one_line(summary.tldr)}", ""]
-    lines += ["## Summary", "", "\n\n".join(paragraphs(summary.summary)) or "(no summary)", ""]
+        lines += [f"**TL;DR:** {one_line(with_pages(summary, 'tldr'))}", ""]
+    body = "\n\n".join(paragraphs(with_pages(summary))) or "(no summary)"
+    lines += ["## Summary", "", body, ""]
     links = [f"- PDF: [{Path(summary.path).name or 'paper.pdf'}](<{pdf_link}>)"]
     if summary.url:
         links.append(f"- {label or 'Link'}: <{summary.url}>")

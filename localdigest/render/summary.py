@@ -18,6 +18,7 @@ from rich.table import Table
 
 from localdigest.cache import CachedSummary
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
+from localdigest.publish.formats import with_pages
 from localdigest.render.console import err, out
 
 
@@ -38,6 +39,12 @@ def results_table(results: Sequence[PaperSummary | PaperFailure]) -> None:
             continue
         when = "cached" if r.cached else _seconds(r.stats.seconds)
         tldr = escape(r.tldr)
+        share = r.supported_share
+        if share is not None:
+            n = len(r.grounded("summary"))
+            traced = round(share * n)
+            style = "green" if traced == n else "yellow"
+            tldr += f"\n[{style}]{traced} of {n} summary sentences traced to pages[/]"
         if r.warnings:
             tldr += "\n[yellow]" + escape("; ".join(r.warnings)) + "[/]"
         table.add_row(escape(r.title), str(r.pages), str(r.stats.chunks), when, tldr)
@@ -45,7 +52,7 @@ def results_table(results: Sequence[PaperSummary | PaperFailure]) -> None:
 
 
 def summary_full(r: PaperSummary) -> None:
-    lines = [f"[bold]TL;DR:[/] {escape(r.tldr)}", "", escape(r.summary), ""]
+    lines = [f"[bold]TL;DR:[/] {escape(with_pages(r, 'tldr'))}", "", escape(with_pages(r)), ""]
     if r.authors:
         lines.append(f"[dim]Authors:[/] {escape(', '.join(r.authors))}")
     lines.append(f"[dim]Source:[/] {escape(r.url or r.path)}")

@@ -63,6 +63,7 @@ class PaperCalls:
         check_numbers: bool = True,
         min_words: int = 0,
         stats: Stats | None = None,
+        judge: guard.Judge | None = None,
     ) -> str:
         """A call whose output goes through the degeneration guard (unless it is off): the
         cleaned text. ``values`` fill the prompt's placeholders. A warning when the guard
@@ -88,6 +89,7 @@ class PaperCalls:
             clean=clean,
             check_numbers=check_numbers,
             min_words=min_words,
+            judge=judge,
         )
         stats.retries += result.attempts - 1
         stats.repairs += result.repaired

@@ -39,9 +39,10 @@ _CLAIM = re.compile(
 )
 _ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*\b")
 _OUT_OF_CONTEXT = re.compile(
-    r"^(this|these|those|such|it|they|here|thus|hence|then|also|in this section|"
+    r"^(this|these|those|such|it|they|here|thus|hence|then|also|in (this|the next) section|"
     r"as (shown|seen|described|mentioned)|see|following|figure|fig\.|table|section|"
-    r"but|and|or|so|however|nonetheless|moreover|furthermore|therefore|instead)\b",
+    r"but|and|or|so|however|nonetheless|moreover|furthermore|therefore|instead|"
+    r"first|second|third|fourth|finally|lastly)\b",
     re.IGNORECASE,
 )
 # "In Section II we introduce ..." reads on its own as "We introduce ...".

@@ -131,16 +131,18 @@ def _pairs(terms: list[str]) -> list[tuple[str, str]]:
 
 
 def ground_text(text: str, index: PageIndex) -> list[Grounding]:
-    """Every sentence of ``text`` with its pages. A very short sentence ("It works.") is
-    judged together with the sentence before it."""
+    """Every sentence of ``text`` with its pages. A sentence with too few content words to
+    judge ("It works.") is judged together with its neighbour (the one before, else the
+    one after)."""
+    parts = sentences(text)
     out: list[Grounding] = []
-    for sentence in sentences(text):
-        if out and len(_terms(sentence)) < MIN_CONTENT_WORDS:
-            previous = out[-1]
-            g = index.ground(f"{previous.sentence} {sentence}")
-            out.append(Grounding(sentence, g.pages, g.support, g.unsupported_numbers))
-            continue
-        out.append(index.ground(sentence))
+    for i, sentence in enumerate(parts):
+        judged = sentence
+        if len(_terms(sentence)) < MIN_CONTENT_WORDS:
+            neighbour = parts[i - 1] if i > 0 else parts[i + 1] if i + 1 < len(parts) else ""
+            judged = f"{neighbour} {sentence}" if i > 0 else f"{sentence} {neighbour}"
+        g = index.ground(judged.strip())
+        out.append(Grounding(sentence, g.pages, g.support, g.unsupported_numbers))
     return out
 
 
@@ -182,3 +184,66 @@ def with_page_marks(grounding: Sequence[Grounding]) -> str:
 
 def strip_page_marks(text: str) -> str:
     return _PAGE_MARK.sub("", text)
+
+
+SUPPORTED_SHARE = 0.6  # a summary with fewer of its sentences supported is written again
+# The TL;DR is one sentence a reader takes at its word: the model's must score this much on
+# its page (a tail of nonsense on a true clause scores about 0.3, the clause alone 0.6),
+# else the summary's best supported sentence stands in for it.
+TLDR_SUPPORT = 0.45
+
+
+@dataclass(frozen=True)
+class SupportJudge:
+    """The guard's grounding check (``guard.Judge``): an output whose sentences are not
+    supported by the paper's pages is repaired by cutting them, else written again; with
+    ``title_terms``, one that names none of the title's key terms is written again."""
+
+    index: PageIndex
+    title_terms: tuple[str, ...] = ()  # stems, as facts.title_fact gives them
+    at_least: float = SUPPORTED_SHARE
+    min_support: float = SUPPORTED_AT  # what one sentence must score to count as supported
+
+    def _ok(self, g: Grounding) -> bool:
+        return g.supported and g.support >= self.min_support
+
+    def problem(self, text: str) -> str | None:
+        grounding = ground_text(text, self.index)
+        bad = [g for g in grounding if not self._ok(g)]
+        if grounding and 1 - len(bad) / len(grounding) < self.at_least:
+            return f"unsupported ({len(bad)} of {len(grounding)} sentences found on no page)"
+        said = {_stem(w) for w in words(text)}
+        if self.title_terms and not said & set(self.title_terms):
+            return f"off-title (names none of the title's terms: {', '.join(self.title_terms)})"
+        return None
+
+    def repair(self, text: str) -> str:
+        """The supported sentences; for a list (bullets), the lines all of whose sentences
+        are supported."""
+        if "\n" in text.strip():
+            kept = [
+                line
+                for line in text.splitlines()
+                if line.strip() and all(self._ok(g) for g in ground_text(line, self.index))
+            ]
+            return "\n".join(kept)
+        return " ".join(g.sentence for g in ground_text(text, self.index) if self._ok(g))
+
+
+def marked(text: str, entries: Sequence[dict[str, Any]]) -> str:
+    """``text`` with each grounded sentence followed by its page mark (``[p. 2, 15]``, or
+    ``[?]`` when no page supports it); ``entries`` are a summary's grounding, in order.
+    Line breaks (a list of bullets) are kept."""
+    out: list[str] = []
+    pos = 0
+    for entry in entries:
+        sentence = str(entry.get("sentence", ""))
+        at = text.find(sentence, pos)
+        if not sentence or at < 0:
+            continue
+        end = at + len(sentence)
+        mark = page_mark(entry.get("pages") or []) if entry.get("supported") else "[?]"
+        out.append(f"{text[pos:end]} {mark}")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)

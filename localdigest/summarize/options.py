@@ -14,6 +14,12 @@ from localdigest.summarize import guard, reading
 # paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
 # limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
 STYLES = ("paragraph", "bullets", "tldr")
+# How the summary is written: write (the model writes it from its notes on each chunk:
+# map-reduce), extract (the paper's most informative sentences; the model writes the TL;DR),
+# rewrite (the model rewrites those sentences). Every sentence is then grounded in the
+# paper's pages. "auto" (the command line's default) picks extract for models under 1B
+# parameters, whose own words lose a paper's facts, and write for bigger ones.
+MODES = ("write", "extract", "rewrite")
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,13 @@ class Options:
     max_pages: int | None = None
     style: str = "paragraph"
     guard: bool = True  # retry/trim degenerate or off-topic output (off: for measuring)
+    mode: str = "write"  # see MODES
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
             raise UsageError(f"Unknown style '{self.style}' — use one of: {', '.join(STYLES)}")
+        if self.mode not in MODES:
+            raise UsageError(f"Unknown mode '{self.mode}' — use one of: auto, {', '.join(MODES)}")
 
     def generation(self, max_tokens: int) -> GenerationSettings:
         return GenerationSettings(

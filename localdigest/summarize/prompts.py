@@ -15,7 +15,7 @@ from pathlib import Path
 
 from localdigest.errors import UsageError
 
-PROMPT_NAMES = ("system", "map", "collapse", "reduce", "reduce_bullets", "tldr", "stuff")
+PROMPT_NAMES = ("system", "map", "collapse", "reduce", "reduce_bullets", "tldr", "stuff", "rewrite")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

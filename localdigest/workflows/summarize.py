@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 from localdigest import config
 from localdigest.cache import open_store
 from localdigest.errors import UsageError
-from localdigest.llm import BackendSettings, backend_factory, default_n_ctx, resolve_model
+from localdigest.llm import (
+    BackendSettings,
+    ModelChoice,
+    backend_factory,
+    default_n_ctx,
+    resolve_model,
+)
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
 from localdigest.summarize import Options, Reporter, Summarizer, load_prompts
@@ -43,6 +49,7 @@ class SummarizeRequest:
     verbose: bool = False
     style: str = "paragraph"  # paragraph, bullets or tldr
     read_all: bool = False  # every kept section whole (no reading plan)
+    mode: str | None = None  # auto, write, extract or rewrite (None: the configured one)
 
 
 @dataclass
@@ -85,6 +92,18 @@ def _mark_summarized(results: Sequence[Result]) -> None:
         library.mark_summarized(arxiv_id)
 
 
+SMALL_MODEL = 1_000_000_000  # parameters: under this, "auto" extracts instead of writing
+
+
+def resolve_mode(mode: str, choice: ModelChoice) -> str:
+    """``auto`` as a concrete mode: extract for a model under SMALL_MODEL parameters (the
+    eval measured its own writing losing most of a paper's facts), write otherwise."""
+    if mode != "auto":
+        return mode
+    parameters = choice.info.parameters
+    return "extract" if parameters is not None and parameters < SMALL_MODEL else "write"
+
+
 def _positive(name: str, v: int | None) -> None:
     if v is not None and v < 1:
         raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {v})")
@@ -103,6 +122,7 @@ def prepare(req: SummarizeRequest) -> Job:
     threads = config.value("threads", req.threads)
     seed = int(config.value("seed", req.seed))
     options = Options(
+        mode=resolve_mode(str(config.value("mode", req.mode)), choice),
         max_tokens=int(config.value("max_tokens", req.max_tokens)),
         temperature=float(config.value("temperature", req.temperature)),
         seed=seed,

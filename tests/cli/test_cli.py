@@ -45,7 +45,8 @@ def no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.model
 def test_real_model_json_then_cached_table(real_home: Path, monkeypatch) -> None:
     result = runner.invoke(
-        app, ["summarize", str(SAMPLE), "--format", "json", "--max-tokens", "160"]
+        app,
+        ["summarize", str(SAMPLE), "--format", "json", "--max-tokens", "160", "--mode", "write"],
     )
     assert result.exit_code == 0, result.output
     [paper] = json.loads(result.stdout)
@@ -63,10 +64,29 @@ def test_real_model_json_then_cached_table(real_home: Path, monkeypatch) -> None
     assert paper["title"] == doc.title
 
     no_model_loads(monkeypatch)
-    again = runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160"])
+    again = runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160", "--mode", "write"])
     assert again.exit_code == 0, again.output
     assert "cached" in again.stdout
     assert paper["title"].split()[0] in again.stdout
+
+
+@pytest.mark.model
+def test_default_mode_traces_every_sentence_to_a_page(real_home: Path) -> None:
+    """The embedded 135M model's default (auto -> extract): the summary is the paper's own
+    key sentences, each with its pages; the TL;DR is grounded too; markdown shows pages."""
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [paper] = json.loads(result.stdout)
+    assert paper["mode"] == "extract" and paper["stats"]["chunks"] == 0
+    summary = [g for g in paper["grounding"] if g["part"] == "summary"]
+    assert summary and all(g["supported"] and g["pages"] for g in summary)
+    assert " ".join(g["sentence"] for g in summary) == paper["summary"]
+    [tldr] = [g for g in paper["grounding"] if g["part"] == "tldr"]
+    assert tldr["supported"] and tldr["sentence"] == paper["tldr"]
+    doc_text = pdf.extract(SAMPLE).text
+    assert all(" ".join(g["sentence"].split()[:6]) in " ".join(doc_text.split()) for g in summary)
+    md = runner.invoke(app, ["show", paper["sha256"][:8], "--format", "markdown"])
+    assert md.exit_code == 0 and "[p. 1]" in md.stdout
 
 
 @pytest.mark.model

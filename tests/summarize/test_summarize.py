@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FakeBackend
+from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend
 
 from localdigest import pdf
 from localdigest.cache import Store
@@ -20,13 +20,11 @@ def make_doc(path: Path, paragraphs: int = 12, words: int = 60) -> pdf.Document:
     )
     sections = [
         pdf.Section("Abstract", "abstract", "We study things.", 1),
-        pdf.Section("1 Introduction", "body", body, 1),
+        pdf.Section("1 Introduction", "body", f"{FAKE_FINDINGS}\n\n{body}", 1),
         pdf.Section("References", "references", "[1] A. Author. A paper. 2020.", 3),
         pdf.Section("A Proofs", "appendix", "Proof text " * 50, 4),
     ]
-    return pdf.Document(
-        path, pdf.file_sha256(path), 4, "A Test Paper", "We study things.", sections
-    )
+    return pdf.Document(path, pdf.file_sha256(path), 4, FAKE_TITLE, "We study things.", sections)
 
 
 @pytest.fixture
