@@ -19,6 +19,7 @@ from localdigest.cli.options import (
     NCtxOpt,
     ReadAllOpt,
     RefreshOpt,
+    StructuredNotesOpt,
     StyleOpt,
     ThreadsOpt,
 )
@@ -52,6 +53,7 @@ def eval_(
     refresh: RefreshOpt = False,
     read_all: ReadAllOpt = False,
     mode: ModeOpt = None,
+    structured_notes: StructuredNotesOpt = False,
     reader: Annotated[
         bool,
         typer.Option(
@@ -94,6 +96,7 @@ def eval_(
         style=style,
         read_all=read_all,
         mode=mode,
+        structured_notes=structured_notes,
     )
 
     def checkpoint(report: evaluate.EvalReport) -> None:

@@ -64,6 +64,14 @@ ModeOpt = Annotated[
         "sentence is then traced to its pages.",
     ),
 ]
+StructuredNotesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--structured-notes",
+        help="Write mode: the notes on each chunk fill a fixed structure (claim, method, "
+        "results, limitation) through llama.cpp's grammar support.",
+    ),
+]
 RefreshOpt = Annotated[bool, typer.Option(help="Recompute, ignoring the cache.")]
 SinceOpt = Annotated[
     str | None, typer.Option(metavar="YYYY-MM-DD", help="Papers summarized since this day.")

@@ -16,6 +16,7 @@ from localdigest.cli.options import (
     NCtxOpt,
     ReadAllOpt,
     RefreshOpt,
+    StructuredNotesOpt,
     StyleOpt,
     SummaryFormat,
     ThreadsOpt,
@@ -61,6 +62,7 @@ def summarize(
     verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
     style: StyleOpt = "paragraph",
     mode: ModeOpt = None,
+    structured_notes: StructuredNotesOpt = False,
 ) -> None:
     """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
 
@@ -96,6 +98,7 @@ def summarize(
         style=style,
         read_all=read_all,
         mode=mode,
+        structured_notes=structured_notes,
     )
     results = summarize_with_progress(request)
     if chosen == "table":

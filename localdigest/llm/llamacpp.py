@@ -121,6 +121,7 @@ class LlamaCppBackend:
                 "llama-cpp-python, or pick another model with --model"
             ) from e
         self._template = self._chat_formatter()
+        self._grammars: dict[str, Any] = {}
 
     def _chat_formatter(self) -> Any:
         template = self.choice.info.chat_template
@@ -181,6 +182,7 @@ class LlamaCppBackend:
             top_p=settings.top_p,
             repeat_penalty=settings.repeat_penalty,
             seed=settings.seed,
+            grammar=self._grammar(settings.grammar),
             stream=True,
         )
         for part in stream:
@@ -205,6 +207,17 @@ class LlamaCppBackend:
             # llama-cpp-python re-evaluates the last prompt token even when all are cached
             reused_tokens=min(reused, len(tokens) - 1),
         )
+
+    def _grammar(self, text: str | None) -> Any:
+        """The compiled grammar (compiled once per text), or None."""
+        if text is None:
+            return None
+        if text not in self._grammars:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            with _quiet_stderr(True):
+                self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
 
     def complete_many(
         self,

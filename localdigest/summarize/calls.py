@@ -46,7 +46,7 @@ class PaperCalls:
             system=s.prompts.texts["system"],
             title=title,
             body=body,
-            settings=s.options.generation(max_tokens).as_key(),
+            settings=s.options.generation(max_tokens, prompt_name).as_key(),
             guard=guard.NOTES_VERSION if s.options.guard else False,
         )
 
@@ -78,7 +78,7 @@ class PaperCalls:
             stats.add(g)
             return g
 
-        settings = s.options.generation(max_tokens)
+        settings = s.options.generation(max_tokens, name)
         if not s.options.guard:
             return clean(generate(settings))
         result = guard.guarded(
@@ -159,7 +159,8 @@ class PaperCalls:
             for i, (body, values) in enumerate(calls)
             if s.refresh or s.store.get(self.notes_key("map", title, body, max_tokens)) is None
         ]
-        if self.backend.supports_batch and len(todo) > 1:
+        grammar = s.options.generation(max_tokens, "map").grammar
+        if self.backend.supports_batch and len(todo) > 1 and grammar is None:
             self._map_batched(todo, calls, notes)
         for i, (body, values) in enumerate(calls):
             if i not in notes:
@@ -174,7 +175,7 @@ class PaperCalls:
     ) -> None:
         s = self.summarizer
         max_tokens = s.options.map_tokens
-        settings = s.options.generation(max_tokens)
+        settings = s.options.generation(max_tokens, "map")
         users = [s.prompts.render("map", **calls[i][1]) for i in todo]
         many = cast(BatchBackend, self.backend).complete_many
         prefilled = _Prefilled(self.backend)

@@ -20,6 +20,16 @@ STYLES = ("paragraph", "bullets", "tldr")
 # paper's pages. "auto" (the command line's default) picks extract for models under 1B
 # parameters, whose own words lose a paper's facts, and write for bigger ones.
 MODES = ("write", "extract", "rewrite")
+# The structure of constrained notes (GBNF): one line each for the claim and the method,
+# one to three results, and a limitation when the text states one.
+NOTES_GRAMMAR = r"""
+root ::= claim method result result? result? limitation?
+claim ::= "- Claim: " line
+method ::= "- Method: " line
+result ::= "- Result: " line
+limitation ::= "- Limitation: " line
+line ::= [^\n] [^\n]* "\n"
+"""
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,9 @@ class Options:
     style: str = "paragraph"
     guard: bool = True  # retry/trim degenerate or off-topic output (off: for measuring)
     mode: str = "write"  # see MODES
+    # The map's notes fill a fixed structure (claim, method, results, limitation) through
+    # llama.cpp's grammar support, so a small model cannot wander into headings or echoes.
+    structured_notes: bool = False
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
@@ -51,13 +64,17 @@ class Options:
         if self.mode not in MODES:
             raise UsageError(f"Unknown mode '{self.mode}' — use one of: auto, {', '.join(MODES)}")
 
-    def generation(self, max_tokens: int) -> GenerationSettings:
+    def generation(self, max_tokens: int, prompt: str = "") -> GenerationSettings:
+        """Sampling settings for a call of ``prompt`` (the map's notes follow NOTES_GRAMMAR
+        when ``structured_notes``)."""
+        grammar = NOTES_GRAMMAR if self.structured_notes and prompt == "map" else None
         return GenerationSettings(
             max_tokens=max_tokens,
             temperature=self.temperature,
             top_p=self.top_p,
             repeat_penalty=self.repeat_penalty,
             seed=self.seed,
+            grammar=grammar,
         )
 
     def as_key(self, withheld: str | None = None) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class SummarizeRequest:
     style: str = "paragraph"  # paragraph, bullets or tldr
     read_all: bool = False  # every kept section whole (no reading plan)
     mode: str | None = None  # auto, write, extract or rewrite (None: the configured one)
+    structured_notes: bool = False  # the map's notes follow a grammar (write mode)
 
 
 @dataclass
@@ -130,6 +131,7 @@ def prepare(req: SummarizeRequest) -> Job:
         password=req.password,
         max_pages=max_pages or None,
         style=req.style,
+        structured_notes=req.structured_notes,
     )
     if req.read_all:
         options = replace(options, section_tokens=0)
