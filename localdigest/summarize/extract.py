@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from localdigest.pdf import Section
+from localdigest.summarize.facts import Fact
 from localdigest.summarize.quality import STOP_WORDS, numbers
 from localdigest.text import split_sentences, words
 
@@ -172,8 +173,17 @@ def score(cands: Sequence[Candidate], title: str) -> list[Candidate]:
     return scored
 
 
-def select(sections: Sequence[Section], title: str, budget: int = SUMMARY_WORDS) -> list[Candidate]:
-    """The best sentences within ``budget`` words, none repeating another, in paper order."""
+def select(
+    sections: Sequence[Section],
+    title: str,
+    budget: int = SUMMARY_WORDS,
+    must: Sequence[Fact] = (),
+) -> list[Candidate]:
+    """The best sentences within ``budget`` words, none repeating another, in paper order.
+
+    ``must``: facts the selection should state (the coverage pass: the title's key phrase
+    and the abstract's headline numbers); for each one it misses, the best sentence that
+    states it joins, in place of the weakest pick when the budget is spent."""
     scored = score(candidates(sections), title)
     vectors = dict(zip((c.order for c in scored), _vectors(scored), strict=True))
     picked: list[Candidate] = []
@@ -188,4 +198,23 @@ def select(sections: Sequence[Section], title: str, budget: int = SUMMARY_WORDS)
             continue
         picked.append(c)
         used += n
+    for fact in must:
+        if any(fact.stated_in(c.text) for c in picked):
+            continue
+        stating = [c for c in scored if fact.stated_in(c.text) and c not in picked]
+        if not stating:
+            continue
+        best = max(stating, key=lambda c: c.score)
+        if used + len(best.text.split()) > budget * 1.25 and picked:
+            weakest = min(
+                (c for c in picked if not any(f.stated_in(c.text) for f in must)),
+                key=lambda c: c.score,
+                default=None,
+            )
+            if weakest is None:
+                continue
+            picked.remove(weakest)
+            used -= len(weakest.text.split())
+        picked.append(best)
+        used += len(best.text.split())
     return sorted(picked, key=lambda c: c.order)

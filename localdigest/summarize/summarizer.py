@@ -30,7 +30,7 @@ from localdigest.sources.local import display_path
 from localdigest.summarize import extract, reading
 from localdigest.summarize.calls import PaperCalls
 from localdigest.summarize.chunking import Chunk, chunk_budget, make_chunks
-from localdigest.summarize.facts import title_fact
+from localdigest.summarize.facts import key_facts, title_fact
 from localdigest.summarize.grounding import (
     TLDR_SUPPORT,
     Grounding,
@@ -515,7 +515,18 @@ class Summarizer:
     def _from_sentences(self, calls: PaperCalls, plan: PaperPlan) -> tuple[str, str, list[str]]:
         """Extract (and, in rewrite mode, have the model rewrite) the paper's most
         informative sentences: (summary, tldr, the headings the sentences come from)."""
-        picked = extract.select(plan.reading.sections, plan.title)
+        # The coverage pass: the title's key phrase and the abstract's numbers (when the
+        # abstract is read) must be among what is kept.
+        must = (
+            []
+            if plan.withheld is not None
+            else [
+                f
+                for f in key_facts(plan.document.abstract, plan.title)
+                if f.kind in ("number", "title")
+            ]
+        )
+        picked = extract.select(plan.reading.sections, plan.title, must=must)
         if not picked:
             raise InputError(f"'{plan.title}': no sentence of it reads as prose — try --mode write")
         if self.options.style == "bullets":
