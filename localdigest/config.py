@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from localdigest.errors import UsageError
+from localdigest.fsutil import write_atomically
 
 APP_NAME = "localdigest"
 
@@ -36,7 +37,10 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("home", None, "folder for the cache and the paper library"),
         Setting("models_dir", "models", "folder searched for *.gguf files"),
-        Setting("model", None, "model file: path, or name/stem in the models folder"),
+        Setting("model", None, "model: path, models-folder name, ollama:NAME, hf:ORG/REPO/FILE"),
+        Setting(
+            "model_hint", True, "say under a summary the demo model wrote how to do better", bool
+        ),
         Setting("n_ctx", None, "context window (default: trained context, max 4096)", int),
         Setting("gpu_layers", 0, "layers offloaded to the GPU (-1 = all)", int),
         Setting("threads", None, "CPU threads (default: llama.cpp's choice)", int),
@@ -58,6 +62,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("digest_dir", ".", "folder where `run` writes digest-YYYY-MM-DD.md"),
         Setting("notes_dir", None, "notes vault folder for `export` (and `run --notes`)"),
         Setting("run_max", 20, "most papers `run` lists to choose from", int),
+        Setting(
+            "interests",
+            "",
+            "what you want to read about, in your own words (ranks `search` and `run`)",
+        ),
     ]
 }
 
@@ -96,9 +105,17 @@ def config_file_values() -> dict[str, Any]:
     return _read_config_file(path, mtime)
 
 
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLS |= {"0": False, "false": False, "no": False, "off": False}
+
+
 def _parse_env(setting: Setting, raw: str) -> Any:
     if setting.kind is list:
         return [p.strip() for p in raw.split(",") if p.strip()]
+    if setting.kind is bool:
+        if raw.strip().lower() not in _BOOLS:
+            raise UsageError(f"{setting.env}={raw!r} is not true or false — fix or unset it")
+        return _BOOLS[raw.strip().lower()]
     try:
         return setting.kind(raw)
     except ValueError as e:
@@ -208,6 +225,29 @@ def commented_defaults() -> str:
             lines.append(f"# {name} = {_toml_value(setting.default)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def set_in_file(name: str, value: Any) -> Path:
+    """Write ``name = value`` into the config file (created with commented defaults if
+    missing): an existing line for it is replaced, else its commented default, else the
+    line is added at the end. Other lines stay as they are."""
+    import re
+
+    path, _ = ensure_config_file()
+    line = f"{name} = {_toml_value(value)}"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    key = re.compile(rf"^\s*{re.escape(name)}\s*=")
+    commented = re.compile(rf"^\s*#\s*{re.escape(name)}\s*=")
+    at = next((i for i, text in enumerate(lines) if key.match(text)), None)
+    if at is None:
+        at = next((i for i, text in enumerate(lines) if commented.match(text)), None)
+    if at is None:
+        lines.append(line)
+    else:
+        lines[at] = line
+    write_atomically(path, "\n".join(lines) + "\n")
+    config_file_values()  # the new file must still parse
+    return path
 
 
 def ensure_config_file() -> tuple[Path, bool]:

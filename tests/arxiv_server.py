@@ -12,7 +12,8 @@ Routes (the tool is pointed here with LOCALDIGEST_ARXIV_API / _PDF / _RSS):
 * ``/rss/<category>``: the file in ``server.rss[category]`` (cs.AI -> the 86-entry feed).
 
 Faults are queued with ``fail_next`` (503/429, optional Retry-After), ``truncate_next`` (a
-larger Content-Length than the body) and ``html_next`` (a web page where a PDF belongs). Every
+larger Content-Length than the body), ``html_next`` (a web page where a PDF belongs) and
+``slow_next`` (the body in small pieces with pauses, to watch a progress bar). Every
 request is recorded with its path, query, headers and arrival time.
 
 Test modules import ``arxiv_server_fixture`` (registered as the ``arxiv_server`` fixture).
@@ -62,6 +63,7 @@ class Fault:
     prefix: str
     status: int = 503
     retry_after: str | None = None
+    delay: float = 0.0
 
 
 @dataclass
@@ -99,6 +101,10 @@ class FakeArxiv:
 
     def html_next(self, n: int = 1, prefix: str = "/pdf") -> None:
         self.faults.append(Fault("html", n, prefix))
+
+    def slow_next(self, n: int = 1, prefix: str = "/pdf", seconds: float = 1.0) -> None:
+        """Send the next bodies in 16 pieces over about ``seconds``."""
+        self.faults.append(Fault("slow", n, prefix, delay=seconds / 16))
 
     def to(self, prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.path.startswith(prefix)]
@@ -176,6 +182,8 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
             status, ctype, body = fake.route(path, query)
             if fault and fault.kind == "truncate":
                 return self.send(status, ctype, body[: len(body) // 2], length=len(body))
+            if fault and fault.kind == "slow":
+                return self.send(status, ctype, body, delay=fault.delay)
             self.send(status, ctype, body)
 
         def send(
@@ -185,6 +193,7 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
             body: bytes,
             headers: dict[str, str] | None = None,
             length: int | None = None,
+            delay: float = 0.0,
         ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -192,7 +201,14 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(body)
+            if not delay:
+                self.wfile.write(body)
+                return
+            piece = max(1, len(body) // 16)
+            for start in range(0, len(body), piece):
+                self.wfile.write(body[start : start + piece])
+                self.wfile.flush()
+                time.sleep(delay)
 
     return Handler
 

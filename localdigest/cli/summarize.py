@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,16 @@ from localdigest.cli.options import (
     ThreadsOpt,
 )
 from localdigest.errors import ExitCode
+
+if TYPE_CHECKING:
+    from localdigest.papers import Result
+
+BriefOpt = Annotated[
+    bool, typer.Option("--brief", help="Only the table of TL;DRs, not each summary in full.")
+]
+NoPagerOpt = Annotated[
+    bool, typer.Option("--no-pager", help="Print long output straight to the terminal.")
+]
 
 
 def summarize(
@@ -63,8 +73,21 @@ def summarize(
     style: StyleOpt = "paragraph",
     mode: ModeOpt = None,
     structured_notes: StructuredNotesOpt = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress bars, no hint about the demo model (config: model_hint).",
+        ),
+    ] = False,
+    brief: BriefOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
+
+    Prints a table, then each paper's summary in full (--brief: the table only); long
+    output on a terminal opens in your pager ($PAGER, else less).
 
     Examples:
 
@@ -72,11 +95,13 @@ def summarize(
 
       localdigest summarize papers/ --model models/qwen2.5-1.5b-instruct-q4_k_m.gguf
 
+      localdigest summarize paper.pdf -m ollama:qwen2.5:3b
+
       localdigest summarize 1706.03762 --format json -o summaries.json
     """
     from localdigest.papers import succeeded
     from localdigest.publish.formats import format_for, to_text
-    from localdigest.render.summary import results_table
+    from localdigest.render.summary import results_view
     from localdigest.workflows.summarize import SummarizeRequest
 
     chosen = fmt or (format_for(output, None, ("markdown", "json")) if output else "table")
@@ -100,30 +125,58 @@ def summarize(
         mode=mode,
         structured_notes=structured_notes,
     )
-    results = summarize_with_progress(request)
+    results = summarize_with_progress(request, quiet=quiet)
     if chosen == "table":
-        results_table(results)
+        results_view(results, brief=brief, pager=not no_pager)
         if output is not None:
             emit(to_text(results, "markdown"), output)
     else:
         emit(to_text(results, chosen), output)
+    if not quiet:
+        _demo_hint(results, to_stderr=chosen != "table")
     if not all(succeeded(r) for r in results):
         raise typer.Exit(int(ExitCode.INPUT))
+
+
+def _demo_hint(results: list[Result], *, to_stderr: bool) -> None:
+    """Once, under the results, when the embedded demo model wrote any of them."""
+    from localdigest import config
+    from localdigest.llm.guidance import demo_hint
+    from localdigest.papers import PaperSummary
+    from localdigest.render.models import demo_hint as show_hint
+
+    if not config.value("model_hint"):
+        return
+    hint = demo_hint(r.model for r in results if isinstance(r, PaperSummary))
+    if hint is not None:
+        show_hint(hint, to_stderr=to_stderr)
 
 
 def show(
     key: Annotated[
         str | None, typer.Argument(help="Key prefix, arXiv id, file sha256 prefix or title words.")
     ] = None,
-    full: Annotated[bool, typer.Option("--full", help="Show the whole summary.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Only the summary in full (without a key: all of them).")
+    ] = False,
     fmt: Annotated[
         SummaryFormat | None, typer.Option("--format", "-f", help="table, markdown or json.")
     ] = None,
+    brief: BriefOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """List cached summaries, or show one of them."""
+    """List cached summaries, or show one: its table row, then the summary in full.
+
+    --brief shows the table only; long output on a terminal opens in your pager.
+    """
     from localdigest.cache import cached_summaries, find_cached
     from localdigest.publish.formats import to_text
-    from localdigest.render.summary import cached_list, results_table, summary_full
+    from localdigest.render.summary import (
+        cached_list,
+        results_table,
+        results_view,
+        summaries_view,
+    )
 
     rows = cached_summaries()
     if key is not None:
@@ -131,10 +184,12 @@ def show(
     summaries = [r.summary for r in rows]
     if fmt in ("json", "markdown"):
         emit(to_text(summaries, fmt), None)
-    elif key is not None and (full or fmt is None):
-        summary_full(summaries[0])
-    elif fmt == "table":
+    elif full and not brief:
+        summaries_view(summaries, pager=not no_pager)
+    elif fmt == "table" or (key is not None and brief):
         results_table(summaries)
+    elif key is not None:
+        results_view(summaries, pager=not no_pager)
     else:
         cached_list(rows)
 

@@ -27,6 +27,7 @@ from localdigest import config
 from localdigest.errors import InputError, LocaldigestError, UsageError
 from localdigest.fsutil import write_atomically
 from localdigest.papers import PaperSummary
+from localdigest.pdf.figures import KeyFigure, key_figure
 from localdigest.publish.formats import with_pages
 from localdigest.text import one_line, paragraphs
 
@@ -198,11 +199,15 @@ def scalar(lines: list[str], key: str) -> str | None:
 # ----------------------------------------------------------------------------- the note
 
 
-def note_body(summary: PaperSummary, pdf_link: str) -> str:
+def note_body(summary: PaperSummary, pdf_link: str, figure: tuple[str, str] | None = None) -> str:
+    """The generated part of a note; ``figure`` is (its label, the link to its PNG)."""
     label = "arXiv:" + summary.arxiv_id if summary.arxiv_id else None
     lines = [f"# {one_line(summary.title)}", ""]
     if summary.authors:
         lines += [f"*{one_line(', '.join(summary.authors))}*", ""]
+    if figure is not None:
+        alt = re.sub(r"([\\\[\]])", r"\\\1", one_line(figure[0]))
+        lines += [f"![{alt}](<{figure[1]}>)", ""]
     if summary.tldr.strip():
         lines += [f"**TL;DR:** {one_line(with_pages(summary, 'tldr'))}", ""]
     body = "\n\n".join(paragraphs(with_pages(summary))) or "(no summary)"
@@ -275,11 +280,16 @@ def _copy_pdf(folder: Path, summary: PaperSummary, stem: str) -> str:
     source = Path(summary.path)
     if not source.is_file():
         raise InputError(f"The PDF of '{summary.title}' is gone ({source}) — cannot copy it")
+    return _attach(folder, source, f"{stem}.pdf")
+
+
+def _attach(folder: Path, source: Path, name: str) -> str:
+    """Copy ``source`` into ``attachments/`` as ``name``; return the relative link."""
     attachments = folder / ATTACHMENTS
     if attachments.is_symlink() or (attachments.exists() and not attachments.is_dir()):
         raise InputError(f"{attachments} is not a plain folder — not copying PDFs into it")
     attachments.mkdir(exist_ok=True)
-    target = _inside(folder, attachments / f"{stem}.pdf")
+    target = _inside(folder, attachments / name)
     if target.is_symlink():
         target.unlink()
     if not (target.is_file() and target.stat().st_size == source.stat().st_size):
@@ -296,8 +306,12 @@ def export_notes(
     copy_pdf: bool = False,
     extras: dict[str, PaperExtras] | None = None,
     tags: Sequence[str] | None = None,
+    figures: bool = True,
 ) -> list[NoteResult]:
-    """Write or update one note per paper in ``folder``; return what happened to each."""
+    """Write or update one note per paper in ``folder``; return what happened to each.
+
+    With ``figures`` each note shows the paper's key figure: copied into ``attachments/``
+    with ``copy_pdf``, else linked where the library keeps it."""
     folder = folder.expanduser()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--notes {folder} is a file — give a folder (the vault or a subfolder)")
@@ -321,8 +335,9 @@ def export_notes(
         fields = front_matter(
             summary, extras.get(summary.arxiv_id or "", PaperExtras()), tags, pdf_link
         )
+        figure = _figure_link(folder, summary, path.stem, copy_pdf) if figures else None
         existing = path.read_text(encoding="utf-8") if path.is_file() else None
-        text = render_note(fields, note_body(summary, pdf_link), existing)
+        text = render_note(fields, note_body(summary, pdf_link, figure), existing)
         if existing == text:
             status: Status = "unchanged"
         else:
@@ -335,6 +350,21 @@ def export_notes(
         index[f"sha256:{summary.sha256}"] = path
         results.append(NoteResult(summary, path, status, warning))
     return results
+
+
+def _figure_link(
+    folder: Path, summary: PaperSummary, stem: str, copy: bool
+) -> tuple[str, str] | None:
+    """(label, link) of the paper's key figure for its note, or None when it has none."""
+    figure: KeyFigure | None = key_figure(Path(summary.path), summary.sha256 or None)
+    if figure is None:
+        return None
+    if copy:
+        try:
+            return figure.label, _attach(folder, figure.path, f"{stem}-figure.png")
+        except (InputError, OSError):
+            pass  # the note links the library's copy instead
+    return figure.label, figure.path.resolve().as_uri()
 
 
 def library_extras(summaries: Sequence[PaperSummary]) -> dict[str, PaperExtras]:

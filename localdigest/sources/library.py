@@ -340,7 +340,7 @@ def _stream_pdf(
         size = 0
         head = b""
         try:
-            for chunk in response.iter_content(chunk_size=64 * 1024):
+            for chunk in response.iter_content(chunk_size=16 * 1024):  # a smooth progress bar
                 if len(head) < 5:
                     head += chunk[:5]
                     _check_pdf_start(aid, url, head, response)

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 
 from localdigest.pdf import Section
 from localdigest.summarize.facts import Fact
-from localdigest.summarize.quality import STOP_WORDS, numbers
+from localdigest.summarize.quality import STOP_WORDS, degeneration, numbers
 from localdigest.text import split_sentences, words
 
+VERSION = 2  # part of an extracted summary's cache key: a changed selection recomputes it
 SUMMARY_WORDS = 150  # about what the reduce prompt asks for (4-6 sentences)
 MIN_WORDS, MAX_WORDS = 8, 50  # shorter or longer sentences read badly on their own
+MAX_ABSTRACT_WORDS = 75  # an abstract's long results sentence is worth its length
 REDUNDANT = 0.5  # cosine to a picked sentence above which a candidate repeats it
 
 _CLAIM = re.compile(
@@ -41,7 +43,7 @@ _CLAIM = re.compile(
 _ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*\b")
 _OUT_OF_CONTEXT = re.compile(
     r"^(this|these|those|such|it|they|here|thus|hence|then|also|in (this|the next) section|"
-    r"as (shown|seen|described|mentioned)|see|following|figure|fig\.|table|section|"
+    r"as (shown|seen|described|mentioned|we show)|see|following|figure|fig\.|table|section|"
     r"but|and|or|so|however|nonetheless|moreover|furthermore|therefore|instead|"
     r"first|second|third|fourth|finally|lastly)\b",
     re.IGNORECASE,
@@ -72,16 +74,21 @@ _FORMULA = re.compile(r"[=<>≤≥∑∏∫√]|\(\d{1,3}\)|\b[a-z]\s*[=+]")
 _NUMERIC = re.compile(r"^[-+±(]?\d[\d.,%]*[)]?$")
 
 
-def _prose(sentence: str) -> bool:
+def _prose(sentence: str, longest: int = MAX_WORDS) -> bool:
     """A sentence that reads on its own: words (not table cells or a formula), starting
     with a capital letter, not a caption."""
     w = sentence.split()
-    if not MIN_WORDS <= len(w) <= MAX_WORDS or not sentence[0].isupper():
+    if not MIN_WORDS <= len(w) <= longest or not sentence[0].isupper():
         return False
     if _CAPTION.match(sentence) or _FORMULA.search(sentence):
         return False
     numeric = sum(1 for t in w if _NUMERIC.match(t.strip(",;:")))
-    return sum(t.isalpha() for t in w) / len(w) >= 0.6 and numeric <= max(2, len(w) // 8)
+    # A body sentence full of numbers is table cells; an abstract's is its results.
+    most = len(w) // 4 if longest > MAX_WORDS else max(2, len(w) // 8)
+    return (
+        sum(t.isalpha() for t in w) / len(w) >= 0.6 - 0.2 * (longest > MAX_WORDS)
+        and numeric <= most
+    )
 
 
 def _clean(sentence: str) -> str:
@@ -106,7 +113,8 @@ def candidates(sections: Sequence[Section]) -> list[Candidate]:
             text = _FOOTNOTE_MARK.sub(" ", paragraph)  # "... difficulties. 1 In the ..."
             for raw in split_sentences(text, before_capital=True):
                 sentence = _clean(raw)
-                if not _prose(sentence):
+                longest = MAX_ABSTRACT_WORDS if section.kind == "abstract" else MAX_WORDS
+                if not _prose(sentence, longest):
                     continue
                 out.append(
                     Candidate(sentence, section.heading, section.kind, pages, len(out), lead)
@@ -196,12 +204,17 @@ def select(
             continue
         if any(_cosine(vectors[c.order], vectors[p.order]) > REDUNDANT for p in picked):
             continue
+        if _repeats(picked, c):
+            continue
         picked.append(c)
         used += n
     for fact in must:
         if any(fact.stated_in(c.text) for c in picked):
             continue
         stating = [c for c in scored if fact.stated_in(c.text) and c not in picked]
+        if not stating:
+            continue
+        stating = [c for c in stating if not _repeats(picked, c)]
         if not stating:
             continue
         best = max(stating, key=lambda c: c.score)
@@ -218,3 +231,10 @@ def select(
         picked.append(best)
         used += len(best.text.split())
     return sorted(picked, key=lambda c: c.order)
+
+
+def _repeats(picked: Sequence[Candidate], c: Candidate) -> bool:
+    """Whether ``c`` beside the picked sentences would read as a loop (two sentences of the
+    paper opening alike, "On the WMT 2014 English-to-French task ..." twice)."""
+    ordered = sorted([*picked, c], key=lambda x: x.order)
+    return degeneration(" ".join(x.text for x in ordered)).degenerate

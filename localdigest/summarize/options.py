@@ -9,7 +9,7 @@ from localdigest import config
 from localdigest.errors import UsageError
 from localdigest.llm import GenerationSettings
 from localdigest.llm.base import DEFAULT_REPEAT_PENALTY, DEFAULT_TOP_P
-from localdigest.summarize import guard, reading
+from localdigest.summarize import extract, guard, reading
 
 # paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
 # limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
@@ -86,4 +86,6 @@ class Options:
         d["guard"] = guard.VERSION if self.guard else False
         d["drop_abstract"] = withheld is not None
         d["withhold"] = withheld or ""
+        if self.mode != "write":
+            d["extractor"] = extract.VERSION
         return d

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from localdigest import pdf
 from localdigest.cli import app
 from localdigest.llm import llamacpp
+from localdigest.summarize.grounding import strip_page_marks
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
@@ -68,6 +69,16 @@ def test_real_model_json_then_cached_table(real_home: Path, monkeypatch) -> None
     assert again.exit_code == 0, again.output
     assert "cached" in again.stdout
     assert paper["title"].split()[0] in again.stdout
+    # After the table, the summary paragraph itself, wrapped (box lines stripped here), each
+    # sentence followed by its pages.
+    shown = " ".join(re.sub(r"[│╭╮╰╯─]", " ", again.stdout).split())
+    assert " ".join(paper["summary"].split()) in " ".join(strip_page_marks(shown).split())
+    assert "[p. 1]" in shown or "[?]" in shown
+    brief = runner.invoke(
+        app, ["summarize", str(SAMPLE), "--max-tokens", "160", "--mode", "write", "--brief"]
+    )
+    assert brief.exit_code == 0, brief.output
+    assert " ".join(paper["summary"].split()) not in " ".join(brief.stdout.split())
 
 
 @pytest.mark.model
