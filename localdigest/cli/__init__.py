@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from localdigest.cli import arxiv, cache, config, digest, evaluate, models, run, summarize
 from localdigest.cli.app import app
+from localdigest.cli.common import on_sigterm_clean_up
 
 for _commands in (summarize, models, cache, arxiv, digest, run, config, evaluate):
     _commands.register(app)
 
 
 def main() -> None:
+    on_sigterm_clean_up()
     app()
 
 

@@ -70,11 +70,14 @@ def summarize(
 
       localdigest summarize 1706.03762 --format json -o summaries.json
     """
+    from localdigest.fsutil import check_output
     from localdigest.papers import succeeded
     from localdigest.publish.formats import format_for, to_text
     from localdigest.render.summary import results_table
     from localdigest.workflows.summarize import SummarizeRequest
 
+    if output is not None:
+        output = check_output(output)  # an unusable path fails now, not after the work
     chosen = fmt or (format_for(output, None, ("markdown", "json")) if output else "table")
     request = SummarizeRequest(
         sources=sources,

@@ -19,9 +19,7 @@ tool replaces::
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +30,16 @@ from localdigest.cache import CachedSummary, find_cached
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
 from localdigest.papers import PaperSummary
-from localdigest.text import one_line, paragraphs
+from localdigest.publish.markup import (
+    file_uri,
+    html_paragraphs,
+    html_text,
+    md_inline,
+    md_link,
+    md_text,
+    safe_url,
+)
+from localdigest.text import one_line, paragraphs, safe_json
 
 STATE_NAME = "digest-state.json"
 FORMATS = ("markdown", "json", "html")
@@ -109,11 +116,7 @@ def paper_link(summary: PaperSummary) -> tuple[str, str]:
     if summary.url:
         return summary.url, summary.url
     path = Path(summary.path).expanduser()
-    try:
-        uri = path.resolve().as_uri()
-    except ValueError:
-        uri = str(path)
-    return path.name or summary.source, uri
+    return path.name or summary.source, file_uri(summary.path)
 
 
 # ----------------------------------------------------------------------------- choosing papers
@@ -222,23 +225,18 @@ def render(digest: Digest, fmt: str) -> str:
     raise UsageError(f"Unknown digest format '{fmt}' — use {', '.join(FORMATS)}")
 
 
-def _md_inline(text: str) -> str:
-    """One line of metadata made safe to drop into Markdown (no headings, no fake links)."""
-    return re.sub(r"([\\`*_\[\]<>#])", r"\\\1", one_line(text))
-
-
 def to_markdown(digest: Digest) -> str:
-    out = [digest.opening, "", digest.byline, "", "**In this issue:**", ""]
-    out += [f"{n}. {_md_inline(p.title)}" for n, p in enumerate(digest.papers, 1)]
+    out = [md_text(digest.opening), "", md_text(digest.byline), "", "**In this issue:**", ""]
+    out += [f"{n}. {md_inline(p.title)}" for n, p in enumerate(digest.papers, 1)]
     for p in digest.papers:
         label, url = paper_link(p)
-        meta = [_md_inline(", ".join(p.authors))] if p.authors else []
-        meta.append(f"[{_md_inline(label)}](<{url}>)")
-        out += ["", f"# {_md_inline(p.title)}", "", f"*{' · '.join(meta)}*", ""]
+        meta = [md_inline(", ".join(p.authors))] if p.authors else []
+        meta.append(md_link(label, url))
+        out += ["", f"# {md_inline(p.title)}", "", f"*{' · '.join(meta)}*", ""]
         if p.tldr.strip():
-            out += [f"**TL;DR:** {one_line(p.tldr)}", ""]
-        out.append("\n\n".join(paragraphs(p.summary)) or "(no summary)")
-    out += ["", digest.closing, ""] if digest.closing else [""]
+            out += [f"**TL;DR:** {md_text(one_line(p.tldr))}", ""]
+        out.append(md_text(p.summary) or "(no summary)")
+    out += ["", md_text(digest.closing), ""] if digest.closing else [""]
     return "\n".join(out)
 
 
@@ -272,7 +270,7 @@ def to_json(digest: Digest) -> str:
         "papers": [paper_dict(p) for p in digest.papers],
         "closing": digest.closing,
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return safe_json(data) + "\n"
 
 
 HTML_STYLE = """
@@ -297,12 +295,15 @@ footer { margin-top: 2.5rem; border-top: 1px solid #e4e2dc; padding-top: 1rem; }
 """.strip()
 
 
+def _html_link(label: str, url: str) -> str:
+    href = safe_url(url)
+    return f'<a href="{html_text(href)}">{html_text(label)}</a>' if href else html_text(label)
+
+
 def to_html(digest: Digest) -> str:
     """One self-contained page: inline CSS, no scripts, every text escaped."""
 
-    def e(text: str) -> str:
-        return html.escape(text, quote=True)
-
+    e = html_text
     title = f"{digest.name} — {digest.period}"
     parts = [
         "<!DOCTYPE html>",
@@ -333,11 +334,11 @@ def to_html(digest: Digest) -> str:
         parts += [
             f'<article id="paper-{n}">',
             f"<h2>{e(one_line(p.title))}</h2>",
-            f'<p class="meta">{meta}<a href="{e(url)}">{e(label)}</a></p>',
+            f'<p class="meta">{meta}{_html_link(label, url)}</p>',
         ]
         if p.tldr.strip():
             parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {e(one_line(p.tldr))}</p>')
-        parts += [f"<p>{e(para)}</p>" for para in paragraphs(p.summary)]
+        parts += [f"<p>{para}</p>" for para in html_paragraphs(p.summary)]
         parts.append("</article>")
     if digest.closing:
         parts.append(f"<footer><p>{e(digest.closing)}</p></footer>")

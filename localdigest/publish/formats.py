@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from localdigest.papers import PaperFailure, Result
+from localdigest.publish.markup import file_uri, md_inline, md_link, md_text
+from localdigest.text import one_line, safe_json
 
 # What an output file's suffix says about its format.
 SUFFIX_FORMATS = {".json": "json", ".html": "html", ".htm": "html", ".md": "markdown"}
@@ -41,21 +42,25 @@ def result_dict(r: Result) -> dict[str, Any]:
 
 
 def to_json(results: Sequence[Result]) -> str:
-    return json.dumps([result_dict(r) for r in results], indent=2, ensure_ascii=False) + "\n"
+    return safe_json([result_dict(r) for r in results]) + "\n"
 
 
 def to_markdown(results: Sequence[Result]) -> str:
+    """One section per paper; every text from a paper, a file name or the model escaped."""
     parts: list[str] = []
     for r in results:
         if isinstance(r, PaperFailure):
-            parts.append(f"# {r.source}\n\n**Could not summarize:** {r.error}\n")
+            parts.append(
+                f"# {md_inline(r.source)}\n\n**Could not summarize:** {md_text(r.error)}\n"
+            )
             continue
-        meta = [f"{r.pages} pages", f"model {r.model}"]
+        meta = [f"{r.pages} pages", f"model {md_inline(r.model)}"]
         if r.authors:
-            meta.insert(0, ", ".join(r.authors))
-        link = r.url or r.path
+            meta.insert(0, md_inline(", ".join(r.authors)))
+        link = r.url or file_uri(r.path)
+        meta.append(md_link(r.url or r.path, link))
         parts.append(
-            f"# {r.title}\n\n*{' · '.join(meta)} · [{link}]({link})*\n\n"
-            f"**TL;DR:** {r.tldr}\n\n{r.summary}\n"
+            f"# {md_inline(r.title)}\n\n*{' · '.join(meta)}*\n\n"
+            f"**TL;DR:** {md_text(one_line(r.tldr))}\n\n{md_text(r.summary)}\n"
         )
     return "\n".join(parts)
