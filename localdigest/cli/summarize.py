@@ -15,8 +15,10 @@ from localdigest.cli.options import (
     NCtxOpt,
     ReadAllOpt,
     RefreshOpt,
+    SeedOpt,
     StyleOpt,
     SummaryFormat,
+    TemperatureOpt,
     ThreadsOpt,
 )
 from localdigest.errors import ExitCode
@@ -32,10 +34,8 @@ def summarize(
     gpu_layers: GpuLayersOpt = None,
     threads: ThreadsOpt = None,
     max_tokens: MaxTokensOpt = None,
-    temperature: Annotated[
-        float | None, typer.Option(help="Sampling temperature (default 0.2).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed (default 42).")] = None,
+    temperature: TemperatureOpt = None,
+    seed: SeedOpt = None,
     fmt: Annotated[
         SummaryFormat | None,
         typer.Option("--format", "-f", help="table, markdown or json (default: table)."),
