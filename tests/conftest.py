@@ -43,15 +43,16 @@ from localdigest.llm import Generation, GenerationSettings  # noqa: E402
 
 
 def call_kind(user: str) -> str:
-    """Which prompt a call used, told by the markers each template carries."""
-    if "<<<PAPER" in user:
-        return "map"
+    """Which prompt a call used, told by the markers each template carries (the reduce has
+    both a PAPER and a NOTES fence; the map and the stuff baseline only PAPER)."""
     if "Merged notes:" in user:
         return "collapse"
     if "<<<SUMMARY" in user:
         return "tldr"
     if "<<<NOTES" in user:
         return "reduce"
+    if "<<<PAPER" in user:
+        return "map"
     return "other"
 
 
