@@ -70,7 +70,7 @@ def test_a_full_disk_is_a_storage_error_and_leaves_nothing(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
-    with pytest.raises(StorageError, match="No space left on device.*free some disk space"):
+    with pytest.raises(StorageError, match=r"No space left on device.*free some disk space"):
         fsutil.write_atomically(tmp_path / "x.json", "{}")
     assert list(tmp_path.iterdir()) == []
 

@@ -118,7 +118,7 @@ def test_unsafe_urls_are_not_links(tmp_path: Path) -> None:
     [r] = notes.export_notes([s], tmp_path / "vault")
     assert "javascript:" not in body_of(r.path)
     issue = digest.build([s])
-    assert "href=\"javascript:" not in digest.to_html(issue)
+    assert 'href="javascript:' not in digest.to_html(issue)
     no_markup(digest.to_markdown(issue))
 
 
