@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import secrets
 import shutil
@@ -21,7 +22,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from localdigest.errors import StorageError, UsageError
 
@@ -261,3 +262,36 @@ def sweep_partials(folder: Path, prefix: str, older_than: float = STALE_SECONDS)
         except OSError:
             continue  # another process swept it first, or it is not ours to remove
     return removed
+
+
+# ----------------------------------------------------------------------------- state files
+
+T = TypeVar("T")
+DAMAGED_SUFFIX = ".damaged"
+
+
+def load_state(
+    path: Path, parse: Callable[[Any], T], on_damage: Callable[[str], None] | None = None
+) -> T | None:
+    """One of our JSON state files, read by ``parse``; None when there is none.
+
+    A damaged one (unreadable, not JSON, or of a shape ``parse`` refuses with ValueError,
+    TypeError or KeyError) means "start afresh": it is moved aside to ``<name>.damaged``
+    (kept for a look, out of the way of the next write) and ``on_damage`` hears why.
+    """
+    try:
+        raw = path.read_bytes()
+        return parse(json.loads(raw))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        aside = path.with_name(path.name + DAMAGED_SUFFIX)
+        why_not = why(e) if isinstance(e, OSError) else str(e) or type(e).__name__
+        try:
+            os.replace(path, aside)
+            kept = f"kept as {aside.name}"
+        except OSError:
+            kept = "left where it is"
+        if on_damage is not None:
+            on_damage(f"{path} is damaged ({why_not}) — starting afresh; it was {kept}")
+        return None

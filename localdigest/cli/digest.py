@@ -56,7 +56,9 @@ def digest(
     if audio is not None:
         audio = check_output(audio, "--audio")
     since_day = parse_day(since)
-    previous = newsletter.last_digest_time()
+    from localdigest.render import console
+
+    previous = newsletter.last_digest_time(on_damage=console.warning)
     default_selection = not ids and since_day is None and last is None
     papers = newsletter.select(
         cached_summaries(), ids=ids or (), since=since_day, last=last, after=previous

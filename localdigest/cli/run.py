@@ -93,7 +93,7 @@ def run(
         check_folder(Path(notes_folder), "--notes")
     if restart and weekly.discard_unfinished():
         console.info("Dropped the unfinished run.")
-    plan = weekly.load_unfinished()
+    plan = weekly.load_unfinished(on_damage=console.warning)
     if plan is not None:
         console.info(_resume_message(plan))
     if (plan is None or plan.picks is None) and chosen_ways == 0 and not common.interactive():

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 from localdigest import config
 from localdigest.cache import CachedSummary, find_cached
 from localdigest.errors import UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.publish.markup import (
     file_uri,
@@ -196,13 +196,18 @@ def state_path() -> Path:
     return config.home_dir() / STATE_NAME
 
 
-def last_digest_time() -> dt.datetime | None:
-    """When the previous digest was made, or None (never, or the state is unreadable)."""
-    try:
-        data = json.loads(state_path().read_text(encoding="utf-8"))
-        return dt.datetime.fromisoformat(data["last_digest"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def last_digest_time(on_damage: Callable[[str], None] | None = None) -> dt.datetime | None:
+    """When the previous digest was made (UTC), or None: never, or the state is damaged
+    (then it is moved aside and the next digest starts afresh)."""
+    return load_state(state_path(), _state_time, on_damage)
+
+
+def _state_time(data: Any) -> dt.datetime:
+    raw = data.get("last_digest") if isinstance(data, dict) else None
+    if not isinstance(raw, str):
+        raise ValueError("no last_digest time in it")
+    when = dt.datetime.fromisoformat(raw)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def remember_digest(papers: Sequence[PaperSummary], when: dt.datetime | None = None) -> None:

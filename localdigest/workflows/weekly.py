@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from localdigest import config
 from localdigest.errors import InputError, LocaldigestError, NetworkError, UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperFailure, PaperSummary, Result
 from localdigest.publish import digest
 from localdigest.publish.notes import NoteResult, export_notes, library_extras
@@ -61,14 +61,29 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
-        return cls(
-            started=str(data["started"]),
-            papers=[PaperMeta.from_dict(p) for p in data["papers"]],
-            picks=[int(n) for n in data["picks"]] if data.get("picks") is not None else None,
-            digest_path=data.get("digest_path"),
-            done=bool(data.get("done")),
-        )
+    def from_dict(cls, data: Any) -> Plan:
+        """Read a saved plan, checking every field: ValueError for anything ``to_dict``
+        could not have written (a list, picks out of range, an id that is no arXiv id)."""
+        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+            raise ValueError("not a run plan of this localdigest")
+        started, papers, picks = data.get("started"), data.get("papers"), data.get("picks")
+        if not isinstance(started, str) or not isinstance(papers, list):
+            raise ValueError("no start time or no list of papers")
+        metas = [PaperMeta.from_dict(p) for p in papers]
+        if picks is not None:
+            numbers = picks if isinstance(picks, list) else [picks]
+            if not all(
+                isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= len(metas)
+                for n in numbers
+            ):
+                raise ValueError(f"the papers chosen ({picks!r}) are not numbers of the list")
+        digest_path = data.get("digest_path")
+        if digest_path is not None and not isinstance(digest_path, str):
+            raise ValueError(f"digest_path {digest_path!r} is not a path")
+        done = data.get("done", False)
+        if not isinstance(done, bool):
+            raise ValueError(f"done {done!r} is not true or false")
+        return cls(started, metas, picks, digest_path, done)
 
 
 # ----------------------------------------------------------------------------- the plan on disk
@@ -78,16 +93,11 @@ def plan_path() -> Path:
     return config.home_dir() / PLAN_NAME
 
 
-def load_unfinished() -> Plan | None:
-    """The plan of a run that has not written its digest yet, or None."""
-    try:
-        data = json.loads(plan_path().read_text(encoding="utf-8"))
-        if data.get("format") != PLAN_FORMAT:
-            return None
-        plan = Plan.from_dict(data)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # none, or damaged: start afresh rather than fail
-    return None if plan.done else plan
+def load_unfinished(on_damage: Callable[[str], None] | None = None) -> Plan | None:
+    """The plan of a run that has not written its digest yet, or None. A damaged plan
+    means starting afresh (it is moved aside; ``on_damage`` hears why)."""
+    plan = load_state(plan_path(), Plan.from_dict, on_damage)
+    return None if plan is None or plan.done else plan
 
 
 def save(plan: Plan) -> None:
@@ -194,7 +204,7 @@ def with_metadata(
 
 def digest_file(plan: Plan, out_dir: Path, today: dt.date) -> Path:
     """``digest-YYYY-MM-DD.md`` in ``out_dir`` (``-2``, ``-3`` when another run made one)."""
-    if plan.digest_path:
+    if plan.digest_path and not Path(plan.digest_path).is_dir():
         return Path(plan.digest_path)
     path = out_dir / f"digest-{today.isoformat()}.md"
     n = 2
