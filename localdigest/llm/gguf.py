@@ -189,3 +189,19 @@ def read_gguf(path: Path) -> GGUFInfo:
         chat_template=meta.get("tokenizer.chat_template"),
         metadata={k: v for k, v in meta.items() if v is not None},
     )
+
+
+def kv_cache_bytes(info: GGUFInfo, n_ctx: int) -> int | None:
+    """Memory the f16 key/value cache of an ``n_ctx`` context takes for this model (what
+    grows with --n-ctx), or None when the header lacks the sizes needed."""
+    meta, arch = info.metadata, info.architecture
+    try:
+        layers = int(meta[f"{arch}.block_count"])
+        heads = int(meta[f"{arch}.attention.head_count"])
+        kv_heads = int(meta.get(f"{arch}.attention.head_count_kv", heads))
+        head_dim = int(meta[f"{arch}.embedding_length"]) // heads
+        key = int(meta.get(f"{arch}.attention.key_length", head_dim))
+        value = int(meta.get(f"{arch}.attention.value_length", head_dim))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return n_ctx * layers * kv_heads * (key + value) * 2
