@@ -47,19 +47,20 @@ def md_text(text: str) -> str:
     return "\n\n".join(out)
 
 
-def safe_url(url: str | None) -> str:
-    """``url`` when it is an http(s) or file URL or a relative one, with anything that could
-    end a Markdown link or an HTML attribute percent-encoded; otherwise "" (no link)."""
+def safe_url(url: str | None, *, relative: bool = False) -> str:
+    """``url`` when it is an http(s) or file URL (or, with ``relative``, a relative one),
+    with anything that could end a Markdown link or an HTML attribute percent-encoded;
+    otherwise "" (no link)."""
     if not url:
         return ""
     url = visible(url).strip()
     try:
-        scheme = urlsplit(url).scheme.lower()
+        parts = urlsplit(url)
     except ValueError:
         return ""
-    if scheme and scheme not in SAFE_SCHEMES:
+    if not (parts.scheme.lower() in SAFE_SCHEMES or (relative and not parts.scheme)):
         return ""
-    return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+    return quote(url, safe="/:?#@!$&'*+,;=%~-._")
 
 
 def file_uri(path: str) -> str:
@@ -70,9 +71,9 @@ def file_uri(path: str) -> str:
         return ""
 
 
-def md_link(label: str, url: str | None) -> str:
+def md_link(label: str, url: str | None, *, relative: bool = False) -> str:
     """``[label](<url>)`` with both made safe; just the label when the URL is not safe."""
-    target = safe_url(url).replace("<", "%3C").replace(">", "%3E")
+    target = safe_url(url, relative=relative)
     shown = md_inline(label)
     return f"[{shown}](<{target}>)" if target else shown
 

@@ -199,7 +199,8 @@ def note_body(summary: PaperSummary, pdf_link: str) -> str:
     if summary.tldr.strip():
         lines += [f"**TL;DR:** {md_text(one_line(summary.tldr))}", ""]
     lines += ["## Summary", "", md_text(summary.summary) or "(no summary)", ""]
-    links = [f"- PDF: {md_link(Path(summary.path).name or 'paper.pdf', pdf_link)}"]
+    name = Path(summary.path).name or "paper.pdf"
+    links = [f"- PDF: {md_link(name, pdf_link, relative=True)}"]
     if url := safe_url(summary.url):
         links.append(f"- {md_inline(label)}: <{url}>")
     by = f"*Summarized by {md_inline(summary.model)} on {md_inline(summary.created)}.*"
