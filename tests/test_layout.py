@@ -20,10 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "localdigest"
 # summarize -> the stages below it -> the shared basics).
 LAYERS = {
     "errors": 0,
-    "fsutil": 0,
     "text": 0,
     "papers": 0,
     "config": 1,
+    "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)
     "cache": 2,
     "pdf": 2,
     "llm": 2,
