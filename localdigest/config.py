@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from localdigest.errors import UsageError
+from localdigest.fsutil import write_atomically
 
 APP_NAME = "localdigest"
 
@@ -31,7 +32,7 @@ class Setting:
     name: str
     default: Any
     help: str
-    kind: type = str  # str, int, float or list (of str): how values are parsed and checked
+    kind: type = str  # str, int, float, bool or list (of str): how values are parsed, checked
     low: float | None = None  # smallest value allowed (numbers)
     high: float | None = None  # largest value allowed (numbers)
     flag: str = ""  # the command-line flag, when it is not --<name>
@@ -50,6 +51,8 @@ class Setting:
         """What a value must be, in words."""
         if self.kind is list:
             return 'a list of texts, e.g. ["a", "b"]'
+        if self.kind is bool:
+            return "true or false"
         if self.kind is str:
             return "text (a string)"
         what = "a whole number" if self.kind is int else "a number"
@@ -76,6 +79,10 @@ class Setting:
         """A value written as text (an environment variable, ``config --set``)."""
         if self.kind is list:
             return [p.strip() for p in raw.split(",") if p.strip()]
+        if self.kind is bool:
+            if raw.strip().lower() not in _BOOLS:
+                raise self.refused(given, fix)
+            return _BOOLS[raw.strip().lower()]
         if self.kind in (int, float):
             try:
                 number = self.kind(raw.strip())
@@ -104,6 +111,8 @@ def _typed(setting: Setting, value: Any) -> Any:
         return None
     if kind is str:
         return value if isinstance(value, str | os.PathLike) else None
+    if kind is bool:
+        return value if isinstance(value, bool) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if kind is int:
@@ -123,7 +132,10 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("home", None, "folder for the cache and the paper library"),
         Setting("models_dir", "models", "folder searched for *.gguf files"),
-        Setting("model", None, "model file: path, or name/stem in the models folder"),
+        Setting("model", None, "model: path, models-folder name, ollama:NAME, hf:ORG/REPO/FILE"),
+        Setting(
+            "model_hint", True, "say under a summary the demo model wrote how to do better", bool
+        ),
         Setting("n_ctx", None, "context window (default: trained context, max 4096)", int, 1),
         Setting("gpu_layers", 0, "layers offloaded to the GPU (-1 = all)", int, -1),
         Setting("threads", None, "CPU threads (default: half the cores)", int, 1, 4096),
@@ -194,6 +206,10 @@ def config_file_values() -> dict[str, Any]:
     except OSError:
         return {}
     return _read_config_file(path, mtime)
+
+
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 def resolve(name: str, flag: Any = None) -> tuple[Any, str]:
@@ -312,6 +328,29 @@ def commented_defaults() -> str:
             lines.append(f"# {name} = {_toml_value(setting.default)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def set_in_file(name: str, value: Any) -> Path:
+    """Write ``name = value`` into the config file (created with commented defaults if
+    missing): an existing line for it is replaced, else its commented default, else the
+    line is added at the end. Other lines stay as they are."""
+    import re
+
+    path, _ = ensure_config_file()
+    line = f"{name} = {_toml_value(value)}"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    key = re.compile(rf"^\s*{re.escape(name)}\s*=")
+    commented = re.compile(rf"^\s*#\s*{re.escape(name)}\s*=")
+    at = next((i for i, text in enumerate(lines) if key.match(text)), None)
+    if at is None:
+        at = next((i for i, text in enumerate(lines) if commented.match(text)), None)
+    if at is None:
+        lines.append(line)
+    else:
+        lines[at] = line
+    write_atomically(path, "\n".join(lines) + "\n")
+    config_file_values()  # the new file must still parse
+    return path
 
 
 def ensure_config_file() -> tuple[Path, bool]:

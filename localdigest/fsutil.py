@@ -222,6 +222,20 @@ def exclusive_temp(
                 (folder / tmp).unlink()
 
 
+def open_for_append(path: Path) -> BinaryIO:
+    """A partial file that is resumed on purpose (a model download), opened to append: a
+    plain file of ours, created if missing, never a link planted at its name."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as e:
+        raise storage_error(path, e) from e
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StorageError(f"Cannot write {path}: it is not a plain file — remove it")
+    return os.fdopen(fd, "ab")
+
+
 def _replace(tmp: str, name: str, folder: Path, dir_fd: int | None) -> None:
     if dir_fd is not None:
         os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)

@@ -21,6 +21,26 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOCALDIGEST_MODELS_DIR", str(tmp_path / "no-models"))
     for var in ("LOCALDIGEST_MODEL", "LOCALDIGEST_N_CTX", "LOCALDIGEST_THREADS"):
         monkeypatch.delenv(var, raising=False)
+    # The model stores other tools keep (Ollama, LM Studio, the Hugging Face cache,
+    # llama.cpp, GPT4All) are looked up under HOME and these variables: none of the user's.
+    user = tmp_path / "user-home"
+    monkeypatch.setenv("HOME", str(user))
+    # huggingface_hub's telemetry asks its endpoint for a registry of coding agents: no.
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("OLLAMA_MODELS", str(user / "no-ollama"))
+    for var in (
+        "HF_HUB_CACHE",
+        "HUGGINGFACE_HUB_CACHE",
+        "HF_HOME",
+        "LLAMA_CACHE",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "HF_ENDPOINT",
+        "HF_TOKEN",
+        "HF_HUB_OFFLINE",
+    ):
+        monkeypatch.delenv(var, raising=False)
     return home
 
 

@@ -70,20 +70,22 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def summarize_with_progress(request: SummarizeRequest) -> list[Result]:
+def summarize_with_progress(request: SummarizeRequest, quiet: bool = False) -> list[Result]:
     """Prepare a summarize job, fetch what is missing with download bars, warn about inputs
-    that can't be used, run it with progress bars."""
+    that can't be used, run it with progress bars (none when ``quiet``)."""
     from localdigest.render import console
     from localdigest.render.arxiv import download_progress
     from localdigest.render.summary import RichReporter
     from localdigest.workflows.summarize import prepare
 
     job = prepare(request)
-    if job.resolved.to_fetch:
+    if job.resolved.to_fetch and not quiet:
         with download_progress() as progress:
             job.fetch(progress)
     for failure in job.failures:
         console.warning(failure.error)
     papers = job.fetch()
+    if quiet:
+        return job.run()
     with RichReporter(len(papers)) as reporter:
         return job.run(reporter)

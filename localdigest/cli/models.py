@@ -1,20 +1,105 @@
-"""``models``: the GGUF models localdigest can find, and which one it uses by default."""
+"""``models``: every GGUF model localdigest can find; ``models pull``: get a good one."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
 from localdigest.cli.common import handle_errors
+from localdigest.cli.options import TableFormat
+
+models_app = typer.Typer(invoke_without_command=True)
 
 
-def models() -> None:
-    """List the GGUF models localdigest can find, and which one it uses by default."""
+@models_app.callback(invoke_without_command=True)
+@handle_errors
+def models(
+    ctx: typer.Context,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """List every GGUF model found on this machine, and which one is the default.
+
+    Looked in: the models folder, the embedded default, Ollama, LM Studio, the Hugging Face
+    cache, llama.cpp's cache and GPT4All. Each model's first line is the name --model takes.
+
+    Examples:
+
+      localdigest models
+
+      localdigest models --format json
+
+      localdigest models pull qwen2.5-1.5b-instruct --set-default
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from localdigest import config
     from localdigest.llm import list_models
-    from localdigest.render.models import models_table
+    from localdigest.render.models import models_json, models_table
 
-    models_table(list_models(), config.models_dir())
+    rows = list_models()
+    if fmt == "json":
+        models_json(rows)
+    else:
+        models_table(rows, config.models_dir())
+
+
+@models_app.command("pull")
+@handle_errors
+def pull(
+    spec: Annotated[
+        str | None,
+        typer.Argument(
+            help="A catalogue name (see --list), ORG/REPO/FILE.gguf, or ORG/REPO with --quant."
+        ),
+    ] = None,
+    quant: Annotated[
+        str | None,
+        typer.Option(help="Quantization to pick from the repo (default Q4_K_M)."),
+    ] = None,
+    revision: Annotated[
+        str | None, typer.Option(help="Branch, tag or commit (default main).")
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="Show the catalogue of models worth pulling.")
+    ] = False,
+    set_default: Annotated[
+        bool, typer.Option("--set-default", help="Make it the default model (config: model).")
+    ] = False,
+) -> None:
+    """Download a GGUF model from the Hugging Face hub (resumable, checksum-checked).
+
+    The file goes into the hub's standard cache, shared with other tools; an interrupted
+    download resumes where it stopped; the file is checked against the hub's sha256 before
+    it is used. HF_ENDPOINT (a mirror) and HF_TOKEN are honoured. Needs the hub extra:
+    pip install 'localdigest[hub]'.
+
+    Examples:
+
+      localdigest models pull --list
+
+      localdigest models pull qwen2.5-1.5b-instruct
+
+      localdigest models pull bartowski/Llama-3.2-3B-Instruct-GGUF --quant Q4_K_M
+    """
+    from localdigest.errors import UsageError
+    from localdigest.render.models import catalog_table, pull_progress, pulled
+
+    if list_:
+        from localdigest.llm.catalog import downloaded, entries
+
+        catalog_table(entries(), downloaded())
+        return
+    if spec is None:
+        raise UsageError("Name a model to pull, e.g. qwen2.5-1.5b-instruct — see --list")
+    from localdigest import config
+    from localdigest.llm.pull import pull as pull_model
+
+    with pull_progress() as progress:
+        result = pull_model(spec, quant=quant, revision=revision, progress=progress)
+    path = config.set_in_file("model", result.spec) if set_default else None
+    pulled(result, path)
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(handle_errors(models))
+    app.add_typer(models_app, name="models")

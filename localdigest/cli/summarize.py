@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from localdigest.cli.options import (
     ThreadsOpt,
 )
 from localdigest.errors import ExitCode
+
+if TYPE_CHECKING:
+    from localdigest.papers import Result
 
 
 def summarize(
@@ -59,6 +62,14 @@ def summarize(
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
     style: StyleOpt = "paragraph",
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress bars, no hint about the demo model (config: model_hint).",
+        ),
+    ] = False,
 ) -> None:
     """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
 
@@ -67,6 +78,8 @@ def summarize(
       localdigest summarize paper.pdf
 
       localdigest summarize papers/ --model models/qwen2.5-1.5b-instruct-q4_k_m.gguf
+
+      localdigest summarize paper.pdf -m ollama:qwen2.5:3b
 
       localdigest summarize 1706.03762 --format json -o summaries.json
     """
@@ -97,15 +110,31 @@ def summarize(
         style=style,
         read_all=read_all,
     )
-    results = summarize_with_progress(request)
+    results = summarize_with_progress(request, quiet=quiet)
     if chosen == "table":
         results_table(results)
         if output is not None:
             emit(to_text(results, "markdown"), output)
     else:
         emit(to_text(results, chosen), output)
+    if not quiet:
+        _demo_hint(results, to_stderr=chosen != "table")
     if not all(succeeded(r) for r in results):
         raise typer.Exit(int(ExitCode.INPUT))
+
+
+def _demo_hint(results: list[Result], *, to_stderr: bool) -> None:
+    """Once, under the results, when the embedded demo model wrote any of them."""
+    from localdigest import config
+    from localdigest.llm.guidance import demo_hint
+    from localdigest.papers import PaperSummary
+    from localdigest.render.models import demo_hint as show_hint
+
+    if not config.value("model_hint"):
+        return
+    hint = demo_hint(r.model for r in results if isinstance(r, PaperSummary))
+    if hint is not None:
+        show_hint(hint, to_stderr=to_stderr)
 
 
 def show(

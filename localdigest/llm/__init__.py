@@ -2,7 +2,11 @@
 
 - ``base``: the contract (``Backend``, capability flags), ``Generation``, sampling settings;
 - ``models``: model resolution (flag > env > config > models folder > embedded), listing;
+- ``stores``: the models other tools keep (Ollama, LM Studio, the Hugging Face cache,
+  llama.cpp, GPT4All); ``inventory``: their header facts, indexed; ``catalog``: models worth
+  pulling; ``pull``: a download from the Hugging Face hub;
 - ``gguf``: GGUF headers, read without loading weights;
+- ``chat``: chat templates (thinking off, system-role fold, stop sequences);
 - ``llamacpp``: the in-process llama-cpp-python backend; ``batch``: its batched decoding.
 
 ``backend_factory`` is the chooser: settings in, a function that loads the backend out (the
@@ -51,18 +55,22 @@ class BackendSettings:
 
 
 def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[[], Backend]:
-    """A function that loads the backend for ``choice`` when first called."""
+    """A function that loads the backend for ``choice`` when first called (its outputs
+    never carry a thinking model's ``<think>`` blocks)."""
 
     def load() -> Backend:
+        from localdigest.llm.chat import without_thinking
         from localdigest.llm.llamacpp import LlamaCppBackend  # llama_cpp: only when needed
 
-        return LlamaCppBackend(
-            choice,
-            n_ctx=settings.n_ctx,
-            gpu_layers=settings.gpu_layers,
-            threads=settings.threads,
-            seed=settings.seed,
-            verbose=settings.verbose,
+        return without_thinking(
+            LlamaCppBackend(
+                choice,
+                n_ctx=settings.n_ctx,
+                gpu_layers=settings.gpu_layers,
+                threads=settings.threads,
+                seed=settings.seed,
+                verbose=settings.verbose,
+            )
         )
 
     return load

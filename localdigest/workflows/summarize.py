@@ -118,7 +118,7 @@ def prepare(req: SummarizeRequest) -> Job:
         open_store(),
         prompts,
         options,
-        model_name=choice.path.name,
+        model_name=choice.name,
         model_fingerprint=choice.fingerprint,
         n_ctx=n_ctx,
         backend_factory=factory,

@@ -1,0 +1,268 @@
+"""Every model localdigest can find, with the facts its header gives, for ``models``.
+
+Header facts cost one walk over the GGUF header (10-50 ms: the vocabulary is skipped string
+by string), so they are kept in an index file in localdigest's home keyed by each file's
+identity (device, inode, size, modification time). A listing of a hundred known models is
+then a hundred ``stat`` calls and one small JSON file; a new or changed file is read once.
+
+Also here: the memory a model needs at a context size (its weights plus the KV cache the
+header's geometry implies), which picks the default context, and whether the installed
+llama.cpp knows a model's architecture (its name is in libllama's architecture table).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from localdigest import config
+from localdigest.errors import ModelError, StorageError
+from localdigest.fsutil import write_atomically
+from localdigest.llm import stores
+from localdigest.llm.gguf import GGUFInfo, read_gguf
+
+INDEX_NAME = "models-index.json"
+INDEX_VERSION = 1
+KV_BYTES = 2  # llama.cpp's default KV cache type is f16
+BUFFERS = 256 << 20  # compute buffers and the runtime, a rough allowance
+# The longest prompt the pipeline builds by default is a 1536-token chunk plus its
+# instruction and answer (~1900 tokens), or the reduce over all notes; 4096 holds either
+# with room, while 8192 doubles the KV cache (180 MB for SmolLM2-135M, ~0.9 GB for a 3B
+# model with 8 KV heads) and the attention buffers for nothing. --n-ctx raises it.
+MAX_DEFAULT_CTX = 4096
+MIN_DEFAULT_CTX = 2048  # below this the default prompts no longer fit
+MEMORY_SHARE = 0.75  # of this machine's memory a model may take by default
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a GGUF header says, kept in the index."""
+
+    size: int
+    arch: str
+    params: int | None
+    quant: str
+    context: int | None  # trained context
+    chat_template: bool
+    kv_per_token: int | None  # bytes of KV cache per token of context
+    error: str | None = None
+
+
+def kv_bytes_per_token(info: GGUFInfo) -> int | None:
+    """Keys and values of every layer for one token, in f16 (None if the header lacks the
+    geometry). Sliding-window layers need less, so this is an upper bound for those."""
+    layers = info.meta_int("block_count")
+    heads = info.meta_int("attention.head_count")
+    kv_heads = info.meta_int("attention.head_count_kv") or heads
+    width = info.meta_int("embedding_length")
+    key = info.meta_int("attention.key_length") or (width // heads if width and heads else None)
+    value = info.meta_int("attention.value_length") or key
+    if not (layers and kv_heads and key and value):
+        return None
+    return layers * kv_heads * (key + value) * KV_BYTES
+
+
+def facts_of(info: GGUFInfo) -> Facts:
+    return Facts(
+        size=info.size,
+        arch=info.architecture,
+        params=info.parameters,
+        quant=info.quantization,
+        context=info.context_length,
+        chat_template=bool(info.chat_template),
+        kv_per_token=kv_bytes_per_token(info),
+    )
+
+
+def memory_needed(size: int, kv_per_token: int | None, n_ctx: int) -> int:
+    return size + (kv_per_token or 0) * n_ctx + BUFFERS
+
+
+@functools.cache
+def physical_memory() -> int | None:
+    """This machine's memory in bytes (a container's limit when lower), or None."""
+    try:
+        total = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            total = min(total, int(limit))
+    except OSError:
+        pass
+    return total
+
+
+def context_for(
+    trained: int | None, size: int, kv_per_token: int | None, memory: int | None = None
+) -> int:
+    """The default context: the trained one up to ``MAX_DEFAULT_CTX``, halved while the
+    weights, that KV cache and the buffers would take more than ``MEMORY_SHARE`` of the
+    machine's memory (not below ``MIN_DEFAULT_CTX``). Total memory, not free memory, is
+    used: the context is part of every cache key, so it must not change between runs."""
+    n_ctx = min(trained or MIN_DEFAULT_CTX, MAX_DEFAULT_CTX)
+    memory = memory if memory is not None else physical_memory()
+    if memory and kv_per_token:
+        while n_ctx > MIN_DEFAULT_CTX and memory_needed(size, kv_per_token, n_ctx) > (
+            memory * MEMORY_SHARE
+        ):
+            n_ctx //= 2
+    return n_ctx
+
+
+# ----------------------------------------------------------------------------- architectures
+
+
+def llama_library() -> Path | None:
+    """libllama of the installed llama-cpp-python, found without importing it."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("llama_cpp")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    lib = Path(spec.origin).parent / "lib"
+    for name in ("libllama.so", "libllama.dylib", "llama.dll"):
+        if (lib / name).is_file():
+            return lib / name
+    return None
+
+
+@functools.cache
+def _library_strings(path: Path, mtime: float) -> bytes:
+    return path.read_bytes()
+
+
+def llama_cpp_knows(arch: str) -> bool | None:
+    """Whether the installed llama.cpp has ``arch`` in its architecture table (None: the
+    library was not found). Its names are C strings in libllama, so a name followed by NUL
+    is looked for (the linker may share a name's bytes with a longer one that ends in it)."""
+    lib = llama_library()
+    if lib is None or not arch:
+        return None
+    try:
+        data = _library_strings(lib, lib.stat().st_mtime)
+    except OSError:
+        return None
+    return arch.encode() + b"\0" in data
+
+
+# ----------------------------------------------------------------------------- the index
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+class FactsIndex:
+    """Header facts by real path, valid while the file's identity is unchanged."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.changed = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("version") == INDEX_VERSION:
+                self.entries = dict(data.get("entries") or {})
+        except (OSError, ValueError):
+            pass  # no index yet, or a damaged one: rebuilt
+
+    def facts(self, real: Path) -> Facts:
+        key = str(real)
+        identity = _identity(real)
+        entry = self.entries.get(key)
+        if entry is not None and entry.get("id") == identity:
+            try:
+                return Facts(**entry["facts"])
+            except (TypeError, KeyError):
+                pass
+        try:
+            facts = facts_of(read_gguf(real, quick=True))
+        except ModelError as e:
+            facts = Facts(
+                identity[2] if identity else 0, "?", None, "?", None, False, None, e.message
+            )
+        self.entries[key] = {"id": identity, "facts": asdict(facts)}
+        self.changed = True
+        return facts
+
+    def save(self, keep: set[str] | None = None) -> None:
+        """Write the index back (best effort); ``keep``: forget files not in it."""
+        stale = set(self.entries) - keep if keep is not None else set()
+        if not self.changed and not stale:
+            return
+        for key in stale:
+            del self.entries[key]
+        # An unwritable home only makes the next listing slower.
+        with contextlib.suppress(OSError, StorageError):
+            data = {"version": INDEX_VERSION, "entries": self.entries}
+            write_atomically(self.path, json.dumps(data))
+
+
+def index_path() -> Path:
+    return config.home_dir() / INDEX_NAME
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One line of ``localdigest models``."""
+
+    model: stores.StoredModel
+    facts: Facts
+    loads: bool | None  # the installed llama.cpp knows the architecture
+    n_ctx: int | None  # the default context for it
+    ram: int | None  # bytes needed at that context (estimate)
+    default: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        f = self.facts
+        return {
+            "name": self.model.name,
+            "label": self.model.label,
+            "source": self.model.source,
+            "path": str(self.model.path),
+            "real_path": str(self.model.real),
+            "size": f.size,
+            "arch": f.arch,
+            "params": f.params,
+            "quant": f.quant,
+            "context": f.context,
+            "n_ctx": self.n_ctx,
+            "ram": self.ram,
+            "chat_template": f.chat_template,
+            "loads": self.loads,
+            "default": self.default,
+            "error": f.error,
+        }
+
+
+def rows_for(
+    found: list[stores.StoredModel], default: Path | None = None, *, everything: bool = False
+) -> list[ModelRow]:
+    """Header facts for each model (from the index when the file is unchanged);
+    ``everything``: ``found`` is every model there is, so the index forgets the others."""
+    index = FactsIndex(index_path())
+    rows = []
+    for model in found:
+        facts = index.facts(model.real)
+        n_ctx = ram = None
+        if facts.error is None:
+            n_ctx = context_for(facts.context, facts.size, facts.kv_per_token)
+            ram = memory_needed(facts.size, facts.kv_per_token, n_ctx)
+        loads = llama_cpp_knows(facts.arch) if facts.error is None else False
+        rows.append(ModelRow(model, facts, loads, n_ctx, ram, model.real == default))
+    index.save({str(m.real) for m in found} if everything else None)
+    return rows

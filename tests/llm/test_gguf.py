@@ -1,0 +1,70 @@
+"""GGUF headers: the quick read (vocabularies jumped over) gives what the exact walk gives,
+on the two real test models and on a file made to mislead it."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from model_stores import gemma_path, smollm2_path
+
+from localdigest.errors import ModelError
+from localdigest.llm.gguf import read_gguf
+
+
+def _string(text: bytes) -> bytes:
+    return struct.pack("<Q", len(text)) + text
+
+
+def _entry(key: str, vtype: int, payload: bytes) -> bytes:
+    return _string(key.encode()) + struct.pack("<I", vtype) + payload
+
+
+def write_gguf(path: Path, tokens: list[bytes], tensors: int = 3) -> Path:
+    """A small but well-formed GGUF v3: a few entries, a vocabulary, a tensor table."""
+    entries = [
+        _entry("general.architecture", 8, _string(b"llama")),
+        _entry("general.file_type", 4, struct.pack("<I", 15)),
+        _entry("llama.context_length", 4, struct.pack("<I", 4096)),
+        _entry(
+            "tokenizer.ggml.tokens",
+            9,
+            struct.pack("<IQ", 8, len(tokens)) + b"".join(_string(t) for t in tokens),
+        ),
+        _entry("tokenizer.ggml.eos_token_id", 4, struct.pack("<I", 2)),
+        _entry("tokenizer.chat_template", 8, _string(b"{{ messages }}")),
+    ]
+    table = b"".join(
+        _string(f"blk.{i}.weight".encode()) + struct.pack("<IQQIQ", 2, 64, 32, 15, i * 2048)
+        for i in range(tensors)
+    )
+    head = b"GGUF" + struct.pack("<IQQ", 3, tensors, len(entries))
+    path.write_bytes(head + b"".join(entries) + table + b"\0" * 4096)
+    return path
+
+
+@pytest.mark.parametrize("model", [smollm2_path, gemma_path])
+def test_quick_read_equals_the_exact_walk(model) -> None:
+    path = model()
+    assert read_gguf(path, quick=True) == read_gguf(path)
+
+
+def test_a_vocabulary_that_mimics_an_entry_does_not_mislead(tmp_path: Path) -> None:
+    # "tokenizer.fake" followed by a short token looks exactly like an entry's start.
+    tokens = [b"tok%d" % i for i in range(5000)]
+    tokens[100:102] = [b"tokenizer.fake", b"abcde"]
+    path = write_gguf(tmp_path / "tricky.gguf", tokens)
+    exact = read_gguf(path)
+    assert exact.chat_template == "{{ messages }}" and exact.parameters == 3 * 64 * 32
+    assert read_gguf(path, quick=True) == exact
+
+
+def test_an_absurd_array_length_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    path = write_gguf(tmp_path / "huge.gguf", [b"a", b"b"])
+    data = bytearray(path.read_bytes())
+    at = data.index(b"tokenizer.ggml.tokens") + len(b"tokenizer.ggml.tokens") + 8
+    data[at : at + 8] = struct.pack("<Q", 1 << 60)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"huge\.gguf"):
+        read_gguf(path)

@@ -1,0 +1,253 @@
+"""``models pull`` against a loopback stand-in of the hub's file endpoints (HF_ENDPOINT)
+serving a real GGUF: complete, cut and resumed, corrupted, down; the cache it leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hub_server import COMMIT, FakeHub, fake_hub, sha256_of  # noqa: F401 - the fixture
+from model_stores import smollm2_path
+from typer.testing import CliRunner
+
+from localdigest.cli import app
+from localdigest.llm import pull
+from localdigest.llm.models import resolve_model
+
+runner = CliRunner()
+REPO = "test-org/SmolLM2-135M-Instruct-GGUF"
+FILE = "smollm2-135m-instruct-q4_1.gguf"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "hf-cache"
+    monkeypatch.setenv("HF_HUB_CACHE", str(folder))
+    monkeypatch.setattr(pull, "RETRY_DELAYS", (0.05, 0.05))
+    return folder
+
+
+@pytest.fixture
+def hub(fake_hub: FakeHub) -> FakeHub:  # noqa: F811 - the fixture imported above
+    fake_hub.add(REPO, FILE, smollm2_path())
+    fake_hub.add(REPO, "README.md", Path(__file__))
+    return fake_hub
+
+
+def repo_dir(cache: Path) -> Path:
+    return cache / ("models--" + REPO.replace("/", "--"))
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["models", "pull", *args])
+
+
+def test_complete_download_into_the_standard_cache(
+    cache: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_test_token")
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 0, result.output
+    sha = sha256_of(smollm2_path())
+    folder = repo_dir(cache)
+    blob = folder / "blobs" / sha
+    link = folder / "snapshots" / COMMIT / FILE
+    assert blob.is_file() and not blob.is_symlink()
+    assert blob.stat().st_size == smollm2_path().stat().st_size
+    assert link.is_symlink() and os.readlink(link) == f"../../blobs/{sha}"
+    assert (folder / "refs" / "main").read_text() == COMMIT
+    assert not list((folder / "blobs").glob("*.incomplete"))
+    assert f"hf:{REPO}/{FILE}" in result.stdout
+    auth = [(r.method, r.path, r.headers.get("authorization")) for r in hub.requests]
+    assert all(a == "Bearer hf_test_token" for _, _, a in auth), auth
+    # Other tools read it where they look: the hub library finds it in its cache.
+    from huggingface_hub import try_to_load_from_cache
+
+    assert try_to_load_from_cache(REPO, FILE, cache_dir=str(cache)) == str(link)
+    # And localdigest uses it by name, without copying.
+    listed = json.loads(runner.invoke(app, ["models", "--format", "json"]).stdout)
+    assert f"hf:{REPO}/{FILE}" in {row["name"] for row in listed}
+    assert resolve_model(f"hf:{REPO}/{FILE}").path == link
+    again = invoke(f"{REPO}/{FILE}")
+    assert again.exit_code == 0 and "already in the hub cache" in again.stdout
+    assert len(hub.gets()) == 1  # nothing downloaded twice
+
+
+def test_quant_picks_the_file_from_the_repo(cache: Path, hub: FakeHub) -> None:
+    hub.add(REPO, "smollm2-135m-instruct-Q8_0.gguf", Path(__file__), sha256="0" * 64)
+    result = invoke(REPO, "--quant", "Q4_1")
+    assert result.exit_code == 0, result.output
+    assert (repo_dir(cache) / "snapshots" / COMMIT / FILE).is_symlink()
+    missing = invoke(REPO, "--quant", "Q5_K_M")
+    assert missing.exit_code == 4
+    assert "Q4_1" in missing.output and "Q8_0" in missing.output  # what the repo has
+
+
+def test_connection_cut_halfway_is_resumed(cache: Path, hub: FakeHub) -> None:
+    size = smollm2_path().stat().st_size
+    hub.cuts, hub.cut_after = 1, size // 2
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 0, result.output
+    gets = hub.gets()
+    assert len(gets) == 2
+    assert "range" not in gets[0].headers
+    start = int(gets[1].headers["range"].removeprefix("bytes=").rstrip("-"))
+    assert start >= size // 2 - (1 << 20)  # it went on from where the cut left it
+    assert sha256_of(repo_dir(cache) / "blobs" / sha256_of(smollm2_path())) == sha256_of(
+        smollm2_path()
+    )
+
+
+def test_interrupted_run_is_resumed_by_the_next(cache: Path, hub: FakeHub) -> None:
+    size = smollm2_path().stat().st_size
+    hub.cuts, hub.cut_after = 10, size // 3  # every attempt of this run is cut
+    first = invoke(f"{REPO}/{FILE}")
+    assert first.exit_code == 5, first.output
+    assert "run the same command to resume" in first.output
+    partial = repo_dir(cache) / "blobs" / f"{sha256_of(smollm2_path())}.incomplete"
+    kept = partial.stat().st_size
+    assert kept >= size // 3
+    hub.cuts = 0
+    second = invoke(f"{REPO}/{FILE}")
+    assert second.exit_code == 0, second.output
+    assert "resumed" in second.stdout
+    assert hub.gets()[-1].headers["range"] == f"bytes={kept}-"
+    assert not partial.exists()
+
+
+def test_ctrl_c_keeps_the_partial_download_for_the_next_run(cache: Path, hub: FakeHub) -> None:
+    hub.rate = 20e6  # 98 MB in about 5 s: time to interrupt it
+    env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_ENDPOINT": hub.url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localdigest", "models", "pull", f"{REPO}/{FILE}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    partial = repo_dir(cache) / "blobs" / f"{sha256_of(smollm2_path())}.incomplete"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if partial.exists() and partial.stat().st_size > 10 << 20:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    kept = partial.stat().st_size
+    assert 0 < kept < smollm2_path().stat().st_size
+    hub.rate = None
+    resumed = invoke(f"{REPO}/{FILE}")
+    assert resumed.exit_code == 0, resumed.output
+    assert hub.gets()[-1].headers["range"] == f"bytes={kept}-"
+    blob = repo_dir(cache) / "blobs" / sha256_of(smollm2_path())
+    assert sha256_of(blob) == sha256_of(smollm2_path())
+
+
+def test_checksum_mismatch_leaves_nothing_in_the_cache(cache: Path, hub: FakeHub) -> None:
+    hub.corrupt = True
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 5, result.output
+    assert "checksum" in result.output and "nothing was kept" in result.output
+    files = [p for p in repo_dir(cache).rglob("*") if p.is_file() or p.is_symlink()]
+    assert files == []
+
+
+def test_endpoint_down_is_exit_5_in_one_line(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 5, result.output
+    assert f"127.0.0.1:{port}" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not cache.exists() or not any(cache.rglob("*.gguf"))
+
+
+def test_hub_errors_are_one_line_each(cache: Path, hub: FakeHub) -> None:
+    no_repo = invoke("nobody/nothing-GGUF/x.gguf")
+    assert no_repo.exit_code == 4 and "nobody/nothing-GGUF" in no_repo.output
+    no_file = invoke(f"{REPO}/missing.gguf")
+    assert no_file.exit_code == 4 and "missing.gguf" in no_file.output
+    bad = invoke("not a spec")
+    assert bad.exit_code == 2 and "--list" in bad.output
+
+
+def test_offline_uses_the_cached_copy_or_says_why_not(
+    cache: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    refused = invoke(f"{REPO}/{FILE}")
+    assert refused.exit_code == 5 and "HF_HUB_OFFLINE" in refused.output
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert invoke(f"{REPO}/{FILE}").exit_code == 0
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cached = invoke(f"{REPO}/{FILE}")
+    assert cached.exit_code == 0 and "offline" in cached.stdout
+
+
+def test_not_enough_disk_space_is_said_before_downloading(
+    cache: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(
+        pull.shutil, "disk_usage", lambda p: real(p)._replace(free=10 << 20)
+    )  # a full disk, as the OS would report it
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 6, result.output
+    assert "disk space" in result.output
+    assert hub.gets() == []
+
+
+def test_set_default_writes_the_config(cache: Path, hub: FakeHub, tmp_path: Path) -> None:
+    result = invoke(f"{REPO}/{FILE}", "--set-default")
+    assert result.exit_code == 0, result.output
+    config = (tmp_path / "config.toml").read_text()
+    assert f'model = "hf:{REPO}/{FILE}"' in config
+    assert resolve_model(None).source == "config"
+    assert resolve_model(None).path.name == FILE
+
+
+def test_catalogue_names_pull_and_resolve(cache: Path, fake_hub: FakeHub) -> None:  # noqa: F811
+    from localdigest.llm import catalog
+
+    entry = catalog.find("qwen2.5-1.5b-instruct")
+    assert entry is not None
+    before = runner.invoke(app, ["summarize", "x.pdf", "-m", entry.name])
+    assert before.exit_code == 4 and f"models pull {entry.name}" in before.output
+    fake_hub.add(entry.repo, entry.file, smollm2_path())  # the stand-in serves test bytes
+    assert invoke(entry.name).exit_code == 0
+    assert resolve_model(entry.name).path.name == entry.file
+    listing = invoke("--list")
+    assert listing.exit_code == 0 and "(downloaded)" in listing.stdout
+
+
+def test_missing_extra_says_how_to_install(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # as if not installed
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 2, result.output
+    assert "localdigest[hub]" in result.output
+
+
+def test_catalogue_facts_each_have_a_source() -> None:
+    from localdigest.llm import catalog
+
+    names = [e.name for e in catalog.entries()]
+    assert len(names) == len(set(names)) >= 6
+    for e in catalog.entries():
+        assert e.file.endswith(".gguf") and e.size > 500e6 and e.license
+        assert {"repo_file_size", "license"} <= set(e.sources), e.name
+    assert catalog.suggestion(cores=2, memory=24 << 30).name == "qwen2.5-1.5b-instruct"
+    assert catalog.suggestion(cores=16, memory=32 << 30).name == "qwen3-4b-instruct-2507"
