@@ -113,3 +113,19 @@ def test_an_unwritable_output_folder_is_exit_6_before_the_work(tmp_path: Path) -
         assert caught.value.exit_code == ExitCode.STORAGE
     finally:
         locked.chmod(0o700)
+
+
+def test_a_resumed_partial_is_never_a_planted_link(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"precious")
+    partial = tmp_path / "blob.incomplete"
+    partial.symlink_to(outside)
+    with pytest.raises(StorageError):
+        fsutil.open_for_append(partial)
+    assert outside.read_bytes() == b"precious"
+    partial.unlink()
+    with fsutil.open_for_append(partial) as f:
+        f.write(b"ab")
+    with fsutil.open_for_append(partial) as f:
+        f.write(b"cd")
+    assert partial.read_bytes() == b"abcd"
