@@ -17,7 +17,7 @@ endif
 export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test install lint bench eval clean
+.PHONY: demo test install lint bench bench-ranking eval clean browser screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,21 @@ $(VENV)/.bench-installed: bench/requirements.txt | $(VENV)/.installed
 # BENCH_ARGS="--limit 2" for a quick run; see bench/bench.py --help).
 bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+# Ranking a listing by the reader's library: 1000 papers, fresh processes (offline).
+bench-ranking: install
+	$(BIN)/python bench/ranking.py $(BENCH_ARGS)
+
+# The HTML digest's browser test needs a Chromium: Debian's package (Playwright for Python
+# comes with `make install` and drives it; no browser is downloaded). Elsewhere the test
+# skips and says why.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: install
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+# The README's screenshot of the HTML digest, made by the browser test.
+screenshot: browser
+	LOCALDIGEST_SCREENSHOT=$(CURDIR)/docs/digest.png $(BIN)/pytest -q tests/publish/test_digest_browser.py
 
 # The eval scores summaries against the authors' abstracts of the team's shared corpus when
 # it is there; elsewhere pass EVAL_ARGS="--pdfs DIR --expected FILE".

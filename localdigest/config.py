@@ -168,6 +168,11 @@ SETTINGS: dict[str, Setting] = {
             "notes_dir", None, "notes vault folder for `export` (and `run --notes`)", flag="--notes"
         ),
         Setting("run_max", 20, "most papers `run` lists to choose from", int, 1, flag="--max"),
+        Setting(
+            "interests",
+            "",
+            "what you want to read about, in your own words (ranks `search` and `run`)",
+        ),
     ]
 }
 

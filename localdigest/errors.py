@@ -54,14 +54,19 @@ class NetworkError(LocaldigestError):
     exit_code = ExitCode.NETWORK
 
 
-class StorageError(LocaldigestError):
-    """A file can't be written (permissions, disk full, a folder in its place)."""
+class StorageError(LocaldigestError, OSError):
+    """A file can't be written (permissions, disk full, a folder in its place): what every
+    write through ``fsutil`` raises. Also an OSError, so code that treats a failed write
+    as "best effort" (``except OSError``) keeps doing so."""
 
     exit_code = ExitCode.STORAGE
 
 
-class CacheError(StorageError):
-    """The cache or library folder can't be written (permissions, disk full) or is damaged."""
+class CacheError(LocaldigestError):
+    """The cache or library folder can't be written (permissions, disk full) or is damaged.
+    Not an OSError: it stops a run (it would fail every paper), never only one paper."""
+
+    exit_code = ExitCode.STORAGE
 
 
 class ServerError(LocaldigestError):

@@ -13,8 +13,9 @@ Routes (the tool is pointed here with LOCALDIGEST_ARXIV_API / _PDF / _RSS):
 
 Faults are queued with ``fail_next`` (503/429, optional Retry-After), ``truncate_next`` (a
 larger Content-Length than the body), ``html_next`` (a web page where a PDF belongs),
-``body_next`` (these bytes instead of the answer, with a matching Content-Length) and
-``drip_next`` (the right headers, then the body one byte per ``interval`` seconds). Every
+``slow_next`` (the body in small pieces with pauses, to watch a progress bar), ``body_next``
+(these bytes instead of the answer, with a matching Content-Length) and ``drip_next`` (the
+right headers, then the body one byte per ``interval`` seconds). Every
 request is recorded with its path, query, headers and arrival time.
 
 Test modules import ``arxiv_server_fixture`` (registered as the ``arxiv_server`` fixture).
@@ -66,6 +67,7 @@ class Fault:
     retry_after: str | None = None
     body: bytes = b""
     interval: float = 1.0
+    delay: float = 0.0
 
 
 @dataclass
@@ -109,6 +111,10 @@ class FakeArxiv:
 
     def drip_next(self, n: int = 1, prefix: str = "/api", interval: float = 1.0) -> None:
         self.faults.append(Fault("drip", n, prefix, interval=interval))
+
+    def slow_next(self, n: int = 1, prefix: str = "/pdf", seconds: float = 1.0) -> None:
+        """Send the next bodies in 16 pieces over about ``seconds``."""
+        self.faults.append(Fault("slow", n, prefix, delay=seconds / 16))
 
     def to(self, prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.path.startswith(prefix)]
@@ -190,6 +196,8 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
                 return self.send(status, ctype, body[: len(body) // 2], length=len(body))
             if fault and fault.kind == "drip":
                 return self.drip(status, ctype, body, fault.interval)
+            if fault and fault.kind == "slow":
+                return self.send(status, ctype, body, delay=fault.delay)
             self.send(status, ctype, body)
 
         def drip(self, status: int, ctype: str, body: bytes, interval: float) -> None:
@@ -212,6 +220,7 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
             body: bytes,
             headers: dict[str, str] | None = None,
             length: int | None = None,
+            delay: float = 0.0,
         ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -219,7 +228,14 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(body)
+            if not delay:
+                self.wfile.write(body)
+                return
+            piece = max(1, len(body) // 16)
+            for start in range(0, len(body), piece):
+                self.wfile.write(body[start : start + piece])
+                self.wfile.flush()
+                time.sleep(delay)
 
     return Handler
 

@@ -8,11 +8,21 @@ the command that uses it, so ``localdigest --help`` loads none of them.
 
 from __future__ import annotations
 
-from localdigest.cli import arxiv, cache, config, digest, evaluate, models, run, summarize
+from localdigest.cli import (
+    arxiv,
+    cache,
+    config,
+    digest,
+    evaluate,
+    models,
+    run,
+    schedule,
+    summarize,
+)
 from localdigest.cli.app import app
 from localdigest.cli.common import on_sigterm_clean_up
 
-for _commands in (summarize, models, cache, arxiv, digest, run, config, evaluate):
+for _commands in (summarize, models, cache, arxiv, digest, run, schedule, config, evaluate):
     _commands.register(app)
 
 

@@ -61,7 +61,12 @@ def search(
         typer.Option("--max", min=1, help="Most papers to list (default 20; with --today, all)."),
     ] = None,
     sort: Annotated[
-        Literal["submitted", "relevance"], typer.Option(help="Order of the results.")
+        Literal["submitted", "relevance", "arxiv"],
+        typer.Option(
+            help="submitted: newest first; relevance: by your library (fetched and "
+            "summarized papers, `interests` in the config); arxiv: arXiv's own relevance "
+            "to the search terms."
+        ),
     ] = "submitted",
     output: Annotated[
         TableFormat, typer.Option("--format", help="A table, or JSON for scripts.")
@@ -77,38 +82,49 @@ def search(
     """Search arXiv, or list today's new papers, and optionally fetch some.
 
     Categories, --include and --exclude default to the configuration. Every paper listed is
-    remembered, so --new later shows only papers you have not seen. The last column marks
-    papers already in the library (pdf) or summarized (sum).
+    remembered, so --new later shows only papers you have not seen. Each paper is scored
+    against your library (rel: 0 to 1, with the terms that matched); --sort relevance lists
+    the best first. The last column marks papers already in the library (pdf) or
+    summarized (sum).
 
     Examples: localdigest search mixture of experts -c cs.LG --since 2024-05-01;
     localdigest search --today -c cs.CL --new --fetch all
     """
     from localdigest.render import arxiv as render
+    from localdigest.render import console
     from localdigest.sources import library, listing
+    from localdigest.workflows import ranked
 
     wanted = Selection.parse(fetch, "--fetch ") if fetch is not None else None
     since_date = parse_day(since)
+    ranker = ranked.Ranker(by_relevance=sort == "relevance")
     if today:
         if terms:
             raise UsageError("--today lists whole categories — use --include to filter it")
-        papers = listing.today(category, include, exclude, new, max_results)
+
+        papers = listing.today(category, include, exclude, new, max_results, ranker.arrange)
     else:
-        papers = listing.search(
-            terms or [],
-            category,
-            include,
-            exclude,
-            since_date,
-            new,
-            20 if max_results is None else max_results,
-            sort,
+        papers = ranker.arrange(
+            listing.search(
+                terms or [],
+                category,
+                include,
+                exclude,
+                since_date,
+                new,
+                20 if max_results is None else max_results,
+                "relevance" if sort == "arxiv" else "submitted",
+            )
         )
+    scores = ranker.scores_of(papers)
+    if sort == "relevance" and papers and not scores:
+        console.info(ranked.EMPTY_LIBRARY)
     states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in papers}
     if output == "json":
-        render.print_papers_json(papers, states)
+        render.print_papers_json(papers, states, scores)
     else:
         empty = "No new papers since your last search." if new else "No papers found."
-        render.print_search_results(papers, states, empty_message=empty)
+        render.print_search_results(papers, states, empty_message=empty, scores=scores)
     if wanted is None or not papers:
         return
     chosen = [papers[n - 1] for n in wanted.pick(len(papers))]

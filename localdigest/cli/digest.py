@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from localdigest.cli.common import emit, handle_errors
-from localdigest.cli.options import DigestFormat, LastOpt, PaperIdsArg, SinceOpt, parse_day
+from localdigest.cli.options import (
+    DigestFormat,
+    LastOpt,
+    NoFiguresOpt,
+    PaperIdsArg,
+    SinceOpt,
+    parse_day,
+)
 from localdigest.errors import UsageError
 
 
@@ -31,12 +38,14 @@ def digest(
         str | None, typer.Option(help="Newsletter name (config: newsletter_name).")
     ] = None,
     closing: Annotated[str | None, typer.Option(help="Closing line (config: closing).")] = None,
+    no_figures: NoFiguresOpt = False,
 ) -> None:
     """Write a newsletter from cached summaries (default: all summarized since the last digest).
 
     An opening line with the newsletter's name and the period, "This article was written
     by <model> on <date>.", an "In this issue" list, one "# <title>" section per paper
-    (authors, arXiv or file link, TL;DR, summary) and a closing line.
+    (authors, arXiv or file link, the paper's key figure, TL;DR, summary) and a closing
+    line. The HTML page embeds the figures, so it is one file that opens offline.
 
     Examples:
 
@@ -73,7 +82,9 @@ def digest(
             "No cached summaries match — run `localdigest summarize` or `localdigest run` first"
         )
     period_start = since_day or (previous.date() if default_selection and previous else None)
-    issue = newsletter.build(papers, since=period_start, name=name, closing=closing)
+    issue = newsletter.build(
+        papers, since=period_start, name=name, closing=closing, figures=not no_figures
+    )
     emit(newsletter.render(issue, format_for(output, fmt)), output)
     if audio is not None:
         _speak(newsletter.to_markdown(issue), audio)
@@ -99,6 +110,7 @@ def export(
     ] = False,
     since: SinceOpt = None,
     last: LastOpt = None,
+    no_figures: NoFiguresOpt = False,
 ) -> None:
     """Export summaries as Markdown notes (YAML front matter) for a vault such as Obsidian.
 
@@ -121,7 +133,13 @@ def export(
     papers = newsletter.select(cached_summaries(), ids=ids or (), since=parse_day(since), last=last)
     if not papers:
         raise UsageError("No cached summaries match — run `localdigest summarize` first")
-    results = export_notes(papers, Path(folder), copy_pdf=copy_pdf, extras=library_extras(papers))
+    results = export_notes(
+        papers,
+        Path(folder),
+        copy_pdf=copy_pdf,
+        extras=library_extras(papers),
+        figures=not no_figures,
+    )
     notes_results(results)
 
 

@@ -64,6 +64,12 @@ ReadAllOpt = Annotated[
     ),
 ]
 RefreshOpt = Annotated[bool, typer.Option(help="Recompute, ignoring the cache.")]
+NoFiguresOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-figures", help="Leave out each paper's key figure (default: shown when found)."
+    ),
+]
 SinceOpt = Annotated[
     str | None, typer.Option(metavar="YYYY-MM-DD", help="Papers summarized since this day.")
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -17,6 +17,7 @@ from localdigest.cli.options import (
     MaxTokensOpt,
     ModelOpt,
     NCtxOpt,
+    NoFiguresOpt,
     SubmittedSinceOpt,
     ThreadsOpt,
     parse_day,
@@ -47,8 +48,17 @@ def run(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Summarize every paper listed.")] = False,
     top: Annotated[
-        int | None, typer.Option(metavar="N", min=1, help="Summarize the first N listed.")
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=1,
+            help="Summarize the N most relevant to your library (empty library: the first N).",
+        ),
     ] = None,
+    sort: Annotated[
+        Literal["relevance", "submitted"],
+        typer.Option(help="List the most relevant first (default), or newest first."),
+    ] = "relevance",
     out_dir: Annotated[
         Path | None,
         typer.Option(help="Folder for digest-YYYY-MM-DD.md (config: digest_dir, default .)."),
@@ -64,13 +74,16 @@ def run(
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
     gpu_layers: GpuLayersOpt = None,
+    no_figures: NoFiguresOpt = False,
 ) -> None:
     """The weekly routine: search arXiv -> choose -> fetch -> summarize -> dated digest.
 
     Searches the configured categories (with include/exclude) for papers no earlier search
-    listed, lets you pick from a numbered list (or --pick 1,4,7, --all, --top N), then
-    fetches, summarizes and writes digest-YYYY-MM-DD.md. Stopped half-way? Run it again:
-    it resumes the same run, reusing fetched PDFs and cached summaries.
+    listed, ranks them by your library (papers fetched and summarized, `interests` in the
+    config) with the terms that matched, lets you pick from the numbered list (or --pick
+    1,4,7, --all, --top N: the N most relevant), then fetches, summarizes and writes
+    digest-YYYY-MM-DD.md. Stopped half-way? Run it again: it resumes the same run, reusing
+    fetched PDFs and cached summaries.
 
     Examples:
 
@@ -83,7 +96,7 @@ def run(
     from localdigest.render import console
     from localdigest.render.arxiv import download_progress
     from localdigest.sources.listing import SearchSpec
-    from localdigest.workflows import weekly
+    from localdigest.workflows import ranked, weekly
 
     chosen_ways = sum([pick is not None, all_, top is not None])
     if chosen_ways > 1:
@@ -110,10 +123,12 @@ def run(
             max_results=max_results,
             only_new=not include_seen,
         )
-        plan = weekly.search(spec)
+        plan = weekly.search(spec, sort)
         if not plan.papers:
             console.info("No new papers since your last search — nothing to do.")
             return
+        if not plan.scores:
+            console.info(ranked.EMPTY_LIBRARY)
     if plan.picks is None:
         _show_list(plan)
         weekly.choose(plan, _picks(plan, pick, all_, top))
@@ -122,7 +137,9 @@ def run(
         weekly.save(plan)
         console.info("Nothing chosen — no digest written.")
         return
-    settings = weekly.RunSettings(out_dir, notes, model, max_tokens, n_ctx, threads, gpu_layers)
+    settings = weekly.RunSettings(
+        out_dir, notes, model, max_tokens, n_ctx, threads, gpu_layers, figures=not no_figures
+    )
     outcome = weekly.run_chosen(
         plan,
         settings,
@@ -155,7 +172,7 @@ def _show_list(plan: Plan) -> None:
     from localdigest.sources import library
 
     states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in plan.papers}
-    render.print_search_results(plan.papers, states)
+    render.print_search_results(plan.papers, states, scores=plan.scores)
 
 
 def _picks(plan: Plan, pick: str | None, all_: bool, top: int | None) -> list[int]:
@@ -167,7 +184,7 @@ def _picks(plan: Plan, pick: str | None, all_: bool, top: int | None) -> list[in
     if all_:
         return list(range(1, count + 1))
     if top is not None:
-        return list(range(1, min(top, count) + 1))
+        return plan.top(top)
     while True:
         answer = typer.prompt(
             "Which papers? (e.g. 1,4,7 or 2-5, all, none)", default="none", show_default=False

@@ -26,6 +26,13 @@ from localdigest.errors import ExitCode
 if TYPE_CHECKING:
     from localdigest.papers import Result
 
+BriefOpt = Annotated[
+    bool, typer.Option("--brief", help="Only the table of TL;DRs, not each summary in full.")
+]
+NoPagerOpt = Annotated[
+    bool, typer.Option("--no-pager", help="Print long output straight to the terminal.")
+]
+
 
 def summarize(
     sources: Annotated[
@@ -70,8 +77,13 @@ def summarize(
             help="No progress bars, no hint about the demo model (config: model_hint).",
         ),
     ] = False,
+    brief: BriefOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Summarize papers: a TL;DR and a dense paragraph each, computed once and cached.
+
+    Prints a table, then each paper's summary in full (--brief: the table only); long
+    output on a terminal opens in your pager ($PAGER, else less).
 
     Examples:
 
@@ -86,7 +98,7 @@ def summarize(
     from localdigest.fsutil import check_output
     from localdigest.papers import succeeded
     from localdigest.publish.formats import format_for, to_text
-    from localdigest.render.summary import results_table
+    from localdigest.render.summary import results_view
     from localdigest.workflows.summarize import SummarizeRequest
 
     if output is not None:
@@ -112,7 +124,7 @@ def summarize(
     )
     results = summarize_with_progress(request, quiet=quiet)
     if chosen == "table":
-        results_table(results)
+        results_view(results, brief=brief, pager=not no_pager)
         if output is not None:
             emit(to_text(results, "markdown"), output)
     else:
@@ -141,15 +153,27 @@ def show(
     key: Annotated[
         str | None, typer.Argument(help="Key prefix, arXiv id, file sha256 prefix or title words.")
     ] = None,
-    full: Annotated[bool, typer.Option("--full", help="Show the whole summary.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Only the summary in full (without a key: all of them).")
+    ] = False,
     fmt: Annotated[
         SummaryFormat | None, typer.Option("--format", "-f", help="table, markdown or json.")
     ] = None,
+    brief: BriefOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """List cached summaries, or show one of them."""
+    """List cached summaries, or show one: its table row, then the summary in full.
+
+    --brief shows the table only; long output on a terminal opens in your pager.
+    """
     from localdigest.cache import cached_summaries, find_cached
     from localdigest.publish.formats import to_text
-    from localdigest.render.summary import cached_list, results_table, summary_full
+    from localdigest.render.summary import (
+        cached_list,
+        results_table,
+        results_view,
+        summaries_view,
+    )
 
     rows = cached_summaries()
     if key is not None:
@@ -157,10 +181,12 @@ def show(
     summaries = [r.summary for r in rows]
     if fmt in ("json", "markdown"):
         emit(to_text(summaries, fmt), None)
-    elif key is not None and (full or fmt is None):
-        summary_full(summaries[0])
-    elif fmt == "table":
+    elif full and not brief:
+        summaries_view(summaries, pager=not no_pager)
+    elif fmt == "table" or (key is not None and brief):
         results_table(summaries)
+    elif key is not None:
+        results_view(summaries, pager=not no_pager)
     else:
         cached_list(rows)
 

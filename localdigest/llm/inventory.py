@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localdigest import config
-from localdigest.errors import ModelError, StorageError
+from localdigest.errors import ModelError
 from localdigest.fsutil import write_atomically
 from localdigest.llm import stores
 from localdigest.llm.gguf import GGUFInfo, read_gguf
@@ -207,7 +207,7 @@ class FactsIndex:
         for key in stale:
             del self.entries[key]
         # An unwritable home only makes the next listing slower.
-        with contextlib.suppress(OSError, StorageError):
+        with contextlib.suppress(OSError):
             data = {"version": INDEX_VERSION, "entries": self.entries}
             write_atomically(self.path, json.dumps(data))
 

@@ -401,6 +401,7 @@ def download(
     if offset > target.size:
         partial.unlink()
         offset = 0
+    open_for_append(partial).close()  # a link planted at its name fails here, not retried
     resumed = offset > 0
     digest = _hash_of(partial, progress) if offset else hashlib.sha256()
     fetched = 0

@@ -18,6 +18,7 @@ tool replaces::
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from localdigest.cache import CachedSummary, find_cached
 from localdigest.errors import UsageError
 from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperSummary
+from localdigest.pdf.figures import KeyFigure, key_figure
 from localdigest.publish.markup import (
     file_uri,
     html_paragraphs,
@@ -60,6 +62,10 @@ class Digest:
     papers: list[PaperSummary]
     closing: str
     categories: dict[str, list[str]] = field(default_factory=dict)  # arxiv id -> categories
+    figures: dict[str, KeyFigure] = field(default_factory=dict)  # sha256 -> its key figure
+
+    def figure(self, paper: PaperSummary) -> KeyFigure | None:
+        return self.figures.get(paper.sha256)
 
     @property
     def models(self) -> list[str]:
@@ -171,8 +177,10 @@ def build(
     name: str | None = None,
     closing: str | None = None,
     categories: dict[str, list[str]] | None = None,
+    figures: bool = True,
 ) -> Digest:
-    """Assemble a digest; name and closing default to the configuration."""
+    """Assemble a digest; name and closing default to the configuration. With ``figures``
+    each paper's key figure is found (rendered on first use, ``pdf.figures``)."""
     if not papers:
         raise UsageError("No papers for the digest — summarize some first")
     today = today or dt.date.today()
@@ -186,7 +194,19 @@ def build(
         papers=list(papers),
         closing=str(config.value("closing", closing)).strip(),
         categories=categories or {},
+        figures=paper_figures(papers) if figures else {},
     )
+
+
+def paper_figures(papers: Sequence[PaperSummary]) -> dict[str, KeyFigure]:
+    """The key figure of each paper whose PDF is still there and has one, by sha256."""
+    found: dict[str, KeyFigure] = {}
+    for p in papers:
+        if p.path and p.sha256 not in found:
+            figure = key_figure(Path(p.path), p.sha256)
+            if figure is not None:
+                found[p.sha256] = figure
+    return found
 
 
 # ----------------------------------------------------------------------------- the state
@@ -238,6 +258,9 @@ def to_markdown(digest: Digest) -> str:
         meta = [md_inline(", ".join(p.authors))] if p.authors else []
         meta.append(md_link(label, url))
         out += ["", f"# {md_inline(p.title)}", "", f"*{' · '.join(meta)}*", ""]
+        figure = digest.figure(p)
+        if figure is not None and (image := file_uri(str(figure.path))):
+            out += [f"![{md_inline(figure.label)}](<{image}>)", ""]
         if p.tldr.strip():
             out += [f"**TL;DR:** {md_text(one_line(p.tldr))}", ""]
         out.append(md_text(p.summary) or "(no summary)")
@@ -245,7 +268,20 @@ def to_markdown(digest: Digest) -> str:
     return "\n".join(out)
 
 
-def paper_dict(p: PaperSummary) -> dict[str, Any]:
+def figure_dict(figure: KeyFigure | None) -> dict[str, Any] | None:
+    if figure is None:
+        return None
+    return {
+        "path": str(figure.path),
+        "number": figure.number,
+        "caption": figure.caption,
+        "page": figure.page,
+        "width": figure.width,
+        "height": figure.height,
+    }
+
+
+def paper_dict(p: PaperSummary, figure: KeyFigure | None = None) -> dict[str, Any]:
     label, url = paper_link(p)
     return {
         "title": one_line(p.title),
@@ -260,6 +296,7 @@ def paper_dict(p: PaperSummary) -> dict[str, Any]:
         "sha256": p.sha256,
         "key": p.key,
         "path": p.path,
+        "figure": figure_dict(figure),
     }
 
 
@@ -272,7 +309,7 @@ def to_json(digest: Digest) -> str:
         "opening": digest.opening,
         "byline": digest.byline,
         "in_this_issue": [one_line(p.title) for p in digest.papers],
-        "papers": [paper_dict(p) for p in digest.papers],
+        "papers": [paper_dict(p, digest.figure(p)) for p in digest.papers],
         "closing": digest.closing,
     }
     return safe_json(data) + "\n"
@@ -291,11 +328,30 @@ nav ol { margin: .4rem 0 0; padding-left: 1.4rem; }
 article { border-top: 1px solid #e4e2dc; padding-top: 1rem; margin-top: 2rem; }
 article h2 { font-size: 1.45rem; line-height: 1.25; margin: .2rem 0 .4rem; }
 .tldr { font-style: italic; }
+main { overflow-wrap: break-word; }
+figure { margin: 1.2rem 0; }
+figure img { display: block; max-width: 100%; max-height: 30rem; width: auto; height: auto;
+  margin: 0 auto; background: #fff; border-radius: 4px; }
+figcaption { margin-top: .4rem; color: #59636e; font-size: .85rem; line-height: 1.4;
+  font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
 a { color: #0b5cad; }
 footer { margin-top: 2.5rem; border-top: 1px solid #e4e2dc; padding-top: 1rem; }
 @media (prefers-color-scheme: dark) {
   body { background: #161b22; color: #e6edf3; } main { background: #0d1117; }
   nav { background: #1c2128; } a { color: #58a6ff; } .byline, .meta { color: #9198a1; }
+  article, footer { border-color: #30363d; } figcaption { color: #9198a1; }
+  figure img { padding: .5rem; box-sizing: border-box; }
+}
+@page { margin: 16mm 15mm; }
+@media print {
+  body { background: #fff; color: #000; font-size: 11pt; }
+  main { max-width: none; padding: 0; background: #fff; }
+  nav { background: none; border: 1px solid #ccc; }
+  a { color: #000; }
+  article { break-before: auto; }
+  figure, .meta, .tldr, h2 { break-inside: avoid; }
+  h2 { break-after: avoid; }
+  figure img { max-height: 60vh; width: auto; }
 }
 """.strip()
 
@@ -316,6 +372,10 @@ def to_html(digest: Digest) -> str:
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # Nothing leaves the file: no scripts, styles and images only from inside it.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'\">",
+        '<meta name="color-scheme" content="light dark">',
         f"<title>{e(title)}</title>",
         f"<style>\n{HTML_STYLE}\n</style>",
         "</head>",
@@ -341,6 +401,9 @@ def to_html(digest: Digest) -> str:
             f"<h2>{e(one_line(p.title))}</h2>",
             f'<p class="meta">{meta}{_html_link(label, url)}</p>',
         ]
+        figure = digest.figure(p)
+        if figure is not None:
+            parts.append(_html_figure(figure))
         if p.tldr.strip():
             parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {e(one_line(p.tldr))}</p>')
         parts += [f"<p>{para}</p>" for para in html_paragraphs(p.summary)]
@@ -349,3 +412,17 @@ def to_html(digest: Digest) -> str:
         parts.append(f"<footer><p>{e(digest.closing)}</p></footer>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def _html_figure(figure: KeyFigure) -> str:
+    """The figure inlined as a data URI, so the page stays one file that opens offline."""
+    try:
+        data = base64.b64encode(figure.path.read_bytes()).decode("ascii")
+    except OSError:
+        return ""  # removed since it was found: the page goes without it
+    size = f' width="{figure.width}" height="{figure.height}"' if figure.width else ""
+    label = html_text(figure.label)
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{label}"{size}>'
+        f"<figcaption>{label}</figcaption></figure>"
+    )

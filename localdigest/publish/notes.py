@@ -23,9 +23,10 @@ from typing import Literal
 from urllib.parse import quote
 
 from localdigest import config
-from localdigest.errors import InputError, LocaldigestError, UsageError
+from localdigest.errors import InputError, LocaldigestError, StorageError, UsageError
 from localdigest.fsutil import copy_atomically, write_atomically
 from localdigest.papers import PaperSummary
+from localdigest.pdf.figures import KeyFigure, key_figure
 from localdigest.publish.markup import file_uri, md_inline, md_link, md_text, safe_url, yaml_str
 from localdigest.text import one_line
 
@@ -188,14 +189,17 @@ def scalar(lines: list[str], key: str) -> str | None:
 # ----------------------------------------------------------------------------- the note
 
 
-def note_body(summary: PaperSummary, pdf_link: str) -> str:
-    """The generated part of a note. Every text from the paper, its metadata, its file name
-    or the model is escaped (``publish.markup``): none of it can become a heading, a link,
-    HTML, or one of our own marker lines."""
+def note_body(summary: PaperSummary, pdf_link: str, figure: tuple[str, str] | None = None) -> str:
+    """The generated part of a note; ``figure`` is (its label, the link to its PNG). Every
+    text from the paper, its metadata, its file name or the model is escaped
+    (``publish.markup``): none of it can become a heading, a link, HTML, or one of our own
+    marker lines."""
     label = "arXiv:" + summary.arxiv_id if summary.arxiv_id else "Link"
     lines = [f"# {md_inline(summary.title)}", ""]
     if summary.authors:
         lines += [f"*{md_inline(', '.join(summary.authors))}*", ""]
+    if figure is not None and (image := safe_url(figure[1], relative=True)):
+        lines += [f"![{md_inline(figure[0])}](<{image}>)", ""]
     if summary.tldr.strip():
         lines += [f"**TL;DR:** {md_text(one_line(summary.tldr))}", ""]
     lines += ["## Summary", "", md_text(summary.summary) or "(no summary)", ""]
@@ -269,11 +273,16 @@ def _copy_pdf(folder: Path, summary: PaperSummary, stem: str) -> str:
     source = Path(summary.path)
     if not source.is_file():
         raise InputError(f"The PDF of '{summary.title}' is gone ({source}) — cannot copy it")
+    return _attach(folder, source, f"{stem}.pdf")
+
+
+def _attach(folder: Path, source: Path, name: str) -> str:
+    """Copy ``source`` into ``attachments/`` as ``name``; return the relative link."""
     attachments = folder / ATTACHMENTS
     if attachments.is_symlink() or (attachments.exists() and not attachments.is_dir()):
         raise InputError(f"{attachments} is not a plain folder — not copying PDFs into it")
     attachments.mkdir(exist_ok=True)
-    target = _inside(folder, attachments / f"{stem}.pdf")
+    target = _inside(folder, attachments / name)
     if target.is_symlink():
         target.unlink()
     if not (target.is_file() and target.stat().st_size == source.stat().st_size):
@@ -289,8 +298,12 @@ def export_notes(
     copy_pdf: bool = False,
     extras: dict[str, PaperExtras] | None = None,
     tags: Sequence[str] | None = None,
+    figures: bool = True,
 ) -> list[NoteResult]:
-    """Write or update one note per paper in ``folder``; return what happened to each."""
+    """Write or update one note per paper in ``folder``; return what happened to each.
+
+    With ``figures`` each note shows the paper's key figure: copied into ``attachments/``
+    with ``copy_pdf``, else linked where the library keeps it."""
     folder = folder.expanduser()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--notes {folder} is a file — give a folder (the vault or a subfolder)")
@@ -314,8 +327,9 @@ def export_notes(
         fields = front_matter(
             summary, extras.get(summary.arxiv_id or "", PaperExtras()), tags, pdf_link
         )
+        figure = _figure_link(folder, summary, path.stem, copy_pdf) if figures else None
         existing = path.read_text(encoding="utf-8") if path.is_file() else None
-        text = render_note(fields, note_body(summary, pdf_link), existing)
+        text = render_note(fields, note_body(summary, pdf_link, figure), existing)
         if existing == text:
             status: Status = "unchanged"
         else:
@@ -328,6 +342,21 @@ def export_notes(
         index[f"sha256:{summary.sha256}"] = path
         results.append(NoteResult(summary, path, status, warning))
     return results
+
+
+def _figure_link(
+    folder: Path, summary: PaperSummary, stem: str, copy: bool
+) -> tuple[str, str] | None:
+    """(label, link) of the paper's key figure for its note, or None when it has none."""
+    figure: KeyFigure | None = key_figure(Path(summary.path), summary.sha256 or None)
+    if figure is None:
+        return None
+    if copy:
+        try:
+            return figure.label, _attach(folder, figure.path, f"{stem}-figure.png")
+        except (InputError, OSError, StorageError):
+            pass  # the note links the library's copy instead
+    return figure.label, figure.path.resolve().as_uri()
 
 
 def library_extras(summaries: Sequence[PaperSummary]) -> dict[str, PaperExtras]:

@@ -1,10 +1,21 @@
-"""Rich views of summaries: the results table, one summary in full, live progress."""
+"""Rich views of summaries: the results table, each summary in full, live progress.
+
+What ``summarize`` and ``show`` print goes through ``paged``: on a terminal, output taller
+than the window opens in a pager (``$PAGER``, else ``less``); into a pipe or a file it is
+plain text.
+"""
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
+import subprocess
 from collections.abc import Sequence
 
+from rich.console import RenderableType
 from rich.markup import escape
+from rich.pager import Pager
 from rich.panel import Panel
 from rich.progress import (
     BarColumn,
@@ -26,6 +37,25 @@ def _seconds(s: float) -> str:
 
 
 def results_table(results: Sequence[PaperSummary | PaperFailure]) -> None:
+    out.print(_results_table(results))
+
+
+def results_view(
+    results: Sequence[PaperSummary | PaperFailure], *, brief: bool = False, pager: bool = True
+) -> None:
+    """The results table, then (unless ``brief``) each summary in full, paged if long."""
+    parts: list[RenderableType] = [_results_table(results)]
+    if not brief:
+        parts += [summary_block(r) for r in results if isinstance(r, PaperSummary)]
+    paged(parts, pager=pager)
+
+
+def summaries_view(summaries: Sequence[PaperSummary], *, pager: bool = True) -> None:
+    """Each summary in full, paged if long."""
+    paged([summary_block(s) for s in summaries], pager=pager)
+
+
+def _results_table(results: Sequence[PaperSummary | PaperFailure]) -> Table:
     table = Table(title="localdigest", show_lines=True, expand=True)
     table.add_column("Title", ratio=3, overflow="fold")
     table.add_column("Pages", justify="right", no_wrap=True)
@@ -41,11 +71,18 @@ def results_table(results: Sequence[PaperSummary | PaperFailure]) -> None:
         if r.warnings:
             tldr += "\n[yellow]" + escape("; ".join(r.warnings)) + "[/]"
         table.add_row(escape(r.title), str(r.pages), str(r.stats.chunks), when, tldr)
-    out.print(table)
+    return table
 
 
 def summary_full(r: PaperSummary) -> None:
-    lines = [f"[bold]TL;DR:[/] {escape(r.tldr)}", "", escape(r.summary), ""]
+    out.print(summary_block(r))
+
+
+def summary_block(r: PaperSummary) -> Panel:
+    """One paper in full: TL;DR, the summary paragraphs, where it came from, what was read."""
+    paragraphs = [p.strip() for p in r.summary.split("\n\n") if p.strip()]
+    body = "\n\n".join(escape(" ".join(p.split())) for p in paragraphs) or "(no summary)"
+    lines = [f"[bold]TL;DR:[/] {escape(r.tldr)}", "", body, ""]
     if r.authors:
         lines.append(f"[dim]Authors:[/] {escape(', '.join(r.authors))}")
     lines.append(f"[dim]Source:[/] {escape(r.url or r.path)}")
@@ -62,7 +99,53 @@ def summary_full(r: PaperSummary) -> None:
         lines.append(f"[dim]Read in part (leading paragraphs): {escape(shortened)}[/]")
     if r.sections_skipped:
         lines.append(f"[dim]Skipped: {escape(', '.join(r.sections_skipped))}[/]")
-    out.print(Panel("\n".join(lines), title=escape(r.title), title_align="left"))
+    if r.warnings:
+        lines.append(f"[yellow]{escape('; '.join(r.warnings))}[/]")
+    title = f"[bold]{escape(r.title)}[/]"
+    return Panel("\n".join(lines), title=title, title_align="left", padding=(0, 1))
+
+
+class _SystemPager(Pager):
+    """``$PAGER`` (else ``less``), fed the rendered text. ``less`` gets ``-FRX`` unless
+    ``LESS`` is set: colours kept, the screen not cleared, and it quits by itself when the
+    text fits after all (the window was resized)."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def show(self, content: str) -> None:
+        env = dict(os.environ)
+        env.setdefault("LESS", "-FRX")
+        try:
+            subprocess.run(self.command, shell=True, input=content, text=True, env=env)
+        except KeyboardInterrupt:  # the pager handles Ctrl-C itself; leave quietly
+            pass
+        except OSError:
+            out.file.write(content)
+
+
+def pager_command() -> str | None:
+    """What pages long output: ``$PAGER`` (empty or ``cat``: none), else ``less``."""
+    configured = os.environ.get("PAGER")
+    if configured is not None:
+        return None if configured.strip() in ("", "cat") else configured
+    return "less" if shutil.which("less") else None
+
+
+def paged(parts: Sequence[RenderableType], *, pager: bool = True) -> None:
+    """Print ``parts``; on a terminal, through the pager when they don't fit the window."""
+    command = pager_command() if pager and out.is_terminal else None
+    if command is not None:
+        height = sum(len(out.render_lines(p, out.options, pad=False)) for p in parts)
+        if height + 1 > out.size.height:
+            is_less = shlex.split(command)[0].endswith("less")
+            styles = is_less and "R" in os.environ.get("LESS", "-FRX")
+            with out.pager(_SystemPager(command), styles=styles):
+                for part in parts:
+                    out.print(part)
+            return
+    for part in parts:
+        out.print(part)
 
 
 def cached_list(rows: Sequence[CachedSummary]) -> None:

@@ -356,7 +356,7 @@ def _stream_pdf(
         head = b""
         tail = b""
         try:
-            for chunk in response.iter_content(chunk_size=64 * 1024):
+            for chunk in response.iter_content(chunk_size=16 * 1024):  # a smooth progress bar
                 if len(head) < 5:
                     head += chunk[:5]
                     _check_pdf_start(aid, url, head, response)

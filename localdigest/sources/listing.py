@@ -8,7 +8,7 @@ include/exclude phrases default to the configuration.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from localdigest.sources.arxiv import api, feed
@@ -66,13 +66,19 @@ def today(
     exclude: Sequence[str] | None = None,
     only_new: bool = False,
     max_results: int | None = None,
+    order: Callable[[list[PaperMeta]], list[PaperMeta]] | None = None,
 ) -> list[PaperMeta]:
-    """Today's announcements in ``categories``, new and cross-listed; remembered as seen."""
+    """Today's announcements in ``categories``, new and cross-listed; remembered as seen.
+
+    ``order`` (e.g. by relevance) sorts the whole day before it is cut to ``max_results``,
+    so only the papers listed are remembered as seen."""
     seen = seen_store()
     papers = feed.today(
         Filters.resolve(categories, include, exclude),
         seen=seen if only_new else None,
-        max_results=max_results,
+        max_results=None if order else max_results,
     )
+    if order is not None:
+        papers = order(papers)[:max_results]
     seen.add(p.arxiv_id for p in papers)
     return papers

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -26,6 +27,7 @@ from localdigest.papers import PaperFailure, PaperSummary, Result
 from localdigest.publish import digest
 from localdigest.publish.notes import NoteResult, export_notes, library_extras
 from localdigest.sources.arxiv.meta import PaperMeta
+from localdigest.sources.ranking import Score
 from localdigest.workflows.summarize import SummarizeRequest, prepare
 
 if TYPE_CHECKING:  # the library and the listing import requests: only when a run fetches
@@ -45,10 +47,19 @@ class Plan:
     picks: list[int] | None = None  # 1-based numbers into papers; None: not chosen yet
     digest_path: str | None = None
     done: bool = False
+    scores: list[Score] = field(default_factory=list)  # one per paper; none: empty library
 
     @property
     def chosen(self) -> list[PaperMeta]:
         return [self.papers[n - 1] for n in self.picks or []]
+
+    def top(self, count: int) -> list[int]:
+        """The 1-based numbers of the ``count`` most relevant papers (in the order listed);
+        the first ``count`` listed when nothing ranked them."""
+        if not self.scores:
+            return list(range(1, min(count, len(self.papers)) + 1))
+        best = sorted(range(len(self.scores)), key=lambda n: -self.scores[n].relevance)
+        return sorted(n + 1 for n in best[:count])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +69,7 @@ class Plan:
             "picks": self.picks,
             "digest_path": self.digest_path,
             "done": self.done,
+            "scores": [s.to_dict() for s in self.scores],
         }
 
     @classmethod
@@ -83,7 +95,26 @@ class Plan:
         done = data.get("done", False)
         if not isinstance(done, bool):
             raise ValueError(f"done {done!r} is not true or false")
-        return cls(started, metas, picks, digest_path, done)
+        scores = [_score(s) for s in data.get("scores") or []]
+        if scores and len(scores) != len(metas):
+            raise ValueError(f"{len(scores)} scores for {len(metas)} papers")
+        return cls(started, metas, picks, digest_path, done, scores)
+
+
+def _score(data: Any) -> Score:
+    """One saved ranking score, checked like the rest of the plan."""
+    if not isinstance(data, dict):
+        raise ValueError("a score is not an object")
+    relevance, terms, similar = (data.get(k) for k in ("relevance", "matched_terms", "similar_to"))
+    if isinstance(relevance, bool) or not isinstance(relevance, int | float):
+        raise ValueError(f"relevance {relevance!r} is not a number")
+    if not math.isfinite(relevance):
+        raise ValueError(f"relevance {relevance!r} is not a number")
+    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+        raise ValueError("matched_terms is not a list of texts")
+    if similar is not None and not isinstance(similar, str):
+        raise ValueError(f"similar_to {similar!r} is not a text")
+    return Score(float(relevance), tuple(terms), similar)
 
 
 # ----------------------------------------------------------------------------- the plan on disk
@@ -115,9 +146,11 @@ def discard_unfinished() -> bool:
 # ----------------------------------------------------------------------------- steps
 
 
-def search(spec: SearchSpec) -> Plan:
-    """Search arXiv as configured and save the list as a new plan (papers marked as seen)."""
+def search(spec: SearchSpec, sort: str = "relevance") -> Plan:
+    """Search arXiv as configured, rank the list by the reader's library (most relevant
+    first unless ``sort`` is "submitted") and save it as a new plan (papers marked as seen)."""
     from localdigest.sources import listing  # requests, arxiv: only when a run searches
+    from localdigest.workflows import ranked
 
     max_results = int(config.value("run_max", spec.max_results))
     papers = listing.search(
@@ -129,7 +162,11 @@ def search(spec: SearchSpec) -> Plan:
         spec.only_new,
         max_results,
     )
-    plan = Plan(started=_now().isoformat(), papers=papers)
+    ranking = ranked.rank_listing(papers)
+    scores = ranking.scores
+    if sort == "relevance":
+        papers, scores = ranked.by_relevance(papers, ranking)
+    plan = Plan(started=_now().isoformat(), papers=papers, scores=scores)
     if papers:
         save(plan)
     return plan
@@ -219,6 +256,7 @@ def finish(
     papers: Sequence[PaperSummary],
     out_dir: Path | None = None,
     today: dt.date | None = None,
+    figures: bool = True,
 ) -> Path:
     """Write the digest of the run, remember it, and close the plan; return the file."""
     if not papers:
@@ -235,7 +273,7 @@ def finish(
     save(plan)
     previous = digest.last_digest_time()
     since = previous.date() if previous else None
-    text = digest.to_markdown(digest.build(papers, today=today, since=since))
+    text = digest.to_markdown(digest.build(papers, today=today, since=since, figures=figures))
     write_atomically(path, text)
     digest.remember_digest(papers)
     plan.done = True
@@ -267,6 +305,7 @@ class RunSettings:
     n_ctx: int | None = None
     threads: int | None = None
     gpu_layers: int | None = None
+    figures: bool = True  # each paper's key figure in the digest and the notes
 
 
 @dataclass
@@ -326,11 +365,13 @@ def run_chosen(
             warn(f"{r.source}: {r.error}")
     entries = [f.entry for f in fetched if f.entry is not None]
     papers = with_metadata(results, entries)
-    path = finish(plan, papers, settings.out_dir)
+    path = finish(plan, papers, settings.out_dir, figures=settings.figures)
     outcome = RunOutcome(fetched, results, papers, path, error=exit_error(fetched, results))
     folder = config.value("notes_dir", settings.notes)
     if folder:
-        outcome.notes = export_notes(papers, Path(folder), extras=library_extras(papers))
+        outcome.notes = export_notes(
+            papers, Path(folder), extras=library_extras(papers), figures=settings.figures
+        )
     return outcome
 
 

@@ -67,6 +67,12 @@ def test_real_model_json_then_cached_table(real_home: Path, monkeypatch) -> None
     assert again.exit_code == 0, again.output
     assert "cached" in again.stdout
     assert paper["title"].split()[0] in again.stdout
+    # After the table, the summary paragraph itself, wrapped (box lines stripped here).
+    shown = " ".join(re.sub(r"[│╭╮╰╯─]", " ", again.stdout).split())
+    assert " ".join(paper["summary"].split()) in shown
+    brief = runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160", "--brief"])
+    assert brief.exit_code == 0, brief.output
+    assert " ".join(paper["summary"].split()) not in " ".join(brief.stdout.split())
 
 
 @pytest.mark.model

@@ -376,7 +376,8 @@ def test_cli_search_table(arxiv_server: FakeArxiv) -> None:
 
 
 def test_cli_search_json(arxiv_server: FakeArxiv) -> None:
-    result = runner.invoke(cli(), ["search", "testing", "--format", "json", "--sort", "relevance"])
+    # --sort arxiv: arXiv's own relevance (--sort relevance ranks by the reader's library).
+    result = runner.invoke(cli(), ["search", "testing", "--format", "json", "--sort", "arxiv"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [r["n"] for r in rows] == list(range(1, 11))

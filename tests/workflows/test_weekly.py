@@ -126,9 +126,12 @@ def test_run_end_to_end_resumes_and_reuses(
     pdf_requests = len(fake.to("/pdf"))
     vault = tmp_path / "vault"
     to_dirs = ["--out-dir", str(out), "--notes", str(vault)]
+    short = ["--max-tokens", "32"]
+    # arXiv's order (--sort submitted): the numbers 2,1 are the papers summarized above; by
+    # default the list is ranked by the library, which now holds those two.
     fourth = runner.invoke(
         app,
-        ["run", "--include-seen", "--pick", "2,1", "--max-tokens", "32", *to_dirs],
+        ["run", "--include-seen", "--sort", "submitted", "--pick", "2,1", *short, *to_dirs],
     )
     assert fourth.exit_code == 0, fourth.output
     assert len(fake.to("/pdf")) == pdf_requests

@@ -1,0 +1,122 @@
+"""``schedule weekly|daily|status|remove``: the weekly routine as an unattended user job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from localdigest.cli.common import handle_errors
+
+if TYPE_CHECKING:
+    from localdigest.workflows.schedule import Frequency
+
+BackendOpt = Annotated[
+    Literal["systemd", "cron", "launchd"] | None,
+    typer.Option(help="Scheduler (default: launchd on macOS, systemd if running, else cron)."),
+]
+TopOpt = Annotated[int, typer.Option(metavar="N", min=1, help="Papers each run summarizes.")]
+AtOpt = Annotated[str, typer.Option(metavar="HH:MM", help="Time of day (local).")]
+OutDirOpt = Annotated[
+    Path | None, typer.Option(help="Folder for the digests (config: digest_dir, default .).")
+]
+NotesOpt = Annotated[
+    Path | None, typer.Option("--notes", help="Also export notes here (config: notes_dir).")
+]
+PrintOpt = Annotated[
+    bool, typer.Option("--print", help="Show what would be installed; install nothing.")
+]
+
+schedule_app = typer.Typer(
+    help="Run `localdigest run --top N` by itself every week or day (a user-level job).",
+    no_args_is_help=True,
+)
+
+
+def _install(
+    frequency: Frequency,
+    top: int,
+    at: str,
+    day: str,
+    out_dir: Path | None,
+    notes: Path | None,
+    backend: Literal["systemd", "cron", "launchd"] | None,
+    dry: bool,
+) -> None:
+    from localdigest.render import schedule as render
+    from localdigest.workflows import schedule
+
+    job = schedule.make_job(frequency, top, at, day, out_dir, notes)
+    chosen = schedule.choose_backend(backend)
+    if dry:
+        render.dry_run(job, chosen.name, chosen.render(job))
+        return
+    for other, _ in schedule.installed_anywhere():
+        if other.name != chosen.name:
+            other.remove()  # one job, wherever it was before
+    render.scheduled(job, chosen.install(job))
+
+
+@schedule_app.command("weekly")
+@handle_errors
+def weekly(
+    top: TopOpt = 5,
+    at: AtOpt = "08:00",
+    day: Annotated[str, typer.Option(help="Weekday: mon, tue, … sun.")] = "mon",
+    out_dir: OutDirOpt = None,
+    notes: NotesOpt = None,
+    backend: BackendOpt = None,
+    dry: PrintOpt = False,
+) -> None:
+    """Every week: search, take the N most relevant papers, summarize, write the digest.
+
+    The job runs unattended (never asks), with this LOCALDIGEST_HOME and config file, and
+    appends its output to LOCALDIGEST_HOME/logs/run.log. Scheduling again replaces it.
+
+    Example: localdigest schedule weekly --top 5 --day mon --at 07:30
+    """
+    _install("weekly", top, at, day, out_dir, notes, backend, dry)
+
+
+@schedule_app.command("daily")
+@handle_errors
+def daily(
+    top: TopOpt = 3,
+    at: AtOpt = "08:00",
+    out_dir: OutDirOpt = None,
+    notes: NotesOpt = None,
+    backend: BackendOpt = None,
+    dry: PrintOpt = False,
+) -> None:
+    """Every day: search, take the N most relevant papers, summarize, write the digest."""
+    _install("daily", top, at, "mon", out_dir, notes, backend, dry)
+
+
+@schedule_app.command("status")
+@handle_errors
+def status() -> None:
+    """Show the scheduled job (wherever it is), its next run and the end of its log."""
+    from localdigest.render import schedule as render
+    from localdigest.workflows import schedule
+
+    found = [installed for _, installed in schedule.installed_anywhere()]
+    render.status(found, schedule.log_path(), schedule.last_log_lines())
+
+
+@schedule_app.command("remove")
+@handle_errors
+def remove() -> None:
+    """Remove the scheduled job (the log is kept)."""
+    from localdigest.render import schedule as render
+    from localdigest.workflows import schedule
+
+    removed = []
+    for backend, _ in schedule.installed_anywhere():
+        if backend.remove():
+            removed.append(backend.name)
+    render.removed(removed)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(schedule_app, name="schedule")

@@ -1,0 +1,60 @@
+"""What ``localdigest schedule`` says: the job installed, its status, a dry run."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+
+from localdigest.render.console import info, out
+
+if TYPE_CHECKING:
+    from localdigest.workflows.schedule import Installed, Job
+
+KINDS = {"systemd": "systemd user timer", "cron": "crontab entry", "launchd": "launchd agent"}
+
+
+def command_line(job: Job) -> str:
+    return " ".join(shlex.quote(a) for a in job.command)
+
+
+def scheduled(job: Job, installed: Installed) -> None:
+    info(f"Scheduled {KINDS[installed.backend]} ({escape(installed.where)}): {job.when}")
+    info(f"  runs: {escape(command_line(job))}")
+    info(f"  log:  {escape(str(job.log))}")
+    if installed.next_run:
+        info(f"  next: {escape(installed.next_run)}")
+
+
+def dry_run(job: Job, backend: str, rendered: Mapping[str, str]) -> None:
+    info(f"Would install a {KINDS[backend]}, {job.when} (nothing installed: --print)")
+    for where, text in rendered.items():
+        out.print(f"[bold]# {escape(where)}[/]", highlight=False)
+        out.print(escape(text.rstrip("\n")), highlight=False, soft_wrap=True)
+
+
+def status(found: Sequence[Installed], log: Path, last_lines: Sequence[str]) -> None:
+    if not found:
+        info("No localdigest job is scheduled — `localdigest schedule weekly` sets one up.")
+        return
+    for job in found:
+        out.print(f"[bold]{KINDS[job.backend]}[/] in {escape(job.where)}", highlight=False)
+        if job.next_run:
+            out.print(f"  next run: {escape(job.next_run)}", highlight=False)
+        out.print(escape(job.text.rstrip("\n")), highlight=False, soft_wrap=True)
+    out.print(f"[bold]log[/] {escape(str(log))}", highlight=False)
+    if last_lines:
+        for line in last_lines:
+            out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+    else:
+        out.print("  (no run logged yet)", highlight=False)
+
+
+def removed(backends: Sequence[str]) -> None:
+    if not backends:
+        info("No localdigest job was scheduled — nothing to remove.")
+    for name in backends:
+        info(f"Removed the {KINDS[name]}.")

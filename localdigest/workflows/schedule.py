@@ -1,0 +1,470 @@
+"""``localdigest schedule``: run the weekly routine unattended, as a user-level job.
+
+Three ways to be woken up, chosen by what the machine runs: a systemd user timer (Linux
+with a systemd user instance), a crontab entry (elsewhere), a launchd agent (macOS). The
+job runs ``localdigest run --top N`` with this interpreter, the same ``LOCALDIGEST_HOME``
+and config file as the command that scheduled it and absolute output folders; it never
+prompts (``--top`` chooses) and appends its output to ``LOCALDIGEST_HOME/logs/run.log``.
+
+Everything that touches the system goes through two seams, so tests can point them
+elsewhere: ``Runner`` (how ``systemctl``/``crontab``/``launchctl`` are called) and, for
+cron, ``LOCALDIGEST_CRONTAB_FILE`` (a crontab kept in a plain file instead of ``crontab``).
+"""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from localdigest import config
+from localdigest.errors import ExitCode, LocaldigestError, UsageError
+
+Frequency = Literal["daily", "weekly"]
+BackendName = Literal["systemd", "cron", "launchd"]
+UNIT = "localdigest-run"
+AGENT = "org.localdigest.run"
+CRON_MARK = "# localdigest schedule (remove with: localdigest schedule remove)"
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+LOG_NAME = "run.log"
+
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+
+class ScheduleError(LocaldigestError):
+    """The job can't be installed: the scheduler is missing or refused it (exit 6, like
+    any other place that can't be written)."""
+
+    exit_code = ExitCode.STORAGE
+
+
+def run_command(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run a scheduler command; a missing program is said as such."""
+    try:
+        return subprocess.run(list(args), capture_output=True, text=True, timeout=30)
+    except FileNotFoundError as e:
+        raise ScheduleError(
+            f"{args[0]} is not installed — install it, or choose another scheduler with --backend"
+        ) from e
+    except subprocess.TimeoutExpired as e:
+        raise ScheduleError(f"{' '.join(args)} did not answer within 30 s") from e
+
+
+# ----------------------------------------------------------------------------- the job
+
+
+@dataclass(frozen=True)
+class Job:
+    """What runs, when, where its output goes."""
+
+    frequency: Frequency
+    hour: int
+    minute: int
+    weekday: int  # 0 = Monday (weekly jobs)
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    log: Path = Path("run.log")
+    workdir: Path = Path(".")
+
+    @property
+    def when(self) -> str:
+        at = f"{self.hour:02d}:{self.minute:02d}"
+        if self.frequency == "daily":
+            return f"every day at {at}"
+        return f"every {DAYS[self.weekday].capitalize()} at {at}"
+
+
+def parse_time(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise UsageError(f"--at {text!r} is not a time of day — use HH:MM, e.g. 08:00")
+    return int(match[1]), int(match[2])
+
+
+def parse_day(text: str) -> int:
+    day = text.strip().lower()[:3]
+    if day not in DAYS:
+        raise UsageError(f"--day {text!r} is not a weekday — use mon, tue, … sun")
+    return DAYS.index(day)
+
+
+def log_path() -> Path:
+    return config.home_dir() / "logs" / LOG_NAME
+
+
+def make_job(
+    frequency: Frequency,
+    top: int,
+    at: str = "08:00",
+    day: str = "mon",
+    out_dir: Path | None = None,
+    notes: Path | None = None,
+    extra: Sequence[str] = (),
+) -> Job:
+    """The job for ``localdigest run --top N`` as configured now (paths made absolute)."""
+    if top < 1:
+        raise UsageError(f"--top must be at least 1 (got {top})")
+    hour, minute = parse_time(at)
+    folder = Path(config.value("digest_dir", out_dir)).expanduser().resolve()
+    command = [sys.executable, "-m", "localdigest", "run", "--top", str(top)]
+    command += ["--out-dir", str(folder)]
+    notes_dir = config.value("notes_dir", notes)
+    if notes_dir:
+        command += ["--notes", str(Path(notes_dir).expanduser().resolve())]
+    command += list(extra)
+    env = {
+        "LOCALDIGEST_HOME": str(config.home_dir().expanduser().resolve()),
+        "LOCALDIGEST_CONFIG": str(config.config_path().expanduser().resolve()),
+    }
+    return Job(frequency, hour, minute, parse_day(day), command, env, log_path(), folder)
+
+
+# ----------------------------------------------------------------------------- backends
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What a backend has installed: where, its text, and what it says of the next run."""
+
+    backend: BackendName
+    where: str
+    text: str
+    next_run: str | None = None
+
+
+class Backend(Protocol):
+    name: BackendName
+
+    def render(self, job: Job) -> dict[str, str]:
+        """The files or lines this backend installs, by where they go."""
+        ...
+
+    def install(self, job: Job) -> Installed: ...
+
+    def remove(self) -> bool: ...
+
+    def status(self) -> Installed | None: ...
+
+
+def _user_config() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+class Systemd:
+    """A ``localdigest-run.service`` started by ``localdigest-run.timer`` (``--user``)."""
+
+    name: BackendName = "systemd"
+
+    def __init__(self, runner: Runner = run_command, unit_dir: Path | None = None) -> None:
+        self.runner = runner
+        self.unit_dir = unit_dir or _user_config() / "systemd" / "user"
+
+    def service(self, job: Job) -> str:
+        env = "".join(
+            f'Environment="{k}={v.replace(chr(34), chr(92) + chr(34))}"\n'
+            for k, v in job.env.items()
+        )
+        command = " ".join(_systemd_quote(a) for a in job.command)
+        return (
+            "[Unit]\n"
+            "Description=localdigest: the weekly paper routine (localdigest run)\n"
+            "Wants=network-online.target\nAfter=network-online.target\n\n"
+            "[Service]\nType=oneshot\n"
+            f"WorkingDirectory={_systemd_quote(str(job.workdir))}\n"
+            f"{env}"
+            f"ExecStart={command}\n"
+            f"StandardOutput=append:{job.log}\nStandardError=append:{job.log}\n"
+            "Nice=10\n"
+        )
+
+    def timer(self, job: Job) -> str:
+        day = "" if job.frequency == "daily" else DAYS[job.weekday].capitalize() + " "
+        return (
+            "[Unit]\n"
+            f"Description=localdigest run, {job.when}\n\n"
+            "[Timer]\n"
+            f"OnCalendar={day}*-*-* {job.hour:02d}:{job.minute:02d}:00\n"
+            "Persistent=true\n\n"  # a run missed while the machine slept happens at wake-up
+            "[Install]\nWantedBy=timers.target\n"
+        )
+
+    def render(self, job: Job) -> dict[str, str]:
+        return {
+            str(self.unit_dir / f"{UNIT}.service"): self.service(job),
+            str(self.unit_dir / f"{UNIT}.timer"): self.timer(job),
+        }
+
+    def _systemctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        done = self.runner(["systemctl", "--user", *args])
+        if done.returncode != 0:
+            raise ScheduleError(
+                f"systemctl --user {' '.join(args)} failed: "
+                f"{(done.stderr or done.stdout).strip()} — is a systemd user session running?"
+            )
+        return done
+
+    def install(self, job: Job) -> Installed:
+        job.log.parent.mkdir(parents=True, exist_ok=True)
+        for where, text in self.render(job).items():
+            _write(Path(where), text)
+        self._systemctl("daemon-reload")
+        self._systemctl("enable", "--now", f"{UNIT}.timer")
+        found = self.status()
+        assert found is not None
+        return found
+
+    def remove(self) -> bool:
+        files = [self.unit_dir / f"{UNIT}.timer", self.unit_dir / f"{UNIT}.service"]
+        if not any(f.exists() for f in files):
+            return False
+        self.runner(["systemctl", "--user", "disable", "--now", f"{UNIT}.timer"])
+        for f in files:
+            f.unlink(missing_ok=True)
+        self.runner(["systemctl", "--user", "daemon-reload"])
+        return True
+
+    def status(self) -> Installed | None:
+        timer = self.unit_dir / f"{UNIT}.timer"
+        service = self.unit_dir / f"{UNIT}.service"
+        if not timer.is_file():
+            return None
+        shown = self.runner(
+            ["systemctl", "--user", "show", f"{UNIT}.timer", "-p", "NextElapseUSecRealtime"]
+        )
+        value = shown.stdout.strip().partition("=")[2] if shown.returncode == 0 else ""
+        text = timer.read_text(encoding="utf-8")
+        if service.is_file():
+            text += "\n" + service.read_text(encoding="utf-8")
+        return Installed("systemd", str(timer), text, value or None)
+
+
+def _systemd_quote(arg: str) -> str:
+    if re.fullmatch(r"[\w@%+=:,./-]+", arg):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class CrontabStore(Protocol):
+    where: str
+
+    def read(self) -> str: ...
+
+    def write(self, text: str) -> None: ...
+
+
+class CrontabCommand:
+    """The user's crontab through the ``crontab`` program."""
+
+    where = "crontab -l"
+
+    def __init__(self, runner: Runner = run_command) -> None:
+        self.runner = runner
+
+    def read(self) -> str:
+        done = self.runner(["crontab", "-l"])
+        if done.returncode != 0:
+            if "no crontab" in (done.stderr + done.stdout).lower():
+                return ""
+            raise ScheduleError(f"crontab -l failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def write(self, text: str) -> None:
+        try:
+            done = subprocess.run(
+                ["crontab", "-"], input=text, capture_output=True, text=True, timeout=30
+            )
+        except FileNotFoundError as e:
+            raise ScheduleError("crontab is not installed — install cron, or use systemd") from e
+        if done.returncode != 0:
+            raise ScheduleError(f"crontab refused the new table: {done.stderr.strip()}")
+
+
+class CrontabFile:
+    """A crontab kept in a plain file (``LOCALDIGEST_CRONTAB_FILE``: tests, or a crontab
+    you install yourself)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+
+    def read(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+
+    def write(self, text: str) -> None:
+        _write(self.path, text)
+
+
+class Cron:
+    """One line in the user's crontab, marked so it can be found, replaced and removed."""
+
+    name: BackendName = "cron"
+
+    def __init__(self, store: CrontabStore | None = None) -> None:
+        self.store = store or crontab_store()
+
+    def line(self, job: Job) -> str:
+        dow = "*" if job.frequency == "daily" else str((job.weekday + 1) % 7)  # cron: 0 = Sun
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in job.env.items())
+        command = " ".join(shlex.quote(a) for a in job.command)
+        shell = f"cd {shlex.quote(str(job.workdir))} && {env} {command} >> " + shlex.quote(
+            str(job.log)
+        )
+        shell += " 2>&1"
+        # cron turns % into newlines: escape them.
+        return f"{job.minute} {job.hour} * * {dow} {shell.replace('%', chr(92) + '%')} {CRON_MARK}"
+
+    def render(self, job: Job) -> dict[str, str]:
+        return {self.store.where: self.line(job)}
+
+    def _others(self) -> list[str]:
+        return [ln for ln in self.store.read().splitlines() if not ln.endswith(CRON_MARK)]
+
+    def install(self, job: Job) -> Installed:
+        job.log.parent.mkdir(parents=True, exist_ok=True)
+        lines = [*self._others(), self.line(job)]
+        self.store.write("\n".join(lines) + "\n")
+        return Installed("cron", self.store.where, self.line(job))
+
+    def remove(self) -> bool:
+        current = self.store.read().splitlines()
+        others = [ln for ln in current if not ln.endswith(CRON_MARK)]
+        if len(others) == len(current):
+            return False
+        self.store.write("\n".join(others) + "\n" if others else "")
+        return True
+
+    def status(self) -> Installed | None:
+        ours = [ln for ln in self.store.read().splitlines() if ln.endswith(CRON_MARK)]
+        return Installed("cron", self.store.where, ours[0]) if ours else None
+
+
+def crontab_store(runner: Runner = run_command) -> CrontabStore:
+    path = os.environ.get("LOCALDIGEST_CRONTAB_FILE")
+    return CrontabFile(Path(path).expanduser()) if path else CrontabCommand(runner)
+
+
+class Launchd:
+    """A launch agent in ``~/Library/LaunchAgents`` (macOS)."""
+
+    name: BackendName = "launchd"
+
+    def __init__(self, runner: Runner = run_command, agent_dir: Path | None = None) -> None:
+        self.runner = runner
+        self.agent_dir = agent_dir or Path.home() / "Library" / "LaunchAgents"
+
+    @property
+    def plist_path(self) -> Path:
+        return self.agent_dir / f"{AGENT}.plist"
+
+    def plist(self, job: Job) -> str:
+        interval: dict[str, int] = {"Hour": job.hour, "Minute": job.minute}
+        if job.frequency == "weekly":
+            interval["Weekday"] = (job.weekday + 1) % 7  # launchd: 0 = Sunday
+        data = {
+            "Label": AGENT,
+            "ProgramArguments": job.command,
+            "EnvironmentVariables": job.env,
+            "WorkingDirectory": str(job.workdir),
+            "StartCalendarInterval": interval,
+            "StandardOutPath": str(job.log),
+            "StandardErrorPath": str(job.log),
+            "RunAtLoad": False,
+            "ProcessType": "Background",
+        }
+        return plistlib.dumps(data).decode("utf-8")
+
+    def render(self, job: Job) -> dict[str, str]:
+        return {str(self.plist_path): self.plist(job)}
+
+    def _domain(self) -> str:
+        return f"gui/{os.getuid()}"
+
+    def install(self, job: Job) -> Installed:
+        job.log.parent.mkdir(parents=True, exist_ok=True)
+        self.runner(["launchctl", "bootout", self._domain(), str(self.plist_path)])
+        _write(self.plist_path, self.plist(job))
+        done = self.runner(["launchctl", "bootstrap", self._domain(), str(self.plist_path)])
+        if done.returncode != 0:
+            raise ScheduleError(f"launchctl bootstrap failed: {done.stderr.strip()}")
+        return Installed("launchd", str(self.plist_path), self.plist(job))
+
+    def remove(self) -> bool:
+        if not self.plist_path.exists():
+            return False
+        self.runner(["launchctl", "bootout", self._domain(), str(self.plist_path)])
+        self.plist_path.unlink()
+        return True
+
+    def status(self) -> Installed | None:
+        if not self.plist_path.is_file():
+            return None
+        return Installed("launchd", str(self.plist_path), self.plist_path.read_text("utf-8"))
+
+
+def _write(path: Path, text: str) -> None:
+    from localdigest.fsutil import write_atomically
+
+    try:
+        write_atomically(path, text)
+    except OSError as e:
+        raise ScheduleError(f"Cannot write {path} ({e.strerror or e}) — check permissions") from e
+
+
+def systemd_running(runner: Runner = run_command) -> bool:
+    """Whether a systemd user instance answers (not just whether systemctl exists)."""
+    if shutil.which("systemctl") is None:
+        return False
+    try:
+        return runner(["systemctl", "--user", "show-environment"]).returncode == 0
+    except ScheduleError:
+        return False
+
+
+def choose_backend(name: BackendName | None = None, runner: Runner = run_command) -> Backend:
+    """The backend asked for, else launchd on macOS, systemd where a user instance runs,
+    else cron."""
+    if name is None:
+        if sys.platform == "darwin":
+            name = "launchd"
+        elif systemd_running(runner):
+            name = "systemd"
+        else:
+            name = "cron"
+    if name == "launchd":
+        return Launchd(runner)
+    if name == "systemd":
+        return Systemd(runner)
+    return Cron(crontab_store(runner))
+
+
+def installed_anywhere(runner: Runner = run_command) -> list[tuple[Backend, Installed]]:
+    """Every localdigest job found, whichever backend holds it (for status and remove)."""
+    found: list[tuple[Backend, Installed]] = []
+    backends: list[Backend] = [Systemd(runner), Cron(crontab_store(runner)), Launchd(runner)]
+    for backend in backends:
+        try:
+            status = backend.status()
+        except ScheduleError:
+            continue  # no crontab program, say: nothing of ours there
+        if status is not None:
+            found.append((backend, status))
+    return found
+
+
+def last_log_lines(count: int = 5) -> list[str]:
+    try:
+        lines = log_path().read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [ln for ln in lines if ln.strip()][-count:]

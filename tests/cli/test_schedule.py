@@ -1,0 +1,188 @@
+"""`localdigest schedule`: the unit, crontab and launchd texts, and the crontab path for real
+against a temporary crontab file (the job's command is run by /bin/sh as cron would)."""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from arxiv_server import FakeArxiv, arxiv_server_fixture  # noqa: F401
+from typer.testing import CliRunner
+
+from localdigest.cli import app
+from localdigest.sources import library
+from localdigest.workflows import schedule
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def crontab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "crontab.txt"
+    path.write_text("MAILTO=ada@example.org\n15 3 * * * /usr/bin/backup --quiet\n")
+    monkeypatch.setenv("LOCALDIGEST_CRONTAB_FILE", str(path))
+    return path
+
+
+def ours(path: Path) -> list[str]:
+    return [ln for ln in path.read_text().splitlines() if ln.endswith(schedule.CRON_MARK)]
+
+
+def test_cron_install_replace_status_remove(crontab: Path, tmp_path: Path) -> None:
+    digests = tmp_path / "digests"
+    args = ["schedule", "weekly", "--backend", "cron", "--top", "3", "--day", "fri"]
+    result = runner.invoke(app, [*args, "--at", "07:30", "--out-dir", str(digests)])
+    assert result.exit_code == 0, result.output
+    [line] = ours(crontab)
+    assert line.startswith("30 7 * * 5 ")
+    assert "-m localdigest run --top 3 --out-dir " + str(digests) in line
+    assert f">> {schedule.log_path()} 2>&1" in line
+    assert "MAILTO=ada@example.org" in crontab.read_text()  # the user's lines are kept
+    assert "crontab entry" in result.stderr
+
+    again = runner.invoke(app, ["schedule", "daily", "--backend", "cron", "--at", "06:05"])
+    assert again.exit_code == 0, again.output
+    [line] = ours(crontab)  # replaced, not added
+    assert line.startswith("5 6 * * * ") and "--top 3 " in line  # daily default: 3 papers
+
+    shown = runner.invoke(app, ["schedule", "status"])
+    assert shown.exit_code == 0 and "crontab entry" in shown.stdout
+    assert "--top 3" in shown.stdout and "no run logged yet" in shown.stdout
+
+    gone = runner.invoke(app, ["schedule", "remove"])
+    assert gone.exit_code == 0 and "Removed the crontab entry" in gone.stderr
+    assert ours(crontab) == []
+    assert crontab.read_text().splitlines() == [
+        "MAILTO=ada@example.org",
+        "15 3 * * * /usr/bin/backup --quiet",
+    ]
+    assert "No localdigest job" in runner.invoke(app, ["schedule", "status"]).stderr
+    assert "nothing to remove" in runner.invoke(app, ["schedule", "remove"]).stderr
+
+
+def test_without_systemd_the_default_is_cron(crontab: Path) -> None:
+    if schedule.systemd_running():
+        pytest.skip("a systemd user instance runs here: the default is the systemd timer")
+    result = runner.invoke(app, ["schedule", "weekly"])
+    assert result.exit_code == 0, result.output
+    assert len(ours(crontab)) == 1 and "--top 5" in ours(crontab)[0]
+
+
+def test_the_cron_command_runs_unattended(
+    crontab: Path, arxiv_server: FakeArxiv, tmp_path: Path
+) -> None:
+    """What cron would run, run by /bin/sh with no terminal: it logs and never asks."""
+    library.seen_store().add(re.sub(r"v\d+$", "", i) for i in arxiv_server.search_ids)
+    result = runner.invoke(app, ["schedule", "weekly", "--backend", "cron", "--top", "2"])
+    assert result.exit_code == 0, result.output
+    [line] = ours(crontab)
+    command = line.split(" ", 5)[5].removesuffix(schedule.CRON_MARK).replace("\\%", "%")
+    done = subprocess.run(
+        ["/bin/sh", "-c", command],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # everything went to the log
+    log = schedule.log_path().read_text()
+    assert "No new papers since your last search" in log
+    assert len(arxiv_server.to("/api/query")) == 1
+    assert "no run logged yet" not in runner.invoke(app, ["schedule", "status"]).stdout
+
+
+def job(frequency: schedule.Frequency = "weekly") -> schedule.Job:
+    return schedule.make_job(frequency, 4, at="21:05", day="sun", out_dir=Path("/srv/digests"))
+
+
+def test_systemd_units() -> None:
+    units = schedule.Systemd(unit_dir=Path("/u"))
+    service = units.service(job())
+    assert re.search(r"^ExecStart=\S+ -m localdigest run --top 4 --out-dir /srv/digests$",
+                     service, re.MULTILINE)  # fmt: skip
+    assert f'Environment="LOCALDIGEST_HOME={schedule.config.home_dir()}"' in service
+    assert f"StandardOutput=append:{schedule.log_path()}" in service
+    assert "Type=oneshot" in service
+    timer = units.timer(job())
+    assert "OnCalendar=Sun *-*-* 21:05:00" in timer and "Persistent=true" in timer
+    assert "OnCalendar=*-*-* 21:05:00" in units.timer(job("daily"))
+    assert set(units.render(job())) == {"/u/localdigest-run.service", "/u/localdigest-run.timer"}
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not here")
+def test_systemd_accepts_the_calendar_spec() -> None:
+    spec = re.search(r"OnCalendar=(.+)", schedule.Systemd().timer(job()))
+    assert spec
+    done = subprocess.run(
+        ["systemd-analyze", "calendar", spec[1]], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Sun" in done.stdout and "21:05:00" in done.stdout
+
+
+class Recorder:
+    """Stands in for systemctl/launchctl (not running in a test sandbox): records calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        self.calls.append(list(args))
+        out = "NextElapseUSecRealtime=Sun 2026-05-10 21:05:00 CEST" if "show" in args else ""
+        return subprocess.CompletedProcess(list(args), 0, out, "")
+
+
+def test_systemd_install_and_remove(tmp_path: Path) -> None:
+    calls = Recorder()
+    units = schedule.Systemd(calls, tmp_path / "user")
+    installed = units.install(job())
+    assert (tmp_path / "user" / "localdigest-run.timer").is_file()
+    assert ["systemctl", "--user", "daemon-reload"] in calls.calls
+    assert ["systemctl", "--user", "enable", "--now", "localdigest-run.timer"] in calls.calls
+    assert installed.next_run == "Sun 2026-05-10 21:05:00 CEST"
+    assert units.remove() is True
+    assert ["systemctl", "--user", "disable", "--now", "localdigest-run.timer"] in calls.calls
+    assert list((tmp_path / "user").iterdir()) == []
+    assert units.remove() is False
+
+
+def test_launchd_agent(tmp_path: Path) -> None:
+    calls = Recorder()
+    agent = schedule.Launchd(calls, tmp_path)
+    agent.install(job())
+    data = plistlib.loads(agent.plist_path.read_bytes())
+    assert data["Label"] == "org.localdigest.run"
+    assert data["ProgramArguments"][1:5] == ["-m", "localdigest", "run", "--top"]
+    assert data["StartCalendarInterval"] == {"Hour": 21, "Minute": 5, "Weekday": 0}  # Sunday
+    assert data["StandardOutPath"] == str(schedule.log_path())
+    assert calls.calls[-1][:2] == ["launchctl", "bootstrap"]
+    assert agent.remove() and not agent.plist_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "25:00"], "is not a time of day"),
+        (["--at", "8am"], "is not a time of day"),
+        (["--day", "someday"], "is not a weekday"),
+    ],
+)
+def test_bad_times_are_usage_errors(crontab: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["schedule", "weekly", "--backend", "cron", *args])
+    assert result.exit_code == 2 and message in result.output
+    assert ours(crontab) == []
+
+
+def test_print_installs_nothing(crontab: Path) -> None:
+    result = runner.invoke(app, ["schedule", "weekly", "--backend", "systemd", "--print"])
+    assert result.exit_code == 0, result.output
+    assert "OnCalendar=Mon *-*-* 08:00:00" in result.stdout and "ExecStart=" in result.stdout
+    assert ours(crontab) == []
