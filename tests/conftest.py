@@ -63,17 +63,18 @@ from localdigest.llm import Generation, GenerationSettings  # noqa: E402
 
 
 def call_kind(user: str) -> str:
-    """Which prompt a call used, told by the markers each template carries."""
-    if "<<<PAPER" in user:
-        return "map"
-    if "<<<SENTENCES" in user:
-        return "rewrite"
+    """Which prompt a call used, told by the markers each template carries (the reduce has
+    both a PAPER and a NOTES fence; the map and the stuff baseline only PAPER)."""
     if "Merged notes:" in user:
         return "collapse"
     if "<<<SUMMARY" in user:
         return "tldr"
     if "<<<NOTES" in user:
         return "reduce"
+    if "<<<SENTENCES" in user:
+        return "rewrite"
+    if "<<<PAPER" in user:
+        return "map"
     return "other"
 
 

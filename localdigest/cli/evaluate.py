@@ -6,7 +6,6 @@ with one line naming the fix.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,8 @@ from localdigest.cli.options import (
     ThreadsOpt,
 )
 from localdigest.errors import UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import check_output, write_atomically
+from localdigest.text import safe_json
 
 
 def eval_(
@@ -81,6 +81,7 @@ def eval_(
     from localdigest.workflows.summarize import SummarizeRequest
 
     evaluate.require_extras()
+    output = check_output(output)
     if pdfs is None:
         raise UsageError("Which papers? Pass --pdfs DIR (and --expected FILE)")
     expected = expected or pdfs.parent / "expected.json"
@@ -100,7 +101,7 @@ def eval_(
     )
 
     def checkpoint(report: evaluate.EvalReport) -> None:
-        write_atomically(output, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        write_atomically(output, safe_json(report.to_dict()))
 
     report = evaluate.run_eval(
         request,
@@ -111,7 +112,7 @@ def eval_(
         reader=reader,
     )
     eval_tables(report)
-    emit(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", output)
+    emit(safe_json(report.to_dict()) + "\n", output)
 
 
 def register(app: typer.Typer) -> None:

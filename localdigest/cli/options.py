@@ -40,6 +40,14 @@ ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (default: half
 MaxTokensOpt = Annotated[
     int | None, typer.Option(help="Most tokens in each summary paragraph (default 320).")
 ]
+# The ranges of these values are declared once, in config.SETTINGS, and checked there for
+# flags, environment and config file alike.
+TemperatureOpt = Annotated[
+    float | None, typer.Option(help="Sampling temperature, 0 to 2 (default 0.2).")
+]
+SeedOpt = Annotated[
+    int | None, typer.Option(help="Sampling seed, 0 or more (default 42: reruns are reproducible).")
+]
 StyleOpt = Annotated[
     str,
     typer.Option(

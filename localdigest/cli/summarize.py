@@ -16,9 +16,11 @@ from localdigest.cli.options import (
     NCtxOpt,
     ReadAllOpt,
     RefreshOpt,
+    SeedOpt,
     StructuredNotesOpt,
     StyleOpt,
     SummaryFormat,
+    TemperatureOpt,
     ThreadsOpt,
 )
 from localdigest.errors import ExitCode
@@ -44,10 +46,8 @@ def summarize(
     gpu_layers: GpuLayersOpt = None,
     threads: ThreadsOpt = None,
     max_tokens: MaxTokensOpt = None,
-    temperature: Annotated[
-        float | None, typer.Option(help="Sampling temperature (default 0.2).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed (default 42).")] = None,
+    temperature: TemperatureOpt = None,
+    seed: SeedOpt = None,
     fmt: Annotated[
         SummaryFormat | None,
         typer.Option("--format", "-f", help="table, markdown or json (default: table)."),
@@ -99,11 +99,14 @@ def summarize(
 
       localdigest summarize 1706.03762 --format json -o summaries.json
     """
+    from localdigest.fsutil import check_output
     from localdigest.papers import succeeded
     from localdigest.publish.formats import format_for, to_text
     from localdigest.render.summary import results_view
     from localdigest.workflows.summarize import SummarizeRequest
 
+    if output is not None:
+        output = check_output(output)  # an unusable path fails now, not after the work
     chosen = fmt or (format_for(output, None, ("markdown", "json")) if output else "table")
     request = SummarizeRequest(
         sources=sources,

@@ -24,6 +24,7 @@ from localdigest.llm.base import (
     common_prefix,
 )
 from localdigest.llm.chat import ChatTemplate, cut_at_stop, stop_sequences, strip_thinking
+from localdigest.llm.gguf import kv_cache_bytes
 from localdigest.llm.models import ModelChoice, default_n_ctx
 
 # Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
@@ -49,6 +50,18 @@ def default_threads() -> int:
     the default stays conservative. --threads / LOCALDIGEST_THREADS raise it.
     """
     return max(1, (os.cpu_count() or 2) // 2)
+
+
+def _context_does_not_fit(choice: ModelChoice, n_ctx: int) -> str:
+    """Say what a context that did not fit in memory needs, and what to do."""
+    needed = kv_cache_bytes(choice.info, n_ctx)
+    trained = choice.info.context_length
+    size = f" needs about {needed / 2**30:.1f} GiB of memory for its cache" if needed else ""
+    hint = f" (this model was trained on {trained})" if trained else ""
+    return (
+        f"A context of {n_ctx} tokens{size} and does not fit in the memory available — "
+        f"use a smaller --n-ctx{hint}, or free memory"
+    )
 
 
 @contextlib.contextmanager
@@ -116,6 +129,8 @@ class LlamaCppBackend:
                     verbose=verbose,
                 )
         except (ValueError, RuntimeError, OSError) as e:
+            if "llama_context" in str(e):  # the model loaded; its context did not fit
+                raise ModelError(_context_does_not_fit(choice, self.n_ctx)) from e
             raise ModelError(
                 f"llama.cpp could not load {choice.path} (architecture "
                 f"'{choice.info.architecture}'): the file may be truncated, or this "

@@ -116,7 +116,25 @@ def sectionize(items: list[Item], has_title: bool) -> list[Section]:
             walker.add_paragraph(item.text, (item.page, item.lines[-1].page), item)
     walker.flush()
     # Without a title the first page is missing or unreadable: no front matter to search.
-    return _split_abstract(walker.sections) if has_title else walker.sections
+    sections = _split_abstract(walker.sections) if has_title else walker.sections
+    return _body_when_none(sections)
+
+
+def _body_when_none(sections: list[Section]) -> list[Section]:
+    """A readable PDF without headings (a note, a page of plain text) would be all front
+    matter, and nothing of it read. Without any body section, the front matter after the
+    abstract (all of it, when there is no abstract) becomes one body section."""
+    if any(s.kind == "body" for s in sections):
+        return sections
+    after = next((i + 1 for i, s in enumerate(sections) if s.kind == "abstract"), 0)
+    front = [i for i in range(after, len(sections)) if sections[i].kind == "front"]
+    text = "\n\n".join(sections[i].text for i in front if sections[i].text.strip())
+    if not text:
+        return sections
+    body = Section("", "body", text, sections[front[0]].page)
+    kept = [s for i, s in enumerate(sections) if i not in front]
+    kept.insert(front[0], body)  # where the front matter began: nothing before it moved
+    return kept
 
 
 def _split_abstract(sections: list[Section]) -> list[Section]:

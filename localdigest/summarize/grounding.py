@@ -230,7 +230,9 @@ class SupportJudge:
         return " ".join(g.sentence for g in ground_text(text, self.index) if self._ok(g))
 
 
-def marked(text: str, entries: Sequence[dict[str, Any]]) -> str:
+def marked(
+    text: str, entries: Sequence[dict[str, Any]], brackets: tuple[str, str] = ("[", "]")
+) -> str:
     """``text`` with each grounded sentence followed by its page mark (``[p. 2, 15]``, or
     ``[?]`` when no page supports it); ``entries`` are a summary's grounding, in order.
     Line breaks (a list of bullets) are kept."""
@@ -243,6 +245,7 @@ def marked(text: str, entries: Sequence[dict[str, Any]]) -> str:
             continue
         end = at + len(sentence)
         mark = page_mark(entry.get("pages") or []) if entry.get("supported") else "[?]"
+        mark = brackets[0] + mark[1:-1] + brackets[1]
         out.append(f"{text[pos:end]} {mark}")
         pos = end
     out.append(text[pos:])

@@ -43,7 +43,7 @@ from localdigest.summarize.options import Options
 from localdigest.summarize.progress import NullReporter, Reporter
 from localdigest.summarize.prompts import Prompts
 from localdigest.summarize.withhold import withhold_abstract
-from localdigest.text import first_sentence
+from localdigest.text import first_sentence, visible
 
 MAX_COLLAPSE_DEPTH = 3
 # The reduce asks for 4-6 sentences: under this many words (or a quarter of --max-tokens,
@@ -162,7 +162,7 @@ class Summarizer:
             try:
                 sha = pdf.file_sha256(paper.path)
                 if sha in done:
-                    result = replace(done[sha], source=paper.source, cached=True)
+                    result = replace(_as_given(done[sha], paper), cached=True)
                 else:
                     result = done[sha] = self.summarize(paper, sha)
             except InputError as e:
@@ -197,14 +197,23 @@ class Summarizer:
         if not self.refresh:
             hit = self.store.get(key)
             if hit is not None:
-                summary = PaperSummary.from_dict(hit)
+                cached = PaperSummary.from_dict(hit)
+                summary = _as_given(cached, paper)
+                if summary.arxiv_id and not cached.arxiv_id:
+                    # First summarized as a local file: remember the arXiv metadata now known.
+                    self.store.set(key, {"schema": SUMMARY_SCHEMA, **summary.to_dict()})
                 summary.cached = True
-                summary.source = paper.source
                 return summary
 
         stats = Stats()
         plan = self.plan(paper, document=document, withhold=withhold)
         doc = plan.document
+        if not plan.chunks:
+            kinds = sorted({s.kind for s in doc.sections}) or ["nothing"]
+            raise InputError(
+                f"'{plan.title}' has no text to summarize (the PDF holds {', '.join(kinds)}) "
+                "— check that it is the paper itself"
+            )
         stats.extract_seconds = plan.extract_seconds
         calls = PaperCalls(self, stats)
         t = time.perf_counter()
@@ -276,7 +285,9 @@ class Summarizer:
                 paper.path, password=self.options.password, max_pages=self.options.max_pages
             )
         extracted = time.perf_counter() - t
-        title = paper.title or doc.title or paper.path.stem
+        # A title is shown and stored everywhere: control characters and the bytes of a
+        # file name that is not UTF-8 are escapes from here on.
+        title = visible(paper.title or doc.title or paper.path.stem)
         kept = doc.kept(self.options.include_appendix)
         if withhold is not None:
             kept = withhold_abstract(kept, doc.abstract, withhold)
@@ -464,6 +475,11 @@ class Summarizer:
             ),
             judge=self._judge(plan, require_title=True),
         )
+        if not summary.strip():
+            raise InputError(
+                f"'{title}': the model wrote an empty summary — try another --model, or "
+                "--refresh to generate it again"
+            )
         return summary, self._tldr(calls, plan, summary, source)
 
     def _tldr(
@@ -579,3 +595,20 @@ class Summarizer:
             *entries("summary", grounding),
             *entries("tldr", ground_text(tldr, plan.pages)),
         ]
+
+
+def _as_given(summary: PaperSummary, paper: PaperInput) -> PaperSummary:
+    """A summary (cached, or made for the same bytes under another name) as the paper given
+    now: its source, and the title, authors and link known for it (a PDF first summarized
+    as a local file and now given as an arXiv id gets the arXiv metadata)."""
+    changes: dict[str, Any] = {"source": paper.source}
+    if paper.title:
+        changes["title"] = visible(paper.title)
+    if paper.authors:
+        changes["authors"] = list(paper.authors)
+    if paper.url:
+        changes["url"] = paper.url
+    if paper.arxiv_id:
+        changes["arxiv_id"] = paper.arxiv_id
+        changes["path"] = display_path(paper.path.resolve())
+    return replace(summary, **changes)

@@ -63,16 +63,28 @@ def load_papers(pdfs: Path, expected: Path, limit: int | None = None) -> list[Ev
         entries = json.loads(expected.read_text(encoding="utf-8"))
     except OSError as e:
         raise UsageError(f"Cannot read {expected} ({e}) — pass --expected FILE") from e
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{expected} is not UTF-8 text ({e.reason}) — fix the file") from e
     except json.JSONDecodeError as e:
         raise UsageError(f"{expected} is not valid JSON ({e}) — fix the file") from e
     if isinstance(entries, dict):
         entries = list(entries.values())
+    shape = 'a JSON list of {"file": "pdfs/x.pdf", "abstract_clean": "..."} objects'
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UsageError(f"{expected} is not {shape} — fix the file or pass another --expected")
     papers = []
-    for entry in entries:
-        reference = (entry.get("abstract_clean") or entry.get("abstract") or "").strip()
+    for n, entry in enumerate(entries, 1):
+        reference = entry.get("abstract_clean") or entry.get("abstract") or ""
+        fields = (entry.get("file", ""), reference, entry.get("arxiv_id"), entry.get("title"))
+        if not all(f is None or isinstance(f, str) for f in fields):
+            raise UsageError(
+                f"Entry {n} of {expected} has a value that is not text — it must be {shape}"
+            )
         path = pdfs / Path(str(entry.get("file", ""))).name
-        if reference and path.is_file():
-            papers.append(EvalPaper(path, reference, entry.get("arxiv_id"), entry.get("title")))
+        if reference.strip() and path.is_file():
+            papers.append(
+                EvalPaper(path, reference.strip(), entry.get("arxiv_id"), entry.get("title"))
+            )
     if not papers:
         raise UsageError(f"No PDF in {pdfs} has an expected abstract in {expected}")
     papers.sort(key=lambda p: p.path.stat().st_size)

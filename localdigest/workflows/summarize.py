@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from localdigest import config
 from localdigest.cache import open_store
-from localdigest.errors import UsageError
 from localdigest.llm import (
     BackendSettings,
     ModelChoice,
@@ -105,18 +104,12 @@ def resolve_mode(mode: str, choice: ModelChoice) -> str:
     return "extract" if parameters is not None and parameters < SMALL_MODEL else "write"
 
 
-def _positive(name: str, v: int | None) -> None:
-    if v is not None and v < 1:
-        raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {v})")
-
-
 def prepare(req: SummarizeRequest) -> Job:
-    """Resolve model, settings and sources; nothing is loaded, fetched or computed yet."""
-    for name in ("n_ctx", "threads", "max_tokens"):
-        _positive(name, getattr(req, name))
+    """Resolve model, settings and sources; nothing is loaded, fetched or computed yet.
+
+    Every setting is checked by ``config`` (type and range) whether it came from a flag,
+    the environment or the config file."""
     max_pages = int(config.value("max_pages", req.max_pages))
-    if max_pages < 0:
-        raise UsageError(f"--max-pages must be 0 (no limit) or more (got {max_pages})")
     choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
     n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
     gpu_layers = int(config.value("gpu_layers", req.gpu_layers))
