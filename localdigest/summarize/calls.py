@@ -9,6 +9,7 @@ through one batched generation; each note then still takes the same cache-and-ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, cast
@@ -122,7 +123,7 @@ class PaperCalls:
             name,
             max_tokens,
             source,
-            lambda g: tidy_notes(g.text),
+            lambda g: self._notes_text(name, g),
             values,
             check_numbers=False,  # notes: the summary's numbers are checked against them later
             stats=stats,
@@ -132,6 +133,17 @@ class PaperCalls:
         if name == "map":
             stats.notes_written += 1
         s.reporter.chunk_done(cached=False)
+        return text
+
+    def _notes_text(self, name: str, g: Generation) -> str:
+        """Notes as kept: tidied; with structured notes, a last line the token limit cut
+        off before its text ("- Limitation") is dropped."""
+        text = tidy_notes(g.text)
+        structured = self.summarizer.options.generation(1, name).grammar is not None
+        if structured and g.finish_reason == "length":
+            lines = text.splitlines()
+            if lines and not re.match(r"^- \w+: \S.*[.!?\"”)]$", lines[-1]):
+                text = "\n".join(lines[:-1])
         return text
 
     # -- the map

@@ -153,7 +153,7 @@ def share_supported(grounding: Sequence[Grounding]) -> float:
     return round(sum(g.supported for g in grounding) / len(grounding), 4)
 
 
-_PAGE_MARK = re.compile(r"\s*\[p\. [\d, –-]+\]")
+_PAGE_MARK = re.compile(r"\s*\[(?:p\. [\d, –-]+|\?)\]")
 
 
 def page_mark(pages: Sequence[int]) -> str:

@@ -208,7 +208,7 @@ class Summarizer:
         stats = Stats()
         plan = self.plan(paper, document=document, withhold=withhold)
         doc = plan.document
-        if not plan.chunks:
+        if not any(s.text.strip() for s in plan.mapped):  # nothing the map or extract reads
             kinds = sorted({s.kind for s in doc.sections}) or ["nothing"]
             raise InputError(
                 f"'{plan.title}' has no text to summarize (the PDF holds {', '.join(kinds)}) "

@@ -81,9 +81,10 @@ def test_every_prompt_keeps_outside_text_inside_its_fences(
         kinds.add(kind)
         check_fenced(user, texts[kind])
     assert {"map", "reduce", "tldr"} <= kinds
-    [reduce] = [u for k, u in fake.calls if k == "reduce"]
-    # The anchor (the authors' abstract) is inside the PAPER fence of the reduce.
-    assert any("We study attacks" in body for _, body in FENCE.findall(reduce))
+    reduces = [u for k, u in fake.calls if k == "reduce"]  # retried: the fake's is not grounded
+    # The anchor (the authors' abstract) is inside the PAPER fence of every reduce.
+    for reduce in reduces:
+        assert any("We study attacks" in body for _, body in FENCE.findall(reduce))
 
 
 def test_collapse_prompts_are_fenced(tmp_path: Path, hostile: PaperInput) -> None:
