@@ -77,7 +77,8 @@ def _results_table(results: Sequence[PaperSummary | PaperFailure]) -> Table:
             tldr += f"\n[{style}]{traced} of {n} summary sentences traced to pages[/]"
         if r.warnings:
             tldr += "\n[yellow]" + escape("; ".join(r.warnings)) + "[/]"
-        table.add_row(escape(r.title), str(r.pages), str(r.stats.chunks), when, tldr)
+        chunks = str(r.stats.chunks) if r.mode in ("", "write") else "—"  # extract: no map
+        table.add_row(escape(r.title), str(r.pages), chunks, when, tldr)
     return table
 
 
