@@ -242,6 +242,7 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
             n_ctx=args.n_ctx,
             threads=args.threads,
             refresh=True,
+            mode=args.mode,
         )
     )
     wrapper = BatchRecorder if args.parallel > 1 else Recorder
@@ -585,6 +586,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-ctx", type=int, default=None)
     ap.add_argument("--parallel", type=int, default=None, help="sequences decoded at once")
     ap.add_argument("--no-langchain", action="store_true", help="skip the LangChain runs")
+    ap.add_argument(
+        "--mode",
+        default="write",
+        choices=["auto", "write", "extract", "rewrite"],
+        help="how summaries are written (default write: the map-reduce path LangChain's is "
+        "compared with)",
+    )
     ap.add_argument("--no-process", action="store_true", help="skip the fresh-process checks")
     ap.add_argument(
         "--compare-map",
@@ -632,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load(),
         "settings": {
             "model": choice.path.name,
+            "mode": args.mode,
             "n_ctx": n_ctx,
             "threads": args.threads,
             "n_batch": llmmod.DEFAULT_N_BATCH,

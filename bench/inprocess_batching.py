@@ -65,7 +65,7 @@ def map_prompts(path: Path, chunks: int) -> tuple[str, list[str], Any]:
     from localdigest.papers import PaperInput
     from localdigest.workflows.summarize import SummarizeRequest, prepare
 
-    job = prepare(SummarizeRequest(sources=[str(path)], refresh=True))
+    job = prepare(SummarizeRequest(sources=[str(path)], refresh=True, mode="write"))  # chunks
     s = job.summarizer
     plan = s.plan(PaperInput(str(path), path))
     users = []

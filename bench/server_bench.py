@@ -3,7 +3,8 @@ in-process one-by-one path, over the same papers, in one run.
 
 `make bench-server` (or `.venv/bin/python bench/server_bench.py [PDF|DIR ...] [--limit N]`).
 
-Each row summarizes every paper cold (a fresh cache), with the default model and settings:
+Each row summarizes every paper cold (a fresh cache), with the default model and settings
+in write mode (the mode that calls the model; auto extracts with the 135M model):
 
 - ``in-process``: ``localdigest summarize`` as it runs by default (one model in this
   process, one call after another, localdigest's default threads);
@@ -79,7 +80,10 @@ def summarize_row(label: str, papers: list[Path], request: dict[str, Any]) -> di
     os.environ["LOCALDIGEST_HOME"] = tempfile.mkdtemp(prefix="ld-bench-server-")
     load_before = os.getloadavg()[0]
     t = time.perf_counter()
-    job = prepare(SummarizeRequest(sources=[str(p) for p in papers], refresh=True, **request))
+    # write mode: the mode that makes model calls (auto would extract with the 135M model)
+    job = prepare(
+        SummarizeRequest(sources=[str(p) for p in papers], refresh=True, mode="write", **request)
+    )
     results = job.run()
     wall = time.perf_counter() - t
     done = [r for r in results if isinstance(r, PaperSummary)]

@@ -3,7 +3,9 @@
 Keys hash every input that changes the output (``make_key``). Values are stored as JSON
 with a checksum, so an entry damaged on disk is detected and recomputed instead of
 crashing a run. diskcache writes each entry in one SQLite transaction: a run killed in the
-middle leaves the previous state, never half an entry.
+middle leaves the previous state, never half an entry. A database damaged as a whole (not
+a database any more, a malformed disk image) is said to be so, with the fix: ``cache
+clear``, which can always start a fresh cache, however damaged the old one is.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import pickle
+import re
+import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from typing import Any
 from localdigest import config
 from localdigest.errors import CacheError, UsageError
 from localdigest.papers import PaperSummary
+from localdigest.text import has_unsafe
 
 NOTES = "notes"
 SUMMARY = "summary"
@@ -28,11 +34,15 @@ SUMMARY = "summary"
 def make_key(kind: str, **parts: Any) -> str:
     """A stable key: ``kind/<sha256 of the sorted JSON of parts>``."""
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return f"{kind}/{hashlib.sha256(blob.encode()).hexdigest()}"
+    # surrogatepass: the same bytes as plain UTF-8 for every text, and no crash on a lone
+    # surrogate (a file name that is not UTF-8).
+    return f"{kind}/{hashlib.sha256(blob.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def _seal(value: dict[str, Any]) -> str:
     body = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if has_unsafe(body):  # a lone surrogate cannot be stored as UTF-8: escape everything
+        body = json.dumps(value, ensure_ascii=True, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:16] + body
 
 
@@ -40,7 +50,7 @@ def _unseal(raw: object) -> dict[str, Any] | None:
     if not isinstance(raw, str) or len(raw) < 16:
         return None
     check, body = raw[:16], raw[16:]
-    if hashlib.sha256(body.encode()).hexdigest()[:16] != check:
+    if hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()[:16] != check:
         return None
     try:
         value = json.loads(body)
@@ -49,12 +59,31 @@ def _unseal(raw: object) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _is_damaged(error: BaseException) -> bool:
+    """SQLite says the file is not a database or its image is malformed (not: locked,
+    read-only, no space, which are ``OperationalError``)."""
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, sqlite3.OperationalError
+    )
+
+
 class Store:
     """One diskcache under the given folder. Opened lazily, so --help never touches disk."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._cache: Any = None
+
+    def _error(self, e: BaseException, doing: str) -> CacheError:
+        if _is_damaged(e):
+            return CacheError(
+                f"The cache at {self.directory} is damaged ({e}) — run `localdigest cache "
+                "clear` to start a fresh one (downloaded PDFs are kept)"
+            )
+        return CacheError(
+            f"Cannot {doing} the cache at {self.directory} ({e}) — check its permissions "
+            "and free space, or set LOCALDIGEST_HOME"
+        )
 
     @property
     def cache(self) -> Any:
@@ -65,17 +94,17 @@ class Store:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 self._cache = diskcache.Cache(str(self.directory), size_limit=2**34)
             except (OSError, sqlite3.Error) as e:
-                raise CacheError(
-                    f"Cannot open the cache at {self.directory} ({e}) — "
-                    "check its permissions and free space, or set LOCALDIGEST_HOME"
-                ) from e
+                raise self._error(e, "open") from e
         return self._cache
 
     def get(self, key: str) -> dict[str, Any] | None:
+        cache = self.cache
         try:
-            raw = self.cache.get(key)
-        except (OSError, sqlite3.Error, ValueError, EOFError):
-            raw = b"unreadable"
+            raw = cache.get(key)
+        except sqlite3.Error as e:
+            raise self._error(e, "read") from e
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            raw = b"unreadable"  # the entry's own file is damaged: only this entry
         if raw is None:
             return None
         value = _unseal(raw)
@@ -84,13 +113,11 @@ class Store:
         return value
 
     def set(self, key: str, value: dict[str, Any]) -> None:
+        cache = self.cache
         try:
-            self.cache.set(key, _seal(value))
+            cache.set(key, _seal(value))
         except (OSError, sqlite3.Error) as e:
-            raise CacheError(
-                f"Cannot write to the cache at {self.directory} ({e}) — "
-                "free disk space or fix its permissions"
-            ) from e
+            raise self._error(e, "write to") from e
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(OSError, sqlite3.Error):
@@ -98,7 +125,12 @@ class Store:
 
     def items(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         prefix = f"{kind}/"
-        for key in list(self.cache.iterkeys()):
+        cache = self.cache
+        try:
+            keys = list(cache.iterkeys())
+        except sqlite3.Error as e:
+            raise self._error(e, "read") from e
+        for key in keys:
             if isinstance(key, str) and key.startswith(prefix):
                 value = self.get(key)
                 if value is not None:
@@ -106,17 +138,46 @@ class Store:
 
     def info(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
-        for key in self.cache.iterkeys():
-            kind = str(key).split("/", 1)[0]
-            counts[kind] = counts.get(kind, 0) + 1
-        return {"path": str(self.directory), "bytes": self.cache.volume(), "entries": counts}
+        cache = self.cache
+        try:
+            for key in cache.iterkeys():
+                kind = str(key).split("/", 1)[0]
+                counts[kind] = counts.get(kind, 0) + 1
+            volume = cache.volume()
+        except (OSError, sqlite3.Error) as e:
+            raise self._error(e, "read") from e
+        return {"path": str(self.directory), "bytes": volume, "entries": counts}
 
-    def clear(self) -> int:
-        return int(self.cache.clear())
+    def clear(self) -> int | None:
+        """Delete every entry: how many. A damaged database is removed and a fresh one
+        started: None."""
+        try:
+            return int(self.cache.clear())
+        except CacheError as e:
+            if not _is_damaged(e.__cause__ or e):
+                raise
+        except sqlite3.Error as e:
+            if not _is_damaged(e):
+                raise self._error(e, "clear") from e
+        self.close()
+        self._remove_damaged()
+        self.cache  # noqa: B018 - opens (creates) the fresh database now, or says why not
+        return None
+
+    def _remove_damaged(self) -> None:
+        """Remove what diskcache keeps in the folder (its database and value files) and
+        nothing else: the folder may be shared with other files."""
+        for name in ("cache.db", "cache.db-wal", "cache.db-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                (self.directory / name).unlink()
+        for sub in self.directory.iterdir():
+            if sub.is_dir() and not sub.is_symlink() and re.fullmatch(r"[0-9a-f]{2}", sub.name):
+                shutil.rmtree(sub, ignore_errors=True)
 
     def close(self) -> None:
         if self._cache is not None:
-            self._cache.close()
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self._cache.close()
             self._cache = None
 
 

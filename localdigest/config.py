@@ -3,10 +3,17 @@
 Precedence, highest first: command-line flag > ``LOCALDIGEST_*`` environment variable >
 config file (TOML, ``config_path()``) > built-in default. ``resolve`` returns the value
 together with its source so ``localdigest config`` can show both.
+
+Every value goes through one check, whatever its source (``Setting.check``): its type
+(a whole number, a number, text, a list of texts) and its range, declared once below. A
+bad value is a ``UsageError`` (exit 2) naming the setting as it was given
+(``--threads 0``, ``LOCALDIGEST_THREADS=-5``, ``threads = "many"`` in the file), the value
+and what is expected.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -25,11 +32,102 @@ class Setting:
     name: str
     default: Any
     help: str
-    kind: type = str  # how an environment value is parsed
+    kind: type = str  # str, int, float, bool or list (of str): how values are parsed, checked
+    low: float | None = None  # smallest value allowed (numbers)
+    high: float | None = None  # largest value allowed (numbers)
+    flag: str = ""  # the command-line flag, when it is not --<name>
+    why: str = ""  # said after the range when a value is refused
+    choices: tuple[str, ...] = ()  # the texts allowed (str settings), when only some are
 
     @property
     def env(self) -> str:
         return f"LOCALDIGEST_{self.name.upper()}"
+
+    @property
+    def option(self) -> str:
+        return self.flag or f"--{self.name.replace('_', '-')}"
+
+    @property
+    def expected(self) -> str:
+        """What a value must be, in words."""
+        if self.kind is list:
+            return 'a list of texts, e.g. ["a", "b"]'
+        if self.kind is bool:
+            return "true or false"
+        if self.kind is str:
+            return f"one of {', '.join(self.choices)}" if self.choices else "text (a string)"
+        what = "a whole number" if self.kind is int else "a number"
+        low, high = _shown(self.low), _shown(self.high)
+        if low is not None and high is not None:
+            what += f" from {low} to {high}"
+        elif low is not None:
+            what += f" of at least {low}"
+        elif high is not None:
+            what += f" of at most {high}"
+        return what + (f" ({self.why})" if self.why else "")
+
+    def check(self, value: Any, given: str, fix: str = "") -> Any:
+        """``value`` as this setting's type, or a UsageError naming ``given`` (how it was
+        written: ``--threads 0``, ``LOCALDIGEST_THREADS=-5``, ``threads = 'many'``)."""
+        if value is None:
+            return None
+        checked = _typed(self, value)
+        if checked is None:
+            raise self.refused(given, fix)
+        return checked
+
+    def parse(self, raw: str, given: str, fix: str = "") -> Any:
+        """A value written as text (an environment variable, ``config --set``)."""
+        if self.kind is list:
+            return [p.strip() for p in raw.split(",") if p.strip()]
+        if self.kind is bool:
+            if raw.strip().lower() not in _BOOLS:
+                raise self.refused(given, fix)
+            return _BOOLS[raw.strip().lower()]
+        if self.kind in (int, float):
+            try:
+                number = self.kind(raw.strip())
+            except ValueError:
+                raise self.refused(given, fix) from None
+            return self.check(number, given, fix)
+        return raw
+
+    def refused(self, given: str, fix: str) -> UsageError:
+        tail = f" — {fix}" if fix else ""
+        return UsageError(f"{given} is not valid: {self.name} must be {self.expected}{tail}")
+
+
+def _shown(bound: float | None) -> str | None:
+    if bound is None:
+        return None
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def _typed(setting: Setting, value: Any) -> Any:
+    """The value as the setting's type when it is one and in range, else None."""
+    kind = setting.kind
+    if kind is list:
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return list(value)
+        return None
+    if kind is str:
+        if setting.choices:
+            return value if isinstance(value, str) and value in setting.choices else None
+        return value if isinstance(value, str | os.PathLike) else None
+    if kind is bool:
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if kind is int:
+        if isinstance(value, float):
+            return None
+    elif not math.isfinite(value):
+        return None
+    if setting.low is not None and value < setting.low:
+        return None
+    if setting.high is not None and value > setting.high:
+        return None
+    return kind(value)
 
 
 SETTINGS: dict[str, Setting] = {
@@ -41,18 +139,34 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "model_hint", True, "say under a summary the demo model wrote how to do better", bool
         ),
-        Setting("n_ctx", None, "context window (default: trained context, max 4096)", int),
-        Setting("gpu_layers", 0, "layers offloaded to the GPU (-1 = all)", int),
-        Setting("threads", None, "CPU threads (default: llama.cpp's choice)", int),
+        Setting("n_ctx", None, "context window (default: trained context, max 4096)", int, 1),
+        Setting("gpu_layers", 0, "layers offloaded to the GPU (-1 = all)", int, -1),
+        Setting("threads", None, "CPU threads (default: half the cores)", int, 1, 4096),
         Setting("server", None, "OpenAI-compatible server URL for every model call", str),
         Setting("server_model", None, "which of the server's models (default: its only one)"),
-        Setting("parallel", None, "model calls in flight at once (default: server's slots)", int),
-        Setting("server_timeout", 600.0, "seconds one server request may take in all", float),
-        Setting("server_retries", 5, "retries of a failed server request (backoff)", int),
-        Setting("max_tokens", 320, "most tokens the final summary may have", int),
-        Setting("temperature", 0.2, "sampling temperature", float),
-        Setting("seed", 42, "sampling seed", int),
-        Setting("max_pages", 200, "pages read per PDF at most (0 = no limit)", int),
+        Setting(
+            "parallel", None, "model calls in flight at once (default: server's slots)", int, 1
+        ),
+        Setting("server_timeout", 600.0, "seconds one server request may take in all", float, 1),
+        Setting("server_retries", 5, "retries of a failed server request (backoff)", int, 0, 100),
+        Setting("max_tokens", 320, "most tokens the final summary may have", int, 1),
+        Setting("temperature", 0.2, "sampling temperature", float, 0, 2),
+        Setting(
+            "seed",
+            42,
+            "sampling seed",
+            int,
+            0,
+            2**32 - 1,
+            why="-1, a random seed, is not reproducible",
+        ),
+        Setting("max_pages", 200, "pages read per PDF at most (0 = no limit)", int, 0),
+        Setting(
+            "mode",
+            "auto",
+            "how summaries are written: auto, write, extract or rewrite",
+            choices=("auto", "write", "extract", "rewrite"),
+        ),
         Setting("categories", ["cs.AI", "cs.LG", "cs.CL", "stat.ML"], "arXiv categories", list),
         Setting("include", [], "phrases a listed paper must mention (any)", list),
         Setting("exclude", [], "phrases that hide a listed paper", list),
@@ -62,10 +176,14 @@ SETTINGS: dict[str, Setting] = {
         Setting("arxiv_api", "https://export.arxiv.org/api/query", "arXiv API endpoint"),
         Setting("arxiv_pdf", "https://arxiv.org/pdf", "base URL of arXiv PDFs"),
         Setting("arxiv_rss", "https://rss.arxiv.org/atom", "base URL of arXiv's Atom feeds"),
-        Setting("arxiv_delay", 3.0, "seconds between arXiv API calls", float),
-        Setting("digest_dir", ".", "folder where `run` writes digest-YYYY-MM-DD.md"),
-        Setting("notes_dir", None, "notes vault folder for `export` (and `run --notes`)"),
-        Setting("run_max", 20, "most papers `run` lists to choose from", int),
+        Setting("arxiv_delay", 3.0, "seconds between arXiv API calls", float, 0, 3600),
+        Setting(
+            "digest_dir", ".", "folder where `run` writes digest-YYYY-MM-DD.md", flag="--out-dir"
+        ),
+        Setting(
+            "notes_dir", None, "notes vault folder for `export` (and `run --notes`)", flag="--notes"
+        ),
+        Setting("run_max", 20, "most papers `run` lists to choose from", int, 1, flag="--max"),
         Setting(
             "interests",
             "",
@@ -95,8 +213,10 @@ def _read_config_file(path: Path, mtime: float) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise UsageError(f"Config file {path} is not valid TOML ({e}) — fix or delete it") from e
+    except OSError as e:
+        raise UsageError(f"Cannot read the config file {path} ({e.strerror or e}) — fix it") from e
     return {k.replace("-", "_"): v for k, v in data.items()}
 
 
@@ -113,32 +233,20 @@ _BOOLS = {"1": True, "true": True, "yes": True, "on": True}
 _BOOLS |= {"0": False, "false": False, "no": False, "off": False}
 
 
-def _parse_env(setting: Setting, raw: str) -> Any:
-    if setting.kind is list:
-        return [p.strip() for p in raw.split(",") if p.strip()]
-    if setting.kind is bool:
-        if raw.strip().lower() not in _BOOLS:
-            raise UsageError(f"{setting.env}={raw!r} is not true or false — fix or unset it")
-        return _BOOLS[raw.strip().lower()]
-    try:
-        return setting.kind(raw)
-    except ValueError as e:
-        raise UsageError(
-            f"{setting.env}={raw!r} is not a valid {setting.kind.__name__} — fix or unset it"
-        ) from e
-
-
 def resolve(name: str, flag: Any = None) -> tuple[Any, str]:
-    """Return ``(value, source)`` for one setting; source is flag/env/config/default."""
+    """Return ``(value, source)`` for one setting; source is flag/env/config/default.
+
+    The value is checked (``Setting.check``) whatever its source: UsageError if it is not
+    of the setting's type or outside its range."""
     setting = SETTINGS[name]
     if flag is not None:
-        return flag, "flag"
+        return setting.check(flag, f"{setting.option} {flag}"), "flag"
     raw = os.environ.get(setting.env)
     if raw:
-        return _parse_env(setting, raw), "env"
+        return setting.parse(raw, f"{setting.env}={raw!r}", "fix or unset it"), "env"
     file_values = config_file_values()
     if name in file_values:
-        return file_values[name], "config"
+        return _checked_file_value(setting, file_values[name]), "config"
     return setting.default, "default"
 
 
@@ -177,7 +285,19 @@ def parse_value(name: str, raw: str) -> Any:
     if name not in SETTINGS:
         known = ", ".join(sorted(SETTINGS))
         raise UsageError(f"Unknown setting '{name}' — known settings: {known}")
-    return _parse_env(SETTINGS[name], raw)
+    return SETTINGS[name].parse(raw, f"--set {name}={raw!r}")
+
+
+def check_config_file() -> None:
+    """Every known setting in the config file checked now (``config --edit`` reports a bad
+    value at once, not when a command first uses it)."""
+    for name, raw in config_file_values().items():
+        if name in SETTINGS:
+            _checked_file_value(SETTINGS[name], raw)
+
+
+def _checked_file_value(setting: Setting, raw: Any) -> Any:
+    return setting.check(raw, f"{setting.name} = {raw!r} in {config_path()}", "fix the file")
 
 
 def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, str]]:

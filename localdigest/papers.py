@@ -68,9 +68,24 @@ class PaperSummary:
     sections_shortened: list[str] = field(default_factory=list)  # read in part (leads)
     warnings: list[str] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
+    mode: str = ""  # how the summary was written: write, extract or rewrite
+    # One entry per sentence of the summary and of the TL;DR ("part"): its pages in the
+    # paper, its support score and whether it is supported (summarize/grounding.py).
+    grounding: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def grounded(self, part: str = "summary") -> list[dict[str, Any]]:
+        return [g for g in self.grounding if g.get("part") == part]
+
+    @property
+    def supported_share(self) -> float | None:
+        """The share of the summary's sentences found on a page (None: not grounded)."""
+        entries = self.grounded("summary")
+        if not entries:
+            return None
+        return round(sum(bool(g.get("supported")) for g in entries) / len(entries), 4)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PaperSummary:

@@ -51,3 +51,64 @@ def one_line(text: str) -> str:
 def paragraphs(text: str) -> list[str]:
     """The paragraphs of ``text`` (split at blank lines), each on one line."""
     return [one_line(p) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+
+# ----------------------------------------------------------------------------- safe to show
+# Text from papers, metadata, file names and the model is data. Before it is shown in a
+# terminal or written into a file, ``visible`` makes every character that could act instead
+# of being read visible as an escape: control characters (ESC starts terminal sequences,
+# CR overwrites a line), bidirectional overrides (they reorder what is shown), lone
+# surrogates (a file name that is not UTF-8: they cannot even be encoded) and the two
+# noncharacters U+FFFE/U+FFFF. Newlines and tabs stay. Every output format applies it first.
+
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    code = ord(m[0])
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, as os.fsdecode keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with every character that could act on a terminal or break a file format
+    shown as an escape (``\\x1b``, ``\\xff`` for a byte of a non-UTF-8 file name,
+    ``\\u202e``). Idempotent."""
+    return _UNSAFE.sub(_escape_char, text) if _UNSAFE.search(text) else text
+
+
+def has_unsafe(text: str) -> bool:
+    return _UNSAFE.search(text) is not None
+
+
+def clamp(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary when there is one, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def visible_data(value: object) -> object:
+    """``visible`` applied to every string inside lists, tuples and dicts (keys too)."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {visible_data(k): visible_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [visible_data(v) for v in value]
+    return value
+
+
+def safe_json(value: object, indent: int | None = 2) -> str:
+    """JSON text that every reader accepts: strings through ``visible`` (no lone surrogate,
+    no raw control character), non-ASCII letters kept as they are."""
+    import json
+
+    return json.dumps(visible_data(value), indent=indent, ensure_ascii=False, default=str)

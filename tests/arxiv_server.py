@@ -12,8 +12,10 @@ Routes (the tool is pointed here with LOCALDIGEST_ARXIV_API / _PDF / _RSS):
 * ``/rss/<category>``: the file in ``server.rss[category]`` (cs.AI -> the 86-entry feed).
 
 Faults are queued with ``fail_next`` (503/429, optional Retry-After), ``truncate_next`` (a
-larger Content-Length than the body), ``html_next`` (a web page where a PDF belongs) and
-``slow_next`` (the body in small pieces with pauses, to watch a progress bar). Every
+larger Content-Length than the body), ``html_next`` (a web page where a PDF belongs),
+``slow_next`` (the body in small pieces with pauses, to watch a progress bar), ``body_next``
+(these bytes instead of the answer, with a matching Content-Length) and ``drip_next`` (the
+right headers, then the body one byte per ``interval`` seconds). Every
 request is recorded with its path, query, headers and arrival time.
 
 Test modules import ``arxiv_server_fixture`` (registered as the ``arxiv_server`` fixture).
@@ -58,11 +60,13 @@ class Recorded:
 
 @dataclass
 class Fault:
-    kind: str  # "status", "truncate", "html"
+    kind: str  # "status", "truncate", "html", "body", "drip"
     remaining: int
     prefix: str
     status: int = 503
     retry_after: str | None = None
+    body: bytes = b""
+    interval: float = 1.0
     delay: float = 0.0
 
 
@@ -101,6 +105,12 @@ class FakeArxiv:
 
     def html_next(self, n: int = 1, prefix: str = "/pdf") -> None:
         self.faults.append(Fault("html", n, prefix))
+
+    def body_next(self, body: bytes, n: int = 1, prefix: str = "/api") -> None:
+        self.faults.append(Fault("body", n, prefix, body=body))
+
+    def drip_next(self, n: int = 1, prefix: str = "/api", interval: float = 1.0) -> None:
+        self.faults.append(Fault("drip", n, prefix, interval=interval))
 
     def slow_next(self, n: int = 1, prefix: str = "/pdf", seconds: float = 1.0) -> None:
         """Send the next bodies in 16 pieces over about ``seconds``."""
@@ -179,12 +189,29 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
                 return self.send(fault.status, "text/plain", b"busy", headers)
             if fault and fault.kind == "html":
                 return self.send(200, "text/html; charset=utf-8", HTML_PAGE)
+            if fault and fault.kind == "body":
+                return self.send(200, "application/atom+xml", fault.body)
             status, ctype, body = fake.route(path, query)
             if fault and fault.kind == "truncate":
                 return self.send(status, ctype, body[: len(body) // 2], length=len(body))
+            if fault and fault.kind == "drip":
+                return self.drip(status, ctype, body, fault.interval)
             if fault and fault.kind == "slow":
                 return self.send(status, ctype, body, delay=fault.delay)
             self.send(status, ctype, body)
+
+        def drip(self, status: int, ctype: str, body: bytes, interval: float) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(interval)
+            except OSError:
+                pass  # the client gave up: that is the point
 
         def send(
             self,

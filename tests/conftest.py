@@ -63,16 +63,28 @@ from localdigest.llm import Generation, GenerationSettings  # noqa: E402
 
 
 def call_kind(user: str) -> str:
-    """Which prompt a call used, told by the markers each template carries."""
-    if "<<<PAPER" in user:
-        return "map"
+    """Which prompt a call used, told by the markers each template carries (the reduce has
+    both a PAPER and a NOTES fence; the map and the stuff baseline only PAPER)."""
     if "Merged notes:" in user:
         return "collapse"
     if "<<<SUMMARY" in user:
         return "tldr"
     if "<<<NOTES" in user:
         return "reduce"
+    if "<<<SENTENCES" in user:
+        return "rewrite"
+    if "<<<PAPER" in user:
+        return "map"
     return "other"
+
+
+# What the fake's default answers claim, as a paper would say it: test documents hold these
+# sentences (and this title) so that the fake's summaries are grounded in them.
+FAKE_TITLE = "A Method That Improves Accuracy"
+FAKE_FINDINGS = (
+    "The paper proposes a method that improves accuracy. It improves accuracy by 3 points "
+    "over the baseline."
+)
 
 
 class FakeBackend:

@@ -85,10 +85,13 @@ def write_paper_pdf(
     abstract: str,
     sections: list[tuple[str, str]],
     references: list[str],
+    contents: list[tuple[str, int]] | None = None,
 ) -> Path:
     """Typeset a paper: title, authors, abstract, numbered-or-not sections, references.
 
-    Section texts may hold several paragraphs separated by blank lines.
+    Section texts may hold several paragraphs separated by blank lines. ``contents``:
+    a table of contents after the abstract, one "heading page" line per entry, printed
+    without dot leaders (as some technical reports do).
     """
     path = Path(path)
     doc = pymupdf.open()
@@ -101,6 +104,12 @@ def write_paper_pdf(
     layout.text_line("Abstract", BOLD_FONT, 12, center=True)
     layout.space(4)
     layout.paragraph(abstract)
+    if contents:
+        layout.space(8)
+        layout.text_line("Contents", BOLD_FONT, 12)
+        for heading, number in contents:  # top-level entries in bold, as reports print them
+            font = BODY_FONT if "." in heading.split()[0] else BOLD_FONT
+            layout.text_line(f"{heading} {number}", font, 10)
     for heading, body in sections:
         layout.space(8)
         layout.text_line(heading, BOLD_FONT, 12)

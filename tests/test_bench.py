@@ -93,7 +93,9 @@ def test_bench_drives_the_summarizer_through_public_api(bench: ModuleType) -> No
     from conftest import FakeBackend
 
     sample = Path(__file__).resolve().parents[1] / "examples" / "sample-paper.pdf"
-    args = argparse.Namespace(model=None, n_ctx=None, threads=1, parallel=1, compare_map=1)
+    args = argparse.Namespace(
+        model=None, n_ctx=None, threads=1, parallel=1, compare_map=1, mode="write"
+    )
     fake = FakeBackend()
     row = bench.run_localdigest(sample, fake, args)
     assert row["chunks"] >= 1 and row["calls"] == len(fake.calls) - row["chunks"]

@@ -20,20 +20,20 @@ PACKAGE = Path(__file__).resolve().parents[1] / "localdigest"
 # summarize -> the stages below it -> the shared basics).
 LAYERS = {
     "errors": 0,
-    "fsutil": 0,
     "text": 0,
     "papers": 0,
-    "config": 1,
-    "cache": 2,
-    "pdf": 2,
-    "llm": 2,
-    "sources": 2,
-    "summarize": 3,
-    "publish": 4,
-    "workflows": 5,
-    "render": 6,
-    "cli": 7,
-    "__main__": 8,
+    "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)
+    "config": 2,
+    "cache": 3,
+    "pdf": 3,
+    "llm": 3,
+    "sources": 3,
+    "summarize": 4,
+    "publish": 5,
+    "workflows": 6,
+    "render": 7,
+    "cli": 8,
+    "__main__": 9,
 }
 MAX_LINES = 700
 

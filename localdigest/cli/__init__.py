@@ -20,12 +20,14 @@ from localdigest.cli import (
     summarize,
 )
 from localdigest.cli.app import app
+from localdigest.cli.common import on_sigterm_clean_up
 
 for _commands in (summarize, models, cache, arxiv, digest, run, schedule, config, evaluate):
     _commands.register(app)
 
 
 def main() -> None:
+    on_sigterm_clean_up()
     app()
 
 

@@ -37,7 +37,11 @@ def cache_clear(
     store = open_store()
     if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
         raise typer.Exit(1)
-    console.out.print(f"Removed {store.clear()} entries.")
+    removed = store.clear()
+    if removed is None:
+        console.out.print(f"The cache was damaged: removed it, {store.directory} is a fresh one.")
+    else:
+        console.out.print(f"Removed {removed} entries.")
 
 
 def register(app: typer.Typer) -> None:

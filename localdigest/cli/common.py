@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from localdigest.errors import ExitCode, LocaldigestError
+from localdigest.errors import ExitCode, LocaldigestError, Terminated
 from localdigest.fsutil import write_atomically
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ def handle_errors(func: F) -> F:
         except LocaldigestError as e:
             console.error(e.message)
             raise typer.Exit(int(e.exit_code)) from None
+        except Terminated:
+            console.error("Terminated — finished work is kept; run the same command to resume")
+            raise typer.Exit(int(ExitCode.TERMINATED)) from None
         except KeyboardInterrupt:
             console.error("Interrupted — finished work is kept; run the same command to resume")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -39,14 +43,25 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def emit(text: str, output: Path | None) -> None:
-    """Text to stdout, or atomically to ``output`` (said on stderr)."""
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomically(output, text)
-        from localdigest.render import console  # rich: only when something is shown
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
+
+def on_sigterm_clean_up() -> None:
+    """SIGTERM (``kill``, a service manager, a CI timeout) unwinds like Ctrl-C: every clean-up
+    on the way out runs (partial downloads and temporary files are removed), exit 143."""
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Text to stdout, or atomically to ``output`` (said on stderr). Check ``output`` with
+    ``fsutil.check_output`` before the work that makes the text."""
+    from localdigest.render import console  # rich: only when something is shown
+
+    if output is None:
+        console.plain(text)
+    else:
+        write_atomically(output.expanduser(), text)
         console.info(f"Wrote {output}")
 
 

@@ -73,7 +73,7 @@ def _edit_config() -> None:
         raise UsageError(f"Cannot start the editor {editor!r} ({e}) — fix $EDITOR") from e
     if code != 0:
         raise UsageError(f"The editor {editor!r} exited with {code}; {file} is as it left it")
-    settings.config_file_values()  # a broken file is reported now, not by the next command
+    settings.check_config_file()  # a broken file or value is reported now, not later
     unknown = settings.unknown_config_keys()
     for key in unknown:
         console.warning(f"'{key}' in {file} is no setting — it is ignored")

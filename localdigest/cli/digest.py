@@ -56,11 +56,18 @@ def digest(
       localdigest digest 1706.03762 1810.04805 --audio digest.wav
     """
     from localdigest.cache import cached_summaries
+    from localdigest.fsutil import check_output
     from localdigest.publish import digest as newsletter
     from localdigest.publish.formats import format_for
 
+    if output is not None:
+        output = check_output(output)
+    if audio is not None:
+        audio = check_output(audio, "--audio")
     since_day = parse_day(since)
-    previous = newsletter.last_digest_time()
+    from localdigest.render import console
+
+    previous = newsletter.last_digest_time(on_damage=console.warning)
     default_selection = not ids and since_day is None and last is None
     papers = newsletter.select(
         cached_summaries(), ids=ids or (), since=since_day, last=last, after=previous
@@ -114,6 +121,7 @@ def export(
     """
     from localdigest import config
     from localdigest.cache import cached_summaries
+    from localdigest.fsutil import check_folder
     from localdigest.publish import digest as newsletter
     from localdigest.publish.notes import export_notes, library_extras
     from localdigest.render.notes import notes_results
@@ -121,6 +129,7 @@ def export(
     folder = config.value("notes_dir", notes)
     if not folder:
         raise UsageError("Where to? Give --notes DIR, or set notes_dir in the config file")
+    check_folder(Path(folder), "--notes")
     papers = newsletter.select(cached_summaries(), ids=ids or (), since=parse_day(since), last=last)
     if not papers:
         raise UsageError("No cached summaries match — run `localdigest summarize` first")

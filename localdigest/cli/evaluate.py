@@ -6,7 +6,6 @@ with one line naming the fix.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -15,17 +14,20 @@ import typer
 from localdigest.cli.common import emit, handle_errors
 from localdigest.cli.options import (
     ModelOpt,
+    ModeOpt,
     NCtxOpt,
     ParallelOpt,
     ReadAllOpt,
     RefreshOpt,
     ServerModelOpt,
     ServerOpt,
+    StructuredNotesOpt,
     StyleOpt,
     ThreadsOpt,
 )
 from localdigest.errors import UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import check_output, write_atomically
+from localdigest.text import safe_json
 
 
 def eval_(
@@ -56,13 +58,25 @@ def eval_(
     server: ServerOpt = None,
     server_model: ServerModelOpt = None,
     parallel: ParallelOpt = None,
+    mode: ModeOpt = None,
+    structured_notes: StructuredNotesOpt = False,
+    reader: Annotated[
+        bool,
+        typer.Option(
+            "--reader",
+            help="Score summaries as a reader gets them (the abstract read) against the "
+            "abstract's key facts, instead of withholding it.",
+        ),
+    ] = False,
 ) -> None:
     """Score summaries against the authors' abstracts, which the model never sees.
 
     Each paper is summarized with its abstract removed (the section dropped and its
-    sentences scrubbed from the rest), then scored: ROUGE-1/2/L F1, degeneration, number
-    faithfulness, on-topic share, length and time; next to the lead, TextRank and
-    one-call "stuff" baselines. Prints a table and writes the JSON report.
+    sentences scrubbed from the rest), then scored: ROUGE-1/2/L/Lsum F1, the share of the
+    abstract's key facts stated, sentences traced to a page, scaffolding, degeneration,
+    number faithfulness, length and time; next to the lead, TextRank and one-call "stuff"
+    baselines. --reader scores normal runs (abstract read) instead. Prints a table and
+    writes the JSON report.
 
     Example:
 
@@ -73,6 +87,7 @@ def eval_(
     from localdigest.workflows.summarize import SummarizeRequest
 
     evaluate.require_extras()
+    output = check_output(output)
     if pdfs is None:
         raise UsageError("Which papers? Pass --pdfs DIR (and --expected FILE)")
     expected = expected or pdfs.parent / "expected.json"
@@ -90,16 +105,23 @@ def eval_(
         server=server,
         server_model=server_model,
         parallel=parallel,
+        mode=mode,
+        structured_notes=structured_notes,
     )
 
     def checkpoint(report: evaluate.EvalReport) -> None:
-        write_atomically(output, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        write_atomically(output, safe_json(report.to_dict()))
 
     report = evaluate.run_eval(
-        request, papers, baselines=baselines, progress=progress_line, checkpoint=checkpoint
+        request,
+        papers,
+        baselines=baselines,
+        progress=progress_line,
+        checkpoint=checkpoint,
+        reader=reader,
     )
     eval_tables(report)
-    emit(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", output)
+    emit(safe_json(report.to_dict()) + "\n", output)
 
 
 def register(app: typer.Typer) -> None:

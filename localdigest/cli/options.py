@@ -60,6 +60,14 @@ ParallelOpt = Annotated[
         "server's slots, else 4).",
     ),
 ]
+# The ranges of these values are declared once, in config.SETTINGS, and checked there for
+# flags, environment and config file alike.
+TemperatureOpt = Annotated[
+    float | None, typer.Option(help="Sampling temperature, 0 to 2 (default 0.2).")
+]
+SeedOpt = Annotated[
+    int | None, typer.Option(help="Sampling seed, 0 or more (default 42: reruns are reproducible).")
+]
 StyleOpt = Annotated[
     str,
     typer.Option(
@@ -73,6 +81,23 @@ ReadAllOpt = Annotated[
         "--read-all",
         help="Read every section whole (default: the leading paragraphs of long "
         "sections; related work skipped).",
+    ),
+]
+ModeOpt = Annotated[
+    Literal["auto", "write", "extract", "rewrite"] | None,
+    typer.Option(
+        help="How the summary is written: write (the model, from its notes), extract (the "
+        "paper's own key sentences; the model writes the TL;DR), rewrite (the model rewrites "
+        "them), auto (default: extract for models under 1B parameters, else write). Every "
+        "sentence is then traced to its pages.",
+    ),
+]
+StructuredNotesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--structured-notes",
+        help="Write mode: the notes on each chunk fill a fixed structure (claim, method, "
+        "results, limitation) through llama.cpp's grammar support.",
     ),
 ]
 RefreshOpt = Annotated[bool, typer.Option(help="Recompute, ignoring the cache.")]

@@ -97,6 +97,8 @@ def run(
 
       localdigest run -c cs.CL --include "retrieval" --top 3 --out-dir ~/digests
     """
+    from localdigest import config
+    from localdigest.fsutil import check_folder
     from localdigest.render import console
     from localdigest.render.arxiv import download_progress
     from localdigest.sources.listing import SearchSpec
@@ -105,9 +107,12 @@ def run(
     chosen_ways = sum([pick is not None, all_, top is not None])
     if chosen_ways > 1:
         raise UsageError("Choose papers one way: --pick, --all or --top")
+    check_folder(Path(config.value("digest_dir", out_dir)), "--out-dir")
+    if (notes_folder := config.value("notes_dir", notes)) is not None:
+        check_folder(Path(notes_folder), "--notes")
     if restart and weekly.discard_unfinished():
         console.info("Dropped the unfinished run.")
-    plan = weekly.load_unfinished()
+    plan = weekly.load_unfinished(on_damage=console.warning)
     if plan is not None:
         console.info(_resume_message(plan))
     if (plan is None or plan.picks is None) and chosen_ways == 0 and not common.interactive():

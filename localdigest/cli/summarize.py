@@ -12,14 +12,18 @@ from localdigest.cli.options import (
     GpuLayersOpt,
     MaxTokensOpt,
     ModelOpt,
+    ModeOpt,
     NCtxOpt,
     ParallelOpt,
     ReadAllOpt,
     RefreshOpt,
+    SeedOpt,
     ServerModelOpt,
     ServerOpt,
+    StructuredNotesOpt,
     StyleOpt,
     SummaryFormat,
+    TemperatureOpt,
     ThreadsOpt,
 )
 from localdigest.errors import ExitCode
@@ -45,10 +49,8 @@ def summarize(
     gpu_layers: GpuLayersOpt = None,
     threads: ThreadsOpt = None,
     max_tokens: MaxTokensOpt = None,
-    temperature: Annotated[
-        float | None, typer.Option(help="Sampling temperature (default 0.2).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed (default 42).")] = None,
+    temperature: TemperatureOpt = None,
+    seed: SeedOpt = None,
     fmt: Annotated[
         SummaryFormat | None,
         typer.Option("--format", "-f", help="table, markdown or json (default: table)."),
@@ -72,6 +74,8 @@ def summarize(
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Show llama.cpp's own log.")] = False,
     style: StyleOpt = "paragraph",
+    mode: ModeOpt = None,
+    structured_notes: StructuredNotesOpt = False,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -103,11 +107,14 @@ def summarize(
 
       localdigest summarize papers/ --server http://127.0.0.1:8080/v1 --parallel 4
     """
+    from localdigest.fsutil import check_output
     from localdigest.papers import succeeded
     from localdigest.publish.formats import format_for, to_text
     from localdigest.render.summary import results_view
     from localdigest.workflows.summarize import SummarizeRequest
 
+    if output is not None:
+        output = check_output(output)  # an unusable path fails now, not after the work
     chosen = fmt or (format_for(output, None, ("markdown", "json")) if output else "table")
     request = SummarizeRequest(
         sources=sources,
@@ -129,6 +136,8 @@ def summarize(
         server=server,
         server_model=server_model,
         parallel=parallel,
+        mode=mode,
+        structured_notes=structured_notes,
     )
     results = summarize_with_progress(request, quiet=quiet)
     if chosen == "table":

@@ -85,10 +85,12 @@ def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[
     return load
 
 
-def connect_server(settings: ServerSettings) -> Backend:
-    """The backend for the server at ``settings.url``: asks it what it serves (exit 5 when
-    it cannot be reached, 4 when the model is wrong) before any paper is read."""
+def connect_server(settings: ServerSettings) -> tuple[Backend, int | None]:
+    """The backend for the server at ``settings.url`` and its model's parameter count when
+    the server reports one: asks it what it serves (exit 5 when it cannot be reached, 4
+    when the model is wrong) before any paper is read."""
     from localdigest.llm.chat import without_thinking
     from localdigest.llm.server import connect  # httpx: only when a server is used
 
-    return without_thinking(connect(settings))
+    backend = connect(settings)
+    return without_thinking(backend), backend.parameters

@@ -29,15 +29,20 @@ class GenerationSettings:
     top_p: float = DEFAULT_TOP_P
     repeat_penalty: float = DEFAULT_REPEAT_PENALTY
     seed: int = config.default("seed")
+    # A GBNF grammar the output must follow (llama.cpp's constrained decoding); None: free.
+    grammar: str | None = None
 
     def as_key(self) -> dict[str, Any]:
-        return {
+        key: dict[str, Any] = {
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
             "top_p": self.top_p,
             "repeat_penalty": self.repeat_penalty,
             "seed": self.seed,
         }
+        if self.grammar is not None:  # keys made before grammars existed stay the same
+            key["grammar"] = self.grammar
+        return key
 
 
 @dataclass(frozen=True)

@@ -295,3 +295,17 @@ def _count_parameters(r: _Reader, tensor_count: int) -> int:
         last_offset = offset
     r._need(0)
     return total
+
+
+def kv_cache_bytes(info: GGUFInfo, n_ctx: int) -> int | None:
+    """Memory the f16 key/value cache of an ``n_ctx`` context takes for this model (what
+    grows with --n-ctx), or None when the header lacks the sizes needed."""
+    layers, heads, width = (
+        info.meta_int(k) for k in ("block_count", "attention.head_count", "embedding_length")
+    )
+    if not (layers and heads and width):
+        return None
+    kv_heads = info.meta_int("attention.head_count_kv") or heads
+    key = info.meta_int("attention.key_length") or width // heads
+    value = info.meta_int("attention.value_length") or width // heads
+    return n_ctx * layers * kv_heads * (key + value) * 2

@@ -24,6 +24,7 @@ from localdigest.llm.base import (
     common_prefix,
 )
 from localdigest.llm.chat import ChatTemplate, cut_at_stop, stop_sequences, strip_thinking
+from localdigest.llm.gguf import kv_cache_bytes
 from localdigest.llm.models import ModelChoice, default_n_ctx
 
 # Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
@@ -49,6 +50,18 @@ def default_threads() -> int:
     the default stays conservative. --threads / LOCALDIGEST_THREADS raise it.
     """
     return max(1, (os.cpu_count() or 2) // 2)
+
+
+def _context_does_not_fit(choice: ModelChoice, n_ctx: int) -> str:
+    """Say what a context that did not fit in memory needs, and what to do."""
+    needed = kv_cache_bytes(choice.info, n_ctx)
+    trained = choice.info.context_length
+    size = f" needs about {needed / 2**30:.1f} GiB of memory for its cache" if needed else ""
+    hint = f" (this model was trained on {trained})" if trained else ""
+    return (
+        f"A context of {n_ctx} tokens{size} and does not fit in the memory available — "
+        f"use a smaller --n-ctx{hint}, or free memory"
+    )
 
 
 @contextlib.contextmanager
@@ -160,6 +173,8 @@ class LlamaCppBackend:
                     verbose=verbose,
                 )
         except (ValueError, RuntimeError, OSError) as e:
+            if "llama_context" in str(e):  # the model loaded; its context did not fit
+                raise ModelError(_context_does_not_fit(choice, self.n_ctx)) from e
             raise ModelError(
                 f"llama.cpp could not load {choice.path} (architecture "
                 f"'{choice.info.architecture}'): the file may be truncated, or this "
@@ -168,6 +183,7 @@ class LlamaCppBackend:
             ) from e
         self._template = chat_template(self.llm, choice)
         self.stop = stop_sequences(self._template, self._end_token_texts())
+        self._grammars: dict[str, Any] = {}
 
     def _end_token_texts(self) -> list[str]:
         """The text of the GGUF's end-of-generation tokens (eos, end of turn, end of message)."""
@@ -212,6 +228,7 @@ class LlamaCppBackend:
             top_p=settings.top_p,
             repeat_penalty=settings.repeat_penalty,
             seed=settings.seed,
+            grammar=self._grammar(settings.grammar),
             stop=self.stop or None,
             stream=True,
         )
@@ -240,6 +257,17 @@ class LlamaCppBackend:
 
     def cancel_calls(self) -> None:
         """Nothing runs in another thread: Ctrl-C stops the call in the caller's."""
+
+    def _grammar(self, text: str | None) -> Any:
+        """The compiled grammar (compiled once per text), or None."""
+        if text is None:
+            return None
+        if text not in self._grammars:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            with quiet_stderr(True):
+                self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
 
     def complete_many(
         self,

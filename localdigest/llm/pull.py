@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from localdigest.errors import CacheError, ModelError, NetworkError, UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import open_for_append, write_atomically
 from localdigest.llm import catalog, stores
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -401,6 +401,7 @@ def download(
     if offset > target.size:
         partial.unlink()
         offset = 0
+    open_for_append(partial).close()  # a link planted at its name fails here, not retried
     resumed = offset > 0
     digest = _hash_of(partial, progress) if offset else hashlib.sha256()
     fetched = 0
@@ -409,7 +410,7 @@ def download(
     attempts = iter(RETRY_DELAYS)
     while offset < target.size:
         try:
-            with _request(url, headers, offset) as response, partial.open("ab") as out:
+            with _request(url, headers, offset) as response, open_for_append(partial) as out:
                 if offset and response.status != 206:  # the server ignored the range
                     out.truncate(0)
                     offset, digest = 0, hashlib.sha256()

@@ -63,6 +63,10 @@ CONTEXT_ERROR = re.compile(
 )
 
 
+# The engines whose chat completions take a GBNF ``grammar`` (--structured-notes).
+GRAMMAR_KINDS = ("llama-server", "llama-cpp-python")
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     url: str
@@ -128,6 +132,7 @@ class ServerBackend:
         self.counter = counter
         self.n_ctx = n_ctx
         self.parallel_slots = parallel
+        self.parameters = _int(info.details.get("n_params"))  # llama-server reports it
         self.where = client.where
         host = client.where.split("://", 1)[1]
         self.name = f"{_file_name(info.model)} ({info.kind} at {host})"
@@ -171,6 +176,8 @@ class ServerBackend:
             "stream": False,
             **sampling(self.info.kind, settings),
         }
+        if settings.grammar is not None:
+            body["grammar"] = self._grammar(settings.grammar)
         if self.info.kind in ("llama-server", "vllm"):
             # as in-process (llm/chat.py): a template's thinking mode off
             body["chat_template_kwargs"] = {"enable_thinking": False}
@@ -183,6 +190,15 @@ class ServerBackend:
         if on_token is not None and g.completion_tokens:
             on_token(g.completion_tokens, elapsed)
         return g
+
+    def _grammar(self, grammar: str) -> str:
+        """A GBNF grammar as llama.cpp's servers read it; other engines: an error."""
+        if self.info.kind not in GRAMMAR_KINDS:
+            raise ModelError(
+                f"The server at {self.where} ({self.info.kind}) takes no llama.cpp grammar, "
+                "which --structured-notes needs — use llama-server, or drop --structured-notes"
+            )
+        return grammar
 
     def _generation(
         self, data: Any, system: str, user: str, expected: int, elapsed: float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 
@@ -12,6 +13,12 @@ _PAGE_NUMBER_RE = re.compile(
     r"^(?:page\s*)?[-–(]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–)]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I
 )
 _DOT_LEADER_RE = re.compile(r"(?:\.\s?){5,}\s*\d+\s*$|(?:\.\s?){5,}")
+# A contents entry printed without dot leaders: "2.1 Multi-Head Latent Attention 6".
+_CONTENTS_ENTRY_RE = re.compile(
+    r"^(?:(?P<num>\d{1,2}(?:\.\d{1,2})*\.?|[A-Z](?:\.\d{1,2})+\.?|[A-Z]|[IVX]{1,5}\.)\s+)?"
+    r"[A-Z][^.!?]{1,120}?\s(?P<page>\d{1,4})$"
+)
+CONTENTS_MIN_ENTRIES = 5
 CAPTION_RE = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm)\s*[A-Z]?\d+[.:]", re.I)
 # "*Equal contribution", "†Work done at...", "1https://..." - but not "[1] A. Author" or
 # "1 D. C. Johnston" (reference lists are small print at the bottom too).
@@ -47,9 +54,31 @@ def drop_boilerplate(pages: list[Page], body_size: float) -> None:
 
     for page in pages:
         footnotes = _footnote_blocks(page, body_size)
+        contents = _contents_entries(page, len(pages))
         page.lines = [
-            ln for ln in page.lines if ln.block not in footnotes and not is_boilerplate(ln, page)
+            ln
+            for ln in page.lines
+            if ln.block not in footnotes and id(ln) not in contents and not is_boilerplate(ln, page)
         ]
+
+
+def _contents_entries(page: Page, total_pages: int) -> set[int]:
+    """The lines of a table of contents printed without dot leaders ("1 Introduction 4"):
+    at least CONTENTS_MIN_ENTRIES entries on the page, most of them numbered, whose page
+    numbers never go down and stay within the document (a results table does neither)."""
+    entries = []
+    for line in page.lines:
+        match = _CONTENTS_ENTRY_RE.match(line.text.strip())
+        if match:
+            entries.append((line, match))
+    if len(entries) < CONTENTS_MIN_ENTRIES:
+        return set()
+    numbers = [int(m["page"]) for _, m in entries]
+    numbered = sum(1 for _, m in entries if m["num"])
+    ascending = all(a <= b for a, b in itertools.pairwise(numbers))
+    if not ascending or numbers[-1] > total_pages + 10 or numbered < 0.6 * len(entries):
+        return set()
+    return {id(line) for line, _ in entries}
 
 
 def _footnote_blocks(page: Page, body_size: float) -> set[int]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 EXTRACTOR_VERSION = "1"
@@ -27,6 +28,23 @@ class Section:
     kind: str  # one of SECTION_KINDS
     text: str  # paragraphs separated by "\n\n", lines inside a paragraph joined with spaces
     page: int  # 1-based page where it starts
+    # The (first, last) page of each paragraph of ``text``; empty when not known.
+    paragraph_pages: tuple[tuple[int, int], ...] = ()
+
+    def paragraphs(self) -> list[tuple[str, tuple[int, int]]]:
+        """Each paragraph with the pages it is printed on (the section's page if unknown)."""
+        paras = self.text.split("\n\n") if self.text else []
+        if len(self.paragraph_pages) == len(paras):
+            return list(zip(paras, self.paragraph_pages, strict=True))
+        return [(p, (self.page, self.page)) for p in paras]
+
+    def with_paragraphs(self, paragraphs: Sequence[tuple[str, tuple[int, int]]]) -> Section:
+        """The same section holding only these paragraphs (with their pages)."""
+        return replace(
+            self,
+            text="\n\n".join(p for p, _ in paragraphs),
+            paragraph_pages=tuple(pages for _, pages in paragraphs),
+        )
 
 
 @dataclass

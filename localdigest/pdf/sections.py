@@ -35,6 +35,7 @@ class _Sectionizer:
         self.sections: list[Section] = []
         self.heading, self.kind, self.page = "", "front", 1
         self.paras: list[str] = []
+        self.para_pages: list[tuple[int, int]] = []
         self.top_kind = "front"
         self.top_scheme = ""
         self.after_references = False
@@ -45,8 +46,10 @@ class _Sectionizer:
     def flush(self) -> None:
         if self.heading or self.paras:
             text = "\n\n".join(self.paras)
-            self.sections.append(Section(self.heading, self.kind, text, self.page))
+            pages = tuple(self.para_pages)
+            self.sections.append(Section(self.heading, self.kind, text, self.page, pages))
         self.paras = []
+        self.para_pages = []
 
     def start(self, heading: str, kind: str, page: int) -> None:
         self.flush()
@@ -57,7 +60,7 @@ class _Sectionizer:
             not h.scheme and h.named is None
         )
         if guessed and not self.seen_numbered:
-            self.add_paragraph(h.text, page)  # bold "A Study of..." or authors in the front
+            self.add_paragraph(h.text, (page, page))  # bold "A Study of..." or authors
             return
         is_sub = "." in h.number or (h.scheme == "letter" and self.top_scheme == "roman")
         if h.named and h.named not in ("body",):
@@ -77,7 +80,8 @@ class _Sectionizer:
             self.top_scheme = h.scheme or self.top_scheme
         self.start(h.text, kind, page)
 
-    def add_paragraph(self, text: str, page: int, item: Item | None = None) -> None:
+    def add_paragraph(self, text: str, pages: tuple[int, int], item: Item | None = None) -> None:
+        page = pages[0]
         if (
             item is not None
             and not self.has_references_heading
@@ -99,6 +103,7 @@ class _Sectionizer:
         if not self.paras and not self.heading:
             self.page = page
         self.paras.append(text)
+        self.para_pages.append(pages)
 
 
 def sectionize(items: list[Item], has_title: bool) -> list[Section]:
@@ -108,10 +113,28 @@ def sectionize(items: list[Item], has_title: bool) -> list[Section]:
         if item.heading:
             walker.add_heading(item.heading, item.page)
         else:
-            walker.add_paragraph(item.text, item.page, item)
+            walker.add_paragraph(item.text, (item.page, item.lines[-1].page), item)
     walker.flush()
     # Without a title the first page is missing or unreadable: no front matter to search.
-    return _split_abstract(walker.sections) if has_title else walker.sections
+    sections = _split_abstract(walker.sections) if has_title else walker.sections
+    return _body_when_none(sections)
+
+
+def _body_when_none(sections: list[Section]) -> list[Section]:
+    """A readable PDF without headings (a note, a page of plain text) would be all front
+    matter, and nothing of it read. Without any body section, the front matter after the
+    abstract (all of it, when there is no abstract) becomes one body section."""
+    if any(s.kind == "body" for s in sections):
+        return sections
+    after = next((i + 1 for i, s in enumerate(sections) if s.kind == "abstract"), 0)
+    front = [i for i in range(after, len(sections)) if sections[i].kind == "front"]
+    text = "\n\n".join(sections[i].text for i in front if sections[i].text.strip())
+    if not text:
+        return sections
+    body = Section("", "body", text, sections[front[0]].page)
+    kept = [s for i, s in enumerate(sections) if i not in front]
+    kept.insert(front[0], body)  # where the front matter began: nothing before it moved
+    return kept
 
 
 def _split_abstract(sections: list[Section]) -> list[Section]:
@@ -126,6 +149,7 @@ def _split_abstract(sections: list[Section]) -> list[Section]:
     if front is None:
         return sections
     paras = front.text.split("\n\n")
+    pages = [pages for _, pages in front.paragraphs()]
     pick = None
     for i, para in enumerate(paras):
         if re.match(r"^\(?(Dated|Received|Date)[: ]", para) and i + 1 < len(paras):
@@ -137,10 +161,11 @@ def _split_abstract(sections: list[Section]) -> list[Section]:
     if pick is None:
         return sections
     index = sections.index(front)
-    replaced = [
-        Section(front.heading, "front", "\n\n".join(paras[:pick]), front.page),
-        Section("Abstract", "abstract", paras[pick], front.page),
-    ]
+
+    def part(heading: str, kind: str, lo: int, hi: int) -> Section:
+        return Section(heading, kind, "\n\n".join(paras[lo:hi]), front.page, tuple(pages[lo:hi]))
+
+    replaced = [part(front.heading, "front", 0, pick), part("Abstract", "abstract", pick, pick + 1)]
     if paras[pick + 1 :]:
-        replaced.append(Section("", "front", "\n\n".join(paras[pick + 1 :]), front.page))
+        replaced.append(part("", "front", pick + 1, len(paras)))
     return sections[:index] + [s for s in replaced if s.text or s.heading] + sections[index + 1 :]

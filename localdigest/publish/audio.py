@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from localdigest.errors import ExitCode, LocaldigestError
+from localdigest.fsutil import copy_atomically
 
 ENGINES = ("espeak-ng", "espeak")
 INSTALL_HINT = (
@@ -92,5 +93,5 @@ def synthesize(text: str, output: Path, *, voice: str | None = None) -> Path:
                 f"The speech engine {engine} failed (exit {proc.returncode}: {detail[0]}) — "
                 "try it by hand: espeak-ng 'hello'"
             )
-        os.replace(wav, output)
+        copy_atomically(wav, output)  # renamed into place and checked, like every output
     return output

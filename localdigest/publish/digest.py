@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +29,20 @@ from typing import Any
 from localdigest import config
 from localdigest.cache import CachedSummary, find_cached
 from localdigest.errors import UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.pdf.figures import KeyFigure, key_figure
-from localdigest.text import one_line, paragraphs
+from localdigest.publish.formats import with_pages
+from localdigest.publish.markup import (
+    file_uri,
+    html_paragraphs,
+    html_text,
+    md_inline,
+    md_link,
+    md_text,
+    safe_url,
+)
+from localdigest.text import one_line, paragraphs, safe_json
 
 STATE_NAME = "digest-state.json"
 FORMATS = ("markdown", "json", "html")
@@ -115,11 +123,7 @@ def paper_link(summary: PaperSummary) -> tuple[str, str]:
     if summary.url:
         return summary.url, summary.url
     path = Path(summary.path).expanduser()
-    try:
-        uri = path.resolve().as_uri()
-    except ValueError:
-        uri = str(path)
-    return path.name or summary.source, uri
+    return path.name or summary.source, file_uri(summary.path)
 
 
 # ----------------------------------------------------------------------------- choosing papers
@@ -213,13 +217,18 @@ def state_path() -> Path:
     return config.home_dir() / STATE_NAME
 
 
-def last_digest_time() -> dt.datetime | None:
-    """When the previous digest was made, or None (never, or the state is unreadable)."""
-    try:
-        data = json.loads(state_path().read_text(encoding="utf-8"))
-        return dt.datetime.fromisoformat(data["last_digest"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def last_digest_time(on_damage: Callable[[str], None] | None = None) -> dt.datetime | None:
+    """When the previous digest was made (UTC), or None: never, or the state is damaged
+    (then it is moved aside and the next digest starts afresh)."""
+    return load_state(state_path(), _state_time, on_damage)
+
+
+def _state_time(data: Any) -> dt.datetime:
+    raw = data.get("last_digest") if isinstance(data, dict) else None
+    if not isinstance(raw, str):
+        raise ValueError("no last_digest time in it")
+    when = dt.datetime.fromisoformat(raw)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def remember_digest(papers: Sequence[PaperSummary], when: dt.datetime | None = None) -> None:
@@ -242,26 +251,21 @@ def render(digest: Digest, fmt: str) -> str:
     raise UsageError(f"Unknown digest format '{fmt}' — use {', '.join(FORMATS)}")
 
 
-def _md_inline(text: str) -> str:
-    """One line of metadata made safe to drop into Markdown (no headings, no fake links)."""
-    return re.sub(r"([\\`*_\[\]<>#])", r"\\\1", one_line(text))
-
-
 def to_markdown(digest: Digest) -> str:
-    out = [digest.opening, "", digest.byline, "", "**In this issue:**", ""]
-    out += [f"{n}. {_md_inline(p.title)}" for n, p in enumerate(digest.papers, 1)]
+    out = [md_text(digest.opening), "", md_text(digest.byline), "", "**In this issue:**", ""]
+    out += [f"{n}. {md_inline(p.title)}" for n, p in enumerate(digest.papers, 1)]
     for p in digest.papers:
         label, url = paper_link(p)
-        meta = [_md_inline(", ".join(p.authors))] if p.authors else []
-        meta.append(f"[{_md_inline(label)}](<{url}>)")
-        out += ["", f"# {_md_inline(p.title)}", "", f"*{' · '.join(meta)}*", ""]
+        meta = [md_inline(", ".join(p.authors))] if p.authors else []
+        meta.append(md_link(label, url))
+        out += ["", f"# {md_inline(p.title)}", "", f"*{' · '.join(meta)}*", ""]
         figure = digest.figure(p)
-        if figure is not None:
-            out += [f"![{_md_inline(figure.label)}](<{figure.path.resolve().as_uri()}>)", ""]
+        if figure is not None and (image := file_uri(str(figure.path))):
+            out += [f"![{md_inline(figure.label)}](<{image}>)", ""]
         if p.tldr.strip():
-            out += [f"**TL;DR:** {one_line(p.tldr)}", ""]
-        out.append("\n\n".join(paragraphs(p.summary)) or "(no summary)")
-    out += ["", digest.closing, ""] if digest.closing else [""]
+            out += [f"**TL;DR:** {with_pages(p, 'tldr', lambda t: md_text(one_line(t)))}", ""]
+        out.append(with_pages(p, escape=md_text) or "(no summary)")
+    out += ["", md_text(digest.closing), ""] if digest.closing else [""]
     return "\n".join(out)
 
 
@@ -288,6 +292,8 @@ def paper_dict(p: PaperSummary, figure: KeyFigure | None = None) -> dict[str, An
         "link_label": label,
         "tldr": one_line(p.tldr),
         "summary": "\n\n".join(paragraphs(p.summary)),
+        "summary_with_pages": "\n\n".join(paragraphs(with_pages(p))),
+        "grounding": p.grounding,
         "model": p.model,
         "summarized": p.created,
         "sha256": p.sha256,
@@ -309,7 +315,7 @@ def to_json(digest: Digest) -> str:
         "papers": [paper_dict(p, digest.figure(p)) for p in digest.papers],
         "closing": digest.closing,
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return safe_json(data) + "\n"
 
 
 HTML_STYLE = """
@@ -353,12 +359,15 @@ footer { margin-top: 2.5rem; border-top: 1px solid #e4e2dc; padding-top: 1rem; }
 """.strip()
 
 
+def _html_link(label: str, url: str) -> str:
+    href = safe_url(url)
+    return f'<a href="{html_text(href)}">{html_text(label)}</a>' if href else html_text(label)
+
+
 def to_html(digest: Digest) -> str:
     """One self-contained page: inline CSS, no scripts, every text escaped."""
 
-    def e(text: str) -> str:
-        return html.escape(text, quote=True)
-
+    e = html_text
     title = f"{digest.name} — {digest.period}"
     parts = [
         "<!DOCTYPE html>",
@@ -393,14 +402,15 @@ def to_html(digest: Digest) -> str:
         parts += [
             f'<article id="paper-{n}">',
             f"<h2>{e(one_line(p.title))}</h2>",
-            f'<p class="meta">{meta}<a href="{e(url)}">{e(label)}</a></p>',
+            f'<p class="meta">{meta}{_html_link(label, url)}</p>',
         ]
         figure = digest.figure(p)
         if figure is not None:
             parts.append(_html_figure(figure))
         if p.tldr.strip():
-            parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {e(one_line(p.tldr))}</p>')
-        parts += [f"<p>{e(para)}</p>" for para in paragraphs(p.summary)]
+            tldr = with_pages(p, "tldr", lambda t: e(one_line(t)))
+            parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {tldr}</p>')
+        parts += [f"<p>{para}</p>" for para in html_paragraphs(with_pages(p))]
         parts.append("</article>")
     if digest.closing:
         parts.append(f"<footer><p>{e(digest.closing)}</p></footer>")
@@ -415,7 +425,7 @@ def _html_figure(figure: KeyFigure) -> str:
     except OSError:
         return ""  # removed since it was found: the page goes without it
     size = f' width="{figure.width}" height="{figure.height}"' if figure.width else ""
-    label = html.escape(figure.label, quote=True)
+    label = html_text(figure.label)
     return (
         f'<figure><img src="data:image/png;base64,{data}" alt="{label}"{size}>'
         f"<figcaption>{label}</figcaption></figure>"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from localdigest.papers import PaperFailure, Result
+from localdigest.papers import PaperFailure, PaperSummary, Result
+from localdigest.publish.markup import file_uri, md_inline, md_link, md_text
+from localdigest.summarize.grounding import marked
+from localdigest.text import safe_json
 
 # What an output file's suffix says about its format.
 SUFFIX_FORMATS = {".json": "json", ".html": "html", ".htm": "html", ".md": "markdown"}
@@ -27,6 +29,22 @@ def format_for(
     return by_suffix if by_suffix is not None and by_suffix in allowed else default
 
 
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use stand-ins for a mark's brackets
+
+
+def with_pages(
+    summary: PaperSummary, part: str = "summary", escape: Callable[[str], str] | None = None
+) -> str:
+    """The summary (or the TL;DR, ``part="tldr"``) with the pages each sentence comes from
+    after it: ``... 93.3% [p. 2, 15]``; ``[?]`` marks a sentence no page supports. The text
+    goes through ``escape`` (Markdown, HTML) and the marks stay as they are."""
+    text = summary.tldr if part == "tldr" else summary.summary
+    text = marked(text, summary.grounded(part), brackets=(_OPEN, _CLOSE))
+    if escape is not None:
+        text = escape(text)
+    return text.replace(_OPEN, "[").replace(_CLOSE, "]")
+
+
 def to_text(results: Sequence[Result], fmt: str) -> str:
     """Summaries as ``json`` or ``markdown`` text."""
     return to_json(results) if fmt == "json" else to_markdown(results)
@@ -41,21 +59,25 @@ def result_dict(r: Result) -> dict[str, Any]:
 
 
 def to_json(results: Sequence[Result]) -> str:
-    return json.dumps([result_dict(r) for r in results], indent=2, ensure_ascii=False) + "\n"
+    return safe_json([result_dict(r) for r in results]) + "\n"
 
 
 def to_markdown(results: Sequence[Result]) -> str:
+    """One section per paper; every text from a paper, a file name or the model escaped."""
     parts: list[str] = []
     for r in results:
         if isinstance(r, PaperFailure):
-            parts.append(f"# {r.source}\n\n**Could not summarize:** {r.error}\n")
+            parts.append(
+                f"# {md_inline(r.source)}\n\n**Could not summarize:** {md_text(r.error)}\n"
+            )
             continue
-        meta = [f"{r.pages} pages", f"model {r.model}"]
+        meta = [f"{r.pages} pages", f"model {md_inline(r.model)}"]
         if r.authors:
-            meta.insert(0, ", ".join(r.authors))
-        link = r.url or r.path
+            meta.insert(0, md_inline(", ".join(r.authors)))
+        link = r.url or file_uri(r.path)
+        meta.append(md_link(r.url or r.path, link))
         parts.append(
-            f"# {r.title}\n\n*{' · '.join(meta)} · [{link}]({link})*\n\n"
-            f"**TL;DR:** {r.tldr}\n\n{r.summary}\n"
+            f"# {md_inline(r.title)}\n\n*{' · '.join(meta)}*\n\n"
+            f"**TL;DR:** {with_pages(r, 'tldr', md_text)}\n\n{with_pages(r, escape=md_text)}\n"
         )
     return "\n".join(parts)

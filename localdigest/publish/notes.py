@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,11 +23,13 @@ from typing import Literal
 from urllib.parse import quote
 
 from localdigest import config
-from localdigest.errors import InputError, LocaldigestError, UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.errors import InputError, LocaldigestError, StorageError, UsageError
+from localdigest.fsutil import copy_atomically, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.pdf.figures import KeyFigure, key_figure
-from localdigest.text import one_line, paragraphs
+from localdigest.publish.formats import with_pages
+from localdigest.publish.markup import file_uri, md_inline, md_link, md_text, safe_url, yaml_str
+from localdigest.text import one_line
 
 START = "<!-- localdigest:start — generated; re-exporting replaces this part -->"
 END = "<!-- localdigest:end — write your own notes below this line -->"
@@ -113,15 +114,6 @@ def _inside(root: Path, path: Path) -> Path:
 # ----------------------------------------------------------------------------- front matter
 
 
-def _yaml_str(value: str) -> str:
-    """A YAML double-quoted scalar (JSON's escapes are YAML's), control characters escaped."""
-    quoted = json.dumps(value, ensure_ascii=False)
-    return "".join(
-        c if c.isprintable() or c in "\t" else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else c
-        for c in quoted
-    )
-
-
 def front_matter(
     summary: PaperSummary, extras: PaperExtras, tags: Sequence[str], pdf_link: str
 ) -> dict[str, str | list[str] | None]:
@@ -145,11 +137,11 @@ def dump_front_matter(fields: dict[str, str | list[str] | None]) -> list[str]:
     for key, value in fields.items():
         if isinstance(value, list):
             lines.append(f"{key}:" + ("" if value else " []"))
-            lines += [f"  - {_yaml_str(str(v))}" for v in value]
+            lines += [f"  - {yaml_str(str(v))}" for v in value]
         elif value is None:
             lines.append(f"{key}: null")
         else:
-            lines.append(f"{key}: {_yaml_str(str(value))}")
+            lines.append(f"{key}: {yaml_str(str(value))}")
     return lines
 
 
@@ -199,21 +191,26 @@ def scalar(lines: list[str], key: str) -> str | None:
 
 
 def note_body(summary: PaperSummary, pdf_link: str, figure: tuple[str, str] | None = None) -> str:
-    """The generated part of a note; ``figure`` is (its label, the link to its PNG)."""
-    label = "arXiv:" + summary.arxiv_id if summary.arxiv_id else None
-    lines = [f"# {one_line(summary.title)}", ""]
+    """The generated part of a note; ``figure`` is (its label, the link to its PNG). Every
+    text from the paper, its metadata, its file name or the model is escaped
+    (``publish.markup``): none of it can become a heading, a link, HTML, or one of our own
+    marker lines."""
+    label = "arXiv:" + summary.arxiv_id if summary.arxiv_id else "Link"
+    lines = [f"# {md_inline(summary.title)}", ""]
     if summary.authors:
-        lines += [f"*{one_line(', '.join(summary.authors))}*", ""]
-    if figure is not None:
-        alt = re.sub(r"([\\\[\]])", r"\\\1", one_line(figure[0]))
-        lines += [f"![{alt}](<{figure[1]}>)", ""]
+        lines += [f"*{md_inline(', '.join(summary.authors))}*", ""]
+    if figure is not None and (image := safe_url(figure[1], relative=True)):
+        lines += [f"![{md_inline(figure[0])}](<{image}>)", ""]
     if summary.tldr.strip():
-        lines += [f"**TL;DR:** {one_line(summary.tldr)}", ""]
-    lines += ["## Summary", "", "\n\n".join(paragraphs(summary.summary)) or "(no summary)", ""]
-    links = [f"- PDF: [{Path(summary.path).name or 'paper.pdf'}](<{pdf_link}>)"]
-    if summary.url:
-        links.append(f"- {label or 'Link'}: <{summary.url}>")
-    lines += ["## Links", "", *links, "", f"*Summarized by {summary.model} on {summary.created}.*"]
+        lines += [f"**TL;DR:** {with_pages(summary, 'tldr', lambda t: md_text(one_line(t)))}", ""]
+    body = with_pages(summary, escape=md_text) or "(no summary)"
+    lines += ["## Summary", "", body, ""]
+    name = Path(summary.path).name or "paper.pdf"
+    links = [f"- PDF: {md_link(name, pdf_link, relative=True)}"]
+    if url := safe_url(summary.url):
+        links.append(f"- {md_inline(label)}: <{url}>")
+    by = f"*Summarized by {md_inline(summary.model)} on {md_inline(summary.created)}.*"
+    lines += ["## Links", "", *links, "", by]
     return "\n".join(lines)
 
 
@@ -291,9 +288,8 @@ def _attach(folder: Path, source: Path, name: str) -> str:
     if target.is_symlink():
         target.unlink()
     if not (target.is_file() and target.stat().st_size == source.stat().st_size):
-        tmp = target.with_name(f".{target.name}.part")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+        # A fresh temporary file (never a name planted in the vault), renamed and checked.
+        copy_atomically(source, target, inside=attachments)
     return f"{ATTACHMENTS}/{quote(target.name)}"
 
 
@@ -324,7 +320,7 @@ def export_notes(
         _inside(folder, path)
         taken.add(path)
         warning = None
-        pdf_link = Path(summary.path).expanduser().resolve().as_uri()
+        pdf_link = file_uri(summary.path)
         if copy_pdf:
             try:
                 pdf_link = _copy_pdf(folder, summary, path.stem)
@@ -341,7 +337,7 @@ def export_notes(
         else:
             if path.is_symlink():
                 path.unlink()  # replace the link itself, never the file it points to
-            write_atomically(path, text)
+            write_atomically(path, text, inside=folder)
             status = "updated" if existing is not None else "created"
         if summary.arxiv_id:
             index[f"arxiv:{summary.arxiv_id}"] = path
@@ -360,7 +356,7 @@ def _figure_link(
     if copy:
         try:
             return figure.label, _attach(folder, figure.path, f"{stem}-figure.png")
-        except (InputError, OSError):
+        except (InputError, OSError, StorageError):
             pass  # the note links the library's copy instead
     return figure.label, figure.path.resolve().as_uri()
 

@@ -1,12 +1,45 @@
-"""The shared consoles: results go to stdout, progress and messages to stderr."""
+"""The shared consoles: results go to stdout, progress and messages to stderr.
+
+Everything shown goes through a ``SafeConsole``: text from papers, metadata, file names and
+the model may hold terminal control sequences (ESC, OSC), carriage returns, bidirectional
+overrides or bytes that are not UTF-8. The console shows each of them as a visible escape
+(``text.visible``) — strings when they become rich text (so tables measure what is
+shown), and every rendered segment once more before it is written, which catches text that
+reached rich another way (``Text`` objects, progress descriptions, panel titles). Rich's own
+control segments (cursor moves of the progress display) are left alone.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
+import sys
+from collections.abc import Iterable
+from typing import Any
 
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.markup import escape
+from rich.segment import Segment
+from rich.text import Text
+
+from localdigest.text import has_unsafe, visible
+
+
+class SafeConsole(Console):
+    """A rich Console that never writes a control character it did not make itself."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(visible(text), **kwargs)
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and has_unsafe(segment.text):
+                segment = Segment(visible(segment.text), segment.style)
+            yield segment
+
+
+out = SafeConsole(soft_wrap=False)
+err = SafeConsole(stderr=True)
 
 
 def error(message: str) -> None:
@@ -21,3 +54,8 @@ def warning(message: str) -> None:
 
 def info(message: str) -> None:
     err.print(message, highlight=False, soft_wrap=True)
+
+
+def plain(text: str) -> None:
+    """Text written to stdout as it is (Markdown, JSON), control characters made visible."""
+    sys.stdout.write(visible(text))

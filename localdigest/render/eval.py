@@ -19,10 +19,12 @@ def _mark(ok: bool, text: str) -> str:
 
 
 def eval_tables(report: EvalReport) -> None:
-    """Per paper and system: ROUGE F1, number faithfulness (Nums), on-topic share (Topic),
-    degenerate (Loop), words and model time; then the means and the targets."""
+    """Per paper and system: ROUGE F1, key facts stated (Facts), sentences traced to a page
+    (Gnd), number faithfulness (Nums), degenerate (Loop), words and model time; then the
+    means and the targets."""
+    mode = "abstract read" if report.reader else "abstract withheld"
     papers = Table(
-        title=f"Eval: {escape(report.model)} (abstract withheld)",
+        title=f"Eval: {escape(report.model)} ({mode})",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
         collapse_padding=True,
@@ -31,11 +33,11 @@ def eval_tables(report: EvalReport) -> None:
     for name, justify in [
         ("Paper", "left"),
         ("System", "left"),
-        ("R-1", "right"),
         ("R-2", "right"),
         ("R-L", "right"),
+        ("Facts", "right"),
+        ("Gnd", "right"),
         ("Nums", "right"),
-        ("Topic", "right"),
         ("Loop", "center"),
         ("Words", "right"),
         ("Time", "right"),
@@ -55,17 +57,22 @@ def eval_tables(report: EvalReport) -> None:
             papers.add_row(
                 label if i == 0 else "",
                 system,
-                f"{s['rouge1']:.3f}",
                 f"{s['rouge2']:.3f}",
                 f"{s['rougeL']:.3f}",
+                f"{s['facts']:.2f}",
+                _mark(s["grounded"] >= 0.9, f"{s['grounded']:.2f}"),
                 _mark(s["number_faithfulness"] >= 0.95, f"{s['number_faithfulness']:.2f}"),
-                f"{s['on_topic']:.2f}",
                 _mark(not s["degenerate"], "yes" if s["degenerate"] else "no"),
                 str(s["words"]),
                 f"{s['seconds']:.0f}s",
                 end_section=i == len(report.systems) - 1,
             )
         notes.extend(f"{label}: [yellow]warning:[/] {escape(w)}" for w in p.warnings)
+        notes.extend(
+            f"{label}: [red]scaffolding in {system}:[/] {escape(', '.join(s['scaffolding']))}"
+            for system, s in p.scores.items()
+            if s.get("scaffolding")
+        )
     out.print(papers)
     for line in notes:
         out.print(line)
@@ -77,17 +84,17 @@ def eval_tables(report: EvalReport) -> None:
         collapse_padding=True,
         pad_edge=False,
     )
-    for name in (
+    for name in (  # R-1, on-topic share and words: in the JSON (80 columns here)
         "System",
         "N",
-        "R-1",
         "R-2",
         "R-L",
-        "Nums",
-        "Min",
-        "Topic",
-        "Loops",
-        "Words",
+        "RLs",
+        "Fact",
+        "Gnd",
+        "Num",
+        "Scaf",
+        "Loop",
         "Time",
     ):
         overall.add_column(name, justify="left" if name == "System" else "right", no_wrap=True)
@@ -95,15 +102,15 @@ def eval_tables(report: EvalReport) -> None:
         overall.add_row(
             system,
             str(m["papers"]),
-            f"{m['rouge1']:.3f}",
             f"{m['rouge2']:.3f}",
             f"{m['rougeL']:.3f}",
-            f"{m['number_faithfulness']:.3f}",
-            f"{m['min_number_faithfulness']:.2f}",
-            f"{m['on_topic']:.3f}",
+            f"{m['rougeLsum']:.3f}",
+            f"{m['facts']:.2f}",
+            f"{m['grounded']:.2f}",
+            f"{m['number_faithfulness']:.2f}",
+            str(m["scaffolding"]),
             str(m["degenerate"]),
-            f"{m['words']:.0f}",
-            f"{m['seconds']:.0f}s",
+            f"{m['seconds']:.0f}s" if m["seconds"] < 1000 else f"{m['seconds'] / 60:.0f}m",
         )
     out.print(overall)
     for name, t in report.targets().items():

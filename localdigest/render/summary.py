@@ -31,6 +31,7 @@ from rich.table import Table
 
 from localdigest.cache import CachedSummary
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
+from localdigest.publish.formats import with_pages
 from localdigest.render.console import err, out
 
 
@@ -70,9 +71,16 @@ def _results_table(results: Sequence[PaperSummary | PaperFailure]) -> Table:
             continue
         when = "cached" if r.cached else _seconds(r.stats.seconds)
         tldr = escape(r.tldr)
+        share = r.supported_share
+        if share is not None:
+            n = len(r.grounded("summary"))
+            traced = round(share * n)
+            style = "green" if traced == n else "yellow"
+            tldr += f"\n[{style}]{traced} of {n} summary sentences traced to pages[/]"
         if r.warnings:
             tldr += "\n[yellow]" + escape("; ".join(r.warnings)) + "[/]"
-        table.add_row(escape(r.title), str(r.pages), str(r.stats.chunks), when, tldr)
+        chunks = str(r.stats.chunks) if r.mode in ("", "write") else "—"  # extract: no map
+        table.add_row(escape(r.title), str(r.pages), chunks, when, tldr)
     return table
 
 
@@ -81,10 +89,11 @@ def summary_full(r: PaperSummary) -> None:
 
 
 def summary_block(r: PaperSummary) -> Panel:
-    """One paper in full: TL;DR, the summary paragraphs, where it came from, what was read."""
-    paragraphs = [p.strip() for p in r.summary.split("\n\n") if p.strip()]
+    """One paper in full: TL;DR, the summary paragraphs with the pages of each sentence,
+    where it came from, what was read."""
+    paragraphs = [p.strip() for p in with_pages(r).split("\n\n") if p.strip()]
     body = "\n\n".join(escape(" ".join(p.split())) for p in paragraphs) or "(no summary)"
-    lines = [f"[bold]TL;DR:[/] {escape(r.tldr)}", "", body, ""]
+    lines = [f"[bold]TL;DR:[/] {escape(with_pages(r, 'tldr'))}", "", body, ""]
     if r.authors:
         lines.append(f"[dim]Authors:[/] {escape(', '.join(r.authors))}")
     lines.append(f"[dim]Source:[/] {escape(r.url or r.path)}")

@@ -21,8 +21,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,8 +30,14 @@ from typing import Any, Literal
 import requests
 
 from localdigest import config
-from localdigest.errors import CacheError, InputError, LocaldigestError, NetworkError
-from localdigest.fsutil import write_atomically
+from localdigest.errors import (
+    CacheError,
+    InputError,
+    LocaldigestError,
+    NetworkError,
+    ServerError,
+)
+from localdigest.fsutil import atomic_file, partial_prefix, sweep_partials, write_atomically
 from localdigest.sources.arxiv.api import fetch_metadata
 from localdigest.sources.arxiv.client import ArxivClient, Endpoints, get_client
 from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
@@ -206,8 +210,9 @@ def fetch(inputs: Iterable[str], progress: ProgressFn | None = None) -> list[Fet
             missing[n] = aid
 
     network_error: NetworkError | None = None
-    metas: dict[str, PaperMeta] = {}
+    metas: dict[str, PaperMeta | ServerError] = {}
     if missing:
+        sweep_stale_downloads()
         try:
             metas = fetch_metadata(missing.values())
         except NetworkError as e:
@@ -222,8 +227,8 @@ def fetch(inputs: Iterable[str], progress: ProgressFn | None = None) -> list[Fet
             results[n] = FetchResult(text, "present", entry=entry)
             continue
         meta = metas.get(aid.base)
-        if meta is None:
-            error = InputError(f"arXiv has no paper {aid} — check the id at {aid.abs_url}")
+        if meta is None or isinstance(meta, ServerError):
+            error = meta or InputError(f"arXiv has no paper {aid} — check the id at {aid.abs_url}")
             results[n] = FetchResult(text, "failed", error=error)
             continue
         if aid.version is not None and meta.version != aid.version:
@@ -253,15 +258,7 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
     try:
         folder.mkdir(parents=True, exist_ok=True)
         url = aid.pdf_url(Endpoints.current().pdf)
-        tmp, size, sha256 = _download_pdf(client, aid, url, folder, progress)
-        try:
-            # Without meta.json the entry counts as absent, so a crash between the two
-            # renames can never pair the new PDF with the old version's metadata.
-            (folder / META_NAME).unlink(missing_ok=True)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, folder / PDF_NAME)
-        finally:
-            tmp.unlink(missing_ok=True)
+        size, sha256 = _download_pdf(client, aid, url, folder, progress)
         fetched_at = _now()
         data = {
             "format": META_FORMAT,
@@ -272,7 +269,9 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
             "pdf_sha256": sha256,
         }
         write_atomically(
-            folder / META_NAME, json.dumps(data, indent=2, ensure_ascii=False).encode()
+            folder / META_NAME,
+            json.dumps(data, indent=2, ensure_ascii=False).encode(),
+            inside=config.library_dir(),
         )
     except OSError as e:
         _remove_if_created(folder, created)
@@ -284,6 +283,22 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
         _remove_if_created(folder, created)
         raise
     return LibraryEntry(pdf_path=folder / PDF_NAME, meta=meta, fetched_at=fetched_at)
+
+
+def sweep_stale_downloads() -> int:
+    """Remove partial downloads a killed run left in the library (``kill -9``, a power
+    cut; Ctrl-C and SIGTERM clean up after themselves). A download that is still running
+    touches its file all the time, and none runs longer than the download deadline."""
+    root = config.library_dir()
+    if not root.is_dir():
+        return 0
+    stale = ArxivClient.download_deadline + 60
+    removed = 0
+    for folder in root.iterdir():
+        if folder.is_dir() and not folder.is_symlink():
+            for prefix in (partial_prefix(PDF_NAME), ".paper-"):  # ".paper-": older versions
+                removed += sweep_partials(folder, prefix, older_than=stale)
+    return removed
 
 
 def _remove_if_created(folder: Path, created: bool) -> None:
@@ -301,34 +316,34 @@ class _CutOff(Exception):
 
 def _download_pdf(
     client: ArxivClient, aid: ArxivId, url: str, folder: Path, progress: ProgressFn | None
-) -> tuple[Path, int, str]:
-    """Download ``url`` into a temporary file in ``folder``; return it, its size and sha256."""
+) -> tuple[int, str]:
+    """Download ``url`` to ``folder/paper.pdf`` (a temporary file renamed into place once
+    complete and checked); return its size and sha256."""
+
+    def drop_old_meta() -> None:
+        # Without meta.json the entry counts as absent, so a crash between the two
+        # renames can never pair the new PDF with the old version's metadata.
+        (folder / META_NAME).unlink(missing_ok=True)
+
     attempts = 2
     for attempt in range(1, attempts + 1):
-        fd, name = tempfile.mkstemp(prefix=".paper-", suffix=".part", dir=folder)
-        tmp = Path(name)
         try:
-            with os.fdopen(fd, "wb") as out:
-                size, sha256 = _stream_pdf(client, aid, url, out, progress)
-            _check_pdf_end(tmp, size)
-            return tmp, size, sha256
+            with atomic_file(
+                folder / PDF_NAME, inside=config.library_dir(), before_commit=drop_old_meta
+            ) as out:
+                return _stream_pdf(client, aid, url, out, progress)
         except _CutOff as e:
-            tmp.unlink(missing_ok=True)
             if attempt == attempts:
                 raise NetworkError(
                     f"The download of {aid} from {url} was cut off ({e}) — try again later"
                 ) from e
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
     raise AssertionError("unreachable")
 
 
 def _stream_pdf(
     client: ArxivClient, aid: ArxivId, url: str, out: Any, progress: ProgressFn | None
 ) -> tuple[int, str]:
-    response = client.get(url, stream=True, what=f"the PDF of {aid}")
-    with response:
+    with client.download(url, what=f"the PDF of {aid}") as response:
         if response.status_code == 404:
             raise InputError(f"No PDF for {aid} at {url} — check the id at {aid.abs_url}")
         if response.status_code != 200:
@@ -339,6 +354,7 @@ def _stream_pdf(
         digest = hashlib.sha256()
         size = 0
         head = b""
+        tail = b""
         try:
             for chunk in response.iter_content(chunk_size=16 * 1024):  # a smooth progress bar
                 if len(head) < 5:
@@ -346,6 +362,7 @@ def _stream_pdf(
                     _check_pdf_start(aid, url, head, response)
                 out.write(chunk)
                 digest.update(chunk)
+                tail = (tail + chunk)[-2048:]
                 size += len(chunk)
                 if progress:
                     progress(str(aid), size, expected)
@@ -355,6 +372,7 @@ def _stream_pdf(
     _check_pdf_start(aid, url, head, response, final=True)
     if expected is not None and size != expected:
         raise _CutOff(f"{size} of {expected} bytes arrived")
+    _check_pdf_end(tail, size)
     return size, digest.hexdigest()
 
 
@@ -383,12 +401,9 @@ def _check_pdf_start(
     raise InputError(f"{url} did not send a PDF for {aid} ({kind}) — open {aid.abs_url}")
 
 
-def _check_pdf_end(path: Path, size: int) -> None:
+def _check_pdf_end(tail: bytes, size: int) -> None:
     """Every complete PDF ends with %%EOF (give or take a newline): catches a cut-off body
     even when the server sent no Content-Length."""
-    with path.open("rb") as f:
-        f.seek(max(0, size - 2048))
-        tail = f.read()
     if b"%%EOF" not in tail:
         raise _CutOff(f"{size} bytes and no end-of-file marker")
 

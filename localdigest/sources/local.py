@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 
 from localdigest.errors import InputError
+from localdigest.text import visible
 
 
 def display_path(path: Path) -> str:
-    """A path as text even when its name is not valid UTF-8."""
-    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    """A path as text even when its name is not valid UTF-8 (each such byte as ``\\xNN``)
+    or holds control characters (as escapes too: ``text.visible``)."""
+    return visible(os.fsdecode(path))
 
 
 def pdfs_in(arg: str) -> list[Path]:

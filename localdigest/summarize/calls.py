@@ -13,6 +13,7 @@ through the same path, their stats and warnings gathered in chunk order.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
@@ -53,7 +54,7 @@ class PaperCalls:
             system=s.prompts.texts["system"],
             title=title,
             body=body,
-            settings=s.options.generation(max_tokens).as_key(),
+            settings=s.options.generation(max_tokens, prompt_name).as_key(),
             guard=guard.NOTES_VERSION if s.options.guard else False,
         )
 
@@ -70,6 +71,7 @@ class PaperCalls:
         check_numbers: bool = True,
         min_words: int = 0,
         stats: Stats | None = None,
+        judge: guard.Judge | None = None,
     ) -> str:
         """A call whose output goes through the degeneration guard (unless it is off): the
         cleaned text. ``values`` fill the prompt's placeholders. A warning when the guard
@@ -84,7 +86,7 @@ class PaperCalls:
             stats.add(g)
             return g
 
-        settings = s.options.generation(max_tokens)
+        settings = s.options.generation(max_tokens, name)
         if not s.options.guard:
             return clean(generate(settings))
         result = guard.guarded(
@@ -95,6 +97,7 @@ class PaperCalls:
             clean=clean,
             check_numbers=check_numbers,
             min_words=min_words,
+            judge=judge,
         )
         stats.retries += result.attempts - 1
         stats.repairs += result.repaired
@@ -136,7 +139,7 @@ class PaperCalls:
             name,
             max_tokens,
             source,
-            lambda g: tidy_notes(g.text),
+            lambda g: self._notes_text(name, g),
             values,
             check_numbers=False,  # notes: the summary's numbers are checked against them later
             stats=stats,
@@ -146,6 +149,17 @@ class PaperCalls:
         if name == "map":
             stats.notes_written += 1
         s.reporter.chunk_done(cached=False)
+        return text
+
+    def _notes_text(self, name: str, g: Generation) -> str:
+        """Notes as kept: tidied; with structured notes, a last line the token limit cut
+        off before its text ("- Limitation") is dropped."""
+        text = tidy_notes(g.text)
+        structured = self.summarizer.options.generation(1, name).grammar is not None
+        if structured and g.finish_reason == "length":
+            lines = text.splitlines()
+            if lines and not re.match(r"^- \w+: \S.*[.!?\"”)]$", lines[-1]):
+                text = "\n".join(lines[:-1])
         return text
 
     # -- the map
@@ -173,7 +187,8 @@ class PaperCalls:
             for i, (body, values) in enumerate(calls)
             if s.refresh or s.store.get(self.notes_key("map", title, body, max_tokens)) is None
         ]
-        if self.backend.supports_batch and len(todo) > 1:
+        grammar = s.options.generation(max_tokens, "map").grammar
+        if self.backend.supports_batch and len(todo) > 1 and grammar is None:
             self._map_batched(todo, calls, notes)
         elif self.backend.supports_concurrency and s.concurrency > 1 and len(todo) > 1:
             return self._map_side_by_side(todo, calls)
@@ -237,7 +252,7 @@ class PaperCalls:
     ) -> None:
         s = self.summarizer
         max_tokens = s.options.map_tokens
-        settings = s.options.generation(max_tokens)
+        settings = s.options.generation(max_tokens, "map")
         users = [s.prompts.render("map", **calls[i][1]) for i in todo]
         many = cast(BatchBackend, self.backend).complete_many
         prefilled = _Prefilled(self.backend)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from localdigest.llm import Generation, GenerationSettings
 from localdigest.summarize import quality
@@ -27,7 +28,7 @@ from localdigest.text import sentences, words
 
 # Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
 # the map and collapse calls, VERSION the summary and TL;DR.
-VERSION = 7
+VERSION = 8  # 8: summaries and TL;DRs are grounded in the paper's pages
 NOTES_VERSION = 4  # 4: notes lose headings and lone labels (tidy_notes)
 
 # The guard's own off-topic bar is lower than the eval's: a retry costs a model call, so it
@@ -51,12 +52,25 @@ def retry_settings(base: GenerationSettings) -> list[GenerationSettings]:
     ]
 
 
+class Judge(Protocol):
+    """A further check of an output, with its own repair (the grounding in the paper's
+    pages: ``grounding.SupportJudge``)."""
+
+    def problem(self, text: str) -> str | None: ...
+
+    def repair(self, text: str) -> str: ...
+
+
 def problem(
-    text: str, source: str | None, check_numbers: bool = True, min_words: int = 0
+    text: str,
+    source: str | None,
+    check_numbers: bool = True,
+    min_words: int = 0,
+    judge: Judge | None = None,
 ) -> str | None:
     """What is wrong with an output (None: nothing): degenerate, off-topic, empty, shorter
-    than ``min_words``, or (``check_numbers``) stating a number of two or more digits its
-    source does not hold."""
+    than ``min_words``, (``check_numbers``) stating a number of two or more digits its
+    source does not hold, or what the ``judge`` finds."""
     if not text.strip():
         return "empty"
     d = quality.degeneration(text)
@@ -77,13 +91,17 @@ def problem(
         share = quality.on_topic(text, source)
         if share < GUARD_OFF_TOPIC_BELOW:
             return f"off-topic (only {share:.0%} of its words are in the text it summarizes)"
+    if judge is not None and (found := judge.problem(text)):
+        return found
     n_words = len(words(text))
     if n_words < min_words:
         return f"too short ({n_words} words)"
     return None
 
 
-def repair(text: str, source: str | None, check_numbers: bool = True) -> str:
+def repair(
+    text: str, source: str | None, check_numbers: bool = True, judge: Judge | None = None
+) -> str:
     """The text without what the model can be trusted to have got wrong: sentences that
     repeat earlier ones, the loop at its end, and (``check_numbers``) sentences stating a
     number of two or more digits its source does not hold. Line breaks are kept."""
@@ -93,16 +111,23 @@ def repair(text: str, source: str | None, check_numbers: bool = True) -> str:
         if source and check_numbers and not quality.drop_unsupported_numbers(sentence, source):
             continue
         lines.setdefault(units[i][0], []).append(sentence)
-    return "\n".join(" ".join(parts) for _, parts in sorted(lines.items()))
+    fixed = "\n".join(" ".join(parts) for _, parts in sorted(lines.items()))
+    return judge.repair(fixed) if judge is not None and fixed else fixed
 
 
-def _repaired(text: str, source: str | None, check_numbers: bool, min_words: int = 0) -> str | None:
+def _repaired(
+    text: str,
+    source: str | None,
+    check_numbers: bool,
+    min_words: int = 0,
+    judge: Judge | None = None,
+) -> str | None:
     """A repair of a flawed output good enough to keep instead of a retry (None: retry)."""
-    fixed = repair(text, source, check_numbers)
+    fixed = repair(text, source, check_numbers, judge)
     kept = len(words(fixed))
     if kept < max(REPAIR_MIN_WORDS, REPAIR_KEEPS * len(words(text))):
         return None
-    return fixed if problem(fixed, source, check_numbers, min_words) is None else None
+    return fixed if problem(fixed, source, check_numbers, min_words, judge) is None else None
 
 
 @dataclass
@@ -124,6 +149,7 @@ def guarded(
     clean: Callable[[Generation], str] = lambda g: g.text,
     check_numbers: bool = True,
     min_words: int = 0,
+    judge: Judge | None = None,
 ) -> Guarded:
     """Generate; while the output has a ``problem``, repair it (kept if the repair is
     clean and holds most of it), else retry with ``retry_settings``.
@@ -135,20 +161,21 @@ def guarded(
     for s in [settings, *retry_settings(settings)]:
         g = generate(s)
         text = clean(g)
-        issue = problem(text, source, check_numbers, min_words)
+        issue = problem(text, source, check_numbers, min_words, judge)
         found = [p for _, _, p in attempts]
         if issue is None:
             return Guarded(text, g, len(attempts) + 1, problems=found)
-        if not issue.startswith(("off-topic", "empty", "too short")):
-            fixed = _repaired(text, source, check_numbers, min_words)
+        if not issue.startswith(("off-topic", "off-title", "empty", "too short")):
+            fixed = _repaired(text, source, check_numbers, min_words, judge)
             if fixed is not None:
                 return Guarded(fixed, g, len(attempts) + 1, problems=[*found, issue], repaired=True)
         attempts.append((text, g, issue))
-    # Nothing clean: repair each attempt as far as it goes and keep the best remainder.
+    # Nothing clean: repair each attempt as far as it goes and keep the best remainder. (The
+    # judge's repair is not applied here: what it would cut is marked by the caller.)
     best: tuple[str, Generation, str | None] | None = None
     for text, g, _ in attempts:
         trimmed = repair(text, source, check_numbers)
-        issue = problem(trimmed, source, check_numbers, min_words)
+        issue = problem(trimmed, source, check_numbers, min_words, judge)
         if best is None or _rank(trimmed, issue) > _rank(best[0], best[2]):
             best = (trimmed, g, issue)
     assert best is not None

@@ -13,18 +13,33 @@ from localdigest.text import split_sentences
 
 # Echoes of our own prompt scaffolding that small models copy into their answers.
 _ECHO = re.compile(
-    r"<{2,}\s*(?:PAPER|NOTES|SUMMARY)?|(?:PAPER|NOTES|SUMMARY)?\s*>{2,}"  # our delimiters, or
-    r"|^\s*(PAPER|NOTES|SUMMARY|Notes|Summary paragraph|Merged notes|"  # the two-arrow
-    r"One-sentence TL;DR|TL;DR)\s*:?\s*$",  # copies small models make of them
+    r"<{2,}\s*(?:PAPER|NOTES|SUMMARY|SENTENCES)?|(?:PAPER|NOTES|SUMMARY|SENTENCES)?\s*>{2,}"
+    r"|^\s*(PAPER|NOTES|SUMMARY|SENTENCES|Notes|Summary paragraph|Merged notes|Paragraph|"
+    r"One-sentence TL;DR|TL;DR)\s*:?\s*$",  # our delimiters, or the copies small models make
     re.MULTILINE,
 )
+# Our own labels and anchors, wherever they stand: "Paper Title: X", "Abstract by the
+# authors Preliminaries: ..." (the DeepSeekMoE summary copied both).
+_LABELS = (
+    "paper title",
+    "this part",
+    "abstract by the authors",
+    "start of the paper",
+    "merged notes",
+    "summary paragraph",
+    "bullet lines",
+    "one-sentence tl;dr",
+)
+_LABEL = re.compile(r"(?i)\b(?:" + "|".join(re.escape(label) for label in _LABELS) + r")\b\s*:?\s*")
+# What a reader must never see of our prompts (the eval's scaffolding check).
+SCAFFOLDING = (*_LABELS, "<<<", ">>>", "paper>>", "<<paper", "notes>>", "<<notes")
 _CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]?(?=[\s.,;:]|$)")
 
 
 def tidy(text: str, cut_short: bool) -> str:
     """One clean paragraph: no prompt echoes or citation marks, no repeated sentences,
     and no sentence cut off by max_tokens."""
-    text = _CITATION.sub("", _ECHO.sub(" ", text))
+    text = _CITATION.sub("", _LABEL.sub("", _ECHO.sub(" ", text)))
     text = re.sub(r"(?m)^\s*#{1,6}\s.*$", " ", text)  # markdown headings small models add
     text = re.sub(r"\s+", " ", text).strip()
     seen: set[str] = set()
@@ -71,3 +86,9 @@ def tidy_bullets(text: str, cut_short: bool) -> str:
     if cut_short and len(lines) > 1 and not lines[-1].endswith((".", "!", "?")):
         lines.pop()
     return "\n".join(lines)
+
+
+def scaffolding_in(text: str) -> list[str]:
+    """The pieces of our own prompts a text holds (labels, delimiters); [] when clean."""
+    low = text.lower()
+    return [piece for piece in SCAFFOLDING if piece in low]

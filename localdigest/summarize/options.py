@@ -9,11 +9,27 @@ from localdigest import config
 from localdigest.errors import UsageError
 from localdigest.llm import GenerationSettings
 from localdigest.llm.base import DEFAULT_REPEAT_PENALTY, DEFAULT_TOP_P
-from localdigest.summarize import guard, reading
+from localdigest.summarize import extract, guard, reading
 
 # paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
 # limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
 STYLES = ("paragraph", "bullets", "tldr")
+# How the summary is written: write (the model writes it from its notes on each chunk:
+# map-reduce), extract (the paper's most informative sentences; the model writes the TL;DR),
+# rewrite (the model rewrites those sentences). Every sentence is then grounded in the
+# paper's pages. "auto" (the command line's default) picks extract for models under 1B
+# parameters, whose own words lose a paper's facts, and write for bigger ones.
+MODES = ("write", "extract", "rewrite")
+# The structure of constrained notes (GBNF): one line each for the claim and the method,
+# one to three results, and a limitation when the text states one.
+NOTES_GRAMMAR = r"""
+root ::= claim method result result? result? limitation?
+claim ::= "- Claim: " line
+method ::= "- Method: " line
+result ::= "- Result: " line
+limitation ::= "- Limitation: " line
+line ::= [^\n] [^\n]* "\n"
+"""
 
 
 @dataclass(frozen=True)
@@ -37,18 +53,28 @@ class Options:
     max_pages: int | None = None
     style: str = "paragraph"
     guard: bool = True  # retry/trim degenerate or off-topic output (off: for measuring)
+    mode: str = "write"  # see MODES
+    # The map's notes fill a fixed structure (claim, method, results, limitation) through
+    # llama.cpp's grammar support, so a small model cannot wander into headings or echoes.
+    structured_notes: bool = False
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
             raise UsageError(f"Unknown style '{self.style}' — use one of: {', '.join(STYLES)}")
+        if self.mode not in MODES:
+            raise UsageError(f"Unknown mode '{self.mode}' — use one of: auto, {', '.join(MODES)}")
 
-    def generation(self, max_tokens: int) -> GenerationSettings:
+    def generation(self, max_tokens: int, prompt: str = "") -> GenerationSettings:
+        """Sampling settings for a call of ``prompt`` (the map's notes follow NOTES_GRAMMAR
+        when ``structured_notes``)."""
+        grammar = NOTES_GRAMMAR if self.structured_notes and prompt == "map" else None
         return GenerationSettings(
             max_tokens=max_tokens,
             temperature=self.temperature,
             top_p=self.top_p,
             repeat_penalty=self.repeat_penalty,
             seed=self.seed,
+            grammar=grammar,
         )
 
     def as_key(self, withheld: str | None = None) -> dict[str, Any]:
@@ -60,4 +86,6 @@ class Options:
         d["guard"] = guard.VERSION if self.guard else False
         d["drop_abstract"] = withheld is not None
         d["withhold"] = withheld or ""
+        if self.mode != "write":
+            d["extractor"] = extract.VERSION
         return d

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from localdigest.pdf import Section
 from localdigest.text import split_sentences
@@ -90,30 +90,30 @@ def plan(
             if number and is_survey(s.heading):
                 skipped_numbers.add(number)
             continue
-        paragraphs = [p for p in s.text.split("\n\n") if p.strip()]
+        paragraphs = [(p, pages) for p, pages in s.paragraphs() if p.strip()]
         if s.kind != "body" or not paragraphs:  # the abstract; a heading over subsections
             out.sections.append(s)
             continue
         limit = section_tokens * (KEY_SECTION_FACTOR if _KEY_RE.search(s.heading) else 1)
-        kept: list[str] = []
+        kept: list[tuple[str, tuple[int, int]]] = []
         used = 0
         shortened = False
-        for p in paragraphs:
+        for p, pages in paragraphs:
             if is_table_residue(p):
                 continue
             n = count_tokens(p)
             if used + n > limit:
                 if not kept:  # one long paragraph: its leading sentences (one at least)
                     lead = leading_sentences(p, limit, count_tokens)
-                    kept.append(lead or split_sentences(p, maxsplit=1)[0])
+                    kept.append((lead or split_sentences(p, maxsplit=1)[0], pages))
                 shortened = True
                 break
-            kept.append(p)
+            kept.append((p, pages))
             used += n
         if not kept:  # nothing but table cells
             out.skipped.append(s.heading)
             continue
         if shortened:
             out.shortened.append(s.heading)
-        out.sections.append(replace(s, text="\n\n".join(kept)))
+        out.sections.append(s.with_paragraphs(kept))
     return out

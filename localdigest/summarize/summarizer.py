@@ -27,16 +27,24 @@ from localdigest.errors import InputError, UsageError
 from localdigest.llm import Backend, Generation
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result, Stats
 from localdigest.sources.local import display_path
-from localdigest.summarize import reading
+from localdigest.summarize import extract, reading
 from localdigest.summarize.calls import PaperCalls
 from localdigest.summarize.chunking import Chunk, chunk_budget, make_chunks
 from localdigest.summarize.concurrent import Item, NoteLocks, run_concurrently
+from localdigest.summarize.facts import key_facts, title_fact
+from localdigest.summarize.grounding import (
+    TLDR_SUPPORT,
+    Grounding,
+    PageIndex,
+    SupportJudge,
+    ground_text,
+)
 from localdigest.summarize.hygiene import tidy, tidy_bullets
 from localdigest.summarize.options import Options
 from localdigest.summarize.progress import NullReporter, Reporter
 from localdigest.summarize.prompts import Prompts
 from localdigest.summarize.withhold import withhold_abstract
-from localdigest.text import first_sentence
+from localdigest.text import first_sentence, visible
 
 MAX_COLLAPSE_DEPTH = 3
 # The reduce asks for 4-6 sentences: under this many words (or a quarter of --max-tokens,
@@ -46,6 +54,7 @@ SUMMARY_MIN_WORDS = 40
 # Tokens of the abstract (or, without one, of the paper's opening) that anchor the reduce.
 ANCHOR_TOKENS = 400
 ABSTRACT_ANCHOR = "Abstract by the authors: "
+TLDR_MAX_WORDS = 40  # the prompt asks for 30; a longer TL;DR is a copied paragraph
 SUMMARY_SCHEMA = 1
 
 
@@ -59,6 +68,7 @@ class PaperPlan:
     reading: reading.ReadingPlan
     mapped: list[pdf.Section]  # the sections the map reads (an anchored abstract is not)
     chunks: list[Chunk]
+    pages: PageIndex  # the kept text of each page: what a sentence is grounded in
     withheld: str | None = None  # the eval's text kept from the model (None: nothing)
     extract_seconds: float = 0.0
     plan_seconds: float = 0.0  # reading plan and chunking (counted as the map's time)
@@ -163,7 +173,7 @@ class Summarizer:
             try:
                 sha = pdf.file_sha256(paper.path)
                 if sha in done:
-                    result = replace(done[sha], source=paper.source, cached=True)
+                    result = replace(_as_given(done[sha], paper), cached=True)
                 else:
                     result = done[sha] = self.summarize(paper, sha)
             except InputError as e:
@@ -198,31 +208,49 @@ class Summarizer:
         if not self.refresh:
             hit = self.store.get(key)
             if hit is not None:
-                summary = PaperSummary.from_dict(hit)
+                cached = PaperSummary.from_dict(hit)
+                summary = _as_given(cached, paper)
+                if summary.arxiv_id and not cached.arxiv_id:
+                    # First summarized as a local file: remember the arXiv metadata now known.
+                    self.store.set(key, {"schema": SUMMARY_SCHEMA, **summary.to_dict()})
                 summary.cached = True
-                summary.source = paper.source
                 return summary
 
         stats = Stats()
         plan = self.plan(paper, document=document, withhold=withhold)
         doc = plan.document
+        if not any(s.text.strip() for s in plan.mapped):  # nothing the map or extract reads
+            kinds = sorted({s.kind for s in doc.sections}) or ["nothing"]
+            raise InputError(
+                f"'{plan.title}' has no text to summarize (the PDF holds {', '.join(kinds)}) "
+                "— check that it is the paper itself"
+            )
         stats.extract_seconds = plan.extract_seconds
         calls = PaperCalls(self, stats)
         t = time.perf_counter()
         stats.chunks = len(plan.chunks)
         stats.text_tokens = self.backend.count_tokens(doc.text)
-        notes = calls.map(plan.title, plan.chunks)
+        if self.options.mode == "write":
+            notes = calls.map(plan.title, plan.chunks)
+        else:
+            self.reporter.chunks_planned(0)
+            notes = []
         stats.map_seconds = time.perf_counter() - t + plan.plan_seconds
 
         t = time.perf_counter()
-        paper_text = "\n\n".join(c.text for c in plan.chunks)
-        summary_text, tldr = self._write(calls, plan.title, plan.anchor, notes, paper_text)
+        if self.options.mode == "write":
+            paper_text = "\n\n".join(c.text for c in plan.chunks)
+            summary_text, tldr = self._write(calls, plan, notes, paper_text)
+            read_headings = self._read_headings(plan.mapped, plan.chunks)
+        else:
+            summary_text, tldr, read_headings = self._from_sentences(calls, plan)
+        summary_text, grounding = self._grounded(calls, plan, summary_text, tldr)
         stats.reduce_seconds = time.perf_counter() - t
         stats.seconds = time.perf_counter() - started
         stats.pages_read = (
             doc.pages if self.options.max_pages is None else min(doc.pages, self.options.max_pages)
         )
-        anchored = [s.heading for s in plan.reading.sections if s not in plan.mapped]
+        anchored = [s.heading for s in plan.reading.sections if s not in plan.mapped and s.heading]
         result = PaperSummary(
             source=paper.source,
             path=display_path(paper.path.resolve()),
@@ -238,14 +266,16 @@ class Summarizer:
             url=paper.url,
             arxiv_id=paper.arxiv_id,
             abstract=doc.abstract,
-            sections_read=[*anchored, *self._read_headings(plan.mapped, plan.chunks)],
-            sections_skipped=[
-                *(s.heading for s in doc.skipped(self.options.include_appendix)),
-                *plan.reading.skipped,
+            sections_read=[*anchored, *read_headings],
+            sections_skipped=[  # an untitled part (the title block) is no section to name
+                *(s.heading for s in doc.skipped(self.options.include_appendix) if s.heading),
+                *(h for h in plan.reading.skipped if h),
             ],
-            sections_shortened=plan.reading.shortened,
+            sections_shortened=[h for h in plan.reading.shortened if h],
             warnings=[*doc.warnings, *calls.warnings],
             stats=stats,
+            mode=self.options.mode,
+            grounding=grounding,
         )
         self.store.set(key, {"schema": SUMMARY_SCHEMA, **result.to_dict()})
         return result
@@ -266,7 +296,9 @@ class Summarizer:
                 paper.path, password=self.options.password, max_pages=self.options.max_pages
             )
         extracted = time.perf_counter() - t
-        title = paper.title or doc.title or paper.path.stem
+        # A title is shown and stored everywhere: control characters and the bytes of a
+        # file name that is not UTF-8 are escapes from here on.
+        title = visible(paper.title or doc.title or paper.path.stem)
         kept = doc.kept(self.options.include_appendix)
         if withhold is not None:
             kept = withhold_abstract(kept, doc.abstract, withhold)
@@ -274,7 +306,7 @@ class Summarizer:
         t = time.perf_counter()
         read = reading.plan(kept, self.backend.count_tokens, self.options.section_tokens)
         mapped = self._to_map(read.sections, doc.abstract, anchor)
-        chunks = self._chunks(title, mapped)
+        chunks = self._chunks(title, mapped) if self.options.mode == "write" else []
         return PaperPlan(
             doc,
             title,
@@ -282,6 +314,7 @@ class Summarizer:
             read,
             mapped,
             chunks,
+            PageIndex.of_sections(kept),
             withheld=withhold,
             extract_seconds=extracted,
             plan_seconds=time.perf_counter() - t,
@@ -418,12 +451,14 @@ class Summarizer:
         return f"{anchor}\n" if anchor else ""
 
     def _write(
-        self, calls: PaperCalls, title: str, anchor: str, notes: list[str], paper_text: str
+        self, calls: PaperCalls, plan: PaperPlan, notes: list[str], paper_text: str
     ) -> tuple[str, str]:
         """The reduce, in the chosen style, then the TL;DR: (summary, tldr).
 
         The guard checks them against the text the model read (``paper_text``), not only the
-        notes: a number a map call made up is in the notes but not in the paper."""
+        notes: a number a map call made up is in the notes but not in the paper; and it
+        grounds them in the paper's pages (``SupportJudge``)."""
+        title, anchor = plan.title, plan.anchor
         if not notes:
             raise InputError(
                 f"'{title}': the model wrote no notes on any part of it — try another --model"
@@ -432,7 +467,7 @@ class Summarizer:
         joined = "\n\n".join(notes)
         source = f"{title}\n{anchor}\n{paper_text or joined}"
         if self.options.style == "tldr":
-            tldr = self._tldr(calls, title, joined, source)
+            tldr = self._tldr(calls, plan, joined, source, fallback=False)
             return tldr, tldr
         bullets = self.options.style == "bullets"
 
@@ -449,14 +484,142 @@ class Summarizer:
             min_words=min(
                 SUMMARY_MIN_WORDS, self.options.max_tokens // 4, len(joined.split()) // 4
             ),
+            judge=self._judge(plan, require_title=True),
         )
-        return summary, self._tldr(calls, title, summary, source)
+        if not summary.strip():
+            raise InputError(
+                f"'{title}': the model wrote an empty summary — try another --model, or "
+                "--refresh to generate it again"
+            )
+        return summary, self._tldr(calls, plan, summary, source)
 
-    def _tldr(self, calls: PaperCalls, title: str, summary: str, source: str) -> str:
+    def _tldr(
+        self,
+        calls: PaperCalls,
+        plan: PaperPlan,
+        summary: str,
+        source: str,
+        fallback: bool = True,
+        key_sentence: str = "",
+    ) -> str:
+        """The one-sentence TL;DR, grounded in the paper. Where the model's is not: with
+        ``fallback``, ``key_sentence`` (the paper's most informative sentence) or the
+        summary's first well supported one; else it stays, marked."""
+
         def clean(g: Generation) -> str:
             return first_sentence(tidy(g.text, cut_short=g.finish_reason == "length"))
 
+        judge = replace(self._judge(plan), min_support=TLDR_SUPPORT)
+        said = len(calls.warnings)
+        budget = self.text_budget("tldr", plan.title, self.options.tldr_tokens)
+        summary = reading.leading_sentences(summary, budget, self.backend.count_tokens) or summary
         text = calls.guarded(
-            "tldr", self.options.tldr_tokens, source, clean, {"title": title, "summary": summary}
+            "tldr",
+            self.options.tldr_tokens,
+            source,
+            clean,
+            {"title": plan.title, "summary": summary},
+            judge=judge,
         )
-        return text or first_sentence(summary)
+        fits = len(text.split()) <= TLDR_MAX_WORDS
+        if (text and fits and judge.problem(text) is None) or not fallback:
+            return text or first_sentence(summary)
+        del calls.warnings[said:]  # the model's attempts are replaced, not shown
+        if key_sentence:
+            return key_sentence
+        supported = [
+            g.sentence
+            for g in ground_text(summary, plan.pages)
+            if g.supported and g.support >= TLDR_SUPPORT
+        ]
+        return supported[0] if supported else text or first_sentence(summary)
+
+    def _judge(self, plan: PaperPlan, require_title: bool = False) -> SupportJudge:
+        fact = title_fact(plan.title) if require_title else None
+        terms = fact.forms if fact is not None and fact.kind == "title" else ()
+        return SupportJudge(plan.pages, terms)
+
+    def _from_sentences(self, calls: PaperCalls, plan: PaperPlan) -> tuple[str, str, list[str]]:
+        """Extract (and, in rewrite mode, have the model rewrite) the paper's most
+        informative sentences: (summary, tldr, the headings the sentences come from)."""
+        # The coverage pass: the title's key phrase and the abstract's numbers (when the
+        # abstract is read) must be among what is kept.
+        must = (
+            []
+            if plan.withheld is not None
+            else [
+                f
+                for f in key_facts(plan.document.abstract, plan.title)
+                if f.kind in ("number", "title")
+            ]
+        )
+        picked = extract.select(plan.reading.sections, plan.title, must=must)
+        if not picked:
+            raise InputError(f"'{plan.title}': no sentence of it reads as prose — try --mode write")
+        if self.options.style == "bullets":
+            extracted = "\n".join(f"- {c.text}" for c in picked)
+        else:
+            extracted = " ".join(c.text for c in picked)
+        summary = extracted
+        if self.options.mode == "rewrite" and self.options.style != "tldr":
+            judge = self._judge(plan, require_title=True)
+            rewritten = calls.guarded(
+                "rewrite",
+                self.options.max_tokens,
+                extracted,
+                lambda g: tidy(g.text, cut_short=g.finish_reason == "length"),
+                {"title": plan.title, "text": extracted},
+                min_words=min(SUMMARY_MIN_WORDS, len(extracted.split()) // 2),
+                judge=judge,
+            )
+            summary = rewritten if judge.problem(rewritten) is None else extracted
+        source = f"{plan.title}\n{plan.anchor}\n{extracted}"
+        key = max(picked, key=lambda c: c.score).text
+        tldr = self._tldr(calls, plan, summary, source, key_sentence=key)
+        if self.options.style == "tldr":
+            summary = tldr
+        headings = list(dict.fromkeys(c.heading for c in picked if c.heading))
+        return summary, tldr, headings
+
+    def _grounded(
+        self, calls: PaperCalls, plan: PaperPlan, summary: str, tldr: str
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The summary without its unsupported sentences where enough remains (else they
+        stay, marked, with a warning), and the grounding of every sentence kept."""
+        grounding = ground_text(summary, plan.pages)
+        bad = [g for g in grounding if not g.supported]
+        kept = [g for g in grounding if g.supported]
+        enough = len(kept) >= 2 and sum(len(g.sentence.split()) for g in kept) >= SUMMARY_MIN_WORDS
+        if bad and enough and "\n" not in summary.strip():
+            summary = " ".join(g.sentence for g in kept)
+            grounding = kept
+        elif bad:
+            calls.warnings.append(
+                f"summary: {len(bad)} of {len(grounding)} sentences found on no page of the "
+                "paper (marked [?]) — read them with care"
+            )
+
+        def entries(part: str, items: list[Grounding]) -> list[dict[str, Any]]:
+            return [{"part": part, **g.as_dict()} for g in items]
+
+        return summary, [
+            *entries("summary", grounding),
+            *entries("tldr", ground_text(tldr, plan.pages)),
+        ]
+
+
+def _as_given(summary: PaperSummary, paper: PaperInput) -> PaperSummary:
+    """A summary (cached, or made for the same bytes under another name) as the paper given
+    now: its source, and the title, authors and link known for it (a PDF first summarized
+    as a local file and now given as an arXiv id gets the arXiv metadata)."""
+    changes: dict[str, Any] = {"source": paper.source}
+    if paper.title:
+        changes["title"] = visible(paper.title)
+    if paper.authors:
+        changes["authors"] = list(paper.authors)
+    if paper.url:
+        changes["url"] = paper.url
+    if paper.arxiv_id:
+        changes["arxiv_id"] = paper.arxiv_id
+        changes["path"] = display_path(paper.path.resolve())
+    return replace(summary, **changes)

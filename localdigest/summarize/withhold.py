@@ -8,7 +8,6 @@ through an introduction that restates it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from localdigest.pdf import Section
 from localdigest.text import alnum_runs, split_sentences
@@ -33,7 +32,7 @@ def withhold_abstract(sections: Sequence[Section], *texts: str) -> list[Section]
         if section.kind == "abstract":
             continue
         paragraphs = []
-        for para in section.text.split("\n\n"):
+        for para, pages in section.paragraphs():
             sentences = []
             for sentence in split_sentences(para):
                 own = _trigrams(sentence)
@@ -41,6 +40,6 @@ def withhold_abstract(sections: Sequence[Section], *texts: str) -> list[Section]
                     continue
                 sentences.append(sentence)
             if sentences:
-                paragraphs.append(" ".join(sentences))
-        kept.append(replace(section, text="\n\n".join(paragraphs)))
+                paragraphs.append((" ".join(sentences), pages))
+        kept.append(section.with_paragraphs(paragraphs))
     return kept

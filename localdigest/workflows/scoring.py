@@ -1,27 +1,34 @@
-"""Scoring a summary in the eval: ROUGE against the reference, plus the guard's checks.
+"""Scoring a summary in the eval: against the reference abstract (ROUGE, its key facts) and
+against the paper (numbers found in it, every sentence traced to a page, no scaffolding).
 
 ROUGE needs an optional package (``rouge-score``, the ``eval`` extra).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from localdigest.errors import UsageError
+from localdigest.summarize.facts import Fact, stated
+from localdigest.summarize.grounding import PageIndex, ground_text, share_supported
+from localdigest.summarize.hygiene import scaffolding_in
 from localdigest.summarize.quality import degeneration, number_faithfulness, on_topic
+from localdigest.text import sentences
 
 EVAL_EXTRA_HINT = "pip install 'localdigest[eval]'"
 
 
 def rouge(summary: str, reference: str) -> dict[str, float]:
-    """ROUGE-1/2/L F1 (rouge-score, Porter stemming)."""
+    """ROUGE-1/2/L and ROUGE-Lsum F1 (rouge-score, Porter stemming; Lsum over sentences)."""
     try:
         from rouge_score import rouge_scorer
     except ImportError as e:
         raise UsageError(f"ROUGE needs the eval extra ({e}) — run `{EVAL_EXTRA_HINT}`") from e
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
-    scores = scorer.score(reference, summary)
+    kinds = ["rouge1", "rouge2", "rougeL", "rougeLsum"]
+    scorer = rouge_scorer.RougeScorer(kinds, use_stemmer=True)
+    scores = scorer.score("\n".join(sentences(reference)), "\n".join(sentences(summary)))
     return {k: round(v.fmeasure, 4) for k, v in scores.items()}
 
 
@@ -32,6 +39,12 @@ class Score:
     rouge1: float
     rouge2: float
     rougeL: float  # the metric's usual name
+    rougeLsum: float
+    facts: float  # share of the reference's key facts the summary states
+    facts_missing: list[str]
+    scaffolding: list[str]  # pieces of our own prompts found in it
+    grounded: float  # share of its sentences found on a page of the paper
+    numbers_without_page: list[str]
     degenerate: bool
     max_ngram_repeats: int
     distinct_2: float
@@ -46,14 +59,31 @@ class Score:
         return asdict(self)
 
 
-def score(summary: str, reference: str, paper_text: str, seconds: float = 0.0) -> Score:
+def score(
+    summary: str,
+    reference: str,
+    paper_text: str,
+    seconds: float = 0.0,
+    facts: Sequence[Fact] = (),
+    pages: PageIndex | None = None,
+) -> Score:
+    """Everything measured about ``summary``: ``reference`` is the authors' abstract and
+    ``facts`` its key facts; ``paper_text`` and ``pages`` the paper as the system read it."""
     r = rouge(summary, reference)
     d = degeneration(summary)
     faithful, invented = number_faithfulness(summary, paper_text)
+    facts_share, missing = stated(summary, facts)
+    grounding = ground_text(summary, pages) if pages is not None else []
     return Score(
         rouge1=r["rouge1"],
         rouge2=r["rouge2"],
         rougeL=r["rougeL"],
+        rougeLsum=r["rougeLsum"],
+        facts=facts_share,
+        facts_missing=[f.text for f in missing],
+        scaffolding=scaffolding_in(summary),
+        grounded=share_supported(grounding) if pages is not None else 1.0,
+        numbers_without_page=[n for g in grounding for n in g.unsupported_numbers],
         degenerate=d.degenerate,
         max_ngram_repeats=d.max_ngram_repeats,
         distinct_2=d.distinct_2,

@@ -58,6 +58,8 @@ class SummarizeRequest:
     server: str | None = None  # an OpenAI-compatible base URL: every model call goes there
     server_model: str | None = None  # which of the server's models
     parallel: int | None = None  # model calls in flight at once (with a server)
+    mode: str | None = None  # auto, write, extract or rewrite (None: the configured one)
+    structured_notes: bool = False  # the map's notes follow a grammar (write mode)
 
 
 @dataclass
@@ -105,32 +107,39 @@ def _mark_summarized(results: Sequence[Result]) -> None:
         library.mark_summarized(arxiv_id)
 
 
-def _positive(name: str, v: int | None) -> None:
-    if v is not None and v < 1:
-        raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {v})")
+SMALL_MODEL = 1_000_000_000  # parameters: under this, "auto" extracts instead of writing
+
+
+def resolve_mode(mode: str, parameters: int | None) -> str:
+    """``auto`` as a concrete mode: extract for a model under SMALL_MODEL parameters (the
+    eval measured its own writing losing most of a paper's facts), write otherwise (also
+    when the size is unknown: a server's model that reports none)."""
+    if mode != "auto":
+        return mode
+    return "extract" if parameters is not None and parameters < SMALL_MODEL else "write"
 
 
 def prepare(req: SummarizeRequest) -> Job:
     """Resolve model, settings and sources; nothing is loaded, fetched or computed yet
-    (with a server: the server is asked what it serves, since the cache keys hold it)."""
-    for name in ("n_ctx", "threads", "max_tokens"):
-        _positive(name, getattr(req, name))
-    max_pages = int(config.value("max_pages", req.max_pages))
-    if max_pages < 0:
-        raise UsageError(f"--max-pages must be 0 (no limit) or more (got {max_pages})")
-    seed = int(config.value("seed", req.seed))
-    parallel = config.value("parallel", req.parallel)
-    _positive("parallel", parallel)
+    (with a server: the server is asked what it serves, since the cache keys hold it).
+
+    Every setting is checked by ``config`` (type and range) whether it came from a flag,
+    the environment or the config file."""
     server = config.value("server", req.server)
-    if not server:
-        if req.parallel is not None:
-            raise UsageError(
-                "--parallel needs --server: the in-process model makes one call at a time "
-                "(decoding several at once was measured slower on CPU; README Performance)"
-            )
-        model_name, fingerprint, n_ctx, factory = _in_process(req, seed)
+    parallel = config.value("parallel", req.parallel)
+    if not server and req.parallel is not None:
+        raise UsageError(
+            "--parallel needs --server: the in-process model makes one call at a time "
+            "(decoding several at once was measured slower on CPU; README Performance)"
+        )
+    seed = int(config.value("seed", req.seed))
+    if not server:  # ModelError (exit 4) before any paper is touched
+        model_name, fingerprint, n_ctx, factory, parameters = _in_process(req, seed)
         concurrency = 1
-    options = Options(
+    max_pages = int(config.value("max_pages", req.max_pages))
+    mode = str(config.value("mode", req.mode))
+    options = Options(  # checked now; "auto" becomes a mode once the model's size is known
+        mode="write" if mode == "auto" else mode,
         max_tokens=int(config.value("max_tokens", req.max_tokens)),
         temperature=float(config.value("temperature", req.temperature)),
         seed=seed,
@@ -138,13 +147,17 @@ def prepare(req: SummarizeRequest) -> Job:
         password=req.password,
         max_pages=max_pages or None,
         style=req.style,
+        structured_notes=req.structured_notes,
     )
     if req.read_all:
         options = replace(options, section_tokens=0)
     prompts = load_prompts(req.prompts_dir)
     resolved = inputs.resolve(req.sources)
     if server:  # asked last: flags, prompts and inputs are checked without it
-        model_name, fingerprint, n_ctx, factory, concurrency = _server(req, str(server), parallel)
+        model_name, fingerprint, n_ctx, factory, concurrency, parameters = _server(
+            req, str(server), parallel
+        )
+    options = replace(options, mode=resolve_mode(mode, parameters))
     summarizer = Summarizer(
         open_store(),
         prompts,
@@ -159,8 +172,11 @@ def prepare(req: SummarizeRequest) -> Job:
     return Job(resolved, summarizer)
 
 
-def _in_process(req: SummarizeRequest, seed: int) -> tuple[str, str, int, Callable[[], Backend]]:
-    """The local GGUF, loaded on first need: (name, fingerprint, n_ctx, factory)."""
+def _in_process(
+    req: SummarizeRequest, seed: int
+) -> tuple[str, str, int, Callable[[], Backend], int | None]:
+    """The local GGUF, loaded on first need: (name, fingerprint, n_ctx, factory, its
+    parameter count)."""
     choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
     n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
     settings = BackendSettings(
@@ -170,18 +186,20 @@ def _in_process(req: SummarizeRequest, seed: int) -> tuple[str, str, int, Callab
         seed=seed,
         verbose=req.verbose,
     )
-    return choice.name, choice.fingerprint, n_ctx, backend_factory(choice, settings)
+    factory = backend_factory(choice, settings)
+    return choice.name, choice.fingerprint, n_ctx, factory, choice.info.parameters
 
 
 def _server(
     req: SummarizeRequest, url: str, parallel: int | None
-) -> tuple[str, str, int, Callable[[], Backend], int]:
+) -> tuple[str, str, int, Callable[[], Backend], int, int | None]:
     """The server, asked what it serves: (name, fingerprint, n_ctx, factory, calls in
-    flight). ``--model`` names the same GGUF here, for exact token counts."""
+    flight, the model's parameter count when known). ``--model`` names the same GGUF
+    here, for exact token counts."""
     from localdigest.llm.server import ServerSettings
 
     local = resolve_model(req.model) if req.model else None
-    backend = connect_server(
+    backend, served_parameters = connect_server(
         ServerSettings(
             url=url,
             model=config.value("server_model", req.server_model),
@@ -193,4 +211,12 @@ def _server(
         )
     )
     concurrency = int(parallel or backend.parallel_slots)
-    return backend.name, backend.fingerprint, backend.n_ctx, lambda: backend, concurrency
+    parameters = local.info.parameters if local else served_parameters
+    return (
+        backend.name,
+        backend.fingerprint,
+        backend.n_ctx,
+        lambda: backend,
+        concurrency,
+        parameters,
+    )

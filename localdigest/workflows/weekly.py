@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from localdigest import config
 from localdigest.errors import InputError, LocaldigestError, NetworkError, UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperFailure, PaperSummary, Result
 from localdigest.publish import digest
 from localdigest.publish.notes import NoteResult, export_notes, library_extras
@@ -72,18 +73,48 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
-        return cls(
-            started=str(data["started"]),
-            papers=[PaperMeta.from_dict(p) for p in data["papers"]],
-            picks=[int(n) for n in data["picks"]] if data.get("picks") is not None else None,
-            digest_path=data.get("digest_path"),
-            done=bool(data.get("done")),
-            scores=[
-                Score(float(s["relevance"]), tuple(s["matched_terms"]), s.get("similar_to"))
-                for s in data.get("scores") or []
-            ],
-        )
+    def from_dict(cls, data: Any) -> Plan:
+        """Read a saved plan, checking every field: ValueError for anything ``to_dict``
+        could not have written (a list, picks out of range, an id that is no arXiv id)."""
+        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+            raise ValueError("not a run plan of this localdigest")
+        started, papers, picks = data.get("started"), data.get("papers"), data.get("picks")
+        if not isinstance(started, str) or not isinstance(papers, list):
+            raise ValueError("no start time or no list of papers")
+        metas = [PaperMeta.from_dict(p) for p in papers]
+        if picks is not None:
+            numbers = picks if isinstance(picks, list) else [picks]
+            if not all(
+                isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= len(metas)
+                for n in numbers
+            ):
+                raise ValueError(f"the papers chosen ({picks!r}) are not numbers of the list")
+        digest_path = data.get("digest_path")
+        if digest_path is not None and not isinstance(digest_path, str):
+            raise ValueError(f"digest_path {digest_path!r} is not a path")
+        done = data.get("done", False)
+        if not isinstance(done, bool):
+            raise ValueError(f"done {done!r} is not true or false")
+        scores = [_score(s) for s in data.get("scores") or []]
+        if scores and len(scores) != len(metas):
+            raise ValueError(f"{len(scores)} scores for {len(metas)} papers")
+        return cls(started, metas, picks, digest_path, done, scores)
+
+
+def _score(data: Any) -> Score:
+    """One saved ranking score, checked like the rest of the plan."""
+    if not isinstance(data, dict):
+        raise ValueError("a score is not an object")
+    relevance, terms, similar = (data.get(k) for k in ("relevance", "matched_terms", "similar_to"))
+    if isinstance(relevance, bool) or not isinstance(relevance, int | float):
+        raise ValueError(f"relevance {relevance!r} is not a number")
+    if not math.isfinite(relevance):
+        raise ValueError(f"relevance {relevance!r} is not a number")
+    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+        raise ValueError("matched_terms is not a list of texts")
+    if similar is not None and not isinstance(similar, str):
+        raise ValueError(f"similar_to {similar!r} is not a text")
+    return Score(float(relevance), tuple(terms), similar)
 
 
 # ----------------------------------------------------------------------------- the plan on disk
@@ -93,16 +124,11 @@ def plan_path() -> Path:
     return config.home_dir() / PLAN_NAME
 
 
-def load_unfinished() -> Plan | None:
-    """The plan of a run that has not written its digest yet, or None."""
-    try:
-        data = json.loads(plan_path().read_text(encoding="utf-8"))
-        if data.get("format") != PLAN_FORMAT:
-            return None
-        plan = Plan.from_dict(data)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # none, or damaged: start afresh rather than fail
-    return None if plan.done else plan
+def load_unfinished(on_damage: Callable[[str], None] | None = None) -> Plan | None:
+    """The plan of a run that has not written its digest yet, or None. A damaged plan
+    means starting afresh (it is moved aside; ``on_damage`` hears why)."""
+    plan = load_state(plan_path(), Plan.from_dict, on_damage)
+    return None if plan is None or plan.done else plan
 
 
 def save(plan: Plan) -> None:
@@ -215,7 +241,7 @@ def with_metadata(
 
 def digest_file(plan: Plan, out_dir: Path, today: dt.date) -> Path:
     """``digest-YYYY-MM-DD.md`` in ``out_dir`` (``-2``, ``-3`` when another run made one)."""
-    if plan.digest_path:
+    if plan.digest_path and not Path(plan.digest_path).is_dir():
         return Path(plan.digest_path)
     path = out_dir / f"digest-{today.isoformat()}.md"
     n = 2

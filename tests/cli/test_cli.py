@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from localdigest import pdf
 from localdigest.cli import app
 from localdigest.llm import llamacpp
+from localdigest.summarize.grounding import strip_page_marks
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
@@ -45,7 +46,8 @@ def no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.model
 def test_real_model_json_then_cached_table(real_home: Path, monkeypatch) -> None:
     result = runner.invoke(
-        app, ["summarize", str(SAMPLE), "--format", "json", "--max-tokens", "160"]
+        app,
+        ["summarize", str(SAMPLE), "--format", "json", "--max-tokens", "160", "--mode", "write"],
     )
     assert result.exit_code == 0, result.output
     [paper] = json.loads(result.stdout)
@@ -63,16 +65,39 @@ def test_real_model_json_then_cached_table(real_home: Path, monkeypatch) -> None
     assert paper["title"] == doc.title
 
     no_model_loads(monkeypatch)
-    again = runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160"])
+    again = runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160", "--mode", "write"])
     assert again.exit_code == 0, again.output
     assert "cached" in again.stdout
     assert paper["title"].split()[0] in again.stdout
-    # After the table, the summary paragraph itself, wrapped (box lines stripped here).
+    # After the table, the summary paragraph itself, wrapped (box lines stripped here), each
+    # sentence followed by its pages.
     shown = " ".join(re.sub(r"[│╭╮╰╯─]", " ", again.stdout).split())
-    assert " ".join(paper["summary"].split()) in shown
-    brief = runner.invoke(app, ["summarize", str(SAMPLE), "--max-tokens", "160", "--brief"])
+    assert " ".join(paper["summary"].split()) in " ".join(strip_page_marks(shown).split())
+    assert "[p. 1]" in shown or "[?]" in shown
+    brief = runner.invoke(
+        app, ["summarize", str(SAMPLE), "--max-tokens", "160", "--mode", "write", "--brief"]
+    )
     assert brief.exit_code == 0, brief.output
     assert " ".join(paper["summary"].split()) not in " ".join(brief.stdout.split())
+
+
+@pytest.mark.model
+def test_default_mode_traces_every_sentence_to_a_page(real_home: Path) -> None:
+    """The embedded 135M model's default (auto -> extract): the summary is the paper's own
+    key sentences, each with its pages; the TL;DR is grounded too; markdown shows pages."""
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [paper] = json.loads(result.stdout)
+    assert paper["mode"] == "extract" and paper["stats"]["chunks"] == 0
+    summary = [g for g in paper["grounding"] if g["part"] == "summary"]
+    assert summary and all(g["supported"] and g["pages"] for g in summary)
+    assert " ".join(g["sentence"] for g in summary) == paper["summary"]
+    [tldr] = [g for g in paper["grounding"] if g["part"] == "tldr"]
+    assert tldr["supported"] and tldr["sentence"] == paper["tldr"]
+    doc_text = pdf.extract(SAMPLE).text
+    assert all(" ".join(g["sentence"].split()[:6]) in " ".join(doc_text.split()) for g in summary)
+    md = runner.invoke(app, ["show", paper["sha256"][:8], "--format", "markdown"])
+    assert md.exit_code == 0 and "[p. 1]" in md.stdout
 
 
 @pytest.mark.model

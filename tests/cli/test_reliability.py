@@ -26,7 +26,8 @@ from localdigest.llm import llamacpp
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
 EXE = [sys.executable, "-m", "localdigest"]
-SMALL = ["--n-ctx", "1024", "--max-tokens", "48", "--format", "json"]
+# The map-reduce path (the embedded model's default, extract, makes no notes to resume).
+SMALL = ["--n-ctx", "1024", "--max-tokens", "48", "--format", "json", "--mode", "write"]
 runner = CliRunner()
 
 
@@ -216,10 +217,12 @@ def test_missing_path_and_empty_folder(tmp_path: Path, fake_model) -> None:
 def test_same_pdf_twice_is_summarized_once(tmp_path: Path, fake_model) -> None:
     copy = tmp_path / "copy.pdf"
     shutil.copy(SAMPLE, copy)
-    result = runner.invoke(app, ["summarize", str(SAMPLE), str(SAMPLE), str(copy), "-f", "json"])
+    args = ["summarize", str(SAMPLE), str(SAMPLE), str(copy), "-f", "json", "--mode", "write"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert len(json.loads(result.stdout)) == 2  # the repeated path is dropped, the copy reused
-    assert fake_model.kinds().count("reduce") == 1
+    papers = json.loads(result.stdout)
+    assert len(papers) == 2  # the repeated path is dropped, the copy reused
+    assert papers[1]["cached"] and fake_model.kinds().count("map") == papers[0]["stats"]["chunks"]
 
 
 def test_unwritable_cache_is_a_clear_error(tmp_path: Path, fake_model, monkeypatch) -> None:

@@ -33,7 +33,11 @@ def test_a_bad_url_is_a_usage_error() -> None:
 
 def test_parallel_must_be_positive() -> None:
     result = runner.invoke(app, ["summarize", str(SAMPLE), "--parallel", "0"])
-    assert result.exit_code == 2 and "--parallel must be at least 1" in result.output
+    assert (
+        result.exit_code == 2
+        and "--parallel 0 is not valid" in result.output
+        and "at least 1" in result.output
+    )
 
 
 def test_parallel_needs_a_server() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeBackend
+from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend
 
 from localdigest import pdf
 from localdigest.cache import Store
@@ -79,9 +79,9 @@ def make_paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PaperInput:
     body = "\n\n".join(f"Paragraph {i} " + "measured result " * 30 for i in range(16))
     sections = [
         pdf.Section("Abstract", "abstract", "We study things.", 1),
-        pdf.Section("1 Introduction", "body", body, 1),
+        pdf.Section("1 Introduction", "body", f"{FAKE_FINDINGS}\n\n{body}", 1),
     ]
-    doc = pdf.Document(path, pdf.file_sha256(path), 2, "A Test Paper", "We study.", sections)
+    doc = pdf.Document(path, pdf.file_sha256(path), 2, FAKE_TITLE, "We study.", sections)
     monkeypatch.setattr(pdf, "extract", lambda p, **_: doc, raising=False)
     return PaperInput(str(path), path)
 

@@ -375,3 +375,44 @@ def test_tiny_paper_via_writer(tmp_path: Path) -> None:
     assert doc.title == "A Tiny Test Paper About Nothing Much"
     assert doc.abstract.startswith("We study nothing")
     assert [s.kind for s in doc.sections] == ["front", "abstract", "body", "references"]
+
+
+def test_contents_without_dot_leaders_is_not_read_as_headings(tmp_path: Path) -> None:
+    """A technical report's contents page printed as "2.1 Attention 3" (no dot leaders): its
+    entries must not become sections (the DeepSeek-V2 report's did: "1 Introduction 4")."""
+    body = "We describe the system in detail here and report what we measured. " * 12
+    sections = [
+        ("1 Introduction", body),
+        ("2 Architecture", body),
+        ("2.1 Attention", body),
+        ("2.2 Experts", body),
+        ("3 Results", body),
+        ("4 Conclusion", body),
+    ]
+    contents = [("1 Introduction", 1), ("2 Architecture", 2), ("2.1 Attention", 2),
+                ("2.2 Experts", 3), ("3 Results", 3), ("4 Conclusion", 4)]  # fmt: skip
+    path = write_paper_pdf(
+        tmp_path / "report.pdf",
+        title="A Technical Report With A Table Of Contents",
+        authors=["Ada Example"],
+        abstract="We report on a system and what we measured about it in detail. " * 4,
+        sections=sections,
+        references=["A. Person. A reference. 2020."],
+        contents=contents,
+    )
+    doc = extract(path)
+    assert not [s.heading for s in doc.sections if re.search(r"\s\d+$", s.heading)]
+    body_headings = [s.heading for s in doc.sections if s.kind == "body"]
+    assert body_headings == [h for h, _ in sections]
+    assert "Contents" not in " ".join(s.text for s in doc.kept())
+
+
+def test_sections_know_the_pages_of_their_paragraphs(papers: dict[str, Document]) -> None:
+    doc = papers["1706.03762.pdf"]
+    for section in doc.sections:
+        pairs = section.paragraphs()
+        assert len(pairs) == len(section.text.split("\n\n")) if section.text else not pairs
+        for _, (first, last) in pairs:
+            assert section.page <= first <= last <= doc.pages
+    conclusion = next(s for s in doc.sections if "Conclusion" in s.heading)
+    assert {first for _, (first, _) in conclusion.paragraphs()} == {10}

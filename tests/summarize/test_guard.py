@@ -89,12 +89,15 @@ def test_off_topic_output_is_flagged() -> None:
     assert result.warning is not None and "off-topic" in result.warning
 
 
-# A summary long enough for the guard (40+ words), every number in the sample paper.
+# A summary long enough for the guard (40+ words), every sentence and number found in the
+# sample paper (the summarizer's tests summarize it).
 FULL = (
-    "The paper trains a convolutional model on audio clips. It improves accuracy by 3 "
-    "points over the baseline network. The method uses labelled clips from many sources. "
-    "Training is fast and the model is small. A limitation is the need for labels, which "
-    "the authors collect by hand for every clip they use."
+    "We introduce Gated Residual Adapters (GRA), small bottleneck modules inserted after "
+    "each feed-forward block whose contribution is scaled by a learned scalar gate. "
+    "Because the gate starts closed, training begins exactly at the pretrained model. "
+    "GRA trains 0.8% of the parameters of a 350M-parameter model and matches full "
+    "fine-tuning within 0.4 points on average. The learned gates reveal which layers a "
+    "task actually needs."
 )
 
 
@@ -149,14 +152,18 @@ def test_guard_off_calls_once(tmp_path: Path, paper: PaperInput) -> None:
 
 
 def test_styles(tmp_path: Path, paper: PaperInput) -> None:
-    bullets = "- Claim: it works.\n- Method: a network.\n* Result: 3 points better."
+    bullets = (
+        "- Claim: GRA matches full fine-tuning within 0.4 points on average.\n"
+        "- Method: a learned scalar gate initialised at zero scales each adapter.\n"
+        "* Result: GRA uses 3.1 times less accelerator memory."
+    )
     fake = FakeBackend(replies={"reduce": lambda u: bullets})
     result = summarizer(tmp_path / "b", fake, style="bullets").summarize(paper)
     assert "Claim:" in fake.calls[-2][1]  # the bullets prompt
     assert result.summary.splitlines() == [
-        "- Claim: it works.",
-        "- Method: a network.",
-        "- Result: 3 points better.",
+        "- Claim: GRA matches full fine-tuning within 0.4 points on average.",
+        "- Method: a learned scalar gate initialised at zero scales each adapter.",
+        "- Result: GRA uses 3.1 times less accelerator memory.",
     ]
     fake = FakeBackend()
     result = summarizer(tmp_path / "t", fake, style="tldr").summarize(paper)
@@ -187,13 +194,13 @@ def test_a_number_made_up_in_the_notes_is_kept_out_of_the_summary(
 ) -> None:
     replies = {
         "map": lambda u: "- The method reaches 97.25 points.",
-        "reduce": lambda u: "The method works well. It reaches 97.25 points on the benchmark.",
+        "reduce": lambda u: f"{FULL} It reaches 97.25 points on the benchmark.",
     }
     fake = FakeBackend(replies=replies)
     result = summarizer(tmp_path, fake).summarize(paper)
-    assert fake.kinds().count("reduce") == 3  # retried: 97.25 is in the notes, not the paper
+    assert fake.kinds().count("reduce") == 1  # repaired: 97.25 is in the notes, not the paper
     assert "97.25" not in result.summary
-    assert result.summary == "The method works well."
+    assert result.summary == FULL
 
 
 def test_a_summary_too_short_is_written_again(tmp_path: Path, paper: PaperInput) -> None:

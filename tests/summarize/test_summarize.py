@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FakeBackend
+from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend
 
 from localdigest import pdf
 from localdigest.cache import Store
@@ -20,13 +20,11 @@ def make_doc(path: Path, paragraphs: int = 12, words: int = 60) -> pdf.Document:
     )
     sections = [
         pdf.Section("Abstract", "abstract", "We study things.", 1),
-        pdf.Section("1 Introduction", "body", body, 1),
+        pdf.Section("1 Introduction", "body", f"{FAKE_FINDINGS}\n\n{body}", 1),
         pdf.Section("References", "references", "[1] A. Author. A paper. 2020.", 3),
         pdf.Section("A Proofs", "appendix", "Proof text " * 50, 4),
     ]
-    return pdf.Document(
-        path, pdf.file_sha256(path), 4, "A Test Paper", "We study things.", sections
-    )
+    return pdf.Document(path, pdf.file_sha256(path), 4, FAKE_TITLE, "We study things.", sections)
 
 
 @pytest.fixture
@@ -241,3 +239,12 @@ def test_a_heading_over_its_subsections_counts_as_read(
     monkeypatch.setattr(pdf, "extract", lambda p, **_: doc, raising=False)
     result = summarizer(tmp_path, FakeBackend()).summarize(PaperInput(str(path), path))
     assert result.sections_read == ["1 Introduction", "4 Experimental Results", "4.1 Data"]
+
+
+def test_no_section_without_a_heading_is_reported(tmp_path: Path, corpus: Path) -> None:
+    """The untitled title block is skipped, but it is no section a reader could look up."""
+    pdf_path = corpus / "pdfs" / "1706.03762.pdf"
+    result = summarizer(tmp_path, FakeBackend()).summarize(PaperInput(str(pdf_path), pdf_path))
+    for listed in (result.sections_read, result.sections_skipped, result.sections_shortened):
+        assert (listed and all(h.strip() for h in listed)) or not listed
+    assert "References" in result.sections_skipped

@@ -135,12 +135,17 @@ def test_eval_command_needs_papers(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "No PDF" in result.output
 
 
-def test_only_stuff_is_a_target_lead_and_textrank_are_reported_gaps() -> None:
+def test_targets_and_reported_gaps() -> None:
     def score(rl: float) -> dict[str, Any]:
         return {
             "rouge1": rl,
             "rouge2": rl,
             "rougeL": rl,
+            "rougeLsum": rl,
+            "facts": rl * 3,
+            "grounded": 1.0,
+            "numbers_without_page": [],
+            "scaffolding": [],
             "degenerate": False,
             "number_faithfulness": 1.0,
             "on_topic": 1.0,
@@ -155,6 +160,10 @@ def test_only_stuff_is_a_target_lead_and_textrank_are_reported_gaps() -> None:
     assert t["rougeL_above_stuff"] == {"met": True, "value": 0.01}
     assert t["rougeL_gap_to_lead"] == {"met": None, "value": -0.01}
     assert t["no_degenerate_summary"]["met"] and t["number_faithfulness_at_least_0.95"]["met"]
+    assert t["facts_at_least_lead"] == {"met": False, "value": -0.03}
+    assert t["grounded_at_least_0.9"]["met"] and t["no_scaffolding"]["met"]
+    report.reader = True
+    assert report.targets()["facts_at_least_0.6"] == {"met": False, "value": 0.48}
 
 
 def test_eval_with_calls_in_flight_scores_what_one_by_one_scores(

@@ -7,6 +7,7 @@ and the 2026 Atom formats; this module gives it the polite client and turns its 
 
 from __future__ import annotations
 
+import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Container, Iterable, Iterator, Sequence
@@ -16,22 +17,23 @@ from typing import Any, Literal
 import arxiv
 import requests
 
-from localdigest.errors import NetworkError, UsageError
+from localdigest.errors import InputError, NetworkError, ServerError, UsageError
 from localdigest.sources.arxiv.client import ArxivClient, Endpoints, get_client, host_of
-from localdigest.sources.arxiv.ids import ArxivId
+from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
 from localdigest.sources.arxiv.meta import Filters, PaperMeta, check_categories
 from localdigest.text import one_line
 
 Sort = Literal["submitted", "relevance"]
 ATOM = "{http://www.w3.org/2005/Atom}"
+# The package logs its own warnings ("Malformed feed; consider handling") straight to
+# stderr; our checks say what went wrong in one line instead.
+_log = logging.getLogger("arxiv")
+_log.addHandler(logging.NullHandler())
+_log.propagate = False
 
 
-def _api_error_text(body: bytes) -> str | None:
+def _api_error_text(root: ET.Element) -> str | None:
     """The message of arXiv's error feed (one entry titled "Error"), if this is one."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return None
     for entry in root.iter(f"{ATOM}entry"):
         title = (entry.findtext(f"{ATOM}title") or "").strip()
         entry_id = entry.findtext(f"{ATOM}id") or ""
@@ -42,29 +44,71 @@ def _api_error_text(body: bytes) -> str | None:
     return None
 
 
+def _entry_problem(entry: ET.Element) -> str | None:
+    """Why an entry of a feed is no usable paper (its id is no arXiv id, a date does not
+    parse), or None. The ``arxiv`` package would abort the whole page on a bad date."""
+    raw_id = (entry.findtext(f"{ATOM}id") or "").strip()
+    try:
+        parse_arxiv_id(raw_id)
+    except InputError:
+        return f"the id {raw_id[:80]!r} is not an arXiv id"
+    for tag in ("published", "updated"):
+        raw = (entry.findtext(f"{ATOM}{tag}") or "").strip()
+        try:
+            datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return f"its {tag} date {raw[:40]!r} does not parse"
+    return None
+
+
 class _ApiTransport:
     """Stands in for the ``requests.Session`` of ``arxiv.Client``: every API call goes
-    through the polite client and comes back as a checked Atom feed, or raises."""
+    through the polite client and comes back as a checked Atom feed, or raises.
+
+    Checked means: HTTP 200, well-formed XML all the way to its end (a cut-off or garbled
+    answer is a server error, exit 5, never "no such paper" or a listing shown as complete),
+    an Atom feed (not a proxy's page), and no entry that is not a usable paper: those are
+    dropped from the feed (their reasons kept in ``dropped``) so one bad entry from the
+    server costs only itself.
+    """
 
     def __init__(self, client: ArxivClient) -> None:
         self._client = client
+        self.dropped: list[str] = []
 
     def get(self, url: str, **_ignored: Any) -> requests.Response:
         response = self._client.get(url, what="the arXiv API")
         body = response.content
-        error = _api_error_text(body) if b"Error" in body else None
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as e:
+            if response.status_code != 200:
+                raise NetworkError(
+                    f"The arXiv API answered HTTP {response.status_code} — try again later"
+                ) from e
+            raise NetworkError(
+                f"{host_of(url)} sent an answer that is cut off or not XML ({e}) — try again "
+                f"later, or check LOCALDIGEST_ARXIV_API / arxiv_api ({Endpoints.current().api})"
+            ) from e
+        error = _api_error_text(root)
         if error:
             raise NetworkError(f"arXiv rejected the query: {error} — check the terms or ids")
         if response.status_code != 200:
             raise NetworkError(
                 f"The arXiv API answered HTTP {response.status_code} — try again later"
             )
-        if b"<feed" not in body[:4096]:
+        if root.tag != f"{ATOM}feed":
             # arxiv.Client would read a captive portal or proxy page as "no results".
             raise NetworkError(
                 f"{host_of(url)} did not answer with an arXiv feed — check "
                 f"LOCALDIGEST_ARXIV_API / arxiv_api ({Endpoints.current().api})"
             )
+        bad = [(e, why) for e in root.findall(f"{ATOM}entry") if (why := _entry_problem(e))]
+        if bad:
+            for entry, why in bad:
+                root.remove(entry)
+                self.dropped.append(why)
+            response._content = ET.tostring(root, encoding="utf-8")
         return response
 
 
@@ -87,21 +131,35 @@ def _results(api: arxiv.Client, query: arxiv.Search) -> Iterator[arxiv.Result]:
         return
     except arxiv.ArxivError as e:
         raise NetworkError(f"The arXiv API failed: {e.message} — try again later") from e
+    except ValueError as e:  # the package's parser on something our checks let through
+        raise NetworkError(
+            f"The arXiv API sent an entry it cannot read ({e}) — try again later"
+        ) from e
 
 
-def fetch_metadata(ids: Iterable[ArxivId]) -> dict[str, PaperMeta]:
+def fetch_metadata(ids: Iterable[ArxivId]) -> dict[str, PaperMeta | ServerError]:
     """Look up several papers in one ``id_list`` call (100 per call); keyed by base id.
 
-    Ids arXiv does not know are simply absent from the result.
+    Ids arXiv does not know are simply absent from the result. When the answer held
+    entries that are no usable paper, the ids it then lacks map to a ``ServerError``
+    (arXiv's fault, exit 5): the user's id may be fine.
     """
     wanted = list(dict.fromkeys(ids))
-    found: dict[str, PaperMeta] = {}
+    found: dict[str, PaperMeta | ServerError] = {}
     for start in range(0, len(wanted), 100):
         batch = wanted[start : start + 100]
         query = arxiv.Search(id_list=[str(i) for i in batch], max_results=len(batch))
-        for result in _results(_api(len(batch)), query):
+        api = _api(len(batch))
+        for result in _results(api, query):
             meta = PaperMeta.from_result(result)
             found.setdefault(meta.arxiv_id, meta)
+        dropped = api._session.dropped
+        for aid in batch:
+            if dropped and aid.base not in found:
+                found[aid.base] = ServerError(
+                    f"arXiv's answer for {aid} held no usable entry ({dropped[0]}) — try "
+                    "again later"
+                )
     return found
 
 

@@ -16,13 +16,15 @@ _NEW_ID = r"(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})"
 _OLD_ID = r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.(?P<subj>[A-Z]{2}))?/(?P<omm>\d{4})(?P<onum>\d{3})"
 _BASE_ID = rf"(?:{_NEW_ID}|{_OLD_ID})"
 _VERSIONED = rf"(?P<base>{_BASE_ID})(?:v(?P<version>[1-9]\d{{0,3}}))?"
-_ID_RE = re.compile(rf"(?:arxiv:)?{_VERSIONED}", re.IGNORECASE)
+# re.ASCII: arXiv ids are ASCII. Without it \d also matches other scripts' digits, and
+# "２４０５.０４４３４" would pass as a second, different id of 2405.04434.
+_ID_RE = re.compile(rf"(?:arxiv:)?{_VERSIONED}", re.IGNORECASE | re.ASCII)
 _URL_RE = re.compile(
     rf"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/{_VERSIONED}(?:\.pdf)?/?"
     r"(?:[?#].*)?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_BASE_ONLY_RE = re.compile(_BASE_ID)
+_BASE_ONLY_RE = re.compile(_BASE_ID, re.ASCII)
 _EXAMPLE = "use e.g. 2405.04434 or https://arxiv.org/abs/2405.04434"
 
 
@@ -61,13 +63,13 @@ class ArxivId:
 
 def _valid_numbers(base: str) -> bool:
     """Month 01-12, and the 4/5-digit serial number that matches the year."""
-    new = re.fullmatch(_NEW_ID, base)
+    new = re.fullmatch(_NEW_ID, base, re.ASCII)
     if new:
         yymm = int(new["yy"] + new["mm"])
         if not 1 <= int(new["mm"]) <= 12 or yymm < 704:
             return False
         return len(new["num"]) == (4 if yymm < 1501 else 5)
-    old = re.fullmatch(_OLD_ID, base)
+    old = re.fullmatch(_OLD_ID, base, re.ASCII)
     return old is not None and 1 <= int(old["omm"][2:]) <= 12
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from localdigest import config
@@ -56,13 +56,28 @@ class PaperMeta:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PaperMeta:
+        """Read what ``to_dict`` wrote (meta.json, a run plan): every field is checked,
+        so a damaged or edited file raises ValueError instead of failing later."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a paper's metadata is {type(data).__name__}, not an object")
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
-        values["authors"] = tuple(values.get("authors") or ())
-        values["categories"] = tuple(values.get("categories") or ())
+        for key in ("arxiv_id", "title", "abstract", "primary_category", "abs_url", "pdf_url"):
+            values[key] = _text(values, key, required=key == "arxiv_id")
+        for key in ("doi", "comment", "journal_ref", "announce_type"):
+            values[key] = _text(values, key) or None
+        version = values.get("version")
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+            raise ValueError(f"version {version!r} is not a number")
+        ArxivId(values["arxiv_id"], version)  # ValueError for anything but a real id
+        values["version"] = version
+        for key in ("authors", "categories"):
+            items = values.get(key) or ()
+            if not isinstance(items, list | tuple) or not all(isinstance(x, str) for x in items):
+                raise ValueError(f"{key} is not a list of texts")
+            values[key] = tuple(items)
         for key in ("published", "updated"):
-            raw = values.get(key)
-            values[key] = datetime.fromisoformat(raw) if raw else None
+            values[key] = _when(values.get(key))
         return cls(**values)
 
     @classmethod
@@ -88,6 +103,25 @@ class PaperMeta:
             comment=_clean(result.comment) if result.comment else None,
             journal_ref=_clean(result.journal_ref) if result.journal_ref else None,
         )
+
+
+def _text(values: dict[str, Any], key: str, *, required: bool = False) -> str:
+    value = values.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{key} {value!r} is not a text")
+    return value
+
+
+def _when(raw: object) -> datetime | None:
+    """An ISO date and time, in UTC when it names no time zone."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise ValueError(f"date {raw!r} is not a text")
+    when = datetime.fromisoformat(raw)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 # "Ã" + a continuation byte read as Latin-1: UTF-8 text decoded twice ("RamÃ­rez"), as in

@@ -1,0 +1,240 @@
+"""Extract, then write: the paper's most informative sentences, chosen without a model.
+
+A small model's own words lose a paper's facts; the paper's sentences keep them. Each prose
+sentence of the sections the summarizer reads is scored for what a reader of a summary needs:
+
+- centrality: how much it shares with the paper as a whole (TF-IDF cosine to the centroid);
+- the paper's claims: "we propose / introduce / show / achieve / outperform ...";
+- facts: numbers (more with a unit or a decimal), names (acronyms, CamelCase), title terms;
+- place: the abstract, and the first sentences of the introduction and the conclusion;
+
+minus what reads badly out of context (figure and section references, citations, formulas,
+"this"/"these" openings that point at a previous sentence). Sentences are then picked
+greedily by score, skipping any that mostly repeat one already picked, up to a word budget,
+and returned in the paper's order with their pages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from localdigest.pdf import Section
+from localdigest.summarize.facts import Fact
+from localdigest.summarize.quality import STOP_WORDS, degeneration, numbers
+from localdigest.text import split_sentences, words
+
+VERSION = 2  # part of an extracted summary's cache key: a changed selection recomputes it
+SUMMARY_WORDS = 150  # about what the reduce prompt asks for (4-6 sentences)
+MIN_WORDS, MAX_WORDS = 8, 50  # shorter or longer sentences read badly on their own
+MAX_ABSTRACT_WORDS = 75  # an abstract's long results sentence is worth its length
+REDUNDANT = 0.5  # cosine to a picked sentence above which a candidate repeats it
+
+_CLAIM = re.compile(
+    r"\b(we (propose|present|introduce|show|demonstrate|find|achieve|obtain|report|develop|"
+    r"describe|train|evaluate|use)|our (method|model|approach|system|results?|experiments?)|"
+    r"outperform\w*|state[- ]of[- ]the[- ]art|results? (show|demonstrate|indicate)|"
+    r"improv\w+ (over|on|by)|achiev\w+|significantly)\b",
+    re.IGNORECASE,
+)
+_ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*\b")
+_OUT_OF_CONTEXT = re.compile(
+    r"^(this|these|those|such|it|they|here|thus|hence|then|also|in (this|the next) section|"
+    r"as (shown|seen|described|mentioned|we show)|see|following|figure|fig\.|table|section|"
+    r"but|and|or|so|however|nonetheless|moreover|furthermore|therefore|instead|"
+    r"first|second|third|fourth|finally|lastly)\b",
+    re.IGNORECASE,
+)
+# "In Section II we introduce ..." reads on its own as "We introduce ...".
+_SECTION_LEAD = re.compile(r"^(?:In|See) (?:Section|Sec\.|Appendix) [\w.]+,? (?=we\b)", re.I)
+_FOOTNOTE_MARK = re.compile(r"(?<=[.!?])\s+\d{1,2}\s+(?=[A-Z])")
+_REFERS = re.compile(
+    r"\b(Fig(ure)?\.?|Table|Section|Sec\.|Eq(uation)?\.?|Appendix|Algorithm)\s*([\dA-Z]|[IVX]+\b)"
+)
+_CITES = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]|\bet al\.")
+_KEY_SECTION = re.compile(r"\b(introduction|conclusions?|concluding|summary|discussion)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    heading: str
+    kind: str  # the section's kind: "abstract" or "body"
+    pages: tuple[int, int]
+    order: int  # position in the paper
+    lead: int  # position within its section (0: the section's first sentence)
+    score: float = 0.0
+
+
+_CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm|Listing)\s*[A-Z]?\d+", re.IGNORECASE)
+_FORMULA = re.compile(r"[=<>≤≥∑∏∫√]|\(\d{1,3}\)|\b[a-z]\s*[=+]")
+_NUMERIC = re.compile(r"^[-+±(]?\d[\d.,%]*[)]?$")
+
+
+def _prose(sentence: str, longest: int = MAX_WORDS) -> bool:
+    """A sentence that reads on its own: words (not table cells or a formula), starting
+    with a capital letter, not a caption."""
+    w = sentence.split()
+    if not MIN_WORDS <= len(w) <= longest or not sentence[0].isupper():
+        return False
+    if _CAPTION.match(sentence) or _FORMULA.search(sentence):
+        return False
+    numeric = sum(1 for t in w if _NUMERIC.match(t.strip(",;:")))
+    # A body sentence full of numbers is table cells; an abstract's is its results.
+    most = len(w) // 4 if longest > MAX_WORDS else max(2, len(w) // 8)
+    return (
+        sum(t.isalpha() for t in w) / len(w) >= 0.6 - 0.2 * (longest > MAX_WORDS)
+        and numeric <= most
+    )
+
+
+def _clean(sentence: str) -> str:
+    """A sentence as a summary shows it: whitespace folded, reference marks and a leading
+    footnote mark dropped."""
+    sentence = re.sub(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]", "", sentence)
+    sentence = re.sub(r"^\d{1,2}\s+(?=[A-Z])", "", sentence.strip())
+    sentence = re.sub(r"(?<=[.!?])\s*\d{1,2}$", "", sentence)  # a footnote mark at the end
+    lead = _SECTION_LEAD.match(sentence)
+    if lead:
+        rest = sentence[lead.end() :]
+        sentence = rest[:1].upper() + rest[1:]
+    return " ".join(sentence.split())
+
+
+def candidates(sections: Sequence[Section]) -> list[Candidate]:
+    """Every prose sentence of ``sections``, in order."""
+    out: list[Candidate] = []
+    for section in sections:
+        lead = 0
+        for paragraph, pages in section.paragraphs():
+            text = _FOOTNOTE_MARK.sub(" ", paragraph)  # "... difficulties. 1 In the ..."
+            for raw in split_sentences(text, before_capital=True):
+                sentence = _clean(raw)
+                longest = MAX_ABSTRACT_WORDS if section.kind == "abstract" else MAX_WORDS
+                if not _prose(sentence, longest):
+                    continue
+                out.append(
+                    Candidate(sentence, section.heading, section.kind, pages, len(out), lead)
+                )
+                lead += 1
+    return out
+
+
+def _terms(text: str) -> list[str]:
+    return [w for w in words(text) if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS]
+
+
+def _vectors(cands: Sequence[Candidate]) -> list[dict[str, float]]:
+    docs = [Counter(_terms(c.text)) for c in cands]
+    df: Counter[str] = Counter()
+    for d in docs:
+        df.update(d.keys())
+    n = len(docs)
+    vectors = []
+    for d in docs:
+        v = {w: c * math.log(1 + n / df[w]) for w, c in d.items()}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        vectors.append({w: x / norm for w, x in v.items()})
+    return vectors
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(w, 0.0) for w, x in a.items())
+
+
+def score(cands: Sequence[Candidate], title: str) -> list[Candidate]:
+    """The candidates with their scores (see the module docstring)."""
+    if not cands:
+        return []
+    vectors = _vectors(cands)
+    centroid: Counter[str] = Counter()
+    for v in vectors:
+        centroid.update(v)
+    norm = math.sqrt(sum(x * x for x in centroid.values())) or 1.0
+    center = {w: x / norm for w, x in centroid.items()}
+    title_terms = set(_terms(title))
+    scored = []
+    for c, v in zip(cands, vectors, strict=True):
+        s = 2.0 * _cosine(v, center)
+        if _CLAIM.search(c.text):
+            s += 0.35
+        found = [n for n in numbers(c.text) if len(n.replace(".", "")) > 1 or "." in n]
+        s += min(0.3, 0.12 * len(found))
+        s += min(0.2, 0.07 * len({m for m in _ACRONYM.findall(c.text) if not m.isdigit()}))
+        if title_terms:
+            s += 0.4 * len(title_terms & set(_terms(c.text))) / len(title_terms)
+        if c.kind == "abstract":
+            s += 0.5
+        elif _KEY_SECTION.search(c.heading) and c.lead < 3:
+            s += 0.25 - 0.05 * c.lead
+        if _OUT_OF_CONTEXT.match(c.text):
+            s -= 0.35
+        if _REFERS.search(c.text):
+            s -= 0.3
+        s -= 0.15 * min(2, len(_CITES.findall(c.text)))
+        scored.append(Candidate(c.text, c.heading, c.kind, c.pages, c.order, c.lead, round(s, 4)))
+    return scored
+
+
+def select(
+    sections: Sequence[Section],
+    title: str,
+    budget: int = SUMMARY_WORDS,
+    must: Sequence[Fact] = (),
+) -> list[Candidate]:
+    """The best sentences within ``budget`` words, none repeating another, in paper order.
+
+    ``must``: facts the selection should state (the coverage pass: the title's key phrase
+    and the abstract's headline numbers); for each one it misses, the best sentence that
+    states it joins, in place of the weakest pick when the budget is spent."""
+    scored = score(candidates(sections), title)
+    vectors = dict(zip((c.order for c in scored), _vectors(scored), strict=True))
+    picked: list[Candidate] = []
+    used = 0
+    for c in sorted(scored, key=lambda c: (-c.score, c.order)):
+        if used >= budget:
+            break
+        n = len(c.text.split())
+        if used + n > budget * 1.25:
+            continue
+        if any(_cosine(vectors[c.order], vectors[p.order]) > REDUNDANT for p in picked):
+            continue
+        if _repeats(picked, c):
+            continue
+        picked.append(c)
+        used += n
+    for fact in must:
+        if any(fact.stated_in(c.text) for c in picked):
+            continue
+        stating = [c for c in scored if fact.stated_in(c.text) and c not in picked]
+        if not stating:
+            continue
+        stating = [c for c in stating if not _repeats(picked, c)]
+        if not stating:
+            continue
+        best = max(stating, key=lambda c: c.score)
+        if used + len(best.text.split()) > budget * 1.25 and picked:
+            weakest = min(
+                (c for c in picked if not any(f.stated_in(c.text) for f in must)),
+                key=lambda c: c.score,
+                default=None,
+            )
+            if weakest is None:
+                continue
+            picked.remove(weakest)
+            used -= len(weakest.text.split())
+        picked.append(best)
+        used += len(best.text.split())
+    return sorted(picked, key=lambda c: c.order)
+
+
+def _repeats(picked: Sequence[Candidate], c: Candidate) -> bool:
+    """Whether ``c`` beside the picked sentences would read as a loop (two sentences of the
+    paper opening alike, "On the WMT 2014 English-to-French task ..." twice)."""
+    ordered = sorted([*picked, c], key=lambda x: x.order)
+    return degeneration(" ".join(x.text for x in ordered)).degenerate

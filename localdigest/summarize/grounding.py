@@ -1,0 +1,252 @@
+"""Which pages of the paper support each sentence of a summary, computed without the model.
+
+Every page's kept text (abstract and body; references and appendices are not evidence) is
+indexed by its content words. A sentence's support on a page is the IDF-weighted share of
+its content words the page uses, averaged with the share of its word pairs the page holds
+(a sentence copied from a page scores about 1, a paraphrase high on words and lower on
+pairs, an invented sentence low on both). The pages within ``NEAR_BEST`` of the best one
+support it; every number the sentence states (two digits or more, or with a decimal) must
+occur on a supporting page, else the page holding it is added if it supports the sentence
+too, and otherwise the sentence is unsupported however well its words match.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from localdigest.pdf import Section
+from localdigest.summarize.quality import STOP_WORDS, numbers
+from localdigest.text import sentences, words
+
+# A sentence whose best page scores this much is supported. Measured on the corpus
+# (tests/summarize/test_grounding.py): sentences of other papers' abstracts reach it 2% of the
+# time, the paper's own abstract sentences (paraphrases of its body) 77%, copied ones 100%.
+SUPPORTED_AT = 0.3
+NEAR_BEST = 0.85  # other pages within this share of the best one support it too
+MAX_PAGES = 3
+MIN_CONTENT_WORDS = 3  # fewer content words: too short to judge (joined with its page)
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """One sentence and the pages that support it."""
+
+    sentence: str
+    pages: list[int]
+    support: float  # 0..1, the best page's score
+    unsupported_numbers: list[str]
+
+    @property
+    def supported(self) -> bool:
+        return bool(self.pages) and self.support >= SUPPORTED_AT and not self.unsupported_numbers
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "supported": self.supported}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _terms(text: str) -> list[str]:
+    return [
+        _stem(w)
+        for w in words(text)
+        if (len(w) >= 3 and w not in STOP_WORDS) or any(c.isdigit() for c in w)
+    ]
+
+
+def _significant(number: str) -> bool:
+    return len(number.replace(".", "")) > 1 or "." in number
+
+
+class PageIndex:
+    """The kept text of each page of a paper, ready to score sentences against."""
+
+    def __init__(self, pages: dict[int, str]) -> None:
+        self.pages = {p: t for p, t in sorted(pages.items()) if t.strip()}
+        self.terms = {p: Counter(_terms(t)) for p, t in self.pages.items()}
+        self.pairs = {p: set(_pairs(_terms(t))) for p, t in self.pages.items()}
+        self.numbers = {p: set(numbers(t)) for p, t in self.pages.items()}
+        df: Counter[str] = Counter()
+        for counts in self.terms.values():
+            df.update(counts.keys())
+        n = max(1, len(self.pages))
+        self.idf = {w: math.log(1 + n / c) for w, c in df.items()}
+        self.unseen_idf = math.log(1 + n / 0.5)  # a word no page uses weighs the most
+
+    @classmethod
+    def of_sections(cls, sections: Sequence[Section]) -> PageIndex:
+        """Pages from these sections' paragraphs (a paragraph runs on all its pages)."""
+        pages: dict[int, list[str]] = {}
+        for section in sections:
+            for text, (first, last) in section.paragraphs():
+                for page in range(first, last + 1):
+                    pages.setdefault(page, []).append(text)
+        return cls({p: "\n\n".join(t) for p, t in pages.items()})
+
+    def score(self, sentence: str, page: int) -> float:
+        terms = set(_terms(sentence))
+        if not terms:
+            return 0.0
+        weight = {w: self.idf.get(w, self.unseen_idf) for w in terms}
+        words_share = sum(weight[w] for w in terms if w in self.terms[page]) / sum(weight.values())
+        pairs = set(_pairs(_terms(sentence)))
+        pairs_share = len(pairs & self.pairs[page]) / len(pairs) if pairs else words_share
+        return round((words_share + pairs_share) / 2, 4)
+
+    def ground(self, sentence: str) -> Grounding:
+        if not self.pages:
+            return Grounding(sentence, [], 0.0, [])
+        scores = {p: self.score(sentence, p) for p in self.pages}
+        best = max(scores.values())
+        pages = sorted(
+            (p for p, s in scores.items() if s >= SUPPORTED_AT and s >= NEAR_BEST * best),
+            key=lambda p: -scores[p],
+        )[:MAX_PAGES]
+        missing = []
+        for number in (n for n in numbers(sentence) if _significant(n)):
+            if any(number in self.numbers[p] for p in pages):
+                continue
+            holders = [p for p in self.pages if number in self.numbers[p]]
+            helper = max(holders, key=lambda p: scores[p], default=None)
+            if helper is not None and scores[helper] >= SUPPORTED_AT:
+                pages.append(helper)
+            else:
+                missing.append(number)
+        return Grounding(sentence, sorted(set(pages)), best, missing)
+
+
+def _pairs(terms: list[str]) -> list[tuple[str, str]]:
+    return list(itertools.pairwise(terms))
+
+
+def ground_text(text: str, index: PageIndex) -> list[Grounding]:
+    """Every sentence of ``text`` with its pages. A sentence with too few content words to
+    judge ("It works.") is judged together with its neighbour (the one before, else the
+    one after)."""
+    parts = sentences(text)
+    out: list[Grounding] = []
+    for i, sentence in enumerate(parts):
+        judged = sentence
+        if len(_terms(sentence)) < MIN_CONTENT_WORDS:
+            neighbour = parts[i - 1] if i > 0 else parts[i + 1] if i + 1 < len(parts) else ""
+            judged = f"{neighbour} {sentence}" if i > 0 else f"{sentence} {neighbour}"
+        g = index.ground(judged.strip())
+        out.append(Grounding(sentence, g.pages, g.support, g.unsupported_numbers))
+    return out
+
+
+def share_supported(grounding: Sequence[Grounding]) -> float:
+    """The share of sentences with support (1.0 for no sentence)."""
+    if not grounding:
+        return 1.0
+    return round(sum(g.supported for g in grounding) / len(grounding), 4)
+
+
+_PAGE_MARK = re.compile(r"\s*\[(?:p\. [\d, –-]+|\?)\]")
+
+
+def page_mark(pages: Sequence[int]) -> str:
+    """``[p. 2, 15]`` (consecutive pages as a range: ``[p. 3–5]``); "" for none."""
+    if not pages:
+        return ""
+    parts: list[str] = []
+    ordered = sorted(set(pages))
+    start = prev = ordered[0]
+    for p in [*ordered[1:], None]:
+        if p is not None and p == prev + 1:
+            prev = p
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if p is not None:
+            start = prev = p
+    return f"[p. {', '.join(parts)}]"
+
+
+def with_page_marks(grounding: Sequence[Grounding]) -> str:
+    """The sentences, each followed by its page mark (unsupported ones by ``[?]``)."""
+    out = []
+    for g in grounding:
+        mark = page_mark(g.pages) if g.supported else "[?]"
+        out.append(f"{g.sentence} {mark}")
+    return " ".join(out)
+
+
+def strip_page_marks(text: str) -> str:
+    return _PAGE_MARK.sub("", text)
+
+
+SUPPORTED_SHARE = 0.6  # a summary with fewer of its sentences supported is written again
+# The TL;DR is one sentence a reader takes at its word: the model's must score this much on
+# its page (a tail of nonsense on a true clause scores about 0.3, the clause alone 0.6),
+# else the summary's best supported sentence stands in for it.
+TLDR_SUPPORT = 0.45
+
+
+@dataclass(frozen=True)
+class SupportJudge:
+    """The guard's grounding check (``guard.Judge``): an output whose sentences are not
+    supported by the paper's pages is repaired by cutting them, else written again; with
+    ``title_terms``, one that names none of the title's key terms is written again."""
+
+    index: PageIndex
+    title_terms: tuple[str, ...] = ()  # stems, as facts.title_fact gives them
+    at_least: float = SUPPORTED_SHARE
+    min_support: float = SUPPORTED_AT  # what one sentence must score to count as supported
+
+    def _ok(self, g: Grounding) -> bool:
+        return g.supported and g.support >= self.min_support
+
+    def problem(self, text: str) -> str | None:
+        grounding = ground_text(text, self.index)
+        bad = [g for g in grounding if not self._ok(g)]
+        if grounding and 1 - len(bad) / len(grounding) < self.at_least:
+            return f"unsupported ({len(bad)} of {len(grounding)} sentences found on no page)"
+        said = {_stem(w) for w in words(text)}
+        if self.title_terms and not said & set(self.title_terms):
+            return f"off-title (names none of the title's terms: {', '.join(self.title_terms)})"
+        return None
+
+    def repair(self, text: str) -> str:
+        """The supported sentences; for a list (bullets), the lines all of whose sentences
+        are supported."""
+        if "\n" in text.strip():
+            kept = [
+                line
+                for line in text.splitlines()
+                if line.strip() and all(self._ok(g) for g in ground_text(line, self.index))
+            ]
+            return "\n".join(kept)
+        return " ".join(g.sentence for g in ground_text(text, self.index) if self._ok(g))
+
+
+def marked(
+    text: str, entries: Sequence[dict[str, Any]], brackets: tuple[str, str] = ("[", "]")
+) -> str:
+    """``text`` with each grounded sentence followed by its page mark (``[p. 2, 15]``, or
+    ``[?]`` when no page supports it); ``entries`` are a summary's grounding, in order.
+    Line breaks (a list of bullets) are kept."""
+    out: list[str] = []
+    pos = 0
+    for entry in entries:
+        sentence = str(entry.get("sentence", ""))
+        at = text.find(sentence, pos)
+        if not sentence or at < 0:
+            continue
+        end = at + len(sentence)
+        mark = page_mark(entry.get("pages") or []) if entry.get("supported") else "[?]"
+        mark = brackets[0] + mark[1:-1] + brackets[1]
+        out.append(f"{text[pos:end]} {mark}")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)

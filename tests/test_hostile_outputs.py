@@ -1,0 +1,202 @@
+"""Property: whatever a title, the authors, a file name, a summary or a TL;DR hold (random
+Unicode with control characters and lone surrogates, random bytes in file names, our own
+markers and fences, Markdown and HTML), every output stays well-formed and inside its
+folder: the terminal (tables, panels, messages), Markdown (summaries and digest), HTML,
+JSON, and notes with their front matter."""
+
+from __future__ import annotations
+
+import dataclasses
+import html.parser
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+from digest_helpers import make_summary
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from localdigest.cache import CachedSummary
+from localdigest.papers import PaperFailure, PaperSummary
+from localdigest.publish import digest, formats, notes
+from localdigest.render import console
+from localdigest.render.summary import cached_list, results_table, summary_full
+from localdigest.text import one_line, visible
+
+MARKERS = [
+    notes.START,
+    notes.END,
+    "<!--",
+    "-->",
+    "<<<PAPER",
+    "PAPER>>>",
+    "<<<NOTES",
+    "NOTES>>>",
+    "SUMMARY>>>",
+    "\n---\n",
+    "---",
+    "\n# heading\n",
+    "[x](javascript:alert(1))",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "\x1b]0;title\x07",
+    "\x1b[2J",
+    "\r",
+    "\u202e",
+    "\x00",
+    "\\",
+    '"',
+    "'",
+    "&amp;",
+    "{title}",
+    "[/]",
+    "[bold]",
+]
+ANY_CHAR = st.characters(exclude_categories=())  # controls and lone surrogates included
+PIECES = st.one_of(
+    st.text(ANY_CHAR, max_size=12),
+    st.sampled_from(MARKERS),
+    st.binary(max_size=8).map(lambda b: b.decode("utf-8", "surrogateescape")),
+)
+HOSTILE = st.lists(PIECES, max_size=6).map("".join)
+FILE_NAME = st.binary(min_size=1, max_size=40).filter(
+    lambda b: b"/" not in b and b"\0" not in b and b.strip(b".") != b""
+)
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+OUR_TAGS = {
+    *("html", "head", "meta", "title", "style", "body", "main", "header", "h1", "p", "nav"),
+    *("h2", "ol", "li", "a", "article", "strong", "footer"),
+}
+
+
+def no_unsafe(text: str) -> None:
+    assert not UNSAFE.search(text), repr(UNSAFE.search(text))
+    text.encode("utf-8")
+
+
+def unescaped(text: str, fragment: str) -> bool:
+    at = text.find(fragment)
+    while at >= 0:
+        slashes = len(text[:at]) - len(text[:at].rstrip("\\"))
+        if slashes % 2 == 0:
+            return True
+        at = text.find(fragment, at + 1)
+    return False
+
+
+def check_markdown(text: str, headings: int) -> None:
+    no_unsafe(text)
+    for fragment in ("<!--", "<img", "<script", "](javascript:"):
+        assert not unescaped(text, fragment), (fragment, text)
+    assert len(re.findall(r"(?m)^# ", text)) == headings, text
+
+
+class TagCollector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def check_html(text: str) -> None:
+    no_unsafe(text)
+    parser = TagCollector()
+    parser.feed(text)
+    parser.close()
+    for tag, attrs in parser.tags:
+        assert tag in OUR_TAGS, tag
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            if name == "href":
+                assert value and re.match(r"(https?:|file:|#paper-)", value), value
+
+
+def check_terminal(summary: PaperSummary, failure: PaperFailure) -> None:
+    row = CachedSummary("summary/" + "0" * 64, summary)
+    with console.out.capture() as captured:
+        results_table([summary, failure])
+        summary_full(summary)
+        cached_list([row])
+    with console.err.capture() as messages:
+        console.error(f"Cannot read {summary.path}: {summary.title}")
+        console.warning(summary.tldr)
+    for shown in (captured.get(), messages.get()):
+        no_unsafe(shown)
+
+
+def check_notes(summary: PaperSummary, root: Path) -> None:
+    vault = root / "vault"
+    before = set(root.rglob("*"))
+    [first] = notes.export_notes([summary], vault, copy_pdf=True, tags=["paper"])
+    assert first.path.parent == vault and not first.path.is_symlink()
+    created = set(root.rglob("*")) - before
+    assert all(p == vault or vault in p.parents for p in created), created
+    text = first.path.read_text(encoding="utf-8")
+    no_unsafe(text)
+    assert text.startswith("---\n")
+    matter, rest = text[4:].split("\n---\n", 1)
+    fields = yaml.safe_load(matter)
+    assert fields["title"] == visible(one_line(summary.title))
+    assert fields["authors"] == [visible(a) for a in summary.authors]
+    assert rest.count(notes.START) == 1 and rest.count(notes.END) == 1
+    body = rest.split(notes.START, 1)[1].split(notes.END, 1)[0]
+    check_markdown(body, headings=1)
+    [again] = notes.export_notes([summary], vault, copy_pdf=True, tags=["paper"])
+    assert again.status == "unchanged" and again.path == first.path
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    title=HOSTILE,
+    authors=st.lists(HOSTILE, max_size=3),
+    summary=HOSTILE,
+    tldr=HOSTILE,
+    file_name=FILE_NAME,
+    url=st.one_of(st.none(), HOSTILE, st.sampled_from(["javascript:alert(1)", "https://a/b c"])),
+)
+def test_every_output_stays_well_formed_and_in_its_folder(
+    title: str,
+    authors: list[str],
+    summary: str,
+    tldr: str,
+    file_name: bytes,
+    url: str | None,
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        pdf = root / "pdfs" / (os.fsdecode(file_name) + ".pdf")
+        pdf.parent.mkdir()
+        with open(os.fsencode(pdf), "wb") as f:
+            f.write(b"%PDF-1.4 test\n%%EOF\n")
+        s = dataclasses.replace(
+            make_summary(1, "x", path=pdf),
+            title=title,
+            authors=authors,
+            summary=summary,
+            tldr=tldr,
+            url=url,
+            source=os.fsdecode(file_name),
+            warnings=[title],
+        )
+        failure = PaperFailure(os.fsdecode(file_name), f"Cannot read {title}", 3)
+
+        check_terminal(s, failure)
+        check_markdown(formats.to_markdown([s, failure]), headings=2)
+        issue = digest.build([s], name=title, closing=tldr)
+        check_markdown(digest.to_markdown(issue), headings=1)
+        check_html(digest.to_html(issue))
+        for text in (formats.to_json([s, failure]), digest.to_json(issue)):
+            no_unsafe(text)
+            data = json.loads(text)
+            assert data
+        assert json.loads(formats.to_json([s]))[0]["title"] == visible(title)
+        check_notes(s, root)
