@@ -175,6 +175,7 @@ class StandIn:
     props: dict[str, Any] | None = None  # llama-server's /props (None: 404, not llama-server)
     ollama: dict[str, Any] | None = None  # pose as Ollama: {"digest": ..., "num_ctx": ...}
     lmstudio: dict[str, Any] | None = None  # pose as LM Studio: its /api/v0/models card
+    meta: dict[str, Any] | None = None  # llama-server's "meta" of each /v1/models card
     max_delay: float = 0.05  # seconds of random delay before each completion
     min_delay: float = 0.0
     answer_model: str | None = None  # the model named in answers (default: the one asked)
@@ -276,6 +277,8 @@ class StandIn:
     def _route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         if method == "GET" and path == "/v1/models":
             cards = [{"id": m, "object": "model", "owned_by": self.owned_by} for m in self.models]
+            for card in cards if self.meta is not None else []:
+                card["meta"] = dict(self.meta)
             return 200, {"object": "list", "data": cards}
         if method == "GET" and path == "/props":
             return (200, self.props) if self.props is not None else (404, {"error": "not found"})

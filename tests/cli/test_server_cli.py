@@ -80,6 +80,35 @@ def test_summarize_through_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
         server.stop()
 
 
+@pytest.mark.parametrize(
+    ("meta", "flag", "mode"),
+    [
+        ({"n_params": 134_515_008}, [], "extract"),  # the server says: a 135M model
+        (None, [], "write"),  # it says nothing: a server's model is taken to be able
+        ({"n_params": 134_515_008}, ["--mode", "write"], "write"),  # asked for
+    ],
+    ids=["small", "unknown", "asked"],
+)
+def test_auto_mode_follows_the_served_models_size(
+    meta: dict[str, int] | None, flag: list[str], mode: str
+) -> None:
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), meta=meta, max_delay=0.01).start()
+    try:
+        args = ["summarize", str(SAMPLE), "--server", server.url, "--format", "json", *flag]
+        result = runner.invoke(app, [*args, "--n-ctx", "640", "--max-tokens", "64"])
+        assert result.exit_code == 0, result.output
+        [paper] = json.loads(result.stdout)
+        assert paper["mode"] == mode
+        kinds = {c.body["messages"][-1]["content"].split("\n", 1)[0] for c in server.completions()}
+        assert len(server.completions()) == paper["stats"]["llm_calls"]
+        if mode == "extract":  # no map of chunks: the model wrote the TL;DR only
+            assert paper["stats"]["chunks"] == 0 and paper["stats"]["llm_calls"] <= 3, kinds
+        else:
+            assert paper["stats"]["chunks"] >= 1
+    finally:
+        server.stop()
+
+
 def test_server_settings_are_listed_by_config() -> None:
     result = runner.invoke(app, ["config", "--format", "json"])
     assert result.exit_code == 0

@@ -209,6 +209,36 @@ def test_sampling_in_each_engines_names(
         server.stop()
 
 
+def test_a_grammar_goes_to_llama_cpp_servers_only() -> None:
+    """--structured-notes' GBNF reaches llama-server (and llama-cpp-python's server) as
+    ``grammar``; an engine that takes none refuses the call with what to do."""
+    grammar = 'root ::= "- " [a-z ]+'
+    constrained = GenerationSettings(max_tokens=32, temperature=0.2, seed=42, grammar=grammar)
+    llama = StandIn(props=dict(LLAMA_SERVER_PROPS)).start()
+    other = StandIn(owned_by="vllm").start()
+    try:
+        backend(llama).complete("system", MAP_USER, constrained)
+        [seen] = llama.completions()
+        assert seen.body["grammar"] == grammar
+        backend(llama).complete("system", MAP_USER, SETTINGS)
+        assert "grammar" not in llama.completions()[-1].body  # free text: no field at all
+        with pytest.raises(ModelError, match=r"takes no llama\.cpp grammar.*--structured-notes"):
+            backend(other).complete("system", MAP_USER, constrained)
+        assert other.completions() == []  # refused before anything was sent
+    finally:
+        llama.stop()
+        other.stop()
+
+
+def test_the_served_models_size_is_read(stand_in: StandIn) -> None:
+    assert backend(stand_in).parameters is None  # no meta: unknown
+    sized = StandIn(props=dict(LLAMA_SERVER_PROPS), meta={"n_params": 134_515_008}).start()
+    try:
+        assert backend(sized).parameters == 134_515_008
+    finally:
+        sized.stop()
+
+
 def test_503_and_429_are_retried_after_retry_after(stand_in: StandIn) -> None:
     b = backend(stand_in)
     stand_in.fail_next("status", status=503, retry_after="1")

@@ -80,6 +80,20 @@ def test_the_servers_model_is_known_and_counted_here(server: LlamaCppServer, mod
     assert server.completions() == before + 1
 
 
+def test_structured_notes_follow_the_grammar_on_the_real_server(server: LlamaCppServer) -> None:
+    """--structured-notes' grammar, sent as ``grammar``, constrains the real engine too."""
+    from localdigest.summarize.options import NOTES_GRAMMAR
+
+    b = connect(ServerSettings(url=server.url))
+    user = f"Notes on this text.\n<<<PAPER\n{sp.SAMPLE_ABSTRACT}\nPAPER>>>"
+    settings = GenerationSettings(max_tokens=96, temperature=0.0, grammar=NOTES_GRAMMAR)
+    lines = b.complete("Write notes.", user, settings).text.splitlines()
+    assert lines[0].startswith("- Claim: ") and len(lines) >= 2, lines
+    assert lines[1].startswith("- Method: "), lines
+    labels = ("- Claim: ", "- Method: ", "- Result: ", "- Limitation: ")
+    assert all(line.startswith(labels) for line in lines), lines
+
+
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LOCALDIGEST_HOME": str(home), "LOCALDIGEST_API_KEY": KEY}
     env["LOCALDIGEST_SERVER_RETRIES"] = "2"
