@@ -7,7 +7,9 @@ its content words the page uses, averaged with the share of its word pairs the p
 pairs, an invented sentence low on both). The pages within ``NEAR_BEST`` of the best one
 support it; every number the sentence states (two digits or more, or with a decimal) must
 occur on a supporting page, else the page holding it is added if it supports the sentence
-too, and otherwise the sentence is unsupported however well its words match.
+too, and otherwise the sentence is unsupported however well its words match. A web address
+the sentence gives must be in the paper as written (on any page: footnotes hold them), else
+it is unsupported too: a made-up link reads as plausibly as a made-up number.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ SUPPORTED_AT = 0.3
 NEAR_BEST = 0.85  # other pages within this share of the best one support it too
 MAX_PAGES = 3
 MIN_CONTENT_WORDS = 3  # fewer content words: too short to judge (joined with its page)
+# A web address: the scheme or "www." and what follows up to a space, quote or bracket.
+_LINK = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Grounding:
     sentence: str
     pages: list[int]
     support: float  # 0..1, the best page's score
-    unsupported_numbers: list[str]
+    unsupported_numbers: list[str]  # the numbers (and web addresses) no supporting page has
 
     @property
     def supported(self) -> bool:
@@ -65,6 +69,18 @@ def _terms(text: str) -> list[str]:
     ]
 
 
+def links(text: str) -> list[str]:
+    """The web addresses in ``text``, without the punctuation that ends their sentence."""
+    return [m.group(0).rstrip(".,;:!?") for m in _LINK.finditer(text)]
+
+
+def _link_key(link: str) -> str:
+    """A web address compared as PDF text holds it: lower case, no scheme, no ``www.``,
+    no trailing slash (and the page's text is compared without its line breaks)."""
+    key = re.sub(r"^(?:https?://)?(?:www\.)?", "", link.lower())
+    return key.rstrip("/")
+
+
 def _significant(number: str) -> bool:
     return len(number.replace(".", "")) > 1 or "." in number
 
@@ -77,6 +93,7 @@ class PageIndex:
         self.terms = {p: Counter(_terms(t)) for p, t in self.pages.items()}
         self.pairs = {p: set(_pairs(_terms(t))) for p, t in self.pages.items()}
         self.numbers = {p: set(numbers(t)) for p, t in self.pages.items()}
+        self.flat = "\n".join(re.sub(r"\s+", "", t).lower() for t in self.pages.values())
         df: Counter[str] = Counter()
         for counts in self.terms.values():
             df.update(counts.keys())
@@ -123,6 +140,7 @@ class PageIndex:
                 pages.append(helper)
             else:
                 missing.append(number)
+        missing += [link for link in links(sentence) if _link_key(link) not in self.flat]
         return Grounding(sentence, sorted(set(pages)), best, missing)
 
 

@@ -28,7 +28,7 @@ from localdigest.text import sentences, words
 
 # Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
 # the map and collapse calls, VERSION the summary and TL;DR.
-VERSION = 8  # 8: summaries and TL;DRs are grounded in the paper's pages
+VERSION = 9  # 8: summaries and TL;DRs grounded in the paper's pages; 9: and their links
 NOTES_VERSION = 4  # 4: notes lose headings and lone labels (tidy_notes)
 
 # The guard's own off-topic bar is lower than the eval's: a retry costs a model call, so it

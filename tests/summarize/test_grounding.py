@@ -53,6 +53,20 @@ def test_a_number_the_paper_does_not_hold_has_no_support(corpus_docs: Any) -> No
     assert not false.supported and false.unsupported_numbers == ["31.7"]
 
 
+def test_a_link_the_paper_does_not_give_has_no_support(corpus_docs: Any) -> None:
+    """Seen in a write-mode summary of 1706.03762: the paper's sentence about its code with
+    a made-up address. Its words are the paper's; the address is not."""
+    doc, _ = corpus_docs["1706.03762"]
+    index = PageIndex.of_sections(doc.kept())
+    said = "The code used to train and evaluate our models is available at {}."
+    true = index.ground(said.format("https://github.com/tensorflow/tensor2tensor"))
+    assert true.supported and true.unsupported_numbers == []
+    made_up = "https://github.com/Lingua-Techs/Transformer_2019_EnglishToGermanAndWMT"
+    false = index.ground(said.format(made_up))
+    assert false.support >= 0.3  # the words alone would pass
+    assert not false.supported and false.unsupported_numbers == [made_up]
+
+
 def test_an_invented_sentence_has_no_support(corpus_docs: Any) -> None:
     doc, _ = corpus_docs["1810.04805"]
     index = PageIndex.of_sections(doc.kept())
