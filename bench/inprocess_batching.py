@@ -24,39 +24,17 @@ bench/results/inprocess-<time>.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "pdfs"
 RESULTS = ROOT / "bench" / "results"
-
-
-@contextlib.contextmanager
-def context_params(n_seq_max: int, unified: bool) -> Iterator[None]:
-    """The next ``Llama()`` gets ``n_seq_max`` sequences and this KV layout."""
-    import llama_cpp.llama_cpp as lib
-
-    original = lib.llama_context_default_params
-
-    def patched() -> Any:
-        params = original()
-        params.n_seq_max = n_seq_max
-        params.kv_unified = unified
-        return params
-
-    lib.llama_context_default_params = patched
-    try:
-        yield
-    finally:
-        lib.llama_context_default_params = original
 
 
 def map_prompts(path: Path, chunks: int) -> tuple[str, list[str], Any]:
@@ -122,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     import llama_cpp
 
     from localdigest.llm import resolve_model
-    from localdigest.llm.llamacpp import LlamaCppBackend, quiet_stderr
+    from localdigest.llm.llamacpp import LlamaCppBackend, multi_sequence_context, quiet_stderr
 
     choice = resolve_model(None)
     system, users, s = map_prompts(args.pdf, args.chunks)
@@ -147,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # One stream per sequence (and the holder of the shared prefix), each as large as the
     # context: the KV cache is (n + 1) times the one-by-one cache.
-    with context_params(n + 1, unified=False), quiet_stderr(True):
+    with multi_sequence_context(n + 1, unified=False), quiet_stderr(True):
         streams = LlamaCppBackend(
             choice, n_ctx=args.n_ctx * (n + 1), threads=args.threads, parallel=n
         )

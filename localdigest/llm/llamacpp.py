@@ -158,7 +158,7 @@ class LlamaCppBackend:
         self._llama_cpp = llama_cpp
         n_batch = min(n_batch, self.n_ctx)
         try:
-            with quiet_stderr(not verbose), _multi_sequence_context(self.parallel + 1):
+            with quiet_stderr(not verbose), multi_sequence_context(self.parallel + 1):
                 self.llm = llama_cpp.Llama(
                     model_path=str(choice.path),
                     n_ctx=self.n_ctx,
@@ -308,13 +308,15 @@ class LlamaCppBackend:
 
 
 @contextlib.contextmanager
-def _multi_sequence_context(n_seq_max: int) -> Iterator[None]:
+def multi_sequence_context(n_seq_max: int, unified: bool = True) -> Iterator[None]:
     """Make the next ``Llama()`` create its context for ``n_seq_max`` sequences.
 
     llama-cpp-python does not expose ``n_seq_max`` / ``kv_unified``; it starts from
     ``llama_context_default_params()`` and sets the fields it knows, so wrapping that one
     function is enough. A unified KV cache lets every sequence use the whole ``n_ctx``
-    (one long reduce prompt, or several map prompts side by side) without a second cache.
+    (one long reduce prompt, or several map prompts side by side) without a second cache;
+    ``unified=False`` gives each sequence its own stream of ``n_ctx`` cells (as llama-server's
+    slots; measured slower here: bench/inprocess_batching.py).
     """
     import llama_cpp.llama_cpp as lib
 
@@ -323,7 +325,7 @@ def _multi_sequence_context(n_seq_max: int) -> Iterator[None]:
     def patched() -> Any:
         params = original()
         params.n_seq_max = n_seq_max
-        params.kv_unified = True
+        params.kv_unified = unified
         return params
 
     lib.llama_context_default_params = patched
