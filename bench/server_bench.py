@@ -150,13 +150,23 @@ def report(res: dict[str, Any]) -> str:
             f"{r['calls']} | {r['retries']} | {r['output_tokens']} | {r['decode_tok_s']} | "
             f"{ratio:.2f}x | {r['load_before']}/{r['load_after']} |"
         )
-    best = max(res["rows"][1:], key=lambda r: r["papers_per_hour"], default=None)
+    servers = [r for r in res["rows"] if "server" in r]
+    best = max(servers, key=lambda r: r["papers_per_hour"], default=None)
     if best is not None and base["papers_per_hour"]:
         ratio = best["papers_per_hour"] / base["papers_per_hour"]
         ok = "MET " if ratio >= 1.5 else "MISS"
         lines.append(
             f"\n{ok} best server row ({best['row']}) vs in-process: {ratio:.2f}x (target >= 1.5x)"
         )
+        same = next(
+            (r for r in res["rows"] if r.get("threads") == best["server"]["threads"]),
+            base if best["server"]["threads"] == res["in_process_threads"] else None,
+        )
+        if same is not None and same["papers_per_hour"]:
+            ratio = best["papers_per_hour"] / same["papers_per_hour"]
+            lines.append(
+                f"     and vs in-process on the same threads ({same['row']}): {ratio:.2f}x"
+            )
     return "\n".join(lines)
 
 
@@ -203,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"server bench: {len(papers)} papers, model {choice.path.name}", flush=True)
     res["rows"].append(summarize_row("in-process (one by one)", papers, {}))
-    for threads in [int(x) for x in args.server_threads.split(",")]:
+    server_threads = [int(x) for x in args.server_threads.split(",")]
+    for threads in sorted(set(server_threads) - {default_threads()}):
+        # the same cores as a server row: what the server adds beyond using them
+        row = summarize_row(f"in-process --threads {threads}", papers, {"threads": threads})
+        row["threads"] = threads
+        res["rows"].append(row)
+    for threads in server_threads:
         for slots in [int(x) for x in args.slots.split(",")]:
             res["rows"].append(server_row(binary, choice.path, slots, n_ctx, threads, papers))
     text = report(res)
