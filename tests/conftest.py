@@ -59,7 +59,9 @@ def expected(corpus: Path) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- fake model
 
+from localdigest.cache import Store  # noqa: E402
 from localdigest.llm import Generation, GenerationSettings  # noqa: E402
+from localdigest.summarize import Options, Summarizer, load_prompts  # noqa: E402
 
 
 def call_kind(user: str) -> str:
@@ -143,3 +145,20 @@ class FakeBackend:
 @pytest.fixture
 def fake_backend() -> FakeBackend:
     return FakeBackend()
+
+
+def fake_summarizer(
+    cache: Path | Store, backend: Any, options: Options | None = None, **kw: Any
+) -> Summarizer:
+    """A Summarizer over ``backend`` (a FakeBackend or any stand-in with its attributes),
+    with the shipped prompts and a cache folder (or store); ``kw`` go to Summarizer."""
+    return Summarizer(
+        cache if isinstance(cache, Store) else Store(cache),
+        kw.pop("prompts", None) or load_prompts(),
+        options or Options(),
+        model_name=backend.name,
+        model_fingerprint=backend.fingerprint,
+        n_ctx=backend.n_ctx,
+        backend_factory=lambda: backend,
+        **kw,
+    )

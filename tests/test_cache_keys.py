@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 
 from localdigest.cache import Store
 from localdigest.papers import PaperInput
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import Summarizer
 from localdigest.workflows import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,14 +43,9 @@ class RecordingStore(Store):
 def recording_summarizer(folder: Path) -> tuple[Summarizer, RecordingStore]:
     store = RecordingStore(folder)
     fake = FakeBackend()
-    summarizer = Summarizer(
+    summarizer = fake_summarizer(
         store,
-        load_prompts(),
-        Options(),
-        model_name=fake.name,
-        model_fingerprint=fake.fingerprint,
-        n_ctx=fake.n_ctx,
-        backend_factory=lambda: fake,
+        fake,
     )
     return summarizer, store
 

@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend
+from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend, fake_summarizer
 
 from localdigest import pdf
-from localdigest.cache import Store
 from localdigest.llm import Generation, GenerationSettings
 from localdigest.llm.base import common_prefix
 from localdigest.papers import PaperInput
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import Options, Summarizer
 
 # ----------------------------------------------------------------------------- pure parts
 
@@ -106,14 +105,10 @@ class Events:
 
 
 def make_summarizer(tmp_path: Path, backend: FakeBackend, **kw: Any) -> Summarizer:
-    return Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
+    return fake_summarizer(
+        tmp_path / "cache",
+        backend,
         Options(chunk_tokens=300),
-        model_name=backend.name,
-        model_fingerprint=backend.fingerprint,
-        n_ctx=backend.n_ctx,
-        backend_factory=lambda: backend,
         **kw,
     )
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 from model_stores import gemma_path, smollm2_path
 
 from localdigest.cache import Store
@@ -23,7 +23,6 @@ from localdigest.llm.chat import (
 )
 from localdigest.llm.gguf import read_gguf
 from localdigest.papers import PaperInput, PaperSummary
-from localdigest.summarize import Options, Summarizer, load_prompts
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
@@ -142,15 +141,7 @@ def test_no_thinking_reaches_a_summary_or_the_cache(tmp_path: Path) -> None:
     backend = without_thinking(fake)
     assert backend.name == fake.name and backend.n_ctx == fake.n_ctx
     store = Store(tmp_path / "cache")
-    summarizer = Summarizer(
-        store,
-        load_prompts(),
-        Options(),
-        model_name=fake.name,
-        model_fingerprint=fake.fingerprint,
-        n_ctx=fake.n_ctx,
-        backend_factory=lambda: backend,
-    )
+    summarizer = fake_summarizer(store, backend)  # its name and key are the fake's
     [result] = summarizer.run([PaperInput(str(SAMPLE), SAMPLE)])
     assert isinstance(result, PaperSummary), result
     assert fake.kinds().count("map") >= 1  # the fake did answer with thinking

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 
-from localdigest.cache import Store
 from localdigest.papers import PaperInput, PaperSummary
 from localdigest.publish import digest, notes
 from localdigest.publish.formats import to_json, to_markdown, with_pages
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import Options
 from localdigest.summarize.hygiene import SCAFFOLDING, scaffolding_in, tidy
 
 MARK = re.compile(r"\[p\. \d+(?:[–,] ?\d+)*\]")
@@ -20,14 +19,10 @@ MARK = re.compile(r"\[p\. \d+(?:[–,] ?\d+)*\]")
 def grounded_summary(tmp_path: Path, corpus: Path) -> PaperSummary:
     pdf = corpus / "pdfs" / "1706.03762.pdf"
     fake = FakeBackend()
-    s = Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
+    s = fake_summarizer(
+        tmp_path / "cache",
+        fake,
         Options(mode="extract"),
-        model_name=fake.name,
-        model_fingerprint=fake.fingerprint,
-        n_ctx=fake.n_ctx,
-        backend_factory=lambda: fake,
     )
     result = s.summarize(PaperInput(str(pdf), pdf))
     assert fake.kinds() == ["tldr"] * len(fake.kinds())  # extract: the model writes the TL;DR

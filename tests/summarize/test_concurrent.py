@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 from model_server import LLAMA_SERVER_PROPS, StandIn
 
 from localdigest.cache import Store
 from localdigest.errors import NetworkError
 from localdigest.papers import PaperInput, PaperSummary
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import Options
 from localdigest.summarize.concurrent import Gate, RunStopped
 from localdigest.workflows.summarize import SummarizeRequest, prepare
 
@@ -269,14 +269,10 @@ def test_the_in_process_path_stays_one_by_one(tmp_path: Path) -> None:
             return super().complete(*args, **kw)
 
     fake = Recording(n_ctx=640)
-    summarizer = Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
+    summarizer = fake_summarizer(
+        tmp_path / "cache",
+        fake,
         Options(max_tokens=64),
-        model_name=fake.name,
-        model_fingerprint=fake.fingerprint,
-        n_ctx=fake.n_ctx,
-        backend_factory=lambda: fake,
         concurrency=4,
     )
     [result] = summarizer.run([PaperInput(str(sample), sample)])

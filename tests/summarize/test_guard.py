@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 
-from localdigest.cache import Store
 from localdigest.llm import Generation, GenerationSettings
 from localdigest.papers import PaperInput
-from localdigest.summarize import Options, Summarizer, guard, load_prompts
+from localdigest.summarize import Options, Summarizer, guard
 
 LOOP = "The method is good. " * 6
 CLEAN = "The method trains a convolutional network on audio and improves accuracy by 3 points."
@@ -111,15 +110,7 @@ def paper(tmp_path: Path) -> PaperInput:
 
 
 def summarizer(tmp_path: Path, backend: FakeBackend, **options: object) -> Summarizer:
-    return Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
-        Options(**options),  # type: ignore[arg-type]
-        model_name=backend.name,
-        model_fingerprint=backend.fingerprint,
-        n_ctx=backend.n_ctx,
-        backend_factory=lambda: backend,
-    )
+    return fake_summarizer(tmp_path / "cache", backend, Options(**options))  # type: ignore[arg-type]
 
 
 def test_the_summarizer_retries_a_looping_reduce(tmp_path: Path, paper: PaperInput) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 from samplepaper import _Layout, write_sample_paper
 from typer.testing import CliRunner
 
@@ -19,7 +19,7 @@ from localdigest.cache import Store
 from localdigest.cli import app
 from localdigest.papers import PaperInput, PaperSummary
 from localdigest.publish import formats
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import Summarizer
 from localdigest.workflows import summarize as summarize_workflow
 
 PLAIN = [
@@ -45,15 +45,7 @@ def plain_pdf(path: Path) -> Path:
 
 
 def summarizer(tmp_path: Path, fake: FakeBackend) -> Summarizer:
-    return Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
-        Options(),
-        model_name=fake.name,
-        model_fingerprint=fake.fingerprint,
-        n_ctx=fake.n_ctx,
-        backend_factory=lambda: fake,
-    )
+    return fake_summarizer(tmp_path / "cache", fake)
 
 
 def test_a_file_name_that_is_not_utf8_costs_nothing(tmp_path: Path) -> None:

@@ -9,12 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 
 from localdigest import pdf
-from localdigest.cache import Store
 from localdigest.papers import PaperInput
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import Options, Summarizer
 from localdigest.summarize.prompts import FIELD_LIMITS, as_data
 from localdigest.workflows import baselines
 
@@ -45,15 +44,7 @@ def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PaperInput:
 
 
 def summarizer(tmp_path: Path, backend: FakeBackend, **options: object) -> Summarizer:
-    return Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
-        Options(**options),  # type: ignore[arg-type]
-        model_name=backend.name,
-        model_fingerprint=backend.fingerprint,
-        n_ctx=backend.n_ctx,
-        backend_factory=lambda: backend,
-    )
+    return fake_summarizer(tmp_path / "cache", backend, Options(**options))  # type: ignore[arg-type]
 
 
 def check_fenced(prompt: str, template: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend
+from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend, fake_summarizer
 
 from localdigest import pdf
 from localdigest.cache import Store
@@ -44,16 +44,12 @@ def paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PaperInput:
 
 def summarizer(tmp_path: Path, backend: FakeBackend, **kw: object) -> Summarizer:
     options = Options(chunk_tokens=kw.pop("chunk_tokens", 300))  # type: ignore[arg-type]
-    return Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
+    return fake_summarizer(
+        tmp_path / "cache",
+        backend,
         options,
-        model_name=backend.name,
-        model_fingerprint=backend.fingerprint,
-        n_ctx=backend.n_ctx,
-        backend_factory=lambda: backend,
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_map_then_reduce_then_tldr(tmp_path: Path, paper: PaperInput) -> None:

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeBackend
+from conftest import FakeBackend, fake_summarizer
 from typer.testing import CliRunner
 
 from localdigest import pdf
-from localdigest.cache import Store
 from localdigest.cli import app
 from localdigest.papers import PaperInput
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import Options, Summarizer
 from localdigest.summarize.withhold import withhold_abstract
 from localdigest.workflows import baselines, evaluate
 
@@ -33,14 +32,10 @@ def abstract_sentences(abstract: str) -> list[str]:
 
 
 def make_summarizer(tmp_path: Path, backend: FakeBackend, **options: Any) -> Summarizer:
-    return Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(),
+    return fake_summarizer(
+        tmp_path / "cache",
+        backend,
         Options(**options),
-        model_name=backend.name,
-        model_fingerprint=backend.fingerprint,
-        n_ctx=backend.n_ctx,
-        backend_factory=lambda: backend,
     )
 
 
