@@ -39,6 +39,7 @@ from localdigest.errors import InputError
 from localdigest.llm import Backend, Generation, GenerationSettings, TokenCallback
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.summarize.progress import Reporter
+from localdigest.summarize.results import as_given, unreadable
 
 if TYPE_CHECKING:
     from localdigest.summarize.summarizer import Summarizer
@@ -184,7 +185,7 @@ def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Resu
             )
         except OSError as e:
             reporter.paper_start(item.paper)
-            results[i] = _unreadable(item.paper, e)
+            results[i] = unreadable(item.paper, e)
             reporter.paper_done(results[i])  # type: ignore[arg-type]
             continue
         item.sha = sha
@@ -210,7 +211,7 @@ def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Resu
         except InputError as e:
             result = PaperFailure(item.paper.source, e.message, int(e.exit_code))
         except OSError as e:
-            result = _unreadable(item.paper, e)
+            result = unreadable(item.paper, e)
         reporter.paper_done(result)
         return result
 
@@ -251,14 +252,6 @@ def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Resu
 def _twin(original: Result | None, paper: PaperInput) -> Result:
     """The result of a file given twice under different names (the same bytes)."""
     if isinstance(original, PaperSummary):
-        return replace(original, source=paper.source, cached=True)
+        return replace(as_given(original, paper), cached=True)
     assert original is not None
     return PaperFailure(paper.source, original.error, original.exit_code)
-
-
-def _unreadable(paper: PaperInput, e: OSError) -> PaperFailure:
-    return PaperFailure(
-        paper.source,
-        f"Cannot read {paper.path} ({e.strerror or e}) — check the file",
-        int(InputError.exit_code),
-    )

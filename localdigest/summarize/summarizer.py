@@ -43,6 +43,7 @@ from localdigest.summarize.hygiene import tidy, tidy_bullets
 from localdigest.summarize.options import Options
 from localdigest.summarize.progress import NullReporter, Reporter
 from localdigest.summarize.prompts import Prompts
+from localdigest.summarize.results import as_given, unreadable
 from localdigest.summarize.withhold import withhold_abstract
 from localdigest.text import first_sentence, visible
 
@@ -173,17 +174,13 @@ class Summarizer:
             try:
                 sha = pdf.file_sha256(paper.path)
                 if sha in done:
-                    result = replace(_as_given(done[sha], paper), cached=True)
+                    result = replace(as_given(done[sha], paper), cached=True)
                 else:
                     result = done[sha] = self.summarize(paper, sha)
             except InputError as e:
                 result = PaperFailure(paper.source, e.message, int(e.exit_code))
             except OSError as e:
-                result = PaperFailure(
-                    paper.source,
-                    f"Cannot read {paper.path} ({e.strerror or e}) — check the file",
-                    int(InputError.exit_code),
-                )
+                result = unreadable(paper, e)
             self.reporter.paper_done(result)
             results.append(result)
         return results
@@ -209,7 +206,7 @@ class Summarizer:
             hit = self.store.get(key)
             if hit is not None:
                 cached = PaperSummary.from_dict(hit)
-                summary = _as_given(cached, paper)
+                summary = as_given(cached, paper)
                 if summary.arxiv_id and not cached.arxiv_id:
                     # First summarized as a local file: remember the arXiv metadata now known.
                     self.store.set(key, {"schema": SUMMARY_SCHEMA, **summary.to_dict()})
@@ -606,20 +603,3 @@ class Summarizer:
             *entries("summary", grounding),
             *entries("tldr", ground_text(tldr, plan.pages)),
         ]
-
-
-def _as_given(summary: PaperSummary, paper: PaperInput) -> PaperSummary:
-    """A summary (cached, or made for the same bytes under another name) as the paper given
-    now: its source, and the title, authors and link known for it (a PDF first summarized
-    as a local file and now given as an arXiv id gets the arXiv metadata)."""
-    changes: dict[str, Any] = {"source": paper.source}
-    if paper.title:
-        changes["title"] = visible(paper.title)
-    if paper.authors:
-        changes["authors"] = list(paper.authors)
-    if paper.url:
-        changes["url"] = paper.url
-    if paper.arxiv_id:
-        changes["arxiv_id"] = paper.arxiv_id
-        changes["path"] = display_path(paper.path.resolve())
-    return replace(summary, **changes)

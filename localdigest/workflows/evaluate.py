@@ -238,7 +238,7 @@ def evaluate(
     )
     docs: dict[Path, pdf.Document] = {}
     if summarizer.concurrency > 1 and summarizer.backend.supports_concurrency:
-        docs = _summarize_side_by_side(summarizer, papers, progress)
+        docs = _summarize_side_by_side(summarizer, papers, progress, reader)
     for i, paper in enumerate(papers, 1):
         name = paper.path.name
 
@@ -295,10 +295,11 @@ def evaluate(
 
 
 def _summarize_side_by_side(
-    summarizer: Summarizer, papers: Sequence[EvalPaper], progress: Progress | None
+    summarizer: Summarizer, papers: Sequence[EvalPaper], progress: Progress | None, reader: bool
 ) -> dict[Path, pdf.Document]:
-    """With a server: every paper's (withheld) summary made with many calls in flight and
-    cached, so the per-paper loop reads them; the extracted documents, for the loop."""
+    """With a server: every paper's summary made with many calls in flight and cached, as
+    the per-paper loop asks for it (withheld, or read whole with ``reader``), so the loop
+    reads them; the extracted documents, for the loop."""
     options = summarizer.options
     docs: dict[Path, pdf.Document] = {}
     items = []
@@ -308,7 +309,8 @@ def _summarize_side_by_side(
         except InputError:
             continue  # the loop reports it
         docs[paper.path] = doc
-        items.append(Item(PaperInput(str(paper.path), paper.path), None, doc, paper.reference))
+        withhold = None if reader else paper.reference  # as the loop's summarize() below
+        items.append(Item(PaperInput(str(paper.path), paper.path), None, doc, withhold))
     if progress is not None:
         progress(0, len(papers), f"{len(items)} papers", "summarizing side by side")
     run_concurrently(summarizer, items)

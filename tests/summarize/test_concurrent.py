@@ -278,3 +278,31 @@ def test_the_in_process_path_stays_one_by_one(tmp_path: Path) -> None:
     [result] = summarizer.run([PaperInput(str(sample), sample)])
     assert isinstance(result, PaperSummary) and result.stats.chunks > 1
     assert threads == {threading.main_thread().name}
+
+
+def test_a_file_given_twice_gets_its_own_metadata_as_one_by_one(
+    tmp_path: Path, papers: Path
+) -> None:
+    """The same bytes given a second time, now as an arXiv paper: summarized once, and
+    the second result carries the title, authors and id given for it, side by side as
+    one by one."""
+
+    class Concurrent(FakeBackend):
+        supports_concurrency = True
+
+    path = papers / "p0.pdf"
+    given = [
+        PaperInput(str(path), path),
+        PaperInput(
+            "2405.00001", path, title="Given Title", authors=["B. Given"], arxiv_id="2405.00001"
+        ),
+    ]
+    seen = []
+    for concurrency in (1, 2):
+        fake = Concurrent()
+        s = fake_summarizer(tmp_path / f"c{concurrency}", fake, concurrency=concurrency)
+        first, second = s.run(given)
+        assert isinstance(first, PaperSummary) and isinstance(second, PaperSummary)
+        seen.append((second.title, second.authors, second.arxiv_id, second.cached))
+        assert len(fake.calls) == first.stats.llm_calls  # summarized once
+    assert seen[0] == seen[1] == ("Given Title", ["B. Given"], "2405.00001", True)

@@ -189,3 +189,29 @@ def test_eval_with_calls_in_flight_scores_what_one_by_one_scores(
     finally:
         server.stop()
     assert reports[0] == reports[1] and len(reports[0]) == 2
+
+
+def test_reader_eval_side_by_side_makes_each_summary_once(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--reader through a server: the summaries made side by side are the ones the scoring
+    loop asks for (the abstract read), so no paper is summarized a second time."""
+    from model_server import LLAMA_SERVER_PROPS, StandIn
+
+    from localdigest.workflows.summarize import SummarizeRequest
+
+    papers = corpus_papers(corpus)[:2]
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), max_delay=0.01).start()
+    calls = []
+    try:
+        for parallel in (1, 3):
+            monkeypatch.setenv("LOCALDIGEST_HOME", str(tmp_path / f"p{parallel}"))
+            before = len(server.completions())
+            request = SummarizeRequest(
+                sources=[], server=server.url, parallel=parallel, mode="write"
+            )
+            evaluate.run_eval(request, papers, reader=True)
+            calls.append(len(server.completions()) - before)
+    finally:
+        server.stop()
+    assert calls[0] > 0 and calls[1] == calls[0]
