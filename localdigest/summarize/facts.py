@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from localdigest.summarize.quality import STOP_WORDS, numbers
+from localdigest.summarize.quality import STOP_WORDS, numbers, stem
 from localdigest.text import sentences, words
 
 # Parenthetical citations and reference marks carry author names and years, not facts.
@@ -63,14 +63,7 @@ def _flat(text: str) -> str:
 
 
 def _stems(text: str) -> list[str]:
-    return [_stem(w) for w in words(text)]
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    return [stem(w) for w in words(text)]
 
 
 def _name_forms(name: str) -> tuple[str, ...]:
@@ -182,7 +175,7 @@ def title_fact(title: str) -> Fact | None:
     head, sep, _ = title.partition(":")
     if sep and 0 < len(head.split()) <= 3:
         return Fact("name", head.strip(), _name_forms(head.strip()))
-    terms = [_stem(w) for w in words(title) if len(w) >= 4 and w.isalpha() and w not in STOP_WORDS]
+    terms = [stem(w) for w in words(title) if len(w) >= 4 and w.isalpha() and w not in STOP_WORDS]
     terms = list(dict.fromkeys(terms))
     return Fact("title", title.strip(), tuple(terms)) if terms else None
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from localdigest.pdf import Section
-from localdigest.summarize.quality import STOP_WORDS, numbers
+from localdigest.summarize.quality import STOP_WORDS, numbers, stem
 from localdigest.text import sentences, words
 
 # A sentence whose best page scores this much is supported. Measured on the corpus
@@ -54,16 +54,9 @@ class Grounding:
         return {**asdict(self), "supported": self.supported}
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "ly", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
 def _terms(text: str) -> list[str]:
     return [
-        _stem(w)
+        stem(w)
         for w in words(text)
         if (len(w) >= 3 and w not in STOP_WORDS) or any(c.isdigit() for c in w)
     ]
@@ -230,7 +223,7 @@ class SupportJudge:
         bad = [g for g in grounding if not self._ok(g)]
         if grounding and 1 - len(bad) / len(grounding) < self.at_least:
             return f"unsupported ({len(bad)} of {len(grounding)} sentences found on no page)"
-        said = {_stem(w) for w in words(text)}
+        said = {stem(w) for w in words(text)}
         if self.title_terms and not said & set(self.title_terms):
             return f"off-title (names none of the title's terms: {', '.join(self.title_terms)})"
         return None

@@ -187,7 +187,8 @@ def drop_unsupported_numbers(text: str, source: str) -> str:
     return " ".join(kept)
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A crude stem (suffixes off), the one every comparison of words here uses."""
     for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "ly", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
@@ -203,5 +204,5 @@ def on_topic(summary: str, source: str) -> float:
     said = content_words(summary)
     if not said:
         return 1.0
-    vocab = {_stem(w) for w in words(source)}
-    return round(sum(1 for w in said if _stem(w) in vocab) / len(said), 4)
+    vocab = {stem(w) for w in words(source)}
+    return round(sum(1 for w in said if stem(w) in vocab) / len(said), 4)

@@ -116,3 +116,17 @@ def test_marked_text_and_share(corpus_docs: Any) -> None:
     assert share_supported(grounding) == 0.5
     marked = with_page_marks(grounding)
     assert marked.startswith(copied) and "[p. " in marked and marked.endswith("[?]")
+
+
+def test_title_terms_are_stemmed_as_the_judge_stems_the_output() -> None:
+    """A title word in -ly ("Efficiently") counts when the output uses it: the facts and
+    the grounding share one stem (they had drifted, and the guard called it off-title)."""
+    from localdigest.summarize.facts import title_fact
+    from localdigest.summarize.grounding import SupportJudge
+
+    page = "We show how to learn sparse models efficiently with a greedy solver on many tasks."
+    index = PageIndex({1: page})
+    fact = title_fact("Learning Sparse Models Efficiently")
+    assert fact is not None and fact.stated_in(page)
+    only = "The greedy solver works efficiently on many tasks, as we show here."
+    assert SupportJudge(index, fact.forms).problem(only) is None
