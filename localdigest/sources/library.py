@@ -36,6 +36,7 @@ from localdigest.errors import (
     LocaldigestError,
     NetworkError,
     ServerError,
+    StorageError,
 )
 from localdigest.fsutil import atomic_file, partial_prefix, sweep_partials, write_atomically
 from localdigest.sources.arxiv.api import fetch_metadata
@@ -275,6 +276,8 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
         )
     except OSError as e:
         _remove_if_created(folder, created)
+        if isinstance(e, StorageError):
+            raise  # already says which file and what to do (exit 6)
         raise CacheError(
             f"Cannot write {aid} into the library at {folder} ({e.strerror or e}) — check "
             "permissions and free space, or set LOCALDIGEST_HOME"

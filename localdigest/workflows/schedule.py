@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from localdigest import config
-from localdigest.errors import ExitCode, LocaldigestError, UsageError
+from localdigest.errors import ExitCode, LocaldigestError, StorageError, UsageError
 
 Frequency = Literal["daily", "weekly"]
 BackendName = Literal["systemd", "cron", "launchd"]
@@ -417,6 +417,8 @@ def _write(path: Path, text: str) -> None:
 
     try:
         write_atomically(path, text)
+    except StorageError:
+        raise  # already says which file and what to do (exit 6)
     except OSError as e:
         raise ScheduleError(f"Cannot write {path} ({e.strerror or e}) — check permissions") from e
 

@@ -186,3 +186,14 @@ def test_print_installs_nothing(crontab: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "OnCalendar=Mon *-*-* 08:00:00" in result.stdout and "ExecStart=" in result.stdout
     assert ours(crontab) == []
+
+
+def test_a_job_file_that_cannot_be_written_is_said_once(tmp_path: Path) -> None:
+    from localdigest.errors import StorageError
+    from localdigest.workflows.schedule import _write
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(StorageError) as caught:
+        _write(blocker / "localdigest.timer", "[Timer]\n")
+    assert str(caught.value).count("Cannot write") == 1, caught.value
