@@ -128,10 +128,11 @@ def _body_when_none(sections: list[Section]) -> list[Section]:
         return sections
     after = next((i + 1 for i, s in enumerate(sections) if s.kind == "abstract"), 0)
     front = [i for i in range(after, len(sections)) if sections[i].kind == "front"]
-    text = "\n\n".join(sections[i].text for i in front if sections[i].text.strip())
-    if not text:
+    paragraphs = [p for i in front for p in sections[i].paragraphs() if p[0].strip()]
+    if not paragraphs:
         return sections
-    body = Section("", "body", text, sections[front[0]].page)
+    # with each paragraph's pages, so its sentences are grounded on the page they are on
+    body = Section("", "body", "", sections[front[0]].page).with_paragraphs(paragraphs)
     kept = [s for i, s in enumerate(sections) if i not in front]
     kept.insert(front[0], body)  # where the front matter began: nothing before it moved
     return kept

@@ -416,3 +416,22 @@ def test_sections_know_the_pages_of_their_paragraphs(papers: dict[str, Document]
             assert section.page <= first <= last <= doc.pages
     conclusion = next(s for s in doc.sections if "Conclusion" in s.heading)
     assert {first for _, (first, _) in conclusion.paragraphs()} == {10}
+
+
+def test_front_matter_read_as_body_keeps_each_paragraphs_pages() -> None:
+    """A PDF without headings: its front matter becomes the body, and each paragraph still
+    says which page it is on (grounding traces sentences by them)."""
+    from localdigest.pdf.document import Section
+    from localdigest.pdf.sections import _body_when_none
+
+    front = Section("", "front", "", 1).with_paragraphs(
+        [("A title line.", (1, 1)), ("Text on page three.", (3, 3))]
+    )
+    more = Section("", "front", "", 4).with_paragraphs([("Page four text.", (4, 5))])
+    [body] = _body_when_none([front, more])
+    assert body.kind == "body"
+    assert body.paragraphs() == [
+        ("A title line.", (1, 1)),
+        ("Text on page three.", (3, 3)),
+        ("Page four text.", (4, 5)),
+    ]
