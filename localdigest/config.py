@@ -79,7 +79,7 @@ class Setting:
     def parse(self, raw: str, given: str, fix: str = "") -> Any:
         """A value written as text (an environment variable, ``config --set``)."""
         if self.kind is list:
-            return [p.strip() for p in raw.split(",") if p.strip()]
+            return self.check([p.strip() for p in raw.split(",") if p.strip()], given, fix)
         if self.kind is bool:
             if raw.strip().lower() not in _BOOLS:
                 raise self.refused(given, fix)
@@ -90,7 +90,7 @@ class Setting:
             except ValueError:
                 raise self.refused(given, fix) from None
             return self.check(number, given, fix)
-        return raw
+        return self.check(raw, given, fix)  # text: its choices, where it has some
 
     def refused(self, given: str, fix: str) -> UsageError:
         tail = f" — {fix}" if fix else ""

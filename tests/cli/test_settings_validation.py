@@ -66,6 +66,7 @@ def test_wrong_types_in_the_config_file_are_refused(
         ("LOCALDIGEST_ARXIV_DELAY", "inf", "from 0 to"),
         ("LOCALDIGEST_GPU_LAYERS", "-2", "at least -1"),
         ("LOCALDIGEST_MAX_TOKENS", "0", "at least 1"),
+        ("LOCALDIGEST_MODE", "bogus", "one of auto, write"),
     ],
 )
 def test_wrong_values_in_the_environment_are_refused(
@@ -103,6 +104,12 @@ def test_config_set_uses_the_same_check() -> None:
     result = runner.invoke(app, ["config", "--set", "threads=-5"])
     assert result.exit_code == 2
     refused(result.output, "threads", "from 1 to")
+
+
+def test_config_set_checks_choices_too() -> None:
+    result = runner.invoke(app, ["config", "--set", "mode=bogus"])
+    assert result.exit_code == 2
+    refused(result.output, "mode", "one of auto, write")
 
 
 def test_good_values_from_every_source_still_work(
