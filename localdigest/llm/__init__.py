@@ -34,7 +34,7 @@ from localdigest.llm.base import (
 from localdigest.llm.models import ModelChoice, default_n_ctx, list_models, resolve_model
 
 if TYPE_CHECKING:  # the server modules load only when a server is used
-    from localdigest.llm.server import ServerSettings
+    from localdigest.llm.server import ServerBackend, ServerSettings
 
 __all__ = [
     "Backend",
@@ -85,12 +85,12 @@ def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[
     return load
 
 
-def connect_server(settings: ServerSettings) -> tuple[Backend, int | None]:
-    """The backend for the server at ``settings.url`` and its model's parameter count when
-    the server reports one: asks it what it serves (exit 5 when it cannot be reached, 4
-    when the model is wrong) before any paper is read."""
+def connect_server(settings: ServerSettings) -> tuple[Backend, ServerBackend]:
+    """The backend for the server at ``settings.url``, and the server backend itself (what
+    it says of the model: its size, its engine): asks it what it serves (exit 5 when it
+    cannot be reached, 4 when the model is wrong) before any paper is read."""
     from localdigest.llm.chat import without_thinking
     from localdigest.llm.server import connect  # httpx: only when a server is used
 
     backend = connect(settings)
-    return without_thinking(backend), backend.parameters
+    return without_thinking(backend), backend

@@ -133,6 +133,7 @@ class ServerBackend:
         self.n_ctx = n_ctx
         self.parallel_slots = parallel
         self.parameters = _int(info.details.get("n_params"))  # llama-server reports it
+        self.takes_grammar = info.kind in GRAMMAR_KINDS  # --structured-notes needs it
         self.where = client.where
         host = client.where.split("://", 1)[1]
         self.name = f"{_file_name(info.model)} ({info.kind} at {host})"
@@ -193,7 +194,7 @@ class ServerBackend:
 
     def _grammar(self, grammar: str) -> str:
         """A GBNF grammar as llama.cpp's servers read it; other engines: an error."""
-        if self.info.kind not in GRAMMAR_KINDS:
+        if not self.takes_grammar:
             raise ModelError(
                 f"The server at {self.where} ({self.info.kind}) takes no llama.cpp grammar, "
                 "which --structured-notes needs — use llama-server, or drop --structured-notes"
@@ -234,7 +235,10 @@ class ServerBackend:
         usage = data.get("usage") or {}
         timings = data.get("timings") or {}
         prompt_tokens = int(usage.get("prompt_tokens") or expected)
-        if self.counter.exact:  # an estimate is too rough to tell a cut prompt
+        # The prompt's texts are counted (a request to the server) only when the answer
+        # looks short against the whole prompt: ``expected`` holds them and the template.
+        short = data.get("truncated") or prompt_tokens < TRUNCATED_BELOW * expected
+        if short and self.counter.exact:  # an estimate is too rough to tell a cut prompt
             texts = self.count_tokens(system) + self.count_tokens(user)
             if data.get("truncated") or prompt_tokens < TRUNCATED_BELOW * texts:
                 raise ModelError(

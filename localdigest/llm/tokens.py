@@ -71,6 +71,8 @@ class ServerTokens(_Cached):
         super().__init__()
         self.client = client
         self.chat_template = chat_template  # llama-server renders prompts (/apply-template)
+        # a guard's retry, or a paper's next call, asks for the same prompt again
+        self._rendered: Callable[[str, str], int] = lru_cache(maxsize=COUNT_CACHE)(self._prompt)
 
     def _count(self, text: str) -> int:
         reply = self.client.post(
@@ -89,6 +91,9 @@ class ServerTokens(_Cached):
     def prompt(self, system: str, user: str) -> int:
         if not self.chat_template:
             return super().prompt(system, user)
+        return self._rendered(system, user)
+
+    def _prompt(self, system: str, user: str) -> int:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         reply = self.client.post("/apply-template", {"messages": messages}, root=True)
         data = reply.data

@@ -199,7 +199,7 @@ def _server(
     from localdigest.llm.server import ServerSettings
 
     local = resolve_model(req.model) if req.model else None
-    backend, served_parameters = connect_server(
+    backend, served = connect_server(
         ServerSettings(
             url=url,
             model=config.value("server_model", req.server_model),
@@ -210,8 +210,13 @@ def _server(
             retries=int(config.value("server_retries")),
         )
     )
+    if req.structured_notes and not served.takes_grammar:
+        raise UsageError(
+            f"--structured-notes needs llama.cpp's grammars, and the server at {served.where} "
+            f"({served.info.kind}) takes none — use llama-server, or drop --structured-notes"
+        )
     concurrency = int(parallel or backend.parallel_slots)
-    parameters = local.info.parameters if local else served_parameters
+    parameters = local.info.parameters if local else served.parameters
     return (
         backend.name,
         backend.fingerprint,

@@ -109,6 +109,18 @@ def test_auto_mode_follows_the_served_models_size(
         server.stop()
 
 
+def test_structured_notes_with_a_server_without_grammars_stops_before_any_paper() -> None:
+    server = StandIn(owned_by="vllm", max_delay=0.01).start()
+    try:
+        args = ["summarize", str(SAMPLE), "--server", server.url, "--structured-notes"]
+        result = runner.invoke(app, [*args, "--mode", "write"])
+        assert result.exit_code == 2, result.output
+        assert "--structured-notes needs llama.cpp's grammars" in result.output
+        assert "(vllm)" in result.output and server.completions() == []
+    finally:
+        server.stop()
+
+
 def test_server_settings_are_listed_by_config() -> None:
     result = runner.invoke(app, ["config", "--format", "json"])
     assert result.exit_code == 0
