@@ -87,7 +87,7 @@ ModeOpt = Annotated[
     Literal["auto", "write", "extract", "rewrite"] | None,
     typer.Option(
         help="How the summary is written: write (the model, from its notes), extract (the "
-        "paper's own key sentences; the model writes the TL;DR), rewrite (the model rewrites "
+        "paper's own key sentences, the TL;DR one of them), rewrite (the model rewrites "
         "them), auto (default: extract for models under 1B parameters, else write). Every "
         "sentence is then traced to its pages.",
     ),

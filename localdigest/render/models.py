@@ -197,8 +197,8 @@ def demo_hint(hint: DemoHint, *, to_stderr: bool) -> None:
         step = "see `localdigest models pull --list` for models worth getting"
     console.print(
         f"[yellow]Written by the embedded demo model ({escape(hint.demo)}, 135M parameters): "
-        "its own writing is rough and can be about something else (so, by default, it writes "
-        "only the TL;DR and the summary is the paper's own key sentences).[/] "
+        "its own writing is rough and can be about something else (so, by default, the summary "
+        "and its TL;DR are the paper's own key sentences).[/] "
         f"Next step: {step}. "
         "[dim](--quiet or `model_hint = false` in the config hides this.)[/]",
         soft_wrap=True,

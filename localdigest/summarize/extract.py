@@ -27,7 +27,8 @@ from localdigest.summarize.facts import Fact
 from localdigest.summarize.quality import STOP_WORDS, degeneration, numbers
 from localdigest.text import split_sentences, words
 
-VERSION = 2  # part of an extracted summary's cache key: a changed selection recomputes it
+VERSION = 3  # part of an extracted summary's cache key: a changed selection recomputes it
+# (3: the TL;DR is a picked sentence too, not the model's)
 SUMMARY_WORDS = 150  # about what the reduce prompt asks for (4-6 sentences)
 MIN_WORDS, MAX_WORDS = 8, 50  # shorter or longer sentences read badly on their own
 MAX_ABSTRACT_WORDS = 75  # an abstract's long results sentence is worth its length

@@ -15,7 +15,7 @@ from localdigest.summarize import extract, guard, reading
 # limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
 STYLES = ("paragraph", "bullets", "tldr")
 # How the summary is written: write (the model writes it from its notes on each chunk:
-# map-reduce), extract (the paper's most informative sentences; the model writes the TL;DR),
+# map-reduce), extract (the paper's most informative sentences, the TL;DR one of them),
 # rewrite (the model rewrites those sentences). Every sentence is then grounded in the
 # paper's pages. "auto" (the command line's default) picks extract for models under 1B
 # parameters, whose own words lose a paper's facts, and write for bigger ones.

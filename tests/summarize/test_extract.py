@@ -45,3 +45,26 @@ def test_table_cells_and_formulas_are_not_candidates(tmp_path: Path) -> None:
     assert texts == [
         "We show that the method improves accuracy by a wide margin on every benchmark."
     ]
+
+
+def test_extract_mode_writes_nothing_its_tldr_is_a_picked_sentence(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Extract mode asks the model for nothing: the TL;DR is one of the summary's own
+    sentences, short enough to be a TL;DR, traced to its page like the rest."""
+    from conftest import FakeBackend, fake_summarizer
+
+    from localdigest.papers import PaperInput
+    from localdigest.summarize import Options
+    from localdigest.summarize.summarizer import TLDR_MAX_WORDS
+    from localdigest.text import sentences
+
+    fake = FakeBackend()
+    s = fake_summarizer(tmp_path / "cache", fake, Options(mode="extract"))
+    for name in ("1411.3715", "1605.06065"):
+        path = corpus / "pdfs" / f"{name}.pdf"
+        result = s.summarize(PaperInput(str(path), path))
+        assert result.tldr in sentences(result.summary), name
+        assert len(result.tldr.split()) <= TLDR_MAX_WORDS
+        assert all(g["supported"] for g in result.grounding if g["part"] == "tldr")
+    assert fake.calls == []
