@@ -20,7 +20,6 @@ more than once), and every counter is safe to use from several threads.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 from collections.abc import Callable
@@ -192,12 +191,3 @@ def _token_count(data: Any, where: str, path: str, status: int) -> int:
         f"The server at {where} could not count tokens ({path}: {status}) — pass --model "
         "with the same GGUF to count here"
     )
-
-
-def local_counter(choice: ModelChoice | None) -> LocalTokens | None:
-    """The local vocabulary of ``choice`` (None without one)."""
-    if choice is None:
-        return None
-    with contextlib.suppress(ModelError):
-        return LocalTokens(choice)
-    return None

@@ -19,7 +19,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from localdigest.pdf import Section
@@ -44,11 +44,17 @@ class Grounding:
     sentence: str
     pages: list[int]
     support: float  # 0..1, the best page's score
-    unsupported_numbers: list[str]  # the numbers (and web addresses) no supporting page has
+    unsupported_numbers: list[str]  # the numbers no supporting page has
+    unsupported_links: list[str] = field(default_factory=list)  # web addresses not in the paper
 
     @property
     def supported(self) -> bool:
-        return bool(self.pages) and self.support >= SUPPORTED_AT and not self.unsupported_numbers
+        return (
+            bool(self.pages)
+            and self.support >= SUPPORTED_AT
+            and not self.unsupported_numbers
+            and not self.unsupported_links
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "supported": self.supported}
@@ -133,8 +139,8 @@ class PageIndex:
                 pages.append(helper)
             else:
                 missing.append(number)
-        missing += [link for link in links(sentence) if _link_key(link) not in self.flat]
-        return Grounding(sentence, sorted(set(pages)), best, missing)
+        unknown = [link for link in links(sentence) if _link_key(link) not in self.flat]
+        return Grounding(sentence, sorted(set(pages)), best, missing, unknown)
 
 
 def _pairs(terms: list[str]) -> list[tuple[str, str]]:
@@ -153,7 +159,7 @@ def ground_text(text: str, index: PageIndex) -> list[Grounding]:
             neighbour = parts[i - 1] if i > 0 else parts[i + 1] if i + 1 < len(parts) else ""
             judged = f"{neighbour} {sentence}" if i > 0 else f"{sentence} {neighbour}"
         g = index.ground(judged.strip())
-        out.append(Grounding(sentence, g.pages, g.support, g.unsupported_numbers))
+        out.append(replace(g, sentence=sentence))
     return out
 
 
@@ -182,15 +188,6 @@ def page_mark(pages: Sequence[int]) -> str:
         if p is not None:
             start = prev = p
     return f"[p. {', '.join(parts)}]"
-
-
-def with_page_marks(grounding: Sequence[Grounding]) -> str:
-    """The sentences, each followed by its page mark (unsupported ones by ``[?]``)."""
-    out = []
-    for g in grounding:
-        mark = page_mark(g.pages) if g.supported else "[?]"
-        out.append(f"{g.sentence} {mark}")
-    return " ".join(out)
 
 
 def strip_page_marks(text: str) -> str:

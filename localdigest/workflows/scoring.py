@@ -12,7 +12,7 @@ from typing import Any
 
 from localdigest.errors import UsageError
 from localdigest.summarize.facts import Fact, stated
-from localdigest.summarize.grounding import PageIndex, ground_text, links, share_supported
+from localdigest.summarize.grounding import PageIndex, ground_text, share_supported
 from localdigest.summarize.hygiene import scaffolding_in
 from localdigest.summarize.quality import degeneration, number_faithfulness, on_topic
 from localdigest.text import sentences
@@ -83,9 +83,7 @@ def score(
         facts_missing=[f.text for f in missing],
         scaffolding=scaffolding_in(summary),
         grounded=share_supported(grounding) if pages is not None else 1.0,
-        numbers_without_page=[
-            n for g in grounding for n in g.unsupported_numbers if n not in links(n)
-        ],
+        numbers_without_page=[n for g in grounding for n in g.unsupported_numbers],
         degenerate=d.degenerate,
         max_ngram_repeats=d.max_ngram_repeats,
         distinct_2=d.distinct_2,

@@ -15,7 +15,9 @@ from localdigest.summarize.grounding import (
     page_mark,
     share_supported,
     strip_page_marks,
-    with_page_marks,
+)
+from localdigest.summarize.grounding import (
+    marked as grounding_marked,
 )
 from localdigest.summarize.withhold import withhold_abstract
 from localdigest.text import sentences
@@ -60,11 +62,11 @@ def test_a_link_the_paper_does_not_give_has_no_support(corpus_docs: Any) -> None
     index = PageIndex.of_sections(doc.kept())
     said = "The code used to train and evaluate our models is available at {}."
     true = index.ground(said.format("https://github.com/tensorflow/tensor2tensor"))
-    assert true.supported and true.unsupported_numbers == []
+    assert true.supported and true.unsupported_links == []
     made_up = "https://github.com/Lingua-Techs/Transformer_2019_EnglishToGermanAndWMT"
     false = index.ground(said.format(made_up))
     assert false.support >= 0.3  # the words alone would pass
-    assert not false.supported and false.unsupported_numbers == [made_up]
+    assert not false.supported and false.unsupported_links == [made_up]
 
 
 def test_an_invented_sentence_has_no_support(corpus_docs: Any) -> None:
@@ -111,10 +113,11 @@ def test_marked_text_and_share(corpus_docs: Any) -> None:
     index = PageIndex.of_sections(doc.kept())
     body = next(s for s in doc.kept() if s.kind == "body")
     copied = sentences(body.text)[1]
-    grounding = ground_text(f"{copied} Pigs fly over the quantum kitchen daily.", index)
+    text = f"{copied} Pigs fly over the quantum kitchen daily."
+    grounding = ground_text(text, index)
     assert [g.supported for g in grounding] == [True, False]
     assert share_supported(grounding) == 0.5
-    marked = with_page_marks(grounding)
+    marked = grounding_marked(text, [g.as_dict() for g in grounding])
     assert marked.startswith(copied) and "[p. " in marked and marked.endswith("[?]")
 
 
