@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 
-_BREAK = re.compile(r"(?<=[.!?])\s+")
-_BREAK_BEFORE_CAPITAL = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
+# After the end mark, or after a closing quote or bracket that follows it ('... learning.”').
+_END = r"(?:(?<=[.!?])|(?<=[.!?][\"”’')\]]))"
+_BREAK = re.compile(_END + r"\s+")
+_BREAK_BEFORE_CAPITAL = re.compile(_END + r"\s+(?=[A-Z(\[])")
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _ALNUM = re.compile(r"[a-z0-9]+")
 
