@@ -239,3 +239,11 @@ def _repeats(picked: Sequence[Candidate], c: Candidate) -> bool:
     paper opening alike, "On the WMT 2014 English-to-French task ..." twice)."""
     ordered = sorted([*picked, c], key=lambda x: x.order)
     return degeneration(" ".join(x.text for x in ordered)).degenerate
+
+
+def tldr(picked: Sequence[Candidate], max_words: int) -> Candidate | None:
+    """The picked sentence to stand as the TL;DR: of those within ``max_words``, the best
+    one that states what the paper does ("we propose / show ..."), else the best one."""
+    short = [c for c in picked if len(c.text.split()) <= max_words]
+    claims = [c for c in short if _CLAIM.search(c.text)]
+    return max(claims or short, key=lambda c: c.score, default=None)

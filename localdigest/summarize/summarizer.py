@@ -572,12 +572,13 @@ class Summarizer:
             summary = rewritten if judge.problem(rewritten) is None else extracted
         source = f"{plan.title}\n{plan.anchor}\n{extracted}"
         key = max(picked, key=lambda c: c.score).text
-        # Extract mode writes nothing: its TL;DR is the best picked sentence short enough to
-        # be one (read on three papers, the 135M model's own TL;DRs were vague or wrong:
-        # "a new method ... based on MFCCs and GMMs" for a survey whose baseline they are).
-        short = [c for c in picked if len(c.text.split()) <= TLDR_MAX_WORDS]
-        if self.options.mode == "extract" and short:
-            tldr = max(short, key=lambda c: c.score).text
+        # Extract mode writes nothing: its TL;DR is a picked sentence short enough to be one,
+        # one saying what the paper does where there is one (read on three papers, the 135M
+        # model's own TL;DRs were vague or wrong: "a new method ... based on MFCCs and GMMs"
+        # for a survey whose baseline they are).
+        chosen = extract.tldr(picked, TLDR_MAX_WORDS)
+        if self.options.mode == "extract" and chosen is not None:
+            tldr = chosen.text
         else:
             tldr = self._tldr(calls, plan, summary, source, key_sentence=key)
         if self.options.style == "tldr":

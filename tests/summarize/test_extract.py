@@ -68,3 +68,17 @@ def test_extract_mode_writes_nothing_its_tldr_is_a_picked_sentence(
         assert len(result.tldr.split()) <= TLDR_MAX_WORDS
         assert all(g["supported"] for g in result.grounding if g["part"] == "tldr")
     assert fake.calls == []
+
+
+def test_the_tldr_is_a_claim_when_one_was_picked() -> None:
+    from localdigest.summarize.extract import Candidate, tldr
+
+    def c(text: str, score: float) -> Candidate:
+        return Candidate(text, "", "abstract", (1, 1), 0, 0, score)
+
+    problem = c("One-shot learning remains a persistent challenge for deep networks.", 0.9)
+    claim = c("We demonstrate a memory-augmented network that learns from few samples.", 0.6)
+    long = c("We show " + "many words " * 30 + "here.", 1.0)
+    assert tldr([problem, claim, long], 40) == claim
+    assert tldr([problem, long], 40) == problem  # no short claim: the best short one
+    assert tldr([long], 40) is None
