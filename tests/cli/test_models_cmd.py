@@ -45,7 +45,16 @@ def test_summarize_runs_a_model_from_an_ollama_store(
     root = tmp_path / "ollama"
     ollama_model(root, "smollm2", "135m", smollm2_path())
     monkeypatch.setenv("OLLAMA_MODELS", str(root))
-    args = ["-m", "ollama:smollm2:135m", "--format", "json", "--max-tokens", "64"]
+    args = [
+        "-m",
+        "ollama:smollm2:135m",
+        "--mode",
+        "write",
+        "--format",
+        "json",
+        "--max-tokens",
+        "64",
+    ]
     result = runner.invoke(app, ["summarize", str(SAMPLE), *args, "--threads", "1"])
     assert result.exit_code == 0, result.output
     [paper] = json.loads(result.stdout)
