@@ -46,10 +46,11 @@ class ScheduleError(LocaldigestError):
     exit_code = ExitCode.STORAGE
 
 
-def run_command(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    """Run a scheduler command; a missing program is said as such."""
+def run_command(args: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a scheduler command (``stdin``: its input); a missing program, or one that does
+    not answer, is said as such."""
     try:
-        return subprocess.run(list(args), capture_output=True, text=True, timeout=30)
+        return subprocess.run(list(args), input=stdin, capture_output=True, text=True, timeout=30)
     except FileNotFoundError as e:
         raise ScheduleError(
             f"{args[0]} is not installed — install it, or choose another scheduler with --backend"
@@ -277,12 +278,7 @@ class CrontabCommand:
         return done.stdout
 
     def write(self, text: str) -> None:
-        try:
-            done = subprocess.run(
-                ["crontab", "-"], input=text, capture_output=True, text=True, timeout=30
-            )
-        except FileNotFoundError as e:
-            raise ScheduleError("crontab is not installed — install cron, or use systemd") from e
+        done = run_command(["crontab", "-"], stdin=text)
         if done.returncode != 0:
             raise ScheduleError(f"crontab refused the new table: {done.stderr.strip()}")
 

@@ -197,3 +197,13 @@ def test_a_job_file_that_cannot_be_written_is_said_once(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as caught:
         _write(blocker / "localdigest.timer", "[Timer]\n")
     assert str(caught.value).count("Cannot write") == 1, caught.value
+
+
+def test_writing_the_crontab_without_the_program_is_said_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localdigest.workflows.schedule import CrontabCommand, ScheduleError
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no crontab program on it
+    with pytest.raises(ScheduleError, match="crontab is not installed"):
+        CrontabCommand().write("0 8 * * 1 localdigest run\n")
