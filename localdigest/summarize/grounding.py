@@ -110,20 +110,26 @@ class PageIndex:
                     pages.setdefault(page, []).append(text)
         return cls({p: "\n\n".join(t) for p, t in pages.items()})
 
-    def score(self, sentence: str, page: int) -> float:
-        terms = set(_terms(sentence))
-        if not terms:
-            return 0.0
-        weight = {w: self.idf.get(w, self.unseen_idf) for w in terms}
-        words_share = sum(weight[w] for w in terms if w in self.terms[page]) / sum(weight.values())
-        pairs = set(_pairs(_terms(sentence)))
-        pairs_share = len(pairs & self.pairs[page]) / len(pairs) if pairs else words_share
-        return round((words_share + pairs_share) / 2, 4)
+    def _scores(self, sentence: str) -> dict[int, float]:
+        """The sentence's support on every page (its terms weighed once, not per page)."""
+        terms = _terms(sentence)
+        unique = set(terms)
+        if not unique:
+            return dict.fromkeys(self.pages, 0.0)
+        weight = {w: self.idf.get(w, self.unseen_idf) for w in unique}
+        total = sum(weight.values())
+        pairs = set(_pairs(terms))
+        scores = {}
+        for page in self.pages:
+            words_share = sum(weight[w] for w in unique if w in self.terms[page]) / total
+            pairs_share = len(pairs & self.pairs[page]) / len(pairs) if pairs else words_share
+            scores[page] = round((words_share + pairs_share) / 2, 4)
+        return scores
 
     def ground(self, sentence: str) -> Grounding:
         if not self.pages:
             return Grounding(sentence, [], 0.0, [])
-        scores = {p: self.score(sentence, p) for p in self.pages}
+        scores = self._scores(sentence)
         best = max(scores.values())
         pages = sorted(
             (p for p, s in scores.items() if s >= SUPPORTED_AT and s >= NEAR_BEST * best),
