@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from localdigest.pdf import Section
-from localdigest.summarize.facts import Fact
-from localdigest.summarize.quality import STOP_WORDS, degeneration, numbers
-from localdigest.text import split_sentences, words
+from localdigest.summarize.facts import ACRONYM, REFERENCE_MARK, Fact
+from localdigest.summarize.quality import content_words, degeneration, numbers
+from localdigest.text import split_sentences
 
 VERSION = 3  # part of an extracted summary's cache key: a changed selection recomputes it
 # (3: the TL;DR is a picked sentence too, not the model's)
@@ -41,7 +41,6 @@ _CLAIM = re.compile(
     r"improv\w+ (over|on|by)|achiev\w+|significantly)\b",
     re.IGNORECASE,
 )
-_ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*\b")
 _OUT_OF_CONTEXT = re.compile(
     r"^(this|these|those|such|it|they|here|thus|hence|then|also|in (this|the next) section|"
     r"as (shown|seen|described|mentioned|we show)|see|following|figure|fig\.|table|section|"
@@ -55,7 +54,7 @@ _FOOTNOTE_MARK = re.compile(r"(?<=[.!?])\s+\d{1,2}\s+(?=[A-Z])")
 _REFERS = re.compile(
     r"\b(Fig(ure)?\.?|Table|Section|Sec\.|Eq(uation)?\.?|Appendix|Algorithm)\s*([\dA-Z]|[IVX]+\b)"
 )
-_CITES = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]|\bet al\.")
+_CITES = re.compile(REFERENCE_MARK.pattern + r"|\bet al\.")
 _KEY_SECTION = re.compile(r"\b(introduction|conclusions?|concluding|summary|discussion)\b", re.I)
 
 
@@ -124,12 +123,8 @@ def candidates(sections: Sequence[Section]) -> list[Candidate]:
     return out
 
 
-def _terms(text: str) -> list[str]:
-    return [w for w in words(text) if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS]
-
-
 def _vectors(cands: Sequence[Candidate]) -> list[dict[str, float]]:
-    docs = [Counter(_terms(c.text)) for c in cands]
+    docs = [Counter(content_words(c.text)) for c in cands]
     df: Counter[str] = Counter()
     for d in docs:
         df.update(d.keys())
@@ -158,7 +153,7 @@ def score(cands: Sequence[Candidate], title: str) -> list[Candidate]:
         centroid.update(v)
     norm = math.sqrt(sum(x * x for x in centroid.values())) or 1.0
     center = {w: x / norm for w, x in centroid.items()}
-    title_terms = set(_terms(title))
+    title_terms = set(content_words(title))
     scored = []
     for c, v in zip(cands, vectors, strict=True):
         s = 2.0 * _cosine(v, center)
@@ -166,9 +161,9 @@ def score(cands: Sequence[Candidate], title: str) -> list[Candidate]:
             s += 0.35
         found = [n for n in numbers(c.text) if len(n.replace(".", "")) > 1 or "." in n]
         s += min(0.3, 0.12 * len(found))
-        s += min(0.2, 0.07 * len({m for m in _ACRONYM.findall(c.text) if not m.isdigit()}))
+        s += min(0.2, 0.07 * len({m for m in ACRONYM.findall(c.text) if not m.isdigit()}))
         if title_terms:
-            s += 0.4 * len(title_terms & set(_terms(c.text))) / len(title_terms)
+            s += 0.4 * len(title_terms & set(content_words(c.text))) / len(title_terms)
         if c.kind == "abstract":
             s += 0.5
         elif _KEY_SECTION.search(c.heading) and c.lead < 3:

@@ -20,14 +20,14 @@ from localdigest.text import sentences, words
 
 # Parenthetical citations and reference marks carry author names and years, not facts.
 _CITATION_PAREN = re.compile(r"\([^()]*(?:et al\.|\b(?:19|20)\d\d[a-z]?\b)[^()]*\)")
-_REFERENCE_MARK = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]")
+REFERENCE_MARK = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]")
 # A number as printed, with its unit: 28.4, 80.5%, 70M, 5.24 million, 30,871, 5.76x.
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<n>\d+(?:[.,]\d+)*)(?P<unit>\s?(?:%|x\b|×|[KMBT]\b|million\b|billion\b))?"
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 # Acronyms and CamelCase: two capitals (BERT, GPUs, SQuAD), or a capital inside (AlexNet).
-_ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*\b")
+ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*\b")
 _CAPITALISED = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z]+)*$")
 _CONNECTORS = {"of", "for", "from", "and", "the", "in", "on", "with", "to"}
 # Capitalised words that open clauses or name nothing.
@@ -76,7 +76,7 @@ def _name_forms(name: str) -> tuple[str, ...]:
 
 def _clean(abstract: str) -> str:
     """The abstract without citations; a reference mark ends a name ("Audio Set [5] ...")."""
-    return _REFERENCE_MARK.sub(" ;", _CITATION_PAREN.sub("", abstract))
+    return REFERENCE_MARK.sub(" ;", _CITATION_PAREN.sub("", abstract))
 
 
 def number_facts(abstract: str) -> list[Fact]:
@@ -95,7 +95,7 @@ def number_facts(abstract: str) -> list[Fact]:
         if _YEAR.match(raw) and not unit:
             continue
         significant = (
-            "." in value or unit or len(value) >= 2 or bool(_ACRONYM.fullmatch(measure or "x"))
+            "." in value or unit or len(value) >= 2 or bool(ACRONYM.fullmatch(measure or "x"))
         )
         if not significant or value in found:
             continue
@@ -115,7 +115,7 @@ def name_facts(abstract: str) -> list[Fact]:
         for i, raw in enumerate(tokens):
             token = _bare(raw)
             nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-            acronym = bool(_ACRONYM.fullmatch(token)) and not _YEAR.match(token)
+            acronym = bool(ACRONYM.fullmatch(token)) and not _YEAR.match(token)
             if raw.startswith("(") and acronym:  # "Neural Turing Machines (NTMs)"
                 _end_run(run, names, token) if run else names.append((token, None))
                 continue
