@@ -37,16 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import llama_server  # the build script next to this one
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "pdfs"
-RESULTS = ROOT / "bench" / "results"
-
-
-def find_pdfs(paths: list[str]) -> list[Path]:
-    found: list[Path] = []
-    for p in [Path(x) for x in paths] or [CORPUS]:
-        found += sorted(p.rglob("*.pdf")) if p.is_dir() else [p]
-    return found
+from bench import CORPUS, RESULTS, find_pdfs, machine  # the in-process bench next to it
 
 
 def free_port() -> int:
@@ -192,14 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     choice = resolve_model(None)
     n_ctx = default_n_ctx(choice.info)
     binary = llama_server.build()
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "?",
-    )
+    cpu = machine()["cpu"]
     res: dict[str, Any] = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),
         "cpu": cpu,
