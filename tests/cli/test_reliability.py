@@ -248,7 +248,7 @@ def test_disk_full_while_writing_is_a_clear_error(tmp_path: Path, fake_model, mo
 
 def test_too_small_context_says_the_minimum(fake_model) -> None:
     fake_model.n_ctx = 128
-    result = runner.invoke(app, ["summarize", str(SAMPLE), "--n-ctx", "128"])
+    result = runner.invoke(app, ["summarize", str(SAMPLE), "--n-ctx", "128", "--mode", "write"])
     assert result.exit_code == 2, result.output
     assert "--n-ctx" in result.output and "Traceback" not in result.output
 
