@@ -18,7 +18,7 @@ from localdigest.llm.inventory import Facts, ModelRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
-HINT = "Written by the embedded demo model"
+HINT = "Made with the embedded demo model"
 runner = CliRunner()
 
 
