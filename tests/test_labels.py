@@ -1,0 +1,212 @@
+"""Reader's labels on the corpus are right: each one is read off its page of the real PDF.
+
+Hand-made labels measure what no summarizer output can be trusted to measure:
+
+- ``fixtures/body_facts.json`` (issue 22): facts a reader gets only from a paper's body
+  (the method's mechanism, results with their setting, limitations the authors state).
+  Each is ``{"paper", "kind", "fact", "page", "match"}``.
+
+``match`` says what a text must contain to state the fact:
+``{"all": [terms], "any": [[synonyms], ...]}``: every ``all`` term, and one member of each
+``any`` group. A term matches the way ``matches`` below reads it:
+
+- case-insensitive, ligatures and Unicode forms normalised (NFKC), punctuation, hyphens and
+  spaces all separate words, so "English-to-German" matches "English to German";
+- a number matches a whole number as printed ("28.4" is not in "128.4" nor "28.45");
+  thousands commas are dropped ("30,871" matches "30871");
+- a term of several words matches them in a row; its last word, when it is letters, may
+  be the start of a longer word ("head" matches "heads", "synchroni" matches both
+  spellings of "synchronized"), or when shorter than four letters, that word with an "s"
+  ("GAN" matches "GANs", "FID" does not match "Fidler").
+
+A scorer (body-facts recall in the eval) should read a summary sentence the same way:
+``has_term`` and ``matches`` are the whole rule. Here each label is checked against its own
+page of the real PDF: PyMuPDF's plain text, with a word broken at a line end read both
+joined ("repre-/sentation") and hyphenated ("English-/to-German"). Pages are numbered as a
+PDF viewer does (page index + 1), with no page±1 slack. A body fact is also held by one
+sentence of its page (the summarizer's own sentence rule), so the paper's own sentence,
+quoted by an extractive summary, states it (a table has no sentence ends, so the text of a
+table counts as one).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localdigest.pdf.cleaning import normalize_text
+from localdigest.pdf.mupdf import load_pymupdf
+from localdigest.text import split_sentences
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BODY_FACTS = json.loads((FIXTURES / "body_facts.json").read_text())
+KINDS = {"method", "result", "limitation"}
+DAMAGED = "1412.6980-corrupt"  # zeroed head, no title or abstract: nothing to label
+
+PREFIX_FROM = 4  # a term's last word this long may start a longer word ("head" -> "heads")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+
+Tokens = tuple[str, ...]
+Match = dict[str, Any]
+
+
+def tokens(text: str) -> Tokens:
+    """Lower-case words and whole numbers; everything else separates them."""
+    found = _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
+    return tuple(t.replace(",", "") if _THOUSANDS.fullmatch(t) else t for t in found)
+
+
+def has_term(words: Tokens, term: str) -> bool:
+    """``term`` occurs in ``words``: its words in a row, the last one as a word's start
+    when it is letters (a number must match whole, a short word or acronym whole or with
+    an "s")."""
+    want = tokens(term)
+    assert want, f"empty term {term!r}"
+    *head, last = want
+    letters = last.isalpha()
+    for i in range(len(words) - len(want) + 1):
+        if list(words[i : i + len(head)]) != head:
+            continue
+        word = words[i + len(head)]
+        if word == last or (letters and word == last + "s"):
+            return True
+        if letters and len(last) >= PREFIX_FROM and word.startswith(last):
+            return True
+    return False
+
+
+def matches(match: Match, variants: Sequence[Tokens]) -> bool:
+    """Every ``all`` term and one member of each ``any`` group occurs in one of the text's
+    readings (``variants``: a page read with broken words joined, and hyphenated)."""
+
+    def found(term: str) -> bool:
+        return any(has_term(v, term) for v in variants)
+
+    return all(found(t) for t in match["all"]) and all(
+        any(found(t) for t in group) for group in match["any"]
+    )
+
+
+def mended(text: str) -> tuple[str, str]:
+    """``text`` with each line-end break joined ("repre-\\nsentation") and kept as a hyphen
+    ("English-\\nto-German"): PDF text does not say which one the author meant."""
+    text = normalize_text(text)
+    return re.sub(r"-\n\s*", "", text), re.sub(r"-\n\s*", "-", text)
+
+
+def readings(text: str) -> tuple[Tokens, Tokens]:
+    """The words of both mended forms of ``text``."""
+    joined, hyphenated = mended(text)
+    return tokens(joined), tokens(hyphenated)
+
+
+def sentences(text: str) -> list[tuple[Tokens]]:
+    """The words of each sentence of both mended forms of ``text``."""
+    return [
+        (tokens(s),) for form in mended(text) for s in split_sentences(form, before_capital=True)
+    ]
+
+
+@cache
+def pages(pdf: Path) -> tuple[str, ...]:
+    """The text of every page of ``pdf`` (index 0 is page 1, as a PDF viewer numbers them)."""
+    pymupdf = load_pymupdf()
+    with pymupdf.open(pdf) as doc:
+        return tuple(page.get_text() for page in doc)
+
+
+@pytest.fixture(scope="module")
+def papers(corpus: Path, expected: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The corpus by file stem: its pages and its abstract as ``expected.json`` prints it."""
+    found = {}
+    for record in expected:
+        stem = Path(record["file"]).stem
+        texts = pages(corpus / record["file"])
+        found[stem] = {
+            "texts": texts,
+            "pages": tuple(readings(t) for t in texts),
+            "abstract": tokens(normalize_text(record.get("abstract_clean") or "")),
+        }
+    return found
+
+
+def label_id(label: dict[str, Any]) -> str:
+    return f"{label['paper']}:{label['fact'][:40]}"
+
+
+# ----------------------------------------------------------------------------- the format
+
+
+def _check_match(match: Match) -> None:
+    assert set(match) == {"all", "any"}
+    assert match["all"], "at least one term every text stating it must contain"
+    terms = [*match["all"], *(t for group in match["any"] for t in group)]
+    assert all(group for group in match["any"]), "an empty synonym group"
+    for term in terms:
+        words = tokens(term) if isinstance(term, str) else ()
+        assert words, f"term {term!r} has no word or number"
+        # A lone letter ("D", "k") matches too much; it belongs inside a longer term ("k = 1").
+        assert not (len(words) == 1 and len(words[0]) == 1 and words[0].isalpha()), term
+
+
+def test_body_facts_are_well_formed() -> None:
+    for fact in BODY_FACTS:
+        assert set(fact) == {"paper", "kind", "fact", "page", "match"}, fact
+        assert fact["kind"] in KINDS, fact
+        assert fact["paper"] != DAMAGED
+        assert isinstance(fact["page"], int) and fact["page"] >= 1
+        assert fact["fact"].endswith("."), fact["fact"]
+        _check_match(fact["match"])
+    per_paper = Counter(f["paper"] for f in BODY_FACTS)
+    assert len(per_paper) >= 8, per_paper
+    assert all(4 <= n <= 8 for n in per_paper.values()), per_paper
+    kinds = Counter(f["kind"] for f in BODY_FACTS)
+    assert all(kinds[k] for k in KINDS), kinds
+
+
+# ----------------------------------------------------------------------------- the labels
+
+
+@pytest.mark.parametrize("fact", BODY_FACTS, ids=label_id)
+def test_a_body_fact_is_on_its_page_and_not_in_the_abstract(
+    papers: dict[str, dict[str, Any]], fact: dict[str, Any]
+) -> None:
+    paper = papers[fact["paper"]]
+    assert fact["page"] <= len(paper["pages"]), f"{fact['paper']} has {len(paper['pages'])} pages"
+    assert matches(fact["match"], paper["pages"][fact["page"] - 1]), (
+        f"page {fact['page']} of {fact['paper']} does not state: {fact['fact']}"
+    )
+    said = sentences(paper["texts"][fact["page"] - 1])
+    assert any(matches(fact["match"], s) for s in said), (
+        f"no one sentence on page {fact['page']} of {fact['paper']} holds {fact['match']}"
+    )
+    terms = fact["match"]["all"]
+    assert not all(has_term(paper["abstract"], t) for t in terms), (
+        f"the abstract already says {terms}: not a body fact"
+    )
+
+
+# ----------------------------------------------------------------------------- the reading
+
+
+def test_the_reading_of_terms() -> None:
+    page = readings("It scores 28.4 BLEU on the English-\nto-German task with repre-\nsentations")
+    assert matches({"all": ["28.4", "English-to-German"], "any": [["BLEU"]]}, page)
+    assert matches({"all": ["English to German", "representation"], "any": []}, page)
+    assert not matches({"all": ["28"], "any": []}, page)  # a number matches whole
+    assert not matches({"all": ["8.4"], "any": []}, page)
+    assert not matches({"all": ["BLEU score"], "any": []}, page)  # words in a row
+    assert not matches({"all": ["28.4"], "any": [["ROUGE", "F1"]]}, page)
+    assert matches({"all": ["30,871"], "any": []}, readings("30871 labels"))
+    assert not matches({"all": ["glish"], "any": []}, page)  # a term starts a word
+    assert matches({"all": ["GAN", "represent"], "any": []}, readings("GANs represent"))
+    assert not matches({"all": ["FID"], "any": []}, readings("Sanja Fidler"))
