@@ -1,12 +1,15 @@
 """Reader's labels on the corpus are right: each one is read off its page of the real PDF.
 
-Hand-made labels measure what no summarizer output can be trusted to measure:
+Two hand-made label sets measure what no summarizer output can be trusted to measure:
 
 - ``fixtures/body_facts.json`` (issue 22): facts a reader gets only from a paper's body
   (the method's mechanism, results with their setting, limitations the authors state).
   Each is ``{"paper", "kind", "fact", "page", "match"}``.
+- ``fixtures/questions.json`` (issue 23): questions whose answer sits in a paper's body,
+  ``{"question", "paper", "pages", "answer", "match"}``, and questions that no corpus paper
+  answers (``"paper": null``, ``"pages": []``).
 
-``match`` says what a text must contain to state the fact:
+``match`` says what a text must contain to state the fact or hold the answer:
 ``{"all": [terms], "any": [[synonyms], ...]}``: every ``all`` term, and one member of each
 ``any`` group. A term matches the way ``matches`` below reads it:
 
@@ -19,14 +22,15 @@ Hand-made labels measure what no summarizer output can be trusted to measure:
   spellings of "synchronized"), or when shorter than four letters, that word with an "s"
   ("GAN" matches "GANs", "FID" does not match "Fidler").
 
-A scorer (body-facts recall in the eval) should read a summary sentence the same way:
-``has_term`` and ``matches`` are the whole rule. Here each label is checked against its own
-page of the real PDF: PyMuPDF's plain text, with a word broken at a line end read both
-joined ("repre-/sentation") and hyphenated ("English-/to-German"). Pages are numbered as a
-PDF viewer does (page index + 1), with no page±1 slack. A body fact is also held by one
-sentence of its page (the summarizer's own sentence rule), so the paper's own sentence,
-quoted by an extractive summary, states it (a table has no sentence ends, so the text of a
-table counts as one).
+A scorer (body-facts recall in the eval, recall@3 for ``ask``) should read a summary
+sentence or a retrieved passage the same way: ``has_term`` and ``matches`` are the whole
+rule. Here each label is checked against its own page(s) of the real PDF: PyMuPDF's plain
+text, with a word broken at a line end read both joined ("repre-/sentation") and hyphenated
+("English-/to-German"). Pages are numbered as a PDF viewer does (page index + 1), with no
+page±1 slack: every listed page holds the whole match by itself, so a passage from any of
+them counts. A body fact is also held by one sentence of its page (the summarizer's own
+sentence rule), so the paper's own sentence, quoted by an extractive summary, states it; a
+table has no sentence ends, so a fact read off a table is held by the table's text.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ from localdigest.text import split_sentences
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BODY_FACTS = json.loads((FIXTURES / "body_facts.json").read_text())
+QUESTIONS = json.loads((FIXTURES / "questions.json").read_text())
+ANSWERABLE = [q for q in QUESTIONS if q["paper"] is not None]
+UNANSWERABLE = [q for q in QUESTIONS if q["paper"] is None]
 KINDS = {"method", "result", "limitation"}
 DAMAGED = "1412.6980-corrupt"  # zeroed head, no title or abstract: nothing to label
 
@@ -140,7 +147,7 @@ def papers(corpus: Path, expected: list[dict[str, Any]]) -> dict[str, dict[str, 
 
 
 def label_id(label: dict[str, Any]) -> str:
-    return f"{label['paper']}:{label['fact'][:40]}"
+    return f"{label['paper']}:{(label.get('fact') or label['question'])[:40]}"
 
 
 # ----------------------------------------------------------------------------- the format
@@ -173,6 +180,22 @@ def test_body_facts_are_well_formed() -> None:
     assert all(kinds[k] for k in KINDS), kinds
 
 
+def test_questions_are_well_formed() -> None:
+    for q in QUESTIONS:
+        assert set(q) == {"question", "paper", "pages", "answer", "match"}, q
+        assert q["question"].endswith("?"), q["question"]
+        if q["paper"] is None:
+            assert q["pages"] == [] and q["answer"] is None, q
+        else:
+            assert q["paper"] != DAMAGED
+            assert q["pages"] and all(isinstance(p, int) and p >= 1 for p in q["pages"]), q
+            assert q["answer"], q
+        _check_match(q["match"])
+    assert len({q["question"] for q in QUESTIONS}) == len(QUESTIONS), "a question twice"
+    assert len(ANSWERABLE) >= 30 and len(UNANSWERABLE) >= 8
+    assert len({q["paper"] for q in ANSWERABLE}) >= 8
+
+
 # ----------------------------------------------------------------------------- the labels
 
 
@@ -193,6 +216,33 @@ def test_a_body_fact_is_on_its_page_and_not_in_the_abstract(
     assert not all(has_term(paper["abstract"], t) for t in terms), (
         f"the abstract already says {terms}: not a body fact"
     )
+
+
+@pytest.mark.parametrize("question", ANSWERABLE, ids=label_id)
+def test_an_answer_is_on_each_of_its_pages_and_not_in_the_abstract(
+    papers: dict[str, dict[str, Any]], question: dict[str, Any]
+) -> None:
+    paper = papers[question["paper"]]
+    for page in question["pages"]:
+        assert page <= len(paper["pages"]), f"{question['paper']} has {len(paper['pages'])}"
+        assert matches(question["match"], paper["pages"][page - 1]), (
+            f"page {page} of {question['paper']} does not answer: {question['question']}"
+        )
+    terms = question["match"]["all"]
+    assert not all(has_term(paper["abstract"], t) for t in terms), (
+        f"the abstract already answers with {terms}"
+    )
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE, ids=lambda q: q["question"][:50])
+def test_an_unanswerable_question_has_no_page_anywhere(
+    papers: dict[str, dict[str, Any]], question: dict[str, Any]
+) -> None:
+    terms = question["match"]["all"]
+    for stem, paper in papers.items():
+        for number, variants in enumerate(paper["pages"], start=1):
+            together = all(any(has_term(v, t) for v in variants) for t in terms)
+            assert not together, f"{stem} page {number} has all of {terms}"
 
 
 # ----------------------------------------------------------------------------- the reading
