@@ -98,7 +98,6 @@ class FakeBackend:
 
     name = "fake.gguf"
     fingerprint = "fake-model"
-    supports_batch = False
     supports_concurrency = False
     parallel_slots = 1
 

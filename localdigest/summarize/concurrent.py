@@ -112,7 +112,6 @@ class GatedBackend:
     """The backend as one paper sees it: each ``complete`` waits for a slot of the gate,
     and the reporter hears of each call starting and finishing."""
 
-    supports_batch = False
     supports_concurrency = True
 
     def __init__(self, inner: Backend, gate: Gate, paper: int, reporter: Reporter) -> None:
