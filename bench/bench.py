@@ -227,7 +227,11 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
             mode=args.mode,
         )
     )
-    job.summarizer = job.summarizer.using(backend_factory=lambda: Recorder(backend, record))
+    from localdigest.summarize import BackendLoader
+
+    job.summarizer = job.summarizer.using(
+        load_backend=BackendLoader(lambda: Recorder(backend, record))
+    )
     t = time.perf_counter()
     (result,) = job.run()
     wall = time.perf_counter() - t

@@ -19,10 +19,11 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
+from localdigest.papers import ModeSetting
 
 APP_NAME = "localdigest"
 
@@ -165,7 +166,7 @@ SETTINGS: dict[str, Setting] = {
             "mode",
             "auto",
             "how summaries are written: auto, write, extract or rewrite",
-            choices=("auto", "write", "extract", "rewrite"),
+            choices=get_args(ModeSetting),
         ),
         Setting("categories", ["cs.AI", "cs.LG", "cs.CL", "stat.ML"], "arXiv categories", list),
         Setting("include", [], "phrases a listed paper must mention (any)", list),

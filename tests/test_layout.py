@@ -31,9 +31,10 @@ LAYERS = {
     "summarize": 4,
     "publish": 5,
     "workflows": 6,
-    "render": 7,
-    "cli": 8,
-    "__main__": 9,
+    "eval": 7,
+    "render": 8,
+    "cli": 9,
+    "__main__": 10,
 }
 MAX_LINES = 700
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from localdigest import config
 from localdigest.llm.base import (
+    DEFAULT_SEED,
     Backend,
     Generation,
     GenerationSettings,
@@ -57,7 +57,7 @@ class BackendSettings:
     n_ctx: int
     gpu_layers: int = 0
     threads: int | None = None
-    seed: int = config.default("seed")
+    seed: int = DEFAULT_SEED
     verbose: bool = False
 
 

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from localdigest import config
-
-# Sampling defaults that are no user setting (temperature and seed are: see config).
+# Sampling defaults (temperature and seed are also user settings: config declares them
+# with these values).
+DEFAULT_TEMPERATURE = 0.2
+DEFAULT_SEED = 42  # fixed: a rerun writes the same text
 DEFAULT_TOP_P = 0.9
 DEFAULT_REPEAT_PENALTY = 1.15
 
@@ -25,10 +26,10 @@ DEFAULT_REPEAT_PENALTY = 1.15
 @dataclass(frozen=True)
 class GenerationSettings:
     max_tokens: int
-    temperature: float = config.default("temperature")
+    temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
     repeat_penalty: float = DEFAULT_REPEAT_PENALTY
-    seed: int = config.default("seed")
+    seed: int = DEFAULT_SEED
     # A GBNF grammar the output must follow (llama.cpp's constrained decoding); None: free.
     grammar: str | None = None
 

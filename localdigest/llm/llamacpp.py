@@ -14,9 +14,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
-from localdigest import config
 from localdigest.errors import ModelError
-from localdigest.llm.base import Generation, GenerationSettings, TokenCallback
+from localdigest.llm.base import DEFAULT_SEED, Generation, GenerationSettings, TokenCallback
 from localdigest.llm.chat import ChatTemplate, stop_sequences, strip_thinking
 from localdigest.llm.gguf import kv_cache_bytes
 from localdigest.llm.models import ModelChoice, default_n_ctx
@@ -123,7 +122,7 @@ class LlamaCppBackend:
         n_ctx: int | None = None,
         gpu_layers: int = 0,
         threads: int | None = None,
-        seed: int = config.default("seed"),
+        seed: int = DEFAULT_SEED,
         verbose: bool = False,
         n_batch: int = DEFAULT_N_BATCH,
         n_ubatch: int = DEFAULT_N_UBATCH,
