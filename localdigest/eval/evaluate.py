@@ -29,7 +29,7 @@ from localdigest.papers import PaperInput
 from localdigest.summarize import Summarizer
 from localdigest.summarize.facts import key_facts
 from localdigest.summarize.grounding import PageIndex
-from localdigest.summarize.runner import Item
+from localdigest.summarize.runner import Task
 from localdigest.workflows.summarize import SummarizeRequest, prepare
 
 SYSTEMS = ("localdigest", "stuff", "lead", "textrank")
@@ -304,7 +304,7 @@ def _summarize_side_by_side(
             continue  # the loop reports it
         docs[paper.path] = doc
         given = doc if reader else withheld_document(doc, paper.reference)  # as the loop's
-        items.append(Item(PaperInput(str(paper.path), paper.path), None, given))
+        items.append(Task(PaperInput(str(paper.path), paper.path), None, given))
     if progress is not None:
         progress(0, len(papers), f"{len(items)} papers", "summarizing side by side")
     summarizer.run(items)

@@ -139,7 +139,7 @@ class GatedBackend:
 
 
 @dataclass
-class Item:
+class Task:
     """One paper to summarize: the file, or the document already extracted (the eval's)."""
 
     paper: PaperInput
@@ -149,10 +149,10 @@ class Item:
 
 # Summarizes one paper (with the given call context: its own gated backend and the shared
 # note locks when side by side); input errors are raised, the runner makes them failures.
-SummarizeOne = Callable[[CallContext, Item], PaperSummary]
+SummarizeOne = Callable[[CallContext, Task], PaperSummary]
 
 
-def run(ctx: CallContext, items: Sequence[Item], summarize: SummarizeOne) -> list[Result]:
+def run(ctx: CallContext, items: Sequence[Task], summarize: SummarizeOne) -> list[Result]:
     """Summarize ``items`` (see the module's docstring); results in input order."""
     if ctx.in_flight > 1 and ctx.backend.supports_concurrency:
         return _side_by_side(ctx, items, summarize)
@@ -175,7 +175,7 @@ def run(ctx: CallContext, items: Sequence[Item], summarize: SummarizeOne) -> lis
     return results
 
 
-def _sha(item: Item) -> str:
+def _sha(item: Task) -> str:
     if item.sha is not None:
         return item.sha
     if item.document is not None:
@@ -183,7 +183,7 @@ def _sha(item: Item) -> str:
     return pdf.file_sha256(item.paper.path)
 
 
-def _one(ctx: CallContext, item: Item, summarize: SummarizeOne) -> Result:
+def _one(ctx: CallContext, item: Task, summarize: SummarizeOne) -> Result:
     """One paper's result: its summary, or the failure of an input error (its paper only)."""
     try:
         return summarize(ctx, item)
@@ -200,7 +200,7 @@ def _twin(original: Result, paper: PaperInput) -> Result:
     return PaperFailure(paper.source, original.error, original.exit_code)
 
 
-def _side_by_side(ctx: CallContext, items: Sequence[Item], summarize: SummarizeOne) -> list[Result]:
+def _side_by_side(ctx: CallContext, items: Sequence[Task], summarize: SummarizeOne) -> list[Result]:
     backend = ctx.backend
     reporter = ctx.reporter
     _ = ctx.store.cache  # opened here, once, not by several threads at once

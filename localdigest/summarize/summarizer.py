@@ -54,12 +54,12 @@ class Summarizer(CallContext):
             options=self.options.as_key(withheld),
         )
 
-    def run(self, items: Sequence[PaperInput | runner.Item]) -> list[Result]:
+    def run(self, items: Sequence[PaperInput | runner.Task]) -> list[Result]:
         """Summarize each paper (see ``runner``): a failed paper becomes a PaperFailure,
         the rest go on. Only input errors are per paper; anything that would fail every
         paper the same way (the model, the context size, the cache) and KeyboardInterrupt
         stop the run."""
-        listed = [i if isinstance(i, runner.Item) else runner.Item(i) for i in items]
+        listed = [i if isinstance(i, runner.Task) else runner.Task(i) for i in items]
         return runner.run(self, listed, _summarize_item)
 
     def plan(self, document: pdf.Document, title: str) -> PaperPlan:
@@ -145,6 +145,6 @@ class Summarizer(CallContext):
         return result
 
 
-def _summarize_item(ctx: CallContext, item: runner.Item) -> PaperSummary:
+def _summarize_item(ctx: CallContext, item: runner.Task) -> PaperSummary:
     assert isinstance(ctx, Summarizer)  # the runner hands back the context it was given
     return ctx.summarize(item.paper, item.sha, document=item.document)

@@ -2,8 +2,8 @@
 
 ``prepare`` resolves everything that can fail fast (flags, the model file's header, the
 prompt files, which inputs exist) without loading the model or touching the network.
-``Job.fetch`` then downloads arXiv papers that are not in the library yet (with a progress
-callback), and ``Job.run`` summarizes.
+``SummarizeJob.fetch`` then downloads arXiv papers that are not in the library yet (with a progress
+callback), and ``SummarizeJob.run`` summarizes.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class SummarizeRequest:
 
 
 @dataclass
-class Job:
+class SummarizeJob:
     """A prepared request: what to summarize, and the summarizer that will do it."""
 
     resolved: inputs.Resolved
@@ -136,7 +136,7 @@ def resolve_mode(mode: ModeSetting, parameters: int | None) -> Mode:
     return "extract" if parameters is not None and parameters < SMALL_MODEL else "write"
 
 
-def prepare(req: SummarizeRequest) -> Job:
+def prepare(req: SummarizeRequest) -> SummarizeJob:
     """Resolve model, settings and sources; nothing is loaded, fetched or computed yet
     (with a server: the server is asked what it serves, since the cache keys hold it).
 
@@ -184,7 +184,7 @@ def prepare(req: SummarizeRequest) -> Job:
         refresh=req.refresh,
         in_flight=concurrency,
     )
-    return Job(resolved, summarizer)
+    return SummarizeJob(resolved, summarizer)
 
 
 def _in_process(
