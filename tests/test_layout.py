@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "localdigest"
 # summarize -> the stages below it -> the shared basics).
 LAYERS = {
     "errors": 0,
+    "defaults": 0,
     "text": 0,
     "papers": 0,
     "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# Sampling defaults (temperature and seed are also user settings: config declares them
-# with these values).
-DEFAULT_TEMPERATURE = 0.2
-DEFAULT_SEED = 42  # fixed: a rerun writes the same text
+from localdigest import defaults
+
+# Sampling defaults (temperature and seed are user settings too: see ``defaults``).
+DEFAULT_TEMPERATURE = defaults.TEMPERATURE
+DEFAULT_SEED = defaults.SEED
 DEFAULT_TOP_P = 0.9
 DEFAULT_REPEAT_PENALTY = 1.15
 

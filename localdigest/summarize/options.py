@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from localdigest import defaults
 from localdigest.llm.base import (
     DEFAULT_REPEAT_PENALTY,
     DEFAULT_SEED,
@@ -15,7 +16,6 @@ from localdigest.llm.base import (
 from localdigest.papers import Mode, Style
 from localdigest.summarize import guard, reading, sentences
 
-DEFAULT_MAX_TOKENS = 320  # the final summary paragraph (a user setting: config declares it)
 # The structure of constrained notes (GBNF): one line each for the claim and the method,
 # one to three results, and a limitation when the text states one.
 NOTES_GRAMMAR = r"""
@@ -32,7 +32,7 @@ line ::= [^\n] [^\n]* "\n"
 class Options:
     """Everything besides the PDF and the model that changes a summary."""
 
-    max_tokens: int = DEFAULT_MAX_TOKENS  # the final summary paragraph
+    max_tokens: int = defaults.MAX_TOKENS  # the final summary paragraph
     map_tokens: int = 160  # one chunk's notes
     tldr_tokens: int = 64
     temperature: float = DEFAULT_TEMPERATURE
