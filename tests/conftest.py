@@ -61,7 +61,13 @@ def expected(corpus: Path) -> list[dict[str, Any]]:
 
 from localdigest.cache import Store  # noqa: E402
 from localdigest.llm import Generation, GenerationSettings  # noqa: E402
-from localdigest.summarize import Options, Summarizer, load_prompts  # noqa: E402
+from localdigest.summarize import (  # noqa: E402
+    BackendLoader,
+    ModelRef,
+    Options,
+    Summarizer,
+    load_prompts,
+)
 
 
 def call_kind(user: str) -> str:
@@ -98,7 +104,6 @@ class FakeBackend:
 
     name = "fake.gguf"
     fingerprint = "fake-model"
-    supports_batch = False
     supports_concurrency = False
     parallel_slots = 1
 
@@ -151,14 +156,13 @@ def fake_summarizer(
     cache: Path | Store, backend: Any, options: Options | None = None, **kw: Any
 ) -> Summarizer:
     """A Summarizer over ``backend`` (a FakeBackend or any stand-in with its attributes),
-    with the shipped prompts and a cache folder (or store); ``kw`` go to Summarizer."""
+    with the shipped prompts and a cache folder (or store); ``kw`` are Summarizer fields
+    (reporter, refresh, in_flight)."""
     return Summarizer(
         cache if isinstance(cache, Store) else Store(cache),
         kw.pop("prompts", None) or load_prompts(),
         options or Options(),
-        model_name=backend.name,
-        model_fingerprint=backend.fingerprint,
-        n_ctx=backend.n_ctx,
-        backend_factory=lambda: backend,
+        ModelRef(backend.name, backend.fingerprint, backend.n_ctx),
+        BackendLoader(lambda: backend),
         **kw,
     )

@@ -7,7 +7,7 @@
   pulling; ``pull``: a download from the Hugging Face hub;
 - ``gguf``: GGUF headers, read without loading weights;
 - ``chat``: chat templates (thinking off, system-role fold, stop sequences);
-- ``llamacpp``: the in-process llama-cpp-python backend; ``batch``: its batched decoding;
+- ``llamacpp``: the in-process llama-cpp-python backend;
 - ``server``: the backend for an OpenAI-compatible server (llama-server, vLLM, Ollama, LM
   Studio, llama-cpp-python's server); ``http``: its client; ``tokens``: its token counts.
 
@@ -23,10 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from localdigest import config
 from localdigest.llm.base import (
+    DEFAULT_SEED,
     Backend,
-    BatchBackend,
     Generation,
     GenerationSettings,
     TokenCallback,
@@ -39,7 +38,6 @@ if TYPE_CHECKING:  # the server modules load only when a server is used
 __all__ = [
     "Backend",
     "BackendSettings",
-    "BatchBackend",
     "Generation",
     "GenerationSettings",
     "ModelChoice",
@@ -59,7 +57,7 @@ class BackendSettings:
     n_ctx: int
     gpu_layers: int = 0
     threads: int | None = None
-    seed: int = config.default("seed")
+    seed: int = DEFAULT_SEED
     verbose: bool = False
 
 

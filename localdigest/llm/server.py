@@ -115,7 +115,6 @@ def _file_name(name: str) -> str:
 class ServerBackend:
     """A model served over HTTP; ``complete`` is safe to call from many threads at once."""
 
-    supports_batch = False
     supports_concurrency = True
 
     def __init__(

@@ -1,7 +1,7 @@
 """Checking a text the model wrote: degeneration, number faithfulness, topicality.
 
 Pure functions over strings, used by the output guard (``guard.py``) and the eval's scores
-(``workflows/scoring.py``, which adds ROUGE). Plain Python, so the guard costs nothing to
+(``eval/scoring.py``, which adds ROUGE). Plain Python, so the guard costs nothing to
 import.
 
 Thresholds (documented in the README's Quality section):

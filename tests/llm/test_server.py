@@ -71,7 +71,7 @@ def test_llama_server_is_recognised(stand_in: StandIn) -> None:
     b = backend(stand_in)
     assert b.info.kind == "llama-server"
     assert b.n_ctx == 4096 and b.parallel_slots == 3
-    assert b.supports_concurrency and not b.supports_batch
+    assert b.supports_concurrency
     assert b.fingerprint.startswith("server/")
     assert b.count_tokens("three words here") == 3  # the server's /tokenize
     assert "stand-in.gguf" in b.name and "llama-server" in b.name
