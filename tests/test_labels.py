@@ -22,10 +22,10 @@ Two hand-made label sets measure what no summarizer output can be trusted to mea
   spellings of "synchronized"), or when shorter than four letters, that word with an "s"
   ("GAN" matches "GANs", "FID" does not match "Fidler").
 
-A scorer (body-facts recall in the eval, recall@3 for ``ask``) should read a summary
-sentence or a retrieved passage the same way: ``has_term`` and ``matches`` are the whole
-rule. Here each label is checked against its own page(s) of the real PDF: PyMuPDF's plain
-text, with a word broken at a line end read both joined ("repre-/sentation") and hyphenated
+A scorer (body-facts recall in the eval, recall@3 for ``ask``) reads a summary sentence or
+a retrieved passage the same way: ``localdigest.eval.labels`` (``has_term``, ``matches``)
+is the whole rule, in one place. Here each label is checked against its own page(s) of the
+real PDF: PyMuPDF's plain text, with a word broken at a line end read both joined ("repre-/sentation") and hyphenated
 ("English-/to-German"). Pages are numbered as a PDF viewer does (page index + 1), with no
 page±1 slack: every listed page holds the whole match by itself, so a passage from any of
 them counts. A body fact is also held by one sentence of its page (the summarizer's own
@@ -37,15 +37,14 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from localdigest.eval.labels import Match, Tokens, has_term, matches, tokens
 from localdigest.pdf.cleaning import normalize_text
 from localdigest.pdf.mupdf import load_pymupdf
 from localdigest.text import split_sentences
@@ -57,50 +56,6 @@ ANSWERABLE = [q for q in QUESTIONS if q["paper"] is not None]
 UNANSWERABLE = [q for q in QUESTIONS if q["paper"] is None]
 KINDS = {"method", "result", "limitation"}
 DAMAGED = "1412.6980-corrupt"  # zeroed head, no title or abstract: nothing to label
-
-PREFIX_FROM = 4  # a term's last word this long may start a longer word ("head" -> "heads")
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
-
-Tokens = tuple[str, ...]
-Match = dict[str, Any]
-
-
-def tokens(text: str) -> Tokens:
-    """Lower-case words and whole numbers; everything else separates them."""
-    found = _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
-    return tuple(t.replace(",", "") if _THOUSANDS.fullmatch(t) else t for t in found)
-
-
-def has_term(words: Tokens, term: str) -> bool:
-    """``term`` occurs in ``words``: its words in a row, the last one as a word's start
-    when it is letters (a number must match whole, a short word or acronym whole or with
-    an "s")."""
-    want = tokens(term)
-    assert want, f"empty term {term!r}"
-    *head, last = want
-    letters = last.isalpha()
-    for i in range(len(words) - len(want) + 1):
-        if list(words[i : i + len(head)]) != head:
-            continue
-        word = words[i + len(head)]
-        if word == last or (letters and word == last + "s"):
-            return True
-        if letters and len(last) >= PREFIX_FROM and word.startswith(last):
-            return True
-    return False
-
-
-def matches(match: Match, variants: Sequence[Tokens]) -> bool:
-    """Every ``all`` term and one member of each ``any`` group occurs in one of the text's
-    readings (``variants``: a page read with broken words joined, and hyphenated)."""
-
-    def found(term: str) -> bool:
-        return any(has_term(v, term) for v in variants)
-
-    return all(found(t) for t in match["all"]) and all(
-        any(found(t) for t in group) for group in match["any"]
-    )
 
 
 def mended(text: str) -> tuple[str, str]:
