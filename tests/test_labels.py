@@ -27,10 +27,11 @@ a retrieved passage the same way: ``localdigest.eval.labels`` (``has_term``, ``m
 is the whole rule, in one place. Here each label is checked against its own page(s) of the
 real PDF: PyMuPDF's plain text, with a word broken at a line end read both joined
 ("repre-/sentation") and hyphenated ("English-/to-German"). Pages are numbered as a PDF
-viewer does (page index + 1), with no page±1 slack: every listed page holds the whole match by itself, so a passage from any of
-them counts. A body fact is also held by one sentence of its page (the summarizer's own
-sentence rule), so the paper's own sentence, quoted by an extractive summary, states it; a
-table has no sentence ends, so a fact read off a table is held by the table's text.
+viewer does (page index + 1), with no page±1 slack: every listed page holds the whole
+match by itself, so a passage from any of them counts. A body fact is also held by one
+sentence of its page (the summarizer's own sentence rule), so the paper's own sentence,
+quoted by an extractive summary, states it; a table has no sentence ends, so a fact read
+off a table is held by the table's text.
 """
 
 from __future__ import annotations
