@@ -20,8 +20,8 @@ from localdigest.llm.chat import ChatTemplate, stop_sequences, strip_thinking
 from localdigest.llm.gguf import kv_cache_bytes
 from localdigest.llm.models import ModelChoice, default_n_ctx
 
-# Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
-# "Performance"; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU
+# Performance defaults, chosen by measurement (`bench/bench.py --sweep`,
+# docs/performance.md; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU
 # decode is about 2x faster without it (36 vs 17 tok/s). n_batch 128 vs 512 and mmap
 # on/off are within noise.
 DEFAULT_N_BATCH = 512  # prompt tokens per llama_decode call

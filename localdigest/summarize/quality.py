@@ -4,7 +4,7 @@ Pure functions over strings, used by the output guard (``guard.py``) and the eva
 (``eval/scoring.py``, which adds ROUGE). Plain Python, so the guard costs nothing to
 import.
 
-Thresholds (documented in the README's Quality section):
+Thresholds (documented in docs/quality.md):
 
 - degenerate: some word 4-gram occurs 3 or more times, or the same sentence occurs twice in
   a row, or a sentence mostly repeats earlier ones (60% of its 4-grams already said), or

@@ -147,7 +147,7 @@ def prepare(req: SummarizeRequest) -> SummarizeJob:
     if not server and req.parallel is not None:
         raise UsageError(
             "--parallel needs --server: the in-process model makes one call at a time "
-            "(decoding several at once was measured slower on CPU; README Performance)"
+            "(decoding several at once was measured slower on CPU: docs/performance.md)"
         )
     seed = int(config.value("seed", req.seed))
     if not server:  # ModelError (exit 4) before any paper is touched
