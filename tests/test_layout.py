@@ -26,6 +26,7 @@ LAYERS = {
     "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)
     "config": 2,
     "cache": 3,
+    "index": 3,  # the passage index: SQLite, its own types and BM25 (terms come from above)
     "pdf": 3,
     "llm": 3,
     "sources": 3,

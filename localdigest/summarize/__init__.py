@@ -9,6 +9,8 @@
   ``guard`` (which scores with ``quality``), notes cached one by one; ``hygiene``: cleaning
   what the model writes; ``prompts``; ``options``: what besides the PDF and model changes a
   summary;
+- ``passages``: a paper cut into passages for ``ask`` (stored in ``localdigest.index``
+  when it is read), a question into the same terms;
 - ``runner``: the one way papers are run (one by one, or side by side behind one gate);
 - ``summarizer``: the ``Summarizer`` composing them, cached.
 """

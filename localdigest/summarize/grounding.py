@@ -37,7 +37,9 @@ MIN_CONTENT_WORDS = 3  # fewer content words: too short to judge (joined with it
 _LINK = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
 
-def _terms(text: str) -> list[str]:
+def terms(text: str) -> list[str]:
+    """The terms a sentence is matched by: its content words (numbers too), stemmed. The
+    passage index searches with the same ones (``passages.terms``)."""
     return [
         stem(w)
         for w in words(text)
@@ -66,8 +68,8 @@ class PageIndex:
 
     def __init__(self, pages: dict[int, str]) -> None:
         self.pages = {p: t for p, t in sorted(pages.items()) if t.strip()}
-        self.terms = {p: Counter(_terms(t)) for p, t in self.pages.items()}
-        self.pairs = {p: set(_pairs(_terms(t))) for p, t in self.pages.items()}
+        self.terms = {p: Counter(terms(t)) for p, t in self.pages.items()}
+        self.pairs = {p: set(_pairs(terms(t))) for p, t in self.pages.items()}
         self.numbers = {p: set(numbers(t)) for p, t in self.pages.items()}
         self.flat = "\n".join(re.sub(r"\s+", "", t).lower() for t in self.pages.values())
         df: Counter[str] = Counter()
@@ -89,13 +91,13 @@ class PageIndex:
 
     def _scores(self, sentence: str) -> dict[int, float]:
         """The sentence's support on every page (its terms weighed once, not per page)."""
-        terms = _terms(sentence)
-        unique = set(terms)
+        said = terms(sentence)
+        unique = set(said)
         if not unique:
             return dict.fromkeys(self.pages, 0.0)
         weight = {w: self.idf.get(w, self.unseen_idf) for w in unique}
         total = sum(weight.values())
-        pairs = set(_pairs(terms))
+        pairs = set(_pairs(said))
         scores = {}
         for page in self.pages:
             words_share = sum(weight[w] for w in unique if w in self.terms[page]) / total
@@ -139,7 +141,7 @@ def ground_text(text: str, index: PageIndex, part: str = "summary") -> list[Grou
     out: list[Grounding] = []
     for i, sentence in enumerate(parts):
         judged = sentence
-        if len(_terms(sentence)) < MIN_CONTENT_WORDS:
+        if len(terms(sentence)) < MIN_CONTENT_WORDS:
             neighbour = parts[i - 1] if i > 0 else parts[i + 1] if i + 1 < len(parts) else ""
             judged = f"{neighbour} {sentence}" if i > 0 else f"{sentence} {neighbour}"
         g = index.ground(judged.strip(), part)
