@@ -14,15 +14,23 @@ cache_app = typer.Typer(help="Inspect or clear the on-disk cache.", no_args_is_h
 @cache_app.command("info")
 @handle_errors
 def cache_info() -> None:
-    """Where the cache is, its size and what it holds."""
+    """Where the cache is, its size and what it holds (and the passage index `ask` reads)."""
     from localdigest.cache import open_store
     from localdigest.render import console
+    from localdigest.workflows.summarize import open_index
 
     info = open_store().info()
     console.out.print(f"Cache: {info['path']}")
     console.out.print(f"Size:  {info['bytes'] / 1e6:.1f} MB")
     for kind, n in sorted(info["entries"].items()):
         console.out.print(f"  {kind}: {n} entries")
+    index = open_index()
+    papers, passages = index.counts()
+    size = sum(p.stat().st_size for p in index.path.parent.glob(f"{index.path.name}*"))
+    index.close()
+    console.out.print(
+        f"Passages for `ask`: {papers} papers, {passages} passages ({size / 1e6:.1f} MB)"
+    )
 
 
 @cache_app.command("clear")
@@ -30,9 +38,11 @@ def cache_info() -> None:
 def cache_clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
-    """Delete every cached note and summary (downloaded PDFs are kept)."""
+    """Delete every cached note and summary, and the passages `ask` searches (downloaded
+    PDFs are kept; `ask` reads them again)."""
     from localdigest.cache import open_store
     from localdigest.render import console
+    from localdigest.workflows.summarize import open_index
 
     store = open_store()
     if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
@@ -42,6 +52,10 @@ def cache_clear(
         console.out.print(f"The cache was damaged: removed it, {store.directory} is a fresh one.")
     else:
         console.out.print(f"Removed {removed} entries.")
+    index = open_index()
+    papers = index.clear()
+    index.close()
+    console.out.print(f"Removed the passages of {papers} papers.")
 
 
 def register(app: typer.Typer) -> None:

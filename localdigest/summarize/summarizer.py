@@ -1,7 +1,8 @@
 """The summarizer: composes the stages for each paper and caches the result. Never prints.
 
 For each paper: look up the finished summary in the cache (no model, no PDF parsing on a
-hit), else extract the text (``pdf``), plan what to read (``plan``), write the draft the
+hit), else extract the text (``pdf``), cut it into passages for ``ask`` when the run keeps
+an index (``passages``), plan what to read (``plan``), write the draft the
 mode asks for (``write.WRITERS``: map-reduce, extract or rewrite), ground every sentence in
 the paper's pages (``grounding.ground``), and store the ``PaperSummary``.
 
@@ -21,11 +22,13 @@ from typing import Any
 from localdigest import pdf
 from localdigest.cache import SUMMARY, make_key
 from localdigest.errors import InputError
+from localdigest.index import PassageIndex
 from localdigest.papers import PaperInput, PaperSummary, Result, Stats
 from localdigest.sources.local import display_path
 from localdigest.summarize import runner
 from localdigest.summarize.calls import CallContext, PaperCalls
 from localdigest.summarize.grounding import ground
+from localdigest.summarize.passages import index_document
 from localdigest.summarize.plan import PaperPlan, plan
 from localdigest.summarize.results import as_given
 from localdigest.summarize.write import WRITERS
@@ -36,7 +39,10 @@ SUMMARY_SCHEMA = 1
 
 @dataclass(frozen=True)
 class Summarizer(CallContext):
-    """Summarizes papers with one backend, loaded on first need and reused for every call."""
+    """Summarizes papers with one backend, loaded on first need and reused for every call.
+    With an ``index``, every paper it reads is also cut into passages there (``ask``)."""
+
+    index: PassageIndex | None = None
 
     def using(self, **changes: Any) -> Summarizer:
         """The same summarizer with other fields (reporter, refresh, backend loader...)."""
@@ -92,6 +98,8 @@ class Summarizer(CallContext):
         # A title is shown and stored everywhere: control characters and the bytes of a
         # file name that is not UTF-8 are escapes from here on.
         title = visible(paper.title or doc.title or paper.path.stem)
+        if self.index is not None and document is None:  # not the eval's withheld text
+            index_document(self.index, paper, doc, title)
         planned = self.plan(doc, title)
         if not any(s.text.strip() for s in planned.mapped):  # nothing to map or extract
             kinds = sorted({s.kind for s in doc.sections}) or ["nothing"]

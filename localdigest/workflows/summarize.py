@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from localdigest import config
 from localdigest.cache import open_store
 from localdigest.errors import UsageError
+from localdigest.index import PassageIndex
 from localdigest.llm import (
     Backend,
     BackendSettings,
@@ -101,17 +102,28 @@ class SummarizeJob:
         return self.papers
 
     def run(self, reporter: Reporter | None = None) -> list[Result]:
-        """Summarize every paper (fetching first if that was not done): failures first."""
+        """Summarize every paper (fetching first if that was not done): failures first.
+        Every paper read is also cut into passages in the index ``ask`` searches."""
         papers = self.fetch()
-        summarizer = (
-            self.summarizer if reporter is None else self.summarizer.using(reporter=reporter)
-        )
+        index = open_index()
+        summarizer = self.summarizer.using(index=index)
+        if reporter is not None:
+            summarizer = summarizer.using(reporter=reporter)
         try:
             results = summarizer.run(papers)
         finally:
             self.summarizer.store.close()
+            index.close()
         _mark_summarized(results)
         return [*self.failures, *results]
+
+
+INDEX_NAME = "passages.sqlite"
+
+
+def open_index() -> PassageIndex:
+    """The passage index ``ask`` searches, kept with the cache (opened on first use)."""
+    return PassageIndex(config.cache_dir() / INDEX_NAME)
 
 
 def _mark_summarized(results: Sequence[Result]) -> None:
