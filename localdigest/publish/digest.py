@@ -13,7 +13,8 @@ tool replaces::
     <closing line>
 
 "When was the last digest made" is kept in ``home_dir()/digest-state.json``, so a plain
-``localdigest digest`` covers exactly the papers summarized since the previous one.
+``localdigest digest`` covers exactly the papers summarized since the previous one; so is
+which papers each issue held, for ``ask --digest``.
 """
 
 from __future__ import annotations
@@ -232,10 +233,62 @@ def _state_time(data: Any) -> dt.datetime:
 
 
 def remember_digest(papers: Sequence[PaperSummary], when: dt.datetime | None = None) -> None:
-    """Record that a digest was made now, so the next one starts after it."""
+    """Record that a digest was made now, so the next one starts after it, and which
+    papers it held (``issue_papers``: ``ask --digest``)."""
     when = when or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    data = {"last_digest": when.isoformat(), "papers": [p.sha256 for p in papers]}
+    shas = [p.sha256 for p in papers]
+    issues = load_state(state_path(), _issues) or []
+    issues.append({"made": when.isoformat(), "papers": shas})
+    data = {"last_digest": when.isoformat(), "papers": shas, "issues": issues[-ISSUES_KEPT:]}
     write_atomically(state_path(), json.dumps(data, indent=2) + "\n")
+
+
+ISSUES_KEPT = 520  # ten years of weekly issues
+
+
+def _issues(data: Any) -> list[dict[str, Any]]:
+    """The issues a state file lists; one written before issues were kept is its last."""
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    issues = data.get("issues")
+    if issues is None and isinstance(data.get("last_digest"), str):
+        issues = [{"made": data["last_digest"], "papers": data.get("papers", [])}]
+    if not isinstance(issues, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("made"), str) and isinstance(i.get("papers"), list)
+        for i in issues
+    ):
+        raise ValueError("its issues are not a list of {made, papers}")
+    return issues
+
+
+def issue_papers(which: str, on_damage: Callable[[str], None] | None = None) -> list[str]:
+    """The sha256 of every paper of the newsletter issue ``which``: ``latest``, or a day
+    (YYYY-MM-DD, the local date it was made on: every issue of that day)."""
+    issues = load_state(state_path(), _issues, on_damage) or []
+    if not issues:
+        raise UsageError(
+            f"--digest {which}: no digest was made yet — run `localdigest digest` or "
+            "`localdigest run` first, or name the papers"
+        )
+    if which == "latest":
+        chosen = issues[-1:]
+    else:
+        try:
+            day = dt.date.fromisoformat(which)
+        except ValueError:
+            raise UsageError(
+                f"--digest {which!r} is not 'latest' or a date — use YYYY-MM-DD"
+            ) from None
+        chosen = [i for i in issues if _made_on(i) == day]
+        if not chosen:
+            days = ", ".join(sorted({str(_made_on(i)) for i in issues})[-5:])
+            raise UsageError(f"No digest was made on {which} — the latest were made on {days}")
+    return list(dict.fromkeys(str(sha) for issue in chosen for sha in issue["papers"]))
+
+
+def _made_on(issue: dict[str, Any]) -> dt.date:
+    made = dt.datetime.fromisoformat(issue["made"])
+    return (made if made.tzinfo else made.replace(tzinfo=dt.UTC)).astimezone().date()
 
 
 # ----------------------------------------------------------------------------- rendering

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from localdigest.cache import CachedSummary
 from localdigest.cli import app
+from localdigest.errors import UsageError
 from localdigest.publish import audio, digest
 
 runner = CliRunner()
@@ -289,3 +290,32 @@ def test_audio_without_engine_says_how_to_install(
     assert "apt-get install espeak-ng" in result.output
     assert "brew install espeak-ng" in result.output
     assert not wav.exists()
+
+
+def test_each_issue_remembers_its_papers_for_ask() -> None:
+    first = [make_summary(1, "One"), make_summary(2, "Two")]
+    second = [make_summary(3, "Three")]
+    remember_at = dt.datetime(2024, 5, 6, 12, 0, tzinfo=dt.UTC)
+    digest.remember_digest(first, when=remember_at)
+    digest.remember_digest(second, when=remember_at + dt.timedelta(days=7))
+    assert digest.issue_papers("latest") == [second[0].sha256]
+    day = (remember_at + dt.timedelta(days=7)).astimezone().date().isoformat()
+    assert digest.issue_papers(day) == [second[0].sha256]
+    earlier = remember_at.astimezone().date().isoformat()
+    assert digest.issue_papers(earlier) == [p.sha256 for p in first]
+    assert digest.last_digest_time() == remember_at + dt.timedelta(days=7)
+    with pytest.raises(UsageError, match="No digest was made on 2001-01-01"):
+        digest.issue_papers("2001-01-01")
+    with pytest.raises(UsageError, match="not 'latest' or a date"):
+        digest.issue_papers("yesterday")
+
+
+def test_a_state_from_before_issues_were_kept_is_its_last_issue() -> None:
+    old = {"last_digest": "2024-05-06T12:00:00+00:00", "papers": ["a" * 64]}
+    digest.state_path().parent.mkdir(parents=True, exist_ok=True)
+    digest.state_path().write_text(json.dumps(old))
+    assert digest.issue_papers("latest") == ["a" * 64]
+    digest.remember_digest([make_summary(3, "Three")])
+    assert digest.issue_papers("latest") == [make_summary(3, "Three").sha256]
+    kept = json.loads(digest.state_path().read_text())["issues"]
+    assert [i["papers"] for i in kept] == [["a" * 64], [make_summary(3, "Three").sha256]]
