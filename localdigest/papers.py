@@ -152,3 +152,65 @@ Result = PaperSummary | PaperFailure
 
 def succeeded(result: Result) -> bool:
     return isinstance(result, PaperSummary)
+
+
+# ----------------------------------------------------------------------------- ask
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A passage of a paper that answers a question (``ask``)."""
+
+    paper: str  # how it is cited: the arXiv id, else the PDF's file name without .pdf
+    title: str
+    section: str
+    pages: tuple[int, int]  # first and last page it is printed on
+    text: str
+    score: float
+    matched: tuple[str, ...] = ()  # the words of ``text`` that match the question
+
+    @property
+    def citation(self) -> str:
+        """``[2405.04434 p. 12]`` (``p. 12–13`` for a passage over two pages)."""
+        first, last = self.pages
+        where = str(first) if first == last else f"{first}–{last}"
+        return f"[{self.paper} p. {where}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "paper": self.paper,
+            "title": self.title,
+            "section": self.section,
+            "pages": list(self.pages),
+            "text": self.text,
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``ask`` found: the passages that answer (best first; none: not found) and,
+    when a model able to write wrote one, its short answer with every sentence's citation
+    (``[?]``: no passage supports it)."""
+
+    question: str
+    quotes: list[Quote]
+    answer: str | None = None
+    written_by: str | None = None  # the model that wrote ``answer``
+    searched: int = 0  # papers searched
+    notes: list[str] = field(default_factory=list)  # what the reader should know
+
+    @property
+    def found(self) -> bool:
+        return bool(self.quotes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "written_by": self.written_by,
+            "found": self.found,
+            "searched": self.searched,
+            "passages": [q.to_dict() for q in self.quotes],
+            "notes": list(self.notes),
+        }

@@ -75,6 +75,8 @@ def call_kind(user: str) -> str:
     both a PAPER and a NOTES fence; the map and the stuff baseline only PAPER)."""
     if "Merged notes:" in user:
         return "collapse"
+    if user.startswith("Answer the question"):
+        return "answer"
     if "<<<SUMMARY" in user:
         return "tldr"
     if "<<<NOTES" in user:

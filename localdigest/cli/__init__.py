@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from localdigest.cli import (
     arxiv,
+    ask,
     cache,
     config,
     digest,
@@ -22,7 +23,7 @@ from localdigest.cli import (
 from localdigest.cli.app import app
 from localdigest.cli.common import on_sigterm_clean_up
 
-for _commands in (summarize, models, cache, arxiv, digest, run, schedule, config, evaluate):
+for _commands in (summarize, ask, models, cache, arxiv, digest, run, schedule, config, evaluate):
     _commands.register(app)
 
 

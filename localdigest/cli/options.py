@@ -21,6 +21,7 @@ from localdigest.papers import ModeSetting, Style
 SummaryFormat = Literal["table", "markdown", "json"]  # summarize, show
 TableFormat = Literal["table", "json"]  # search, config
 DigestFormat = Literal["markdown", "json", "html"]  # digest
+AskFormat = Literal["text", "markdown", "json"]  # ask
 
 
 ModelOpt = Annotated[
@@ -91,6 +92,16 @@ ModeOpt = Annotated[
         "paper's own key sentences, the TL;DR one of them), rewrite (the model rewrites "
         "them), auto (default: extract for models under 1B parameters, else write). Every "
         "sentence is then traced to its pages.",
+    ),
+]
+AnswerModeOpt = Annotated[
+    ModeSetting | None,
+    typer.Option(
+        "--mode",
+        help="Who answers: auto (default: a model of 1B parameters or more, or a server's, "
+        "writes a short answer from the quotes, each sentence cited; with a smaller one the "
+        "quotes are the answer), extract (the quotes only, no model), write or rewrite (the "
+        "model writes, whatever its size).",
     ),
 ]
 StructuredNotesOpt = Annotated[

@@ -67,7 +67,7 @@ def fetch(resolved: Resolved, progress: ProgressFn | None = None) -> list[PaperI
                     PaperFailure(result.input, error.message, int(error.exit_code))
                 )
             else:
-                fetched[result.input] = _paper(result.input, result.entry)
+                fetched[result.input] = library_paper(result.input, result.entry)
     papers: list[PaperInput] = []
     seen: set[Path] = set()
     for item in resolved.items:
@@ -95,10 +95,11 @@ def _from_library(arg: str) -> PaperInput | None:
     from localdigest.sources import library  # requests: only for arXiv inputs
 
     entry = library.find_entry(arg)
-    return _paper(arg, entry) if entry is not None else None
+    return library_paper(arg, entry) if entry is not None else None
 
 
-def _paper(arg: str, entry: LibraryEntry) -> PaperInput:
+def library_paper(arg: str, entry: LibraryEntry) -> PaperInput:
+    """A paper of the library, as named by ``arg``."""
     meta = entry.meta
     return PaperInput(
         source=arg,

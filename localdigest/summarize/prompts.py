@@ -23,10 +23,16 @@ from pathlib import Path
 from localdigest.errors import UsageError
 from localdigest.text import clamp, one_line
 
-PROMPT_NAMES = ("system", "map", "collapse", "reduce", "reduce_bullets", "tldr", "stuff", "rewrite")
+PROMPT_NAMES = (
+    *("system", "map", "collapse", "reduce", "reduce_bullets", "tldr", "stuff", "rewrite"),
+    "answer",
+)
+# Prompts no summary is written with (``ask``'s answer): left out of the fingerprint that
+# every summary's cache key holds, so adding or editing one keeps the cached summaries.
+NOT_SUMMARY_PROMPTS = frozenset({"answer"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # One-line fields and the most characters of them a prompt carries.
-FIELD_LIMITS = {"title": 300, "sections": 300}
+FIELD_LIMITS = {"title": 300, "sections": 300, "question": 300}
 # What could be read as one of our fences: three or more angle brackets in a row (ASCII,
 # fullwidth or small forms, spaces between them allowed), or two next to a fence's name.
 _LT, _GT = "<\uff1c\ufe64", ">\uff1e\ufe65"
@@ -64,7 +70,9 @@ class Prompts:
 
     @property
     def fingerprint(self) -> str:
-        blob = "\0".join(f"{k}={self.texts[k]}" for k in sorted(self.texts))
+        """The summary prompts' identity (a summary's cache key holds it)."""
+        names = sorted(k for k in self.texts if k not in NOT_SUMMARY_PROMPTS)
+        blob = "\0".join(f"{k}={self.texts[k]}" for k in names)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def render(self, name: str, **values: str) -> str:
