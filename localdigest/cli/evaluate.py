@@ -68,6 +68,15 @@ def eval_(
             "abstract's key facts, instead of withholding it.",
         ),
     ] = False,
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            "--questions",
+            metavar="FILE",
+            help="Score `ask` instead: ask these questions (e.g. tests/fixtures/questions.json) "
+            "of the --pdfs, report recall@3, MRR and 'not found' (no model).",
+        ),
+    ] = None,
 ) -> None:
     """Score summaries against the authors' abstracts, which the model never sees.
 
@@ -78,18 +87,27 @@ def eval_(
     baselines. --reader scores normal runs (abstract read) instead. Prints a table and
     writes the JSON report.
 
-    Example:
+    --questions FILE scores `ask` instead: each question asked of the PDFs, recall@3 (a
+    top-3 passage on the right paper and page holds the answer), MRR and the share of
+    unanswerable questions answered "not found" (docs/ask.md).
+
+    Examples:
 
       localdigest eval --pdfs ../shared/corpus/pdfs --expected ../shared/corpus/expected.json
+
+      localdigest eval --questions tests/fixtures/questions.json --pdfs ../shared/corpus/pdfs
     """
     from localdigest.eval import evaluate
     from localdigest.render.eval import eval_tables, progress_line
     from localdigest.workflows.summarize import SummarizeRequest
 
-    evaluate.require_extras()
     output = check_output(output)
     if pdfs is None:
         raise UsageError("Which papers? Pass --pdfs DIR (and --expected FILE)")
+    if questions is not None:
+        _questions(questions, pdfs, output)
+        return
+    evaluate.require_extras()
     expected = expected or pdfs.parent / "expected.json"
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
@@ -121,6 +139,15 @@ def eval_(
         reader=reader,
     )
     eval_tables(report)
+    emit(safe_json(report.to_dict()) + "\n", output)
+
+
+def _questions(questions: Path, pdfs: Path, output: Path) -> None:
+    from localdigest.eval.questions import run_questions
+    from localdigest.render.eval import question_tables, step_line
+
+    report = run_questions(questions, pdfs, progress=step_line)
+    question_tables(report)
     emit(safe_json(report.to_dict()) + "\n", output)
 
 

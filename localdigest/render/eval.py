@@ -7,11 +7,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from localdigest.eval.evaluate import EvalReport
+from localdigest.eval.questions import TARGETS, QuestionReport
 from localdigest.render.console import err, out
 
 
 def progress_line(index: int, total: int, paper: str, step: str) -> None:
     err.print(f"[dim][{index}/{total}] {escape(paper)}: {step}[/]", highlight=False)
+
+
+def step_line(step: str) -> None:
+    err.print(f"[dim]{escape(step)}[/]", highlight=False)
 
 
 def _mark(ok: bool, text: str) -> str:
@@ -119,3 +124,43 @@ def eval_tables(report: EvalReport) -> None:
             if t["met"] is not None
             else f"  gap      {name}: {t['value']}"
         )
+
+
+def question_tables(report: QuestionReport) -> None:
+    """Each question missed (answerable ones not in the top three, unanswerable ones
+    answered), then recall@3, MRR and "not found" for each half and overall."""
+    missed = Table(
+        title=f"ask: questions missed ({report.papers} papers, {report.passages} passages)",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    for name in ("Question", "Paper", "Rank", "Shown first"):
+        missed.add_column(name, overflow="fold")
+    for r in report.rows:
+        if r.paper is None and r.said_not_found:
+            continue
+        if r.paper is not None and r.rank is not None and r.rank <= 3:
+            continue
+        rank = "not found" if r.said_not_found else str(r.rank or "-")
+        shown = ", ".join(r.shown) or "-"
+        missed.add_row(escape(r.question), escape(r.paper or "(none)"), rank, escape(shown))
+    out.print(missed)
+    for line in report.skipped:
+        out.print(f"[yellow]skipped:[/] {escape(line)}")
+    scores = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False)
+    for name in ("Questions", "N", "recall@3", "MRR", "false not found", "not found", "s/q"):
+        scores.add_column(name, justify="left" if name == "Questions" else "right")
+    for label, half in (("even (tuned)", "even"), ("odd (held out)", "odd"), ("all", None)):
+        s = report.scores(half)
+        scores.add_row(
+            label,
+            f"{s['answerable']}+{s['unanswerable']}",
+            _mark(s["recall_at_3"] >= TARGETS["recall_at_3"], f"{s['recall_at_3']:.3f}"),
+            _mark(s["mrr"] >= TARGETS["mrr"], f"{s['mrr']:.3f}"),
+            f"{s['false_not_found']:.3f}",
+            _mark(s["not_found"] >= TARGETS["not_found"], f"{s['not_found']:.2f}"),
+            f"{s['seconds_per_question']:.3f}",
+        )
+    out.print(scores)
