@@ -17,7 +17,7 @@ endif
 export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test install lint bench bench-server bench-ranking eval clean browser screenshot
+.PHONY: demo test install lint bench bench-server bench-ranking bench-ask eval clean browser screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,12 +65,19 @@ $(VENV)/.bench-installed: bench/requirements.txt | $(VENV)/.installed
 bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/server_bench.py $(SERVER_BENCH_ARGS)
+	$(BIN)/python bench/ask.py $(ASK_BENCH_ARGS)
 
 # llama.cpp's llama-server (-np 1, 2, 4) against the in-process one-by-one path, over the
 # corpus in one run. The first run builds llama-server from the llama.cpp source of the
 # installed llama-cpp-python (~10 min on 2 cores; cached in ~/.cache/localdigest/llama-server).
 bench-server: install
 	$(BIN)/python bench/server_bench.py $(SERVER_BENCH_ARGS)
+
+# ask: reading a paper (indexing vs extract mode), then a 10,000-paper library built from
+# the corpus texts under different ids (~1 GB in ~/.cache/localdigest/bench-ask, reused)
+# and questions over it (ASK_BENCH_ARGS="--papers 1000" for a quick run; --bm25s compares).
+bench-ask: install
+	$(BIN)/python bench/ask.py $(ASK_BENCH_ARGS)
 
 # Ranking a listing by the reader's library: 1000 papers, fresh processes (offline).
 bench-ranking: install
