@@ -610,8 +610,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     os.environ["LOCALDIGEST_HOME"] = tempfile.mkdtemp(prefix="ld-bench-")
-    from localdigest import llm
+    from localdigest import config
     from localdigest.llm import llamacpp as llmmod
+    from localdigest.models import default_n_ctx, resolve_model
     from localdigest.summarize import Options
 
     opts = Options()
@@ -620,12 +621,13 @@ def main(argv: list[str] | None = None) -> int:
         opts.max_tokens,
         opts.chunk_tokens,
     )
-    choice = llm.resolve_model(args.model)
+    name, source = config.resolve("model", args.model)
+    choice = resolve_model(name, config.models_dir(), source)
     args.threads = args.threads or llmmod.default_threads()
     args.parallel = args.parallel or llmmod.DEFAULT_PARALLEL
     if args.parallel <= 1:
         args.compare_map = 0  # the map already runs one by one
-    n_ctx = args.n_ctx or llm.default_n_ctx(choice.info)
+    n_ctx = args.n_ctx or default_n_ctx(choice.info)
     papers = find_pdfs(args.paths)[: args.limit]
     if args.sweep:
         rows = sweep(choice, args, papers[0])

@@ -99,10 +99,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import llama_cpp
 
-    from localdigest.llm import resolve_model
+    from localdigest import config
     from localdigest.llm.llamacpp import LlamaCppBackend, multi_sequence_context, quiet_stderr
+    from localdigest.models import resolve_model
 
-    choice = resolve_model(None)
+    choice = resolve_model(config.value("model"), config.models_dir())
     system, users, s = map_prompts(args.pdf, args.chunks)
     settings = s.options.generation(s.options.map_tokens)
     n = len(users)

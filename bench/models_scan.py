@@ -102,7 +102,7 @@ def main() -> None:
         scan = [
             sys.executable,
             "-c",
-            "from localdigest.llm import stores; print(len(stores.scan_all()))",
+            "from localdigest.models import stores; print(len(stores.scan_all()))",
         ]
         found = subprocess.run(scan, env=env, check=True, capture_output=True, text=True)
         results: dict[str, list[tuple[float, float]]] = {

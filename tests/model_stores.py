@@ -13,13 +13,20 @@ from pathlib import Path
 import pytest
 from hub_server import COMMIT, sha256_of
 
-from localdigest.llm.models import embedded_model_path
+from localdigest import config
+from localdigest.models import ModelChoice, embedded_model_path, resolve_model
 
 
 def smollm2_path() -> Path:
     path = embedded_model_path()
     assert path is not None, "the default model package is installed by make"
     return path
+
+
+def configured_model(name: str | None = None) -> ModelChoice:
+    """The model the settings choose (``name``: a --model value), as the commands resolve it."""
+    setting, source = config.resolve("model", name)
+    return resolve_model(setting, config.models_dir(), source)
 
 
 def gemma_path() -> Path:

@@ -24,6 +24,9 @@ LAYERS = {
     "papers": 0,
     "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)
     "config": 2,
+    # Finding models: below llm/ (which runs them) and beside config, so it reads no
+    # setting (the callers pass the models folder, the home and the model setting).
+    "models": 2,
     "cache": 3,
     "pdf": 3,
     "llm": 3,

@@ -34,10 +34,10 @@ def models(
     if ctx.invoked_subcommand is not None:
         return
     from localdigest import config
-    from localdigest.llm import list_models
+    from localdigest.models import list_models
     from localdigest.render.models import models_json, models_table
 
-    rows = list_models()
+    rows = list_models(config.models_dir(), config.home_dir(), config.value("model"))
     if fmt == "json":
         models_json(rows)
     else:
@@ -86,14 +86,14 @@ def pull(
     from localdigest.render.models import catalog_table, pull_progress, pulled
 
     if list_:
-        from localdigest.llm.catalog import downloaded, entries
+        from localdigest.models.catalog import downloaded, entries
 
         catalog_table(entries(), downloaded())
         return
     if spec is None:
         raise UsageError("Name a model to pull, e.g. qwen2.5-1.5b-instruct — see --list")
     from localdigest import config
-    from localdigest.llm.pull import pull as pull_model
+    from localdigest.models.pull import pull as pull_model
 
     with pull_progress() as progress:
         result = pull_model(spec, quant=quant, revision=revision, progress=progress)

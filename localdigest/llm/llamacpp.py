@@ -24,8 +24,8 @@ from localdigest.llm.base import (
     common_prefix,
 )
 from localdigest.llm.chat import ChatTemplate, cut_at_stop, stop_sequences, strip_thinking
-from localdigest.llm.gguf import kv_cache_bytes
-from localdigest.llm.models import ModelChoice, default_n_ctx
+from localdigest.models import ModelChoice, default_n_ctx
+from localdigest.models.gguf import kv_cache_bytes
 
 # Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
 # "Performance"; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU

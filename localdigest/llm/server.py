@@ -36,7 +36,6 @@ from typing import Any
 from localdigest.errors import ModelError, NetworkError, UsageError
 from localdigest.llm.base import Generation, GenerationSettings, TokenCallback
 from localdigest.llm.http import HttpClient, Reply, RetryPolicy
-from localdigest.llm.models import ModelChoice
 from localdigest.llm.tokens import (
     EstimatedTokens,
     ExtrasTokens,
@@ -44,6 +43,7 @@ from localdigest.llm.tokens import (
     ServerTokens,
     TokenCounter,
 )
+from localdigest.models import ModelChoice
 
 # The context assumed when the server reports none and --n-ctx is not given: the default
 # of llama-cpp-python's server and of older Ollama releases.
@@ -372,7 +372,7 @@ def token_counter(
 
 def _local_copy(info: ServerInfo) -> LocalTokens | None:
     """The server's model file, when the path it reports exists here (the same machine)."""
-    from localdigest.llm.gguf import read_gguf
+    from localdigest.models.gguf import read_gguf
 
     for name in (info.model_path, info.model):
         if not name or not str(name).endswith(".gguf"):

@@ -23,10 +23,10 @@ from rich.progress import (
 from localdigest.render.console import err, info, out
 
 if TYPE_CHECKING:
-    from localdigest.llm.catalog import CatalogEntry
-    from localdigest.llm.guidance import DemoHint
-    from localdigest.llm.inventory import ModelRow
-    from localdigest.llm.pull import Pulled
+    from localdigest.models.catalog import CatalogEntry
+    from localdigest.models.guidance import DemoHint
+    from localdigest.models.inventory import ModelRow
+    from localdigest.models.pull import Pulled
 
 SOURCE_NAMES = {
     "models-dir": "models folder",
@@ -118,7 +118,7 @@ def catalog_table(entries: Sequence[CatalogEntry], on_disk: set[str]) -> None:
     info(
         "[dim]Sizes as their sources list them (the hub's own figure is used when pulling); "
         "RAM is an estimate: file + 1 GB. Where each fact comes from: "
-        "localdigest/llm/catalog.json.[/]"
+        "localdigest/models/catalog.json.[/]"
     )
 
 

@@ -17,14 +17,8 @@ from typing import TYPE_CHECKING
 from localdigest import config
 from localdigest.cache import open_store
 from localdigest.errors import UsageError
-from localdigest.llm import (
-    Backend,
-    BackendSettings,
-    backend_factory,
-    connect_server,
-    default_n_ctx,
-    resolve_model,
-)
+from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
+from localdigest.models import default_n_ctx, resolve_model
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
 from localdigest.summarize import Options, Reporter, Summarizer, load_prompts
@@ -177,7 +171,9 @@ def _in_process(
 ) -> tuple[str, str, int, Callable[[], Backend], int | None]:
     """The local GGUF, loaded on first need: (name, fingerprint, n_ctx, factory, its
     parameter count)."""
-    choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
+    name, source = config.resolve("model", req.model)
+    # ModelError (exit 4) before any paper is touched
+    choice = resolve_model(name, config.models_dir(), source)
     n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
     settings = BackendSettings(
         n_ctx=n_ctx,
@@ -198,7 +194,7 @@ def _server(
     here, for exact token counts."""
     from localdigest.llm.server import ServerSettings
 
-    local = resolve_model(req.model) if req.model else None
+    local = resolve_model(req.model, config.models_dir()) if req.model else None
     backend, served = connect_server(
         ServerSettings(
             url=url,

@@ -12,9 +12,10 @@ from model_stores import ollama_model, smollm2_path
 from typer.testing import CliRunner
 
 from localdigest.cli import app
-from localdigest.llm import llamacpp, stores
-from localdigest.llm.guidance import better_on_disk
-from localdigest.llm.inventory import Facts, ModelRow
+from localdigest.llm import llamacpp
+from localdigest.models import stores
+from localdigest.models.guidance import better_on_disk
+from localdigest.models.inventory import Facts, ModelRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"

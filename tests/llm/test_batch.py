@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend, fake_summarizer
+from model_stores import configured_model
 
 from localdigest import pdf
 from localdigest.llm import Generation, GenerationSettings
@@ -183,11 +184,10 @@ def test_retry_runs_inside_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 @pytest.fixture(scope="module")
 def backend() -> Any:
-    from localdigest.llm import resolve_model
     from localdigest.llm.llamacpp import LlamaCppBackend
 
     try:
-        choice = resolve_model("default")
+        choice = configured_model("default")
     except Exception as e:  # pragma: no cover - the default model is a dev dependency
         pytest.skip(f"default model not installed: {e}")
     return LlamaCppBackend(choice, n_ctx=2048, threads=1, parallel=3)

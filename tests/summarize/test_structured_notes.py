@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from model_stores import configured_model
 
 from localdigest.cache import Store
-from localdigest.llm import BackendSettings, backend_factory, resolve_model
+from localdigest.llm import BackendSettings, backend_factory
 from localdigest.papers import PaperInput
 from localdigest.summarize import Options, Summarizer, load_prompts
 from localdigest.summarize.options import NOTES_GRAMMAR
@@ -27,7 +28,7 @@ def test_grammar_is_only_for_the_map_and_keyed() -> None:
 
 @pytest.mark.model
 def test_every_chunk_of_a_corpus_paper_gives_structured_notes(tmp_path: Path, corpus: Path) -> None:
-    choice = resolve_model(None)
+    choice = configured_model(None)
     backend = backend_factory(choice, BackendSettings(n_ctx=4096, threads=1))
     s = Summarizer(
         Store(tmp_path / "cache"),

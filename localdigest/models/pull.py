@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from localdigest.errors import CacheError, ModelError, NetworkError, UsageError
 from localdigest.fsutil import open_for_append, write_atomically
-from localdigest.llm import catalog, stores
+from localdigest.models import catalog, stores
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_QUANT = "Q4_K_M"

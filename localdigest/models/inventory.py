@@ -20,11 +20,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from localdigest import config
 from localdigest.errors import ModelError
 from localdigest.fsutil import write_atomically
-from localdigest.llm import stores
-from localdigest.llm.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
+from localdigest.models import stores
+from localdigest.models.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
 
 INDEX_NAME = "models-index.json"
 INDEX_VERSION = 1
@@ -197,10 +196,6 @@ class FactsIndex:
             write_atomically(self.path, json.dumps(data))
 
 
-def index_path() -> Path:
-    return config.home_dir() / INDEX_NAME
-
-
 @dataclass(frozen=True)
 class ModelRow:
     """One line of ``localdigest models``."""
@@ -235,11 +230,15 @@ class ModelRow:
 
 
 def rows_for(
-    found: list[stores.StoredModel], default: Path | None = None, *, everything: bool = False
+    found: list[stores.StoredModel],
+    home: Path,
+    default: Path | None = None,
+    *,
+    everything: bool = False,
 ) -> list[ModelRow]:
-    """Header facts for each model (from the index when the file is unchanged);
+    """Header facts for each model, from the index in ``home`` when the file is unchanged;
     ``everything``: ``found`` is every model there is, so the index forgets the others."""
-    index = FactsIndex(index_path())
+    index = FactsIndex(home / INDEX_NAME)
     rows = []
     for model in found:
         facts = index.facts(model.real)

@@ -10,7 +10,7 @@ import pytest
 from model_stores import gemma_path, smollm2_path
 
 from localdigest.errors import ModelError
-from localdigest.llm.gguf import read_gguf
+from localdigest.models.gguf import read_gguf
 
 
 def _string(text: bytes) -> bytes:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from localdigest.llm.catalog import CatalogEntry, suggestion
-from localdigest.llm.inventory import MEMORY_SHARE, ModelRow, physical_memory
-from localdigest.llm.models import embedded_model_path, list_models
+from localdigest.models.catalog import CatalogEntry, suggestion
+from localdigest.models.inventory import MEMORY_SHARE, ModelRow, physical_memory, rows_for
+from localdigest.models.resolve import embedded_model_path, found_models
 
 MIN_PARAMS = 500_000_000  # a model worth pointing to instead of the 135M demo
 MAX_PARAMS = 9_000_000_000  # beyond this a laptop CPU takes minutes per call
@@ -38,13 +39,15 @@ def better_on_disk(rows: Iterable[ModelRow], memory: int | None) -> ModelRow | N
     return max(fits, key=lambda r: (r.facts.params or 0, -r.facts.size), default=None)
 
 
-def demo_hint(model_names: Iterable[str]) -> DemoHint | None:
+def demo_hint(model_names: Iterable[str], directory: Path, home: Path) -> DemoHint | None:
     """A hint when one of ``model_names`` (the models that wrote some summaries) is the
-    embedded demo model; None otherwise."""
+    embedded demo model; None otherwise. ``directory``: the models folder; ``home``: where
+    the header index is."""
     embedded = embedded_model_path()
     if embedded is None or embedded.name not in set(model_names):
         return None
-    best = better_on_disk(list_models(), physical_memory())
+    rows = rows_for(found_models(directory), home)
+    best = better_on_disk(rows, physical_memory())
     if best is not None:
         return DemoHint(embedded.name, best.model.name, best.facts.params, None)
     return DemoHint(embedded.name, None, None, suggestion())
