@@ -7,41 +7,10 @@ import struct
 from pathlib import Path
 
 import pytest
-from model_stores import gemma_path, smollm2_path
+from model_stores import gemma_path, smollm2_path, write_gguf
 
 from localdigest.errors import ModelError
 from localdigest.models.gguf import read_gguf
-
-
-def _string(text: bytes) -> bytes:
-    return struct.pack("<Q", len(text)) + text
-
-
-def _entry(key: str, vtype: int, payload: bytes) -> bytes:
-    return _string(key.encode()) + struct.pack("<I", vtype) + payload
-
-
-def write_gguf(path: Path, tokens: list[bytes], tensors: int = 3) -> Path:
-    """A small but well-formed GGUF v3: a few entries, a vocabulary, a tensor table."""
-    entries = [
-        _entry("general.architecture", 8, _string(b"llama")),
-        _entry("general.file_type", 4, struct.pack("<I", 15)),
-        _entry("llama.context_length", 4, struct.pack("<I", 4096)),
-        _entry(
-            "tokenizer.ggml.tokens",
-            9,
-            struct.pack("<IQ", 8, len(tokens)) + b"".join(_string(t) for t in tokens),
-        ),
-        _entry("tokenizer.ggml.eos_token_id", 4, struct.pack("<I", 2)),
-        _entry("tokenizer.chat_template", 8, _string(b"{{ messages }}")),
-    ]
-    table = b"".join(
-        _string(f"blk.{i}.weight".encode()) + struct.pack("<IQQIQ", 2, 64, 32, 15, i * 2048)
-        for i in range(tensors)
-    )
-    head = b"GGUF" + struct.pack("<IQQ", 3, tensors, len(entries))
-    path.write_bytes(head + b"".join(entries) + table + b"\0" * 4096)
-    return path
 
 
 @pytest.mark.parametrize("model", [smollm2_path, gemma_path])

@@ -1,0 +1,176 @@
+"""Hostile model stores (issue 25, items 5 and 9): GGUF headers that claim more than they
+hold or hold values of the wrong type, broken manifests, folders nested too deep, a
+damaged header index. Each ends in a listing that works and a file marked unusable, never
+a hang or a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import signal
+import struct
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from model_stores import gguf_entry, gguf_header, gguf_string
+from typer.testing import CliRunner
+
+from localdigest.cli import app
+from localdigest.errors import ModelError
+from localdigest.models import default_n_ctx, gguf
+from localdigest.models.gguf import kv_bytes_per_token, read_gguf
+
+runner = CliRunner()
+U8, U32, I32, F32, BOOL, STRING, ARRAY, F64 = 0, 4, 5, 6, 7, 8, 9, 12
+
+
+@contextlib.contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Fail (instead of hanging) when the block runs longer than ``seconds``."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def sparse(path: Path, head: bytes, size: int) -> Path:
+    """``head`` followed by zeros up to ``size`` bytes, taking no disk."""
+    with path.open("wb") as f:
+        f.write(head)
+        f.truncate(size)
+    if path.stat().st_blocks * 512 > 1 << 20:
+        path.unlink()
+        pytest.skip("this filesystem has no sparse files (the test would write gigabytes)")
+    return path
+
+
+def listed(models: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict]:
+    monkeypatch.setenv("LOCALDIGEST_MODELS_DIR", str(models))
+    result = runner.invoke(app, ["models", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return {row["name"]: row for row in json.loads(result.stdout)}
+
+
+# ----------------------------------------------------------------------------- item 5
+
+
+@pytest.mark.parametrize(
+    "tensors, keys, size",
+    [(1 << 40, 0, 8 << 30), (0, 1 << 40, 8 << 30), (0, 1 << 24, 512 << 20)],
+    ids=["2^40 tensors", "2^40 keys", "2^24 keys"],
+)
+def test_counts_that_cannot_be_real_are_refused_at_once(
+    tmp_path: Path, tensors: int, keys: int, size: int
+) -> None:
+    path = sparse(tmp_path / "claims.gguf", gguf_header([], tensors, keys), size)
+    start = time.monotonic()
+    with within(10), pytest.raises(ModelError, match="claims"):
+        read_gguf(path, quick=True)
+    assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        gguf_header([], tensors=1 << 24),  # 16M tensor descriptions of zeros fit in 512 MiB
+        # 64M empty strings: the quick jump finds no entry after them, the exact walk runs
+        gguf_header([gguf_entry("tokenizer.ggml.tokens", ARRAY, struct.pack("<IQ", 8, 1 << 26))]),
+    ],
+    ids=["tensors", "strings"],
+)
+def test_a_header_walk_that_fits_the_file_stops_at_its_time_budget(
+    tmp_path: Path, head: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gguf, "HEADER_SECONDS", 0.2)
+    path = sparse(tmp_path / "sparse.gguf", head, 512 << 20)
+    start = time.monotonic()
+    with within(10), pytest.raises(ModelError, match=r"took over 0\.2 s"):
+        read_gguf(path, quick=True)
+    assert time.monotonic() - start < 2
+
+
+def test_arrays_nested_3000_deep_are_an_error_not_a_recursion_error(tmp_path: Path) -> None:
+    nested = struct.pack("<IQ", ARRAY, 1) * 3000 + struct.pack("<IQ", U8, 0)
+    path = tmp_path / "nested.gguf"
+    path.write_bytes(gguf_header([gguf_entry("general.nested", ARRAY, nested)]) + b"\0" * 64)
+    with pytest.raises(ModelError, match="nested"):
+        read_gguf(path)
+
+
+def test_a_tensor_of_too_many_dimensions_is_an_error(tmp_path: Path) -> None:
+    table = gguf_string(b"w") + struct.pack("<I", 1 << 30)  # then 8 GiB of dimensions
+    path = sparse(tmp_path / "dims.gguf", gguf_header([], tensors=1) + table, 64 << 20)
+    with within(10), pytest.raises(ModelError, match="dimensions"):
+        read_gguf(path)
+
+
+# ----------------------------------------------------------------------------- item 9
+
+
+def _value(vtype: int, value: object) -> bytes:
+    if vtype == STRING:
+        assert isinstance(value, bytes)
+        return gguf_string(value)
+    return struct.pack({U32: "<I", I32: "<i", F32: "<f", F64: "<d", BOOL: "<?"}[vtype], value)
+
+
+@pytest.mark.parametrize(
+    "vtype, value",
+    [
+        (STRING, b"lots"),
+        (F32, math.nan),
+        (F64, math.nan),
+        (F64, math.inf),
+        (F64, 1e300),
+        (I32, -5),
+        (U32, 0),
+        (BOOL, True),
+    ],
+)
+def test_header_values_of_the_wrong_type_or_value_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vtype: int, value: object
+) -> None:
+    entries = [
+        gguf_entry("general.architecture", STRING, gguf_string(b"llama")),
+        gguf_entry("general.file_type", vtype, _value(vtype, value)),
+        gguf_entry("general.name", ARRAY, struct.pack("<IQ", U8, 2) + b"ab"),
+        gguf_entry("llama.context_length", vtype, _value(vtype, value)),
+        gguf_entry("llama.block_count", F32, struct.pack("<f", math.inf)),
+        gguf_entry("llama.attention.head_count", vtype, _value(vtype, value)),
+        gguf_entry("llama.embedding_length", I32, struct.pack("<i", 576)),
+        gguf_entry("tokenizer.chat_template", U32, struct.pack("<I", 7)),
+    ]
+    models = tmp_path / "models"
+    models.mkdir()
+    path = models / "odd.gguf"
+    path.write_bytes(gguf_header(entries) + b"\0" * 64)
+    info = read_gguf(path)
+    assert info.context_length is None and info.chat_template is None
+    assert info.meta_int("block_count") is None and info.meta_int("attention.head_count") is None
+    whole = type(value) is int  # a whole number names a file type (0 is F32), nothing else
+    assert info.quantization == (gguf.FILE_TYPES.get(value, f"type {value}") if whole else "?")
+    assert kv_bytes_per_token(info) is None and default_n_ctx(info) == 2048
+    row = listed(models, monkeypatch)["odd.gguf"]
+    assert row["error"] is None and row["context"] is None and row["n_ctx"] == 2048
+
+
+def test_a_long_string_value_is_skipped_not_decoded(tmp_path: Path) -> None:
+    entries = [
+        gguf_entry("general.architecture", STRING, gguf_string(b"llama")),
+        gguf_entry("tokenizer.huggingface.json", STRING, gguf_string(b"{" * (2 << 20))),
+        gguf_entry("llama.context_length", U32, struct.pack("<I", 4096)),
+    ]
+    path = tmp_path / "long.gguf"
+    path.write_bytes(gguf_header(entries) + b"\0" * 64)
+    info = read_gguf(path)
+    assert info.context_length == 4096 and "tokenizer.huggingface.json" not in info.metadata
