@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from model_stores import gguf_entry, gguf_header, gguf_string
+from model_stores import gguf_entry, gguf_header, gguf_string, hub_file, smollm2_path
 from typer.testing import CliRunner
 
 from localdigest.cli import app
@@ -174,3 +174,68 @@ def test_a_long_string_value_is_skipped_not_decoded(tmp_path: Path) -> None:
     path.write_bytes(gguf_header(entries) + b"\0" * 64)
     info = read_gguf(path)
     assert info.context_length == 4096 and "tokenizer.huggingface.json" not in info.metadata
+
+
+def _ollama_manifest(root: Path, name: str, text: str) -> None:
+    manifest = root / "manifests" / "registry.ollama.ai" / "library" / name / "latest"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(text)
+
+
+def test_an_ollama_manifest_of_1_mib_of_brackets_is_broken_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ollama"
+    monkeypatch.setenv("OLLAMA_MODELS", str(root))
+    _ollama_manifest(root, "deep", "[" * (1 << 20))
+    assert "ollama:deep:latest" not in listed(tmp_path / "none", monkeypatch)
+    result = runner.invoke(app, ["summarize", "x.pdf", "-m", "ollama:deep"])
+    assert result.exit_code == 4, result.output
+    assert "not valid JSON" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "settings, pointer",
+    [("[" * 100_000, ""), ('{"downloadsFolder": "a\\u0000b"}', ""), ("{}", "/tmp/x\0y\n")],
+    ids=["settings too deep", "settings naming NUL", "pointer naming NUL"],
+)
+def test_lm_studio_settings_too_deep_or_naming_nul_are_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: str, pointer: str
+) -> None:
+    home = tmp_path / "user-home"  # conftest's HOME
+    (home / ".lmstudio").mkdir(parents=True)
+    (home / ".lmstudio" / "settings.json").write_text(settings)
+    (home / ".lmstudio-home-pointer").write_text(pointer)
+    assert list(listed(tmp_path / "none", monkeypatch)) == ["embedded"]
+
+
+@contextlib.contextmanager
+def nested_folders(top: Path, depth: int) -> Iterator[Path]:
+    """``top/d/d/.../d`` ``depth`` levels down; removed bottom-up afterwards (a recursive
+    removal would itself hit the recursion limit)."""
+    folders = [top]
+    for _ in range(depth):
+        folders.append(folders[-1] / "d")
+    for folder in folders:
+        folder.mkdir()  # one by one: mkdir(parents=True) recurses
+    try:
+        yield folders[-1]
+    finally:
+        for folder in reversed(folders):
+            for child in folder.iterdir():
+                if not child.is_dir() or child.is_symlink():
+                    child.unlink()
+            folder.rmdir()
+
+
+def test_a_snapshot_folder_nested_1100_deep_is_not_walked_to_the_bottom(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    link = hub_file(cache, "org/fine-GGUF", "fine.gguf", smollm2_path())
+    with nested_folders(link.parent / "deep", 1100) as bottom:
+        (bottom / "buried.gguf").symlink_to(link.resolve())
+        rows = listed(tmp_path / "none", monkeypatch)
+    assert "hf:org/fine-GGUF/fine.gguf" in rows
+    assert not any("buried" in name for name in rows)
