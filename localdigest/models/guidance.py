@@ -1,5 +1,10 @@
 """The line under a summary written by the embedded demo model: what it is, and the best
-next step on this machine (a better model already on disk, else one to pull)."""
+next step on this machine (a better model already on disk, else one to pull).
+
+It ends every plain ``summarize``, so it stays cheap: the stores are listed (names and
+magic bytes, no header), header facts come from the index ``localdigest models`` keeps, and
+headers not yet indexed are read only for ``HINT_SECONDS`` (the rest on later runs).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from localdigest.models.resolve import embedded_model_path, found_models
 
 MIN_PARAMS = 500_000_000  # a model worth pointing to instead of the 135M demo
 MAX_PARAMS = 9_000_000_000  # beyond this a laptop CPU takes minutes per call
+HINT_SECONDS = 0.5  # for reading headers the index does not know yet
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def demo_hint(model_names: Iterable[str], directory: Path, home: Path) -> DemoHi
     embedded = embedded_model_path()
     if embedded is None or embedded.name not in set(model_names):
         return None
-    rows = rows_for(found_models(directory), home)
+    rows = rows_for(found_models(directory), home, budget=HINT_SECONDS)
     best = better_on_disk(rows, physical_memory())
     if best is not None:
         return DemoHint(embedded.name, best.model.name, best.facts.params, None)

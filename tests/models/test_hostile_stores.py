@@ -8,19 +8,28 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import shutil
 import signal
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from model_stores import gguf_entry, gguf_header, gguf_string, hub_file, smollm2_path
+from model_stores import (
+    gguf_entry,
+    gguf_header,
+    gguf_string,
+    hub_file,
+    ollama_model,
+    place,
+    smollm2_path,
+)
 from typer.testing import CliRunner
 
 from localdigest.cli import app
 from localdigest.errors import ModelError
-from localdigest.models import default_n_ctx, gguf
+from localdigest.models import default_n_ctx, gguf, guidance, inventory
 from localdigest.models.gguf import kv_bytes_per_token, read_gguf
 
 runner = CliRunner()
@@ -239,3 +248,107 @@ def test_a_snapshot_folder_nested_1100_deep_is_not_walked_to_the_bottom(
         rows = listed(tmp_path / "none", monkeypatch)
     assert "hf:org/fine-GGUF/fine.gguf" in rows
     assert not any("buried" in name for name in rows)
+
+
+# ----------------------------------------------------------------------------- the index
+
+
+def _indexed_model(tmp_path: Path) -> tuple[Path, list[int]]:
+    models = tmp_path / "models"
+    path = place(smollm2_path(), models / "smol.gguf")
+    st = path.stat()
+    return models, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+GOOD_FACTS = {
+    "size": 1,
+    "arch": "llama",
+    "params": 1,
+    "quant": "Q4_1",
+    "context": 8192,
+    "chat_template": True,
+    "kv_per_token": 1,
+    "error": None,
+}
+
+
+def _entry(real: str, ident: list[int], facts: object) -> dict[str, object]:
+    return {"version": 1, "entries": {real: {"id": ident, "facts": facts}}}
+
+
+DAMAGE = {
+    "too deep": lambda real, ident: "[" * 100_000,
+    "a list": lambda real, ident: [],
+    "entries a list": lambda real, ident: {"version": 1, "entries": []},
+    "entry a string": lambda real, ident: {"version": 1, "entries": {real: "x"}},
+    "facts a list": lambda real, ident: _entry(real, ident, []),
+    "size a string": lambda real, ident: _entry(real, ident, {**GOOD_FACTS, "size": "big"}),
+    "params huge": lambda real, ident: _entry(real, ident, {**GOOD_FACTS, "params": 10**400}),
+    "template an int": lambda real, ident: _entry(real, ident, {**GOOD_FACTS, "chat_template": 1}),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+def test_a_damaged_index_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Callable[[str, list[int]], object]
+) -> None:
+    models, ident = _indexed_model(tmp_path)
+    real = str((models / "smol.gguf").resolve())
+    index = tmp_path / "ld-home" / "models-index.json"  # conftest's LOCALDIGEST_HOME
+    index.parent.mkdir(parents=True, exist_ok=True)
+    data = damage(real, ident)
+    index.write_text(data if isinstance(data, str) else json.dumps(data))
+    row = listed(models, monkeypatch)["smol.gguf"]
+    assert row["params"] == 134_515_008 and row["size"] == ident[2] and row["chat_template"]
+    saved = json.loads(index.read_text())
+    assert saved["entries"][real]["facts"]["params"] == 134_515_008
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    reads: list[Path] = []
+    real_read = inventory.read_gguf
+
+    def counting(path: Path, **kw: bool) -> gguf.GGUFInfo:
+        reads.append(path)
+        return real_read(path, **kw)
+
+    monkeypatch.setattr(inventory, "read_gguf", counting)
+    return reads
+
+
+def test_a_header_that_failed_is_remembered_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gguf, "HEADER_SECONDS", 0.2)
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    hostile = sparse(tmp_path / "sparse.gguf", gguf_header([], tensors=1 << 24), 512 << 20)
+    hub_file(cache, "evil/sparse-GGUF", "sparse.gguf", hostile)
+    reads = _counting_reads(monkeypatch)
+    with within(30):
+        first = listed(tmp_path / "none", monkeypatch)["hf:evil/sparse-GGUF/sparse.gguf"]
+        assert Path(first["real_path"]) in reads and "took over" in first["error"]
+        reads.clear()
+        again = listed(tmp_path / "none", monkeypatch)["hf:evil/sparse-GGUF/sparse.gguf"]
+    assert again == first and reads == []  # the failure came from the index
+
+
+def test_the_demo_hint_reads_headers_only_within_its_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ollama"
+    monkeypatch.setenv("OLLAMA_MODELS", str(root))
+    own = tmp_path / "smol-copy.gguf"  # a file of its own, not the embedded model's
+    shutil.copyfile(smollm2_path(), own)
+    ollama_model(root, "smol", "latest", own)
+    monkeypatch.setattr(guidance, "MIN_PARAMS", 100_000_000)  # so that 135M counts here
+    monkeypatch.setattr(guidance, "HINT_SECONDS", 0.0)
+    reads = _counting_reads(monkeypatch)
+    home, models, demo = tmp_path / "ld-home", tmp_path / "none", [smollm2_path().name]
+
+    hint = guidance.demo_hint(demo, models, home)
+    assert hint is not None and hint.on_disk is None and reads == []  # not indexed yet
+    assert "ollama:smol:latest" in listed(models, monkeypatch)  # `models` indexes it
+    reads.clear()
+    hint = guidance.demo_hint(demo, models, home)
+    assert hint is not None and hint.on_disk == "ollama:smol:latest" and reads == []
