@@ -3,7 +3,6 @@ under a summary the demo model wrote."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from localdigest.render.console import err, info, out
+from localdigest.render.console import err, info, out, plain
+from localdigest.text import safe_json
 
 if TYPE_CHECKING:
     from localdigest.models.catalog import CatalogEntry
@@ -100,7 +100,8 @@ def models_table(rows: Sequence[ModelRow], models_dir: Path) -> None:
 
 
 def models_json(rows: Sequence[ModelRow]) -> None:
-    out.print_json(json.dumps([r.as_json() for r in rows], ensure_ascii=False), indent=2)
+    # Plain JSON: through rich's highlighting 10,000 models took 690 MB (bench/models_scan.py).
+    plain(safe_json([r.as_json() for r in rows]) + "\n")
 
 
 def catalog_table(entries: Sequence[CatalogEntry], on_disk: set[str]) -> None:
