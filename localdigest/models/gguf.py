@@ -26,7 +26,10 @@ from localdigest.errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
 
-# llama.cpp's llama_ftype enum: the quantization named in general.file_type.
+# llama.cpp's llama_ftype enum (include/llama.h; the gguf package's LlamaFileType): the
+# quantization named in general.file_type. 33-35 are retired from llama.cpp, but files
+# with them were published in 2024 (tests/models/test_gguf.py checks the table against the
+# package).
 FILE_TYPES = {
     0: "F32",
     1: "F16",
@@ -58,8 +61,14 @@ FILE_TYPES = {
     30: "IQ4_XS",
     31: "IQ1_M",
     32: "BF16",
+    33: "Q4_0_4_4",
+    34: "Q4_0_4_8",
+    35: "Q4_0_8_8",
     36: "TQ1_0",
     37: "TQ2_0",
+    38: "MXFP4_MOE",
+    39: "NVFP4",
+    40: "Q1_0",
 }
 
 # GGUF value types -> struct format of the scalar ones.

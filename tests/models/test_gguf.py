@@ -10,7 +10,7 @@ import pytest
 from model_stores import gemma_path, smollm2_path, write_gguf
 
 from localdigest.errors import ModelError
-from localdigest.models.gguf import read_gguf
+from localdigest.models.gguf import FILE_TYPES, read_gguf
 
 
 @pytest.mark.parametrize("model", [smollm2_path, gemma_path])
@@ -37,3 +37,26 @@ def test_an_absurd_array_length_is_an_error_not_a_hang(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(ModelError, match=r"huge\.gguf"):
         read_gguf(path)
+
+
+def test_the_file_types_are_llama_cpps() -> None:
+    """Every file type the gguf package (llama.cpp's own Python library) names is ours, with
+    its name; ours has only the retired Q4_0_4_4/4_8/8_8 (33-35) besides, which published
+    files still carry."""
+    package = pytest.importorskip("gguf", reason="the gguf package (dev extra) is not installed")
+    theirs = {
+        t.value: t.name.removeprefix("MOSTLY_").removeprefix("ALL_")
+        for t in package.LlamaFileType
+        if t.name != "GUESSED"
+    }
+    assert {k: FILE_TYPES.get(k) for k in theirs} == theirs
+    assert set(FILE_TYPES) - set(theirs) == {33, 34, 35}
+
+
+def test_a_gpt_oss_file_type_is_named(tmp_path: Path) -> None:
+    path = write_gguf(tmp_path / "gpt-oss.gguf", [b"a", b"b"])
+    data = bytearray(path.read_bytes())
+    at = data.index(b"general.file_type") + len(b"general.file_type") + 4
+    data[at : at + 4] = struct.pack("<I", 38)
+    path.write_bytes(bytes(data))
+    assert read_gguf(path).quantization == "MXFP4_MOE"  # was "type 38"
