@@ -176,6 +176,7 @@ class StandIn:
     ollama: dict[str, Any] | None = None  # pose as Ollama: {"digest": ..., "num_ctx": ...}
     lmstudio: dict[str, Any] | None = None  # pose as LM Studio: its /api/v0/models card
     meta: dict[str, Any] | None = None  # llama-server's "meta" of each /v1/models card
+    card: dict[str, Any] | None = None  # more fields of each card (vLLM's root and length)
     max_delay: float = 0.05  # seconds of random delay before each completion
     min_delay: float = 0.0
     answer_model: str | None = None  # the model named in answers (default: the one asked)
@@ -279,6 +280,8 @@ class StandIn:
             cards = [{"id": m, "object": "model", "owned_by": self.owned_by} for m in self.models]
             for card in cards if self.meta is not None else []:
                 card["meta"] = dict(self.meta)
+            for card in cards:
+                card.update(self.card or {})
             return 200, {"object": "list", "data": cards}
         if method == "GET" and path == "/props":
             return (200, self.props) if self.props is not None else (404, {"error": "not found"})

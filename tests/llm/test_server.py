@@ -4,6 +4,8 @@ engine (llama-cpp-python's server) runs in tests/workflows/test_server_runs.py."
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -101,6 +103,91 @@ def test_an_engine_that_names_no_file_is_keyed_by_its_address() -> None:
     finally:
         a.stop()
         b.stop()
+
+
+# What each engine's probe answers make of it. The fingerprints are cache identities: a
+# change here orphans every cached summary made through that engine (say why, if ever).
+ENGINES: dict[str, tuple[dict[str, Any], str, int, int, str]] = {
+    "llama-server": (
+        {
+            "props": dict(LLAMA_SERVER_PROPS),
+            "meta": {"n_params": 134_515_008, "size": 100, "n_vocab": 49152, "n_ctx": 4096},
+        },
+        "server/9c46fc92a085bce35972c6ec",
+        4096,
+        3,
+        "server",
+    ),
+    "llama-cpp-python": (
+        {"models": ["/srv/models/stand-in.gguf"], "owned_by": "me", "card": {"permissions": []}},
+        "server/a21ff9d7c7a956dedb8fff12",
+        2048,
+        1,
+        "server",
+    ),
+    "vllm": (
+        {
+            "models": ["qwen2.5-1.5b"],
+            "owned_by": "vllm",
+            "card": {"root": "Qwen/Qwen2.5-1.5B-Instruct", "max_model_len": 8192},
+        },
+        "server/0d73e02f3ef6fd62d56668af",
+        8192,
+        4,
+        "server",
+    ),
+    "ollama": (
+        {
+            "models": ["qwen2.5:3b"],
+            "owned_by": "library",
+            "ollama": {"digest": "sha256:abc", "num_ctx": 8192},
+        },
+        "server/0dbd975e1c39089c02a54413",
+        8192,
+        4,
+        "estimate",
+    ),
+    "lmstudio": (
+        {
+            "models": ["qwen2.5-3b-instruct"],
+            "owned_by": "organization_owner",
+            "lmstudio": {
+                "publisher": "qwen",
+                "arch": "qwen2",
+                "quantization": "Q4_K_M",
+                "loaded_context_length": 4096,
+            },
+        },
+        "server/c285f06c004d4516b7ec6eaa",
+        4096,
+        4,
+        "estimate",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ENGINES))
+def test_each_engines_identity_is_pinned(kind: str) -> None:
+    answers, fingerprint, n_ctx, slots, counter = ENGINES[kind]
+    server = StandIn(**answers).start()
+    try:
+        b = backend(server)
+        assert (b.info.kind, b.fingerprint) == (kind, fingerprint)
+        assert (b.n_ctx, b.parallel_slots, b.counter.source) == (n_ctx, slots, counter)
+    finally:
+        server.stop()
+
+
+def test_a_generic_engines_identity_is_its_model_and_address() -> None:
+    server = StandIn(owned_by="someone").start()
+    try:
+        b = backend(server)
+        where = f"http://127.0.0.1:{server.port}"
+        ident = {"build": None, "file": None, "kind": "openai", "model": "stand-in.gguf"}
+        blob = json.dumps({**ident, "server": where}, sort_keys=True)
+        assert b.fingerprint == "server/" + hashlib.sha256(blob.encode()).hexdigest()[:24]
+    finally:
+        server.stop()
 
 
 def test_ollama_is_recognised_by_its_api() -> None:
