@@ -183,6 +183,7 @@ class StandIn:
     content: str | bool | None = True  # True: fake_reply; otherwise this content (None: null)
     reasoning: str | None = None
     api_key: str | None = None  # answer 401 without this bearer token
+    raw: dict[str, bytes] = field(default_factory=dict)  # path -> this 200 body, as it is
     faults: list[Fault] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""
@@ -207,6 +208,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms ACK wait
 
             def log_message(self, *args: Any) -> None: ...
 
@@ -268,6 +270,9 @@ class StandIn:
             # as some servers do: the error quotes what it was given
             error = {"message": f"Invalid API Key: {given}", "type": "authentication_error"}
             self._send(h, 401, {"error": error})
+            return
+        if path in self.raw:
+            self._send(h, 200, None, raw=self.raw[path])
             return
         try:
             status, answer = self._route(method, path, body)
@@ -347,9 +352,13 @@ class StandIn:
 
     @staticmethod
     def _send(
-        h: BaseHTTPRequestHandler, status: int, data: Any, headers: dict[str, str] | None = None
+        h: BaseHTTPRequestHandler,
+        status: int,
+        data: Any,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
     ) -> None:
-        payload = json.dumps(data).encode()
+        payload = json.dumps(data).encode() if raw is None else raw
         try:
             h.send_response(status)
             h.send_header("Content-Type", "application/json")

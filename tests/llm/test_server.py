@@ -16,9 +16,9 @@ from model_server import LLAMA_SERVER_PROPS, StandIn, free_port
 
 from localdigest.errors import ModelError, NetworkError, UsageError
 from localdigest.llm import GenerationSettings
-from localdigest.llm.http import CallsCancelled, retry_after, split_url
-from localdigest.llm.server import ServerBackend, ServerSettings, connect
+from localdigest.llm.server import ServerBackend, ServerSettings, connect, split_url
 from localdigest.llm.tokens import ESTIMATE_TOKENS_PER_BYTE, EstimatedTokens
+from localdigest.net import CallsCancelled, retry_after
 
 SETTINGS = GenerationSettings(max_tokens=32, temperature=0.2, seed=42)
 MAP_USER = "Notes please.\n<<<PAPER\nThe method improves accuracy by 3 points.\nPAPER>>>"
@@ -251,6 +251,37 @@ def test_n_ctx_above_the_servers_is_refused(stand_in: StandIn) -> None:
     with pytest.raises(UsageError, match="--n-ctx 8192 is more than the 4096"):
         backend(stand_in, n_ctx=8192)
     assert backend(stand_in, n_ctx=1024).n_ctx == 1024
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/props", b'{"total_slots": 2, "default_generation_settings": "n_ctx=4096"}'),
+        ("/props", b'{"total_slots": 2, "default_generation_settings": {"n_ctx": 1e999}}'),
+        ("/v1/models", b'{"data": {"id": "stand-in.gguf"}}'),
+        ("/v1/models", b'{"data": [{"id": 7}]}'),
+        ("/v1/models", b"<html>a login page</html>"),
+        ("/v1/chat/completions", b'{"choices": {"0": {"message": {"content": "x"}}}}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": "x"}]}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": {"content": "x"}}], "usage": "9"}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": {"content": "x"}}], "usage": [9]}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": {"content": "x"}}], "timings": "1"}'),
+        ("/tokenize", b'{"tokens": "one two three"}'),
+        ("/tokenize", b"[" * 100_000),
+    ],
+)
+def test_an_answer_of_another_shape_is_one_line_naming_the_server(path: str, body: bytes) -> None:
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), raw={path: body}).start()
+    try:
+        with pytest.raises(ModelError) as e:
+            backend(server).complete("system", MAP_USER, SETTINGS)
+        assert (
+            f"127.0.0.1:{server.port}" in e.value.message
+            and path.rsplit("/", 1)[1] in e.value.message
+        )
+        assert "\n" not in e.value.message and e.value.exit_code == 4
+    finally:
+        server.stop()
 
 
 def test_not_an_openai_api(stand_in: StandIn) -> None:
