@@ -293,8 +293,9 @@ class Client:
         self.policy = policy or Policy()
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self.token = token
-        self.interval = interval  # seconds between the starts of two requests
+        self.interval = interval  # seconds from an answer to the next request
         self._next_start = 0.0  # pacing: touched on the loop only
+        self._gate: asyncio.Lock | None = None
         self._http: dict[bool, httpx.AsyncClient] = {}  # by "to a loopback address"
         self._lock = threading.Lock()
         self._pending: set[Future[Any]] = set()
@@ -413,26 +414,28 @@ class Client:
             limit = call.limit(policy) if until is None else until - time.monotonic()
             hint: float | None = None
             offline = False
-            start = await self._turn()
+            gate = await self._turn()
             try:
                 if limit <= 0:
                     raise TimeoutError
                 answer = await asyncio.wait_for(self._send(call, until is None, limit), limit)
             except (TimeoutError, httpx.TransportError) as e:
                 failure, offline = self._failure(e, call)
-                if offline and self._next_start == start + self.interval:
-                    self._next_start = start  # nothing reached the server: no pause owed
             else:
                 status = answer.status if isinstance(answer, Reply) else answer.status_code
                 if status not in RETRY_STATUSES:
                     return answer
                 hint = retry_after(answer.headers.get("retry-after"))
-                if isinstance(answer, Reply):
-                    said = self.clean(answer.error_message())
-                    failure = f"answered HTTP {status} ({said or 'no reason'})"
-                else:
+                failure = f"answered HTTP {status}"
+                if isinstance(answer, Reply) and answer.data is not None:  # a web page: no
+                    failure += f" ({self.clean(answer.error_message()) or 'no reason'})"
+                elif not isinstance(answer, Reply):
                     await answer.aclose()
-                    failure = f"answered HTTP {status}"
+            finally:
+                if gate is not None:
+                    if not offline:  # when nothing reached the server, no pause is owed
+                        self._next_start = time.monotonic() + self.interval
+                    gate.release()
             tries = "once" if attempt == 1 else "twice" if attempt == 2 else f"{attempt} times"
             where, about = self.where(call.url), f" for {call.what}" if call.what else ""
             if offline:
@@ -447,14 +450,20 @@ class Client:
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover - the last try raises
 
-    async def _turn(self) -> float:
-        """Wait for this client's next turn (``interval`` seconds after the last start)."""
-        now = time.monotonic()
-        start = max(now, self._next_start)
-        self._next_start = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
-        return start
+    async def _turn(self) -> asyncio.Lock | None:
+        """With an ``interval``: wait for this client's turn, ``interval`` seconds after its
+        last answer, one request at a time; the lock to release once answered."""
+        if not self.interval:
+            return None
+        if self._gate is None:
+            self._gate = asyncio.Lock()
+        await self._gate.acquire()
+        try:
+            await asyncio.sleep(max(0.0, self._next_start - time.monotonic()))
+        except BaseException:
+            self._gate.release()
+            raise
+        return self._gate
 
     async def _send(self, call: _Call, read: bool, limit: float) -> Reply | httpx.Response:
         """One try: the request, its redirects followed, and (``read``) its body."""
@@ -601,8 +610,8 @@ class Download:
             got += len(piece)
             if self._max_bytes is not None and got > self._max_bytes:
                 raise NetworkError(
-                    f"{where} sent more than the {self._max_bytes} bytes announced for"
-                    f"{about} — stopped there; try again later"
+                    f"{where} sent more than {self._max_bytes} bytes for{about} — stopped "
+                    "there; try again later"
                 )
             yield piece
 
