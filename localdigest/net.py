@@ -600,7 +600,7 @@ class Download:
                 if left <= stall:
                     raise NetworkError(
                         f"{where} did not send{about} within {call.limit(client.policy):g} s "
-                        "(a very slow connection or server) — try again later"
+                        f"(a very slow connection or server) — {client.advice}"
                     ) from None
                 raise Cut(f"{where} sent nothing for {stall:g} s") from None
             except (httpx.TransportError, httpx.StreamError) as e:
