@@ -18,7 +18,7 @@ from localdigest.errors import ModelError, NetworkError, UsageError
 from localdigest.llm import GenerationSettings
 from localdigest.llm.server import ServerBackend, ServerSettings, connect, split_url
 from localdigest.llm.tokens import ESTIMATE_TOKENS_PER_BYTE, EstimatedTokens
-from localdigest.net import CallsCancelled, retry_after
+from localdigest.net import CallsCancelled
 
 SETTINGS = GenerationSettings(max_tokens=32, temperature=0.2, seed=42)
 MAP_USER = "Notes please.\n<<<PAPER\nThe method improves accuracy by 3 points.\nPAPER>>>"
@@ -51,12 +51,6 @@ def test_split_url() -> None:
     assert "secret" not in where and where == "https://gpu.example:8000"
     with pytest.raises(UsageError, match="not an http"):
         split_url("127.0.0.1:8080")
-
-
-def test_retry_after() -> None:
-    assert retry_after("3") == 3.0
-    assert retry_after(None) is None and retry_after("soon") is None
-    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
 
 
 def test_estimate_is_bytes_times_a_margin() -> None:
