@@ -574,7 +574,6 @@ class Download:
     ) -> None:
         self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
-        self.url = str(response.url)
         self._client = client
         self._response = response
         self._call = call

@@ -247,12 +247,6 @@ def test_catalogue_facts_each_have_a_source() -> None:
 # ----------------------------------------------------------------------------- a hostile hub
 
 
-def nothing_written(root: Path, cache: Path) -> list[Path]:
-    """Files anywhere under ``root`` that are not the test's own (the hub cache's lock
-    files aside)."""
-    return [p for p in root.rglob("*") if p.is_file() and ".locks" not in p.parts]
-
-
 @pytest.mark.parametrize(
     "path",
     [
