@@ -530,7 +530,7 @@ class Client:
             return f"did not accept a connection within {self.policy.connect:g} s", True
         if isinstance(e, httpx.ConnectError) and not caused_by(e, ssl.SSLError):
             if caused_by(e, socket.gaierror):
-                return "could not be found (no DNS answer)", True
+                return "could not be found in DNS", True
             if caused_by(e, ConnectionRefusedError):
                 return "refused the connection", True
             return "could not be reached", True
