@@ -7,8 +7,8 @@ total, effective prefill and decode speeds, the sections read, and the time of L
 map-reduce summarize chain on the same paper with the same GGUF and settings.
 
 In the same run it measures the machine's limit (raw llama.cpp prefill of a chunk-sized
-prompt and decode of N tokens, same model, context and threads), the speed-up of the
-batched map over one-by-one calls, and - in fresh processes - a cold `localdigest
+prompt and decode of N tokens, same model, context and threads) and - in fresh processes -
+a cold `localdigest
 summarize` (peak RSS), its warm rerun and `localdigest --help`. Targets are printed as
 measured ratios. Results also go to bench/results/bench-<time>.json (git-ignored).
 
@@ -82,7 +82,6 @@ class Record:
 class Recorder:
     """A backend that records what the real one generates (one call at a time)."""
 
-    supports_batch = False  # one by one
     parallel_slots = 1
 
     def __init__(self, inner: Any, record: Record) -> None:
@@ -96,23 +95,6 @@ class Recorder:
         g = self.inner.complete(system, user, settings, on_token)
         self.record.generations.append(g)
         return g
-
-
-class BatchRecorder(Recorder):
-    supports_batch = True
-
-    @property
-    def parallel_slots(self) -> int:  # type: ignore[override]
-        return int(self.inner.parallel_slots)
-
-    def complete_many(
-        self, system: str, users: Any, settings: Any, on_token: Any = None, on_done: Any = None
-    ) -> Any:
-        def done(i: int, g: Any) -> Any:
-            self.record.generations.append(g)  # every attempt, retries included
-            return on_done(i, g) if on_done is not None else None
-
-        return self.inner.complete_many(system, users, settings, on_token, done)
 
 
 # ----------------------------------------------------------------------------- machine
@@ -245,8 +227,11 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
             mode=args.mode,
         )
     )
-    wrapper = BatchRecorder if args.parallel > 1 else Recorder
-    job.summarizer = job.summarizer.using(backend_factory=lambda: wrapper(backend, record))
+    from localdigest.summarize import BackendLoader
+
+    job.summarizer = job.summarizer.using(
+        load_backend=BackendLoader(lambda: Recorder(backend, record))
+    )
     t = time.perf_counter()
     (result,) = job.run()
     wall = time.perf_counter() - t
@@ -284,22 +269,7 @@ def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[
         "tldr": result.tldr,
         "summary": result.summary,
     }
-    if args.compare_map > 0:
-        args.compare_map -= 1
-        row.update(map_one_by_one(path, backend, args, job.summarizer))
     return row
-
-
-def map_one_by_one(path: Path, backend: Any, args: argparse.Namespace, s: Any) -> dict[str, Any]:
-    """The same map step, one call after another, for the batching speed-up."""
-    from localdigest.papers import PaperInput
-
-    record = Record()
-    one_by_one = s.using(backend_factory=lambda: Recorder(backend, record), refresh=True)
-    plan = one_by_one.plan(PaperInput(str(path), path))  # the very chunks summarize() maps
-    t = time.perf_counter()
-    one_by_one.map_notes(plan)
-    return {"map_one_by_one_s": time.perf_counter() - t}
 
 
 # ----------------------------------------------------------------------------- LangChain
@@ -501,10 +471,6 @@ def targets(res: dict[str, Any]) -> dict[str, tuple[str, str, bool]]:
     t["prefill speed vs raw llama.cpp"] = (f"{v:.2f}x", ">= 0.9x", v >= 0.9)
     v = med(rows, "decode_tps") / lim["decode_tps"]
     t["decode speed vs raw llama.cpp (1 seq)"] = (f"{v:.2f}x", ">= 0.9x", v >= 0.9)
-    sp = [r["map_one_by_one_s"] / r["map_s"] for r in rows if r.get("map_one_by_one_s")]
-    if sp:
-        v = statistics.median(sp)
-        t["batched map speed-up over one-by-one"] = (f"{v:.2f}x", "> 1x", v > 1)
     p = res.get("process")
     if p:
         t["warm rerun beyond process start"] = (
@@ -524,23 +490,6 @@ def targets(res: dict[str, Any]) -> dict[str, tuple[str, str, bool]]:
 # ----------------------------------------------------------------------------- sweep
 
 
-def parallel_decode_tps(backend: Any, tokens: list[int], n: int, gen: int) -> float:
-    """Aggregate decode speed of n sequences generated together (greedy, no early stop)."""
-    from localdigest.llm import GenerationSettings
-    from localdigest.llm.batch import generate_many
-
-    prompts = [tokens[i * 7 : i * 7 + 256] for i in range(n)]  # distinct 256-token prompts
-    out = generate_many(
-        backend.llm,
-        prompts,
-        GenerationSettings(max_tokens=gen, temperature=0.0, repeat_penalty=1.0),
-        parallel=n,
-    )
-    toks = sum(g.completion_tokens for g in out)
-    secs = sum(g.seconds - g.prompt_seconds for g in out)
-    return toks / secs if secs else 0.0
-
-
 def sweep(choice: Any, args: argparse.Namespace, sample_pdf: Path) -> list[dict[str, Any]]:
     """Raw speeds for each candidate setting: the measurements behind llm/llamacpp.py's defaults."""
     from localdigest.llm.llamacpp import LlamaCppBackend
@@ -555,12 +504,10 @@ def sweep(choice: Any, args: argparse.Namespace, sample_pdf: Path) -> list[dict[
         {**base, "threads": 2},
     ]
     for cfg in configs:
-        b = LlamaCppBackend(choice, n_ctx=4096, parallel=8, **cfg)
+        b = LlamaCppBackend(choice, n_ctx=4096, **cfg)
         tokens = b.llm.tokenize(raw_text(sample_pdf).encode(), add_bos=False)
         row: dict[str, Any] = {**cfg, "load": load()}
         row.update(raw_speeds(b.llm, tokens, 1024, 64))
-        for n in (2, 4, 8):
-            row[f"decode_x{n}_tps"] = parallel_decode_tps(b, tokens, n, 48)
         rows.append(row)
         print(json.dumps(row), flush=True)
         del b
@@ -584,7 +531,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="at most N papers")
     ap.add_argument("--threads", type=int, default=None, help="default: localdigest's")
     ap.add_argument("--n-ctx", type=int, default=None)
-    ap.add_argument("--parallel", type=int, default=None, help="sequences decoded at once")
     ap.add_argument("--no-langchain", action="store_true", help="skip the LangChain runs")
     ap.add_argument(
         "--mode",
@@ -594,18 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         "compared with)",
     )
     ap.add_argument("--no-process", action="store_true", help="skip the fresh-process checks")
-    ap.add_argument(
-        "--compare-map",
-        type=int,
-        default=2,
-        help="papers whose map also runs one by one (speed-up)",
-    )
     ap.add_argument("--output", type=Path, help="JSON file (default bench/results/...)")
     ap.add_argument(
         "--sweep",
         action="store_true",
         help="only measure raw speeds for candidate settings (threads, "
-        "flash attention, batch size, mmap, parallel sequences)",
+        "flash attention, batch size, mmap)",
     )
     args = ap.parse_args(argv)
 
@@ -624,9 +564,6 @@ def main(argv: list[str] | None = None) -> int:
     name, source = config.resolve("model", args.model)
     choice = resolve_model(name, config.models_dir(), source)
     args.threads = args.threads or llmmod.default_threads()
-    args.parallel = args.parallel or llmmod.DEFAULT_PARALLEL
-    if args.parallel <= 1:
-        args.compare_map = 0  # the map already runs one by one
     n_ctx = args.n_ctx or default_n_ctx(choice.info)
     papers = find_pdfs(args.paths)[: args.limit]
     if args.sweep:
@@ -648,7 +585,6 @@ def main(argv: list[str] | None = None) -> int:
             "n_batch": llmmod.DEFAULT_N_BATCH,
             "n_ubatch": llmmod.DEFAULT_N_UBATCH,
             "flash_attn": llmmod.DEFAULT_FLASH_ATTN,
-            "parallel": args.parallel,
             "chunk_tokens": args.chunk_tokens,
             "map_tokens": args.map_tokens,
             "max_tokens": args.max_tokens,
@@ -659,9 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(load {res['load_before']:.2f})",
         flush=True,
     )
-    backend = llmmod.LlamaCppBackend(
-        choice, n_ctx=n_ctx, threads=args.threads, parallel=args.parallel
-    )
+    backend = llmmod.LlamaCppBackend(choice, n_ctx=n_ctx, threads=args.threads)
     sample = backend.llm.tokenize(raw_text(papers[0]).encode(), add_bos=False)
     res["limit"] = raw_speeds(backend.llm, sample, args.chunk_tokens, 128)
     print(f"raw llama.cpp: {res['limit']}", flush=True)

@@ -18,7 +18,7 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +208,7 @@ def cached_summaries(store: Store | None = None) -> list[CachedSummary]:
     try:
         rows = []
         for key, value in s.items(SUMMARY):
-            summary = PaperSummary.from_dict(value)
-            summary.cached = True
+            summary = replace(PaperSummary.from_dict(value), cached=True)
             rows.append(CachedSummary(key, summary))
     finally:
         if store is None:

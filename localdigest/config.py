@@ -19,10 +19,12 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from localdigest import defaults
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
+from localdigest.papers import ModeSetting
 
 APP_NAME = "localdigest"
 
@@ -149,11 +151,13 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("server_timeout", 600.0, "seconds one server request may take in all", float, 1),
         Setting("server_retries", 5, "retries of a failed server request (backoff)", int, 0, 100),
-        Setting("max_tokens", 320, "most tokens the final summary may have", int, 1),
-        Setting("temperature", 0.2, "sampling temperature", float, 0, 2),
+        Setting(
+            "max_tokens", defaults.MAX_TOKENS, "most tokens the final summary may have", int, 1
+        ),
+        Setting("temperature", defaults.TEMPERATURE, "sampling temperature", float, 0, 2),
         Setting(
             "seed",
-            42,
+            defaults.SEED,
             "sampling seed",
             int,
             0,
@@ -165,7 +169,7 @@ SETTINGS: dict[str, Setting] = {
             "mode",
             "auto",
             "how summaries are written: auto, write, extract or rewrite",
-            choices=("auto", "write", "extract", "rewrite"),
+            choices=get_args(ModeSetting),
         ),
         Setting("categories", ["cs.AI", "cs.LG", "cs.CL", "stat.ML"], "arXiv categories", list),
         Setting("include", [], "phrases a listed paper must mention (any)", list),

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args
+
+# How a summary is written, declared once: write (the model writes it from its notes on
+# each chunk: map-reduce), extract (the paper's most informative sentences, no model call),
+# rewrite (the model rewrites those sentences). ``auto`` (a setting, not a mode) picks
+# extract for models under 1B parameters and write for bigger ones.
+Mode = Literal["write", "extract", "rewrite"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+ModeSetting = Literal["auto", Mode]
+# The summary's shape: the newsletter paragraph; labelled claims / method / results /
+# limitations lines; or only the one-sentence TL;DR.
+Style = Literal["paragraph", "bullets", "tldr"]
+STYLES: tuple[Style, ...] = get_args(Style)
 
 
 class Counted(Protocol):
@@ -46,7 +58,28 @@ class Stats:
         self.decode_seconds += g.seconds - g.prompt_seconds
 
 
-@dataclass
+@dataclass(frozen=True)
+class Grounding:
+    """One sentence of a summary (``part`` "summary") or of its TL;DR ("tldr") and the pages
+    of the paper that support it (computed without the model: summarize/grounding.py)."""
+
+    part: str
+    sentence: str
+    pages: list[int]
+    support: float  # 0..1, the best page's score
+    unsupported_numbers: list[str]  # the numbers no supporting page has
+    unsupported_links: list[str]  # web addresses the paper does not give
+    supported: bool
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Grounding:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values.setdefault("unsupported_links", [])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class PaperSummary:
     source: str  # what the user gave: a path, an id or URL
     path: str
@@ -68,16 +101,15 @@ class PaperSummary:
     sections_shortened: list[str] = field(default_factory=list)  # read in part (leads)
     warnings: list[str] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
-    mode: str = ""  # how the summary was written: write, extract or rewrite
-    # One entry per sentence of the summary and of the TL;DR ("part"): its pages in the
-    # paper, its support score and whether it is supported (summarize/grounding.py).
-    grounding: list[dict[str, Any]] = field(default_factory=list)
+    mode: str = ""  # how the summary was written: write, extract or rewrite ("": unknown)
+    # One entry per sentence of the summary and of the TL;DR, in order.
+    grounding: list[Grounding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def grounded(self, part: str = "summary") -> list[dict[str, Any]]:
-        return [g for g in self.grounding if g.get("part") == part]
+    def grounded(self, part: str = "summary") -> list[Grounding]:
+        return [g for g in self.grounding if g.part == part]
 
     @property
     def supported_share(self) -> float | None:
@@ -85,13 +117,14 @@ class PaperSummary:
         entries = self.grounded("summary")
         if not entries:
             return None
-        return round(sum(bool(g.get("supported")) for g in entries) / len(entries), 4)
+        return round(sum(g.supported for g in entries) / len(entries), 4)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PaperSummary:
         data = dict(data)
         data.pop("schema", None)
         data["stats"] = Stats(**data.get("stats", {}))
+        data["grounding"] = [Grounding.from_dict(g) for g in data.get("grounding", [])]
         return cls(**data)
 
 

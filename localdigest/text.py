@@ -50,6 +50,30 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+_PAGE_MARK = re.compile(r"\s*\[(?:p\. [\d, –-]+|\?)\]")
+
+
+def page_mark(pages: list[int]) -> str:
+    """``[p. 2, 15]`` (consecutive pages as a range: ``[p. 3–5]``); "" for none."""
+    if not pages:
+        return ""
+    parts: list[str] = []
+    ordered = sorted(set(pages))
+    start = prev = ordered[0]
+    for p in [*ordered[1:], None]:
+        if p is not None and p == prev + 1:
+            prev = p
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if p is not None:
+            start = prev = p
+    return f"[p. {', '.join(parts)}]"
+
+
+def strip_page_marks(text: str) -> str:
+    return _PAGE_MARK.sub("", text)
+
+
 def paragraphs(text: str) -> list[str]:
     """The paragraphs of ``text`` (split at blank lines), each on one line."""
     return [one_line(p) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]

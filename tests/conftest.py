@@ -25,8 +25,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # llama.cpp, GPT4All) are looked up under HOME and these variables: none of the user's.
     user = tmp_path / "user-home"
     monkeypatch.setenv("HOME", str(user))
-    # huggingface_hub's telemetry asks its endpoint for a registry of coding agents: no.
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("OLLAMA_MODELS", str(user / "no-ollama"))
     for var in (
         "HF_HUB_CACHE",
@@ -61,7 +59,13 @@ def expected(corpus: Path) -> list[dict[str, Any]]:
 
 from localdigest.cache import Store  # noqa: E402
 from localdigest.llm import Generation, GenerationSettings  # noqa: E402
-from localdigest.summarize import Options, Summarizer, load_prompts  # noqa: E402
+from localdigest.summarize import (  # noqa: E402
+    BackendLoader,
+    ModelRef,
+    Options,
+    Summarizer,
+    load_prompts,
+)
 
 
 def call_kind(user: str) -> str:
@@ -98,7 +102,6 @@ class FakeBackend:
 
     name = "fake.gguf"
     fingerprint = "fake-model"
-    supports_batch = False
     supports_concurrency = False
     parallel_slots = 1
 
@@ -151,14 +154,13 @@ def fake_summarizer(
     cache: Path | Store, backend: Any, options: Options | None = None, **kw: Any
 ) -> Summarizer:
     """A Summarizer over ``backend`` (a FakeBackend or any stand-in with its attributes),
-    with the shipped prompts and a cache folder (or store); ``kw`` go to Summarizer."""
+    with the shipped prompts and a cache folder (or store); ``kw`` are Summarizer fields
+    (reporter, refresh, in_flight)."""
     return Summarizer(
         cache if isinstance(cache, Store) else Store(cache),
         kw.pop("prompts", None) or load_prompts(),
         options or Options(),
-        model_name=backend.name,
-        model_fingerprint=backend.fingerprint,
-        n_ctx=backend.n_ctx,
-        backend_factory=lambda: backend,
+        ModelRef(backend.name, backend.fingerprint, backend.n_ctx),
+        BackendLoader(lambda: backend),
         **kw,
     )

@@ -86,19 +86,16 @@ def test_corpus_skips_only_back_matter(corpus: Path, bench: ModuleType) -> None:
 
 
 def test_bench_drives_the_summarizer_through_public_api(bench: ModuleType) -> None:
-    """The bench's per-paper run and its one-by-one map, on the fake backend (so a change
-    to the summarizer's API cannot leave `make bench` broken unnoticed)."""
+    """The bench's per-paper run on the fake backend (so a change to the summarizer's API
+    cannot leave `make bench` broken unnoticed)."""
     import argparse
 
     from conftest import FakeBackend
 
     sample = Path(__file__).resolve().parents[1] / "examples" / "sample-paper.pdf"
-    args = argparse.Namespace(
-        model=None, n_ctx=None, threads=1, parallel=1, compare_map=1, mode="write"
-    )
+    args = argparse.Namespace(model=None, n_ctx=None, threads=1, mode="write")
     fake = FakeBackend()
     row = bench.run_localdigest(sample, fake, args)
-    assert row["chunks"] >= 1 and row["calls"] == len(fake.calls) - row["chunks"]
+    assert row["chunks"] >= 1 and row["calls"] == len(fake.calls)
     assert row["sent_tokens"] > 0 and row["summary"]
-    assert row["map_one_by_one_s"] >= 0  # the same chunks, mapped again one by one
-    assert fake.kinds().count("map") == 2 * row["chunks"]
+    assert fake.kinds().count("map") == row["chunks"]

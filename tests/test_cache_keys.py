@@ -18,9 +18,9 @@ import pytest
 from conftest import FakeBackend, fake_summarizer
 
 from localdigest.cache import Store
+from localdigest.eval import evaluate
 from localdigest.papers import PaperInput
 from localdigest.summarize import Summarizer
-from localdigest.workflows import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).with_name("fixtures") / "cache_keys.json"

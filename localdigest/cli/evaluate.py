@@ -82,8 +82,8 @@ def eval_(
 
       localdigest eval --pdfs ../shared/corpus/pdfs --expected ../shared/corpus/expected.json
     """
+    from localdigest.eval import evaluate
     from localdigest.render.eval import eval_tables, progress_line
-    from localdigest.workflows import evaluate
     from localdigest.workflows.summarize import SummarizeRequest
 
     evaluate.require_extras()

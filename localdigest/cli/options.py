@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import typer
 
 from localdigest.errors import UsageError
+from localdigest.papers import ModeSetting, Style
 
 # What each command can write.
 SummaryFormat = Literal["table", "markdown", "json"]  # summarize, show
@@ -69,7 +70,7 @@ SeedOpt = Annotated[
     int | None, typer.Option(help="Sampling seed, 0 or more (default 42: reruns are reproducible).")
 ]
 StyleOpt = Annotated[
-    str,
+    Style,
     typer.Option(
         help="paragraph (newsletter, default), bullets (claims/method/results/limits) "
         "or tldr (one sentence)."
@@ -84,7 +85,7 @@ ReadAllOpt = Annotated[
     ),
 ]
 ModeOpt = Annotated[
-    Literal["auto", "write", "extract", "rewrite"] | None,
+    ModeSetting | None,
     typer.Option(
         help="How the summary is written: write (the model, from its notes), extract (the "
         "paper's own key sentences, the TL;DR one of them), rewrite (the model rewrites "

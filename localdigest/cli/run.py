@@ -29,7 +29,7 @@ from localdigest.cli.options import (
 from localdigest.errors import UsageError
 
 if TYPE_CHECKING:
-    from localdigest.workflows.weekly import Plan
+    from localdigest.workflows.weekly import RunPlan
 
 
 def run(
@@ -173,7 +173,7 @@ def run(
         raise typer.Exit(int(outcome.error.exit_code))
 
 
-def _resume_message(plan: Plan) -> str:
+def _resume_message(plan: RunPlan) -> str:
     started = plan.started[:16].replace("T", " ")
     if plan.picks is None:
         return f"Resuming the run started {started}: {len(plan.papers)} papers listed."
@@ -183,7 +183,7 @@ def _resume_message(plan: Plan) -> str:
     )
 
 
-def _show_list(plan: Plan) -> None:
+def _show_list(plan: RunPlan) -> None:
     from localdigest.render import arxiv as render
     from localdigest.sources import library
 
@@ -191,7 +191,7 @@ def _show_list(plan: Plan) -> None:
     render.print_search_results(plan.papers, states, scores=plan.scores)
 
 
-def _picks(plan: Plan, pick: str | None, all_: bool, top: int | None) -> list[int]:
+def _picks(plan: RunPlan, pick: str | None, all_: bool, top: int | None) -> list[int]:
     from localdigest.render import console
 
     count = len(plan.papers)

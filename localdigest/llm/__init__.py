@@ -3,9 +3,10 @@ use, and getting one, is ``localdigest.models``).
 
 - ``base``: the contract (``Backend``, capability flags), ``Generation``, sampling settings;
 - ``chat``: chat templates (thinking off, system-role fold, stop sequences);
-- ``llamacpp``: the in-process llama-cpp-python backend; ``batch``: its batched decoding;
-- ``server``: the backend for an OpenAI-compatible server (llama-server, vLLM, Ollama, LM
-  Studio, llama-cpp-python's server); ``http``: its client; ``tokens``: its token counts.
+- ``llamacpp``: the in-process llama-cpp-python backend;
+- ``server``: the backend for an OpenAI-compatible server; ``engines``: one class per
+  engine (llama-server, vLLM, Ollama, LM Studio, llama-cpp-python's server, any other);
+  ``tokens``: its token counts. Its HTTP is ``localdigest.net``'s.
 
 The choosers: ``backend_factory`` (settings in, a function that loads the in-process model
 out: loaded on first need, so a cached rerun never loads it) and ``connect_server`` (a
@@ -19,10 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from localdigest import config
 from localdigest.llm.base import (
+    DEFAULT_SEED,
     Backend,
-    BatchBackend,
     Generation,
     GenerationSettings,
     TokenCallback,
@@ -35,7 +35,6 @@ if TYPE_CHECKING:  # the server modules load only when a server is used
 __all__ = [
     "Backend",
     "BackendSettings",
-    "BatchBackend",
     "Generation",
     "GenerationSettings",
     "TokenCallback",
@@ -51,7 +50,7 @@ class BackendSettings:
     n_ctx: int
     gpu_layers: int = 0
     threads: int | None = None
-    seed: int = config.default("seed")
+    seed: int = DEFAULT_SEED
     verbose: bool = False
 
 

@@ -1,23 +1,25 @@
 """The contract between the summarizer and a model: what a backend does and what it returns.
 
 A backend tokenizes, counts prompt tokens and completes one prompt at a time. What differs
-between backends is declared as capabilities, not probed: ``supports_batch`` says that
-``complete_many`` decodes several prompts at once (llama.cpp's multi-sequence batches), and
-``parallel_slots`` how many; ``supports_concurrency`` says that ``complete`` may be called
-from several threads at once and the engine serves the calls side by side (a server with
-parallel slots), ``parallel_slots`` then being how many it serves at once. The summarizer
-branches on those flags only.
+between backends is declared as capabilities, not probed: ``supports_concurrency`` says that
+``complete`` may be called from several threads at once and the engine serves the calls side
+by side (a server with parallel slots), ``parallel_slots`` how many it serves at once. The
+summarizer branches on those flags only. (Decoding several prompts at once in-process was
+measured slower on a CPU than one after another, so no backend here batches: see
+docs/performance.md.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from localdigest import config
+from localdigest import defaults
 
-# Sampling defaults that are no user setting (temperature and seed are: see config).
+# Sampling defaults (temperature and seed are user settings too: see ``defaults``).
+DEFAULT_TEMPERATURE = defaults.TEMPERATURE
+DEFAULT_SEED = defaults.SEED
 DEFAULT_TOP_P = 0.9
 DEFAULT_REPEAT_PENALTY = 1.15
 
@@ -25,10 +27,10 @@ DEFAULT_REPEAT_PENALTY = 1.15
 @dataclass(frozen=True)
 class GenerationSettings:
     max_tokens: int
-    temperature: float = config.default("temperature")
+    temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
     repeat_penalty: float = DEFAULT_REPEAT_PENALTY
-    seed: int = config.default("seed")
+    seed: int = DEFAULT_SEED
     # A GBNF grammar the output must follow (llama.cpp's constrained decoding); None: free.
     grammar: str | None = None
 
@@ -60,9 +62,6 @@ class Generation:
 
 # Called after each generated token: (tokens so far, seconds since the call started).
 TokenCallback = Callable[[int, float], None]
-# Called when one prompt of a batch is finished: (its index in the input, the result). It
-# may return settings to generate that prompt again with (a retry).
-DoneCallback = Callable[[int, Generation], GenerationSettings | None]
 
 
 class Backend(Protocol):
@@ -71,10 +70,9 @@ class Backend(Protocol):
     name: str
     fingerprint: str
     n_ctx: int
-    supports_batch: bool  # complete_many decodes several prompts at once
     # complete() may run in several threads at once (a server); False: one call at a time
     supports_concurrency: bool
-    parallel_slots: int  # prompts decoded at once (1 when neither of the above)
+    parallel_slots: int  # calls served at once (1: one at a time)
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -92,32 +90,3 @@ class Backend(Protocol):
         """Stop every call in flight in other threads (the run is stopping); they raise.
         A backend that runs one call at a time in the caller's thread has nothing to do."""
         ...
-
-
-class BatchBackend(Backend, Protocol):
-    """A backend whose ``supports_batch`` is True."""
-
-    def complete_many(
-        self,
-        system: str,
-        users: Sequence[str],
-        settings: GenerationSettings,
-        on_token: TokenCallback | None = None,
-        on_done: DoneCallback | None = None,
-    ) -> list[Generation]:
-        """Complete several prompts at once; results in the order of ``users`` (the last
-        attempt of each). ``on_done(i, generation)`` fires as each one finishes and may
-        return settings to generate that one again with (a retry)."""
-        ...
-
-
-def common_prefix(*sequences: Sequence[int]) -> int:
-    """Length of the prefix every sequence shares (0 for none)."""
-    if not sequences:
-        return 0
-    first = sequences[0]
-    for i in range(min(len(s) for s in sequences)):
-        t = first[i]
-        if any(s[i] != t for s in sequences[1:]):
-            return i
-    return min(len(s) for s in sequences)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from localdigest.llm.base import Backend, DoneCallback, Generation, GenerationSettings
+from localdigest.llm.base import Backend, Generation, GenerationSettings
 
 THINKING_SWITCH = "enable_thinking"
 _TAGS = ("think", "thinking", "reasoning")
@@ -174,7 +174,6 @@ class WithoutThinking:
         self.name = inner.name
         self.fingerprint = inner.fingerprint
         self.n_ctx = inner.n_ctx
-        self.supports_batch = inner.supports_batch
         self.supports_concurrency = inner.supports_concurrency
         self.parallel_slots = inner.parallel_slots
 
@@ -198,20 +197,6 @@ class WithoutThinking:
         on_token: Any = None,
     ) -> Generation:
         return _stripped(self.inner.complete(system, user, settings, on_token))
-
-    def complete_many(
-        self,
-        system: str,
-        users: Sequence[str],
-        settings: GenerationSettings,
-        on_token: Any = None,
-        on_done: DoneCallback | None = None,
-    ) -> list[Generation]:
-        def done(i: int, g: Generation) -> GenerationSettings | None:
-            return on_done(i, _stripped(g)) if on_done is not None else None
-
-        results = self.inner.complete_many(system, users, settings, on_token, done)  # type: ignore[attr-defined]
-        return [_stripped(g) for g in results]
 
 
 def _stripped(g: Generation) -> Generation:

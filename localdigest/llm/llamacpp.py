@@ -2,7 +2,8 @@
 
 ``llama_cpp`` is imported only when a model is actually loaded, so ``--help``, cached
 reruns and listing commands stay fast. One backend is loaded once per run and used
-serially; with ``parallel > 1`` the map's prompts are decoded together (``batch``).
+serially: decoding several prompts at once in one process was measured slower on a CPU
+(docs/performance.md), so many calls at once are a server's job.
 """
 
 from __future__ import annotations
@@ -11,34 +12,22 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import Any, cast
 
-from localdigest import config
 from localdigest.errors import ModelError
-from localdigest.llm.base import (
-    DoneCallback,
-    Generation,
-    GenerationSettings,
-    TokenCallback,
-    common_prefix,
-)
-from localdigest.llm.chat import ChatTemplate, cut_at_stop, stop_sequences, strip_thinking
+from localdigest.llm.base import DEFAULT_SEED, Generation, GenerationSettings, TokenCallback
+from localdigest.llm.chat import ChatTemplate, stop_sequences, strip_thinking
 from localdigest.models import ModelChoice, default_n_ctx
 from localdigest.models.gguf import kv_cache_bytes
 
-# Performance defaults, chosen by measurement (`bench/bench.py --sweep`, README
-# "Performance"; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU
+# Performance defaults, chosen by measurement (`bench/bench.py --sweep`,
+# docs/performance.md; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU
 # decode is about 2x faster without it (36 vs 17 tok/s). n_batch 128 vs 512 and mmap
-# on/off are within noise. Parallel decoding (complete_many) is off by default: with the
-# one unified KV cache every sequence's attention spans all sequences' cells, and 4 map
-# prompts of 1400 tokens took 87 s batched vs 59 s one by one (flash attention on: 60 vs
-# 56 s); per-sequence KV streams would need a second cache (memory budget).
+# on/off are within noise.
 DEFAULT_N_BATCH = 512  # prompt tokens per llama_decode call
 # Tokens per compute step: the attention scratch buffer grows with it (166 MB at 512,
 # 83 MB at 256 for an 8192 context) while prefill speed does not (189 vs 184 tok/s).
 DEFAULT_N_UBATCH = 256
-DEFAULT_PARALLEL = 1  # sequences decoded at once by complete_many (1: one by one)
 DEFAULT_FLASH_ATTN = False
 
 
@@ -133,24 +122,20 @@ class LlamaCppBackend:
         n_ctx: int | None = None,
         gpu_layers: int = 0,
         threads: int | None = None,
-        seed: int = config.default("seed"),
+        seed: int = DEFAULT_SEED,
         verbose: bool = False,
         n_batch: int = DEFAULT_N_BATCH,
         n_ubatch: int = DEFAULT_N_UBATCH,
         flash_attn: bool = DEFAULT_FLASH_ATTN,
         use_mmap: bool = True,
-        parallel: int = DEFAULT_PARALLEL,
     ) -> None:
         self.choice = choice
         self.name = choice.name
         self.fingerprint = choice.fingerprint
         self.n_ctx = n_ctx or default_n_ctx(choice.info)
         self.threads = threads or default_threads()
-        self.parallel = max(1, parallel)
-        # One by one (parallel 1), the map runs through the plain complete() path.
-        self.supports_batch = self.parallel > 1
         self.supports_concurrency = False  # one model, one call at a time
-        self.parallel_slots = self.parallel
+        self.parallel_slots = 1
         try:
             import llama_cpp
         except ImportError as e:  # pragma: no cover - the dependency is declared
@@ -158,7 +143,7 @@ class LlamaCppBackend:
         self._llama_cpp = llama_cpp
         n_batch = min(n_batch, self.n_ctx)
         try:
-            with quiet_stderr(not verbose), multi_sequence_context(self.parallel + 1):
+            with quiet_stderr(not verbose):
                 self.llm = llama_cpp.Llama(
                     model_path=str(choice.path),
                     n_ctx=self.n_ctx,
@@ -269,67 +254,10 @@ class LlamaCppBackend:
                 self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
         return self._grammars[text]
 
-    def complete_many(
-        self,
-        system: str,
-        users: Sequence[str],
-        settings: GenerationSettings,
-        on_token: TokenCallback | None = None,
-        on_done: DoneCallback | None = None,
-    ) -> list[Generation]:
-        """Complete several prompts at once (llama.cpp's multi-sequence batches).
 
-        Results come in the order of ``users`` (the last attempt of each); ``on_done(i,
-        generation)`` fires as each one finishes, before the rest do, and may return
-        settings to generate that one again with (a retry). See ``localdigest.llm.batch``.
-        """
-        from localdigest.llm.batch import generate_many
-
-        prompts = [self._prompt(system, u) for u in users]
-
-        def done(i: int, g: Generation) -> GenerationSettings | None:
-            return on_done(i, self._clean(g)) if on_done is not None else None
-
-        results = generate_many(
-            self.llm,
-            prompts,
-            settings,
-            parallel=self.parallel,
-            on_token=on_token,
-            on_done=done,
-        )
-        return [self._clean(g) for g in results]
-
-    def _clean(self, g: Generation) -> Generation:
-        """A batched generation as complete() returns one: cut at a stop sequence (the
-        batch stops on end-of-generation tokens only), thinking removed."""
-        text = strip_thinking(cut_at_stop(g.text, self.stop))
-        return g if text == g.text else replace(g, text=text)
-
-
-@contextlib.contextmanager
-def multi_sequence_context(n_seq_max: int, unified: bool = True) -> Iterator[None]:
-    """Make the next ``Llama()`` create its context for ``n_seq_max`` sequences.
-
-    llama-cpp-python does not expose ``n_seq_max`` / ``kv_unified``; it starts from
-    ``llama_context_default_params()`` and sets the fields it knows, so wrapping that one
-    function is enough. A unified KV cache lets every sequence use the whole ``n_ctx``
-    (one long reduce prompt, or several map prompts side by side) without a second cache;
-    ``unified=False`` gives each sequence its own stream of ``n_ctx`` cells (as llama-server's
-    slots; measured slower here: bench/inprocess_batching.py).
-    """
-    import llama_cpp.llama_cpp as lib
-
-    original = lib.llama_context_default_params
-
-    def patched() -> Any:
-        params = original()
-        params.n_seq_max = n_seq_max
-        params.kv_unified = unified
-        return params
-
-    lib.llama_context_default_params = patched
-    try:
-        yield
-    finally:
-        lib.llama_context_default_params = original
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the prefix two token sequences share (0 for none)."""
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return i
+    return min(len(a), len(b))

@@ -13,8 +13,8 @@ Each model gets a ``name`` that ``--model`` takes to pick exactly that one
 ``llama.cpp:file.gguf``, ``gpt4all:file.gguf``; a models-folder file keeps its file name)
 and ``aliases``: the bare names that find it too (file name, stem, Ollama's ``name:tag``).
 
-Where each store is (sources: the tools' own code and documentation, see README "Choosing a
-model"): Ollama ``$OLLAMA_MODELS`` or ``~/.ollama/models`` (and the Linux service's
+Where each store is (sources: the tools' own code and documentation, see docs/models.md):
+Ollama ``$OLLAMA_MODELS`` or ``~/.ollama/models`` (and the Linux service's
 ``/usr/share/ollama/.ollama/models``), manifests at ``manifests/<host>/<namespace>/<model>/<tag>``
 whose ``application/vnd.ollama.image.model`` layer is ``blobs/sha256-<hex>``; LM Studio
 ``<home>/models/<publisher>/<model>/*.gguf``; the Hugging Face hub cache
@@ -430,7 +430,7 @@ def scan_all() -> list[StoredModel]:
 
 
 def store_folders() -> list[tuple[str, Path]]:
-    """Every folder looked in, by store (for messages and the README's table)."""
+    """Every folder looked in, by store (for messages and the table in docs/models.md)."""
     rows = [("ollama", r) for r in ollama_roots()]
     rows += [("lmstudio", r) for r in lmstudio_roots()]
     rows += [("hf", hub_cache_root()), ("llama.cpp", llama_cpp_root())]

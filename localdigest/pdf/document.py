@@ -56,6 +56,10 @@ class Document:
     abstract: str
     sections: list[Section]
     warnings: list[str] = field(default_factory=list)
+    # Text kept from the reader: the eval hands in a document without its abstract (and
+    # without the sentences repeating it) and says which text that was; None: whole. A
+    # summary's cache key holds it.
+    withheld: str | None = None
 
     def kept(self, include_appendix: bool = False) -> list[Section]:
         """The sections worth summarizing: abstract and body (and appendix if asked)."""

@@ -6,10 +6,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from localdigest.papers import PaperFailure, PaperSummary, Result
+from localdigest.papers import Grounding, PaperFailure, PaperSummary, Result
 from localdigest.publish.markup import file_uri, md_inline, md_link, md_text
-from localdigest.summarize.grounding import marked
-from localdigest.text import safe_json
+from localdigest.text import page_mark, safe_json
 
 # What an output file's suffix says about its format.
 SUFFIX_FORMATS = {".json": "json", ".html": "html", ".htm": "html", ".md": "markdown"}
@@ -30,6 +29,25 @@ def format_for(
 
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use stand-ins for a mark's brackets
+
+
+def marked(text: str, entries: Sequence[Grounding], brackets: tuple[str, str] = ("[", "]")) -> str:
+    """``text`` with each grounded sentence followed by its page mark (``[p. 2, 15]``, or
+    ``[?]`` when no page supports it); ``entries`` are a summary's grounding, in order.
+    Line breaks (a list of bullets) are kept."""
+    out: list[str] = []
+    pos = 0
+    for entry in entries:
+        at = text.find(entry.sentence, pos)
+        if not entry.sentence or at < 0:
+            continue
+        end = at + len(entry.sentence)
+        mark = page_mark(entry.pages) if entry.supported else "[?]"
+        mark = brackets[0] + mark[1:-1] + brackets[1]
+        out.append(f"{text[pos:end]} {mark}")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def with_pages(

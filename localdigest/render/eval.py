@@ -6,8 +6,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from localdigest.eval.evaluate import EvalReport
 from localdigest.render.console import err, out
-from localdigest.workflows.evaluate import EvalReport
 
 
 def progress_line(index: int, total: int, paper: str, step: str) -> None:

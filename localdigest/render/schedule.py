@@ -12,16 +12,16 @@ from rich.markup import escape
 from localdigest.render.console import info, out
 
 if TYPE_CHECKING:
-    from localdigest.workflows.schedule import Installed, Job
+    from localdigest.workflows.schedule import Installed, ScheduledJob
 
 KINDS = {"systemd": "systemd user timer", "cron": "crontab entry", "launchd": "launchd agent"}
 
 
-def command_line(job: Job) -> str:
+def command_line(job: ScheduledJob) -> str:
     return " ".join(shlex.quote(a) for a in job.command)
 
 
-def scheduled(job: Job, installed: Installed) -> None:
+def scheduled(job: ScheduledJob, installed: Installed) -> None:
     info(f"Scheduled {KINDS[installed.backend]} ({escape(installed.where)}): {job.when}")
     info(f"  runs: {escape(command_line(job))}")
     info(f"  log:  {escape(str(job.log))}")
@@ -29,7 +29,7 @@ def scheduled(job: Job, installed: Installed) -> None:
         info(f"  next: {escape(installed.next_run)}")
 
 
-def dry_run(job: Job, backend: str, rendered: Mapping[str, str]) -> None:
+def dry_run(job: ScheduledJob, backend: str, rendered: Mapping[str, str]) -> None:
     info(f"Would install a {KINDS[backend]}, {job.when} (nothing installed: --print)")
     for where, text in rendered.items():
         out.print(f"[bold]# {escape(where)}[/]", highlight=False)

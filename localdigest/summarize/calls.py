@@ -1,61 +1,117 @@
 """The model calls of one paper: each through the output guard, notes cached one by one.
 
-A ``PaperCalls`` is made per paper by the ``Summarizer``. It renders the prompt, calls the
-backend, runs the output guard (``guard.guarded``), and for notes (the map and the collapse)
-caches each result as soon as it is written, so an interrupted run resumes. With a backend
-that decodes several prompts at once (``supports_batch``), the map's uncached chunks go
-through one batched generation; each note then still takes the same cache-and-check path.
-With a backend that serves calls side by side (``supports_concurrency``, a server) and a
-summarizer allowed several calls at once, the uncached chunks are mapped in threads, each
-through the same path, their stats and warnings gathered in chunk order.
+A ``PaperCalls`` is made per paper from an explicit ``CallContext`` (the backend, the
+prompts and options, the store, the reporter): it renders the prompt, calls the backend,
+runs the output guard (``guard.guarded``), and for notes (the map and the collapse) caches
+each result as soon as it is written, so an interrupted run resumes. With a backend that
+serves calls side by side (``supports_concurrency``, a server) and more than one call
+allowed in flight, the uncached chunks are mapped in threads, each through the same path,
+their stats and warnings gathered in chunk order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import fields
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass, field, fields
 
-from localdigest.cache import NOTES, make_key
-from localdigest.llm import Backend, BatchBackend, Generation, GenerationSettings
+from localdigest.cache import NOTES, Store, make_key
+from localdigest.llm import Backend, Generation, GenerationSettings
 from localdigest.papers import Stats
 from localdigest.summarize import guard
 from localdigest.summarize.chunking import Chunk
-from localdigest.summarize.hygiene import tidy_notes
+from localdigest.summarize.hygiene import tidy, tidy_notes
+from localdigest.summarize.options import Options
+from localdigest.summarize.progress import NullReporter, Reporter
+from localdigest.summarize.prompts import Prompts
 
-if TYPE_CHECKING:
-    from localdigest.summarize.summarizer import Summarizer
+
+@dataclass(frozen=True)
+class ModelRef:
+    """The model as the cache keys and the results name it, known before it is loaded."""
+
+    name: str
+    fingerprint: str
+    n_ctx: int
+
+
+class BackendLoader:
+    """The backend, made on first need and then shared (a cached rerun never loads the
+    model); thread-safe."""
+
+    def __init__(self, factory: Callable[[], Backend]) -> None:
+        self._factory = factory
+        self._backend: Backend | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Backend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._factory()
+            return self._backend
+
+
+class NoteLocks:
+    """One lock per notes key: a note several papers need at once is made once."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Everything a paper's model calls need, handed in (nothing is read from elsewhere)."""
+
+    store: Store
+    prompts: Prompts
+    options: Options
+    model: ModelRef
+    load_backend: BackendLoader
+    reporter: Reporter = field(default_factory=NullReporter)
+    refresh: bool = False  # compute again, ignoring the cache (and overwriting it)
+    in_flight: int = 1  # model calls allowed at once (above 1: a server's slots)
+    note_locks: NoteLocks | None = None  # set when papers run side by side
+
+    @property
+    def backend(self) -> Backend:
+        return self.load_backend()
 
 
 class PaperCalls:
     """Model calls for one paper, counted in ``stats``; the guard's warnings collected."""
 
-    def __init__(
-        self, summarizer: Summarizer, stats: Stats, backend: Backend | None = None
-    ) -> None:
-        self.summarizer = summarizer
-        self.stats = stats
+    def __init__(self, ctx: CallContext, stats: Stats | None = None) -> None:
+        self.ctx = ctx
+        self.stats = stats if stats is not None else Stats()
         self.warnings: list[str] = []
-        # The batched map answers its prompts through a _Prefilled stand-in for a while.
-        self.backend: Backend = backend or summarizer.backend
+
+    @property
+    def backend(self) -> Backend:
+        return self.ctx.backend
 
     # -- keys
 
     def notes_key(self, prompt_name: str, title: str, body: str, max_tokens: int) -> str:
-        s = self.summarizer
+        ctx = self.ctx
         return make_key(
             NOTES,
-            model=s.model_fingerprint,
-            n_ctx=s.n_ctx,
-            prompt=s.prompts.texts[prompt_name],
-            system=s.prompts.texts["system"],
+            model=ctx.model.fingerprint,
+            n_ctx=ctx.model.n_ctx,
+            prompt=ctx.prompts.texts[prompt_name],
+            system=ctx.prompts.texts["system"],
             title=title,
             body=body,
-            settings=s.options.generation(max_tokens, prompt_name).as_key(),
-            guard=guard.NOTES_VERSION if s.options.guard else False,
+            settings=ctx.options.generation(max_tokens, prompt_name).as_key(),
+            guard=guard.NOTES_VERSION if ctx.options.guard else False,
         )
 
     # -- one call
@@ -70,24 +126,22 @@ class PaperCalls:
         *,
         check_numbers: bool = True,
         min_words: int = 0,
-        stats: Stats | None = None,
         judge: guard.Judge | None = None,
     ) -> str:
         """A call whose output goes through the degeneration guard (unless it is off): the
         cleaned text. ``values`` fill the prompt's placeholders. A warning when the guard
         could not fix the output is kept for the summary."""
-        s = self.summarizer
-        stats = stats if stats is not None else self.stats
-        user = s.prompts.render(name, **values)
-        system = s.prompts.texts["system"]
+        ctx = self.ctx
+        user = ctx.prompts.render(name, **values)
+        system = ctx.prompts.texts["system"]
 
         def generate(settings: GenerationSettings) -> Generation:
-            g = self.backend.complete(system, user, settings, on_token=s.reporter.tokens)
-            stats.add(g)
+            g = self.backend.complete(system, user, settings, on_token=ctx.reporter.tokens)
+            self.stats.add(g)
             return g
 
-        settings = s.options.generation(max_tokens, name)
-        if not s.options.guard:
+        settings = ctx.options.generation(max_tokens, name)
+        if not ctx.options.guard:
             return clean(generate(settings))
         result = guard.guarded(
             generate,
@@ -99,37 +153,53 @@ class PaperCalls:
             min_words=min_words,
             judge=judge,
         )
-        stats.retries += result.attempts - 1
-        stats.repairs += result.repaired
+        self.stats.retries += result.attempts - 1
+        self.stats.repairs += result.repaired
         if result.warning:
             self.warnings.append(result.warning)
         return result.text
 
+    def complete_once(
+        self, kind: str, prompt_name: str, max_tokens: int, **values: str
+    ) -> tuple[str, float]:
+        """One cached call of a prompt, without the guard (the eval's "stuff" baseline):
+        the tidied text and the seconds the call took."""
+        ctx = self.ctx
+        settings = ctx.options.generation(max_tokens)
+        key = make_key(
+            kind,
+            step=prompt_name,
+            model=ctx.model.fingerprint,
+            n_ctx=ctx.model.n_ctx,
+            prompt=ctx.prompts.texts[prompt_name],
+            system=ctx.prompts.texts["system"],
+            settings=settings.as_key(),
+            **values,
+        )
+        if not ctx.refresh and (hit := ctx.store.get(key)) is not None:
+            return str(hit["text"]), float(hit["seconds"])
+        user = ctx.prompts.render(prompt_name, **values)
+        g = self.backend.complete(ctx.prompts.texts["system"], user, settings)
+        out = tidy(g.text, cut_short=g.finish_reason == "length")
+        ctx.store.set(key, {"text": out, "seconds": g.seconds})
+        return out, g.seconds
+
     def cached_notes(
-        self,
-        name: str,
-        max_tokens: int,
-        body_key: str,
-        values: Mapping[str, str],
-        stats: Stats | None = None,
+        self, name: str, max_tokens: int, body_key: str, values: Mapping[str, str]
     ) -> str:
         """A notes-producing call whose result is cached on its own (resume after Ctrl-C)."""
-        s = self.summarizer
-        stats = stats if stats is not None else self.stats
         key = self.notes_key(name, values.get("title", ""), body_key, max_tokens)
-        # Papers summarized side by side make a note they share once (see concurrent).
-        locks = s.note_locks
+        # Papers summarized side by side make a note they share once (see runner).
+        locks = self.ctx.note_locks
         with locks.lock(key) if locks is not None else contextlib.nullcontext():
-            return self._notes(key, name, max_tokens, values, stats)
+            return self._notes(key, name, max_tokens, values)
 
-    def _notes(
-        self, key: str, name: str, max_tokens: int, values: Mapping[str, str], stats: Stats
-    ) -> str:
-        s = self.summarizer
-        if not s.refresh:
-            hit = s.store.get(key)
+    def _notes(self, key: str, name: str, max_tokens: int, values: Mapping[str, str]) -> str:
+        ctx = self.ctx
+        if not ctx.refresh:
+            hit = ctx.store.get(key)
             if hit is not None:
-                s.reporter.chunk_done(cached=True)
+                ctx.reporter.chunk_done(cached=True)
                 if hit.get("warning"):
                     self.warnings.append(str(hit["warning"]))
                 return str(hit["text"])
@@ -142,20 +212,19 @@ class PaperCalls:
             lambda g: self._notes_text(name, g),
             values,
             check_numbers=False,  # notes: the summary's numbers are checked against them later
-            stats=stats,
         )
         warning = self.warnings[-1] if len(self.warnings) > before else None
-        s.store.set(key, {"text": text, "warning": warning})
+        ctx.store.set(key, {"text": text, "warning": warning})
         if name == "map":
-            stats.notes_written += 1
-        s.reporter.chunk_done(cached=False)
+            self.stats.notes_written += 1
+        ctx.reporter.chunk_done(cached=False)
         return text
 
     def _notes_text(self, name: str, g: Generation) -> str:
         """Notes as kept: tidied; with structured notes, a last line the token limit cut
         off before its text ("- Limitation") is dropped."""
         text = tidy_notes(g.text)
-        structured = self.summarizer.options.generation(1, name).grammar is not None
+        structured = self.ctx.options.generation(1, name).grammar is not None
         if structured and g.finish_reason == "length":
             lines = text.splitlines()
             if lines and not re.match(r"^- \w+: \S.*[.!?\"”)]$", lines[-1]):
@@ -165,59 +234,49 @@ class PaperCalls:
     # -- the map
 
     def map(self, title: str, chunks: Sequence[Chunk]) -> list[str]:
-        """Notes on each chunk, each cached as soon as it is written.
+        """Notes on each chunk, each cached as soon as it is written (with several calls
+        allowed in flight, the uncached chunks side by side)."""
+        t = time.perf_counter()
+        try:
+            return self._map(title, chunks)
+        finally:
+            self.stats.map_seconds += time.perf_counter() - t
 
-        With a batching backend, the uncached chunks go through one batched generation;
-        each note then goes through the same cache-and-check path as a single call
-        (``cached_notes``), fed the batched generation as its first attempt. A retry the
-        output check asks for is generated by the batch too, reusing the chunk's evaluated
-        prompt, and the check runs again.
-        """
-        s = self.summarizer
-        s.reporter.chunks_planned(len(chunks))
+    def _map(self, title: str, chunks: Sequence[Chunk]) -> list[str]:
+        ctx = self.ctx
+        ctx.reporter.chunks_planned(len(chunks))
         calls = []
         for chunk in chunks:
             sections = ", ".join(chunk.headings) or "(untitled)"
             values = {"title": title, "sections": sections, "text": chunk.text}
             calls.append((f"{sections}\n{chunk.text}", values))
-        max_tokens = s.options.map_tokens
-        notes: dict[int, str] = {}
-        todo = [
-            i
-            for i, (body, values) in enumerate(calls)
-            if s.refresh or s.store.get(self.notes_key("map", title, body, max_tokens)) is None
-        ]
-        grammar = s.options.generation(max_tokens, "map").grammar
-        if self.backend.supports_batch and len(todo) > 1 and grammar is None:
-            self._map_batched(todo, calls, notes)
-        elif self.backend.supports_concurrency and s.concurrency > 1 and len(todo) > 1:
-            return self._map_side_by_side(todo, calls)
-        for i, (body, values) in enumerate(calls):
-            if i not in notes:
-                notes[i] = self.cached_notes("map", max_tokens, body, values)
-        return [notes[i] for i in range(len(calls)) if notes[i].strip()]
+        max_tokens = ctx.options.map_tokens
+        keys = [self.notes_key("map", title, body, max_tokens) for body, _ in calls]
+        todo = [i for i, key in enumerate(keys) if ctx.refresh or ctx.store.get(key) is None]
+        if ctx.in_flight > 1 and self.backend.supports_concurrency and len(todo) > 1:
+            return self._map_side_by_side(todo, keys, calls)
+        notes = [self.cached_notes("map", max_tokens, body, values) for body, values in calls]
+        return [n for n in notes if n.strip()]
 
     def _map_side_by_side(
-        self, todo: list[int], calls: list[tuple[str, dict[str, str]]]
+        self, todo: list[int], keys: list[str], calls: list[tuple[str, dict[str, str]]]
     ) -> list[str]:
         """The map with several calls in flight: each uncached chunk in its own thread
         (its own scratch stats and warnings), then every chunk in paper order as one by
         one would take it: a finished chunk's counts and warnings added, the others (cache
         hits, and chunks equal to an earlier one) read from the cache."""
-        s = self.summarizer
-        max_tokens = s.options.map_tokens
-        keys = [self.notes_key("map", values["title"], body, max_tokens) for body, values in calls]
+        max_tokens = self.ctx.options.map_tokens
         first = {keys[i]: i for i in reversed(todo)}  # equal chunks: the first one runs
         run = sorted(first.values())
         done: dict[int, tuple[str, PaperCalls]] = {}
 
         def one(i: int) -> tuple[str, PaperCalls]:
-            sub = PaperCalls(s, Stats(), self.backend)
+            sub = PaperCalls(self.ctx)
             body, values = calls[i]
             return sub.cached_notes("map", max_tokens, body, values), sub
 
         with ThreadPoolExecutor(
-            max_workers=min(len(run), s.concurrency), thread_name_prefix="localdigest-map"
+            max_workers=min(len(run), self.ctx.in_flight), thread_name_prefix="localdigest-map"
         ) as pool:
             futures = {i: pool.submit(one, i) for i in run}
             try:
@@ -233,76 +292,11 @@ class PaperCalls:
         for i, (body, values) in enumerate(calls):
             if i in done:
                 text, sub = done[i]
-                self._add(sub.stats)
+                for stat in fields(Stats):
+                    name = stat.name
+                    setattr(self.stats, name, getattr(self.stats, name) + getattr(sub.stats, name))
                 self.warnings.extend(sub.warnings)
             else:
                 text = self.cached_notes("map", max_tokens, body, values)
             notes.append(text)
         return [n for n in notes if n.strip()]
-
-    def _add(self, stats: Stats) -> None:
-        for f in fields(Stats):
-            setattr(self.stats, f.name, getattr(self.stats, f.name) + getattr(stats, f.name))
-
-    def _map_batched(
-        self,
-        todo: list[int],
-        calls: list[tuple[str, dict[str, str]]],
-        notes: dict[int, str],
-    ) -> None:
-        s = self.summarizer
-        max_tokens = s.options.map_tokens
-        settings = s.options.generation(max_tokens, "map")
-        users = [s.prompts.render("map", **calls[i][1]) for i in todo]
-        many = cast(BatchBackend, self.backend).complete_many
-        prefilled = _Prefilled(self.backend)
-        self.backend = prefilled
-        tried: dict[int, GenerationSettings] = {}  # the settings of each one's last retry
-
-        def done(j: int, g: Generation) -> GenerationSettings | None:
-            i = todo[j]
-            body, values = calls[i]
-            prefilled.ready[(users[j], tried.get(j, settings))] = g
-            scratch = Stats()  # counted once the note is finished (attempts replay)
-            try:
-                notes[i] = self.cached_notes("map", max_tokens, body, values, scratch)
-            except _Deferred as retry:
-                tried[j] = retry.settings
-                return retry.settings  # generated again in the batch
-            self._add(scratch)
-            return None
-
-        try:
-            many(s.prompts.texts["system"], users, settings, s.reporter.tokens, done)
-        finally:
-            self.backend = prefilled.inner
-
-
-class _Deferred(Exception):
-    """A retry asked for while a batched generation holds the model: the batch makes it."""
-
-    def __init__(self, settings: GenerationSettings) -> None:
-        super().__init__()
-        self.settings = settings
-
-
-class _Prefilled:
-    """The backend, answering map prompts from a batched generation first (see map)."""
-
-    def __init__(self, inner: Backend) -> None:
-        self.inner = inner
-        self.ready: dict[tuple[str, GenerationSettings], Generation] = {}
-        self.running = True
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def complete(
-        self, system: str, user: str, settings: GenerationSettings, on_token: Any = None
-    ) -> Generation:
-        made = self.ready.get((user, settings))
-        if made is not None:
-            return made
-        if self.running:
-            raise _Deferred(settings)
-        return self.inner.complete(system, user, settings, on_token)

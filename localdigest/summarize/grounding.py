@@ -19,9 +19,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
+from localdigest.papers import Grounding
 from localdigest.pdf import Section
 from localdigest.summarize.quality import STOP_WORDS, numbers, stem
 from localdigest.text import sentences, words
@@ -35,29 +35,6 @@ MAX_PAGES = 3
 MIN_CONTENT_WORDS = 3  # fewer content words: too short to judge (joined with its page)
 # A web address: the scheme or "www." and what follows up to a space, quote or bracket.
 _LINK = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Grounding:
-    """One sentence and the pages that support it."""
-
-    sentence: str
-    pages: list[int]
-    support: float  # 0..1, the best page's score
-    unsupported_numbers: list[str]  # the numbers no supporting page has
-    unsupported_links: list[str] = field(default_factory=list)  # web addresses not in the paper
-
-    @property
-    def supported(self) -> bool:
-        return (
-            bool(self.pages)
-            and self.support >= SUPPORTED_AT
-            and not self.unsupported_numbers
-            and not self.unsupported_links
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "supported": self.supported}
 
 
 def _terms(text: str) -> list[str]:
@@ -126,9 +103,9 @@ class PageIndex:
             scores[page] = round((words_share + pairs_share) / 2, 4)
         return scores
 
-    def ground(self, sentence: str) -> Grounding:
+    def ground(self, sentence: str, part: str = "summary") -> Grounding:
         if not self.pages:
-            return Grounding(sentence, [], 0.0, [])
+            return Grounding(part, sentence, [], 0.0, [], [], False)
         scores = self._scores(sentence)
         best = max(scores.values())
         pages = sorted(
@@ -146,14 +123,15 @@ class PageIndex:
             else:
                 missing.append(number)
         unknown = [link for link in links(sentence) if _link_key(link) not in self.flat]
-        return Grounding(sentence, sorted(set(pages)), best, missing, unknown)
+        supported = bool(pages) and best >= SUPPORTED_AT and not missing and not unknown
+        return Grounding(part, sentence, sorted(set(pages)), best, missing, unknown, supported)
 
 
 def _pairs(terms: list[str]) -> list[tuple[str, str]]:
     return list(itertools.pairwise(terms))
 
 
-def ground_text(text: str, index: PageIndex) -> list[Grounding]:
+def ground_text(text: str, index: PageIndex, part: str = "summary") -> list[Grounding]:
     """Every sentence of ``text`` with its pages. A sentence with too few content words to
     judge ("It works.") is judged together with its neighbour (the one before, else the
     one after)."""
@@ -164,7 +142,7 @@ def ground_text(text: str, index: PageIndex) -> list[Grounding]:
         if len(_terms(sentence)) < MIN_CONTENT_WORDS:
             neighbour = parts[i - 1] if i > 0 else parts[i + 1] if i + 1 < len(parts) else ""
             judged = f"{neighbour} {sentence}" if i > 0 else f"{sentence} {neighbour}"
-        g = index.ground(judged.strip())
+        g = index.ground(judged.strip(), part)
         out.append(replace(g, sentence=sentence))
     return out
 
@@ -174,30 +152,6 @@ def share_supported(grounding: Sequence[Grounding]) -> float:
     if not grounding:
         return 1.0
     return round(sum(g.supported for g in grounding) / len(grounding), 4)
-
-
-_PAGE_MARK = re.compile(r"\s*\[(?:p\. [\d, –-]+|\?)\]")
-
-
-def page_mark(pages: Sequence[int]) -> str:
-    """``[p. 2, 15]`` (consecutive pages as a range: ``[p. 3–5]``); "" for none."""
-    if not pages:
-        return ""
-    parts: list[str] = []
-    ordered = sorted(set(pages))
-    start = prev = ordered[0]
-    for p in [*ordered[1:], None]:
-        if p is not None and p == prev + 1:
-            prev = p
-            continue
-        parts.append(str(start) if start == prev else f"{start}–{prev}")
-        if p is not None:
-            start = prev = p
-    return f"[p. {', '.join(parts)}]"
-
-
-def strip_page_marks(text: str) -> str:
-    return _PAGE_MARK.sub("", text)
 
 
 SUPPORTED_SHARE = 0.6  # a summary with fewer of its sentences supported is written again
@@ -244,23 +198,36 @@ class SupportJudge:
         return " ".join(g.sentence for g in ground_text(text, self.index) if self._ok(g))
 
 
-def marked(
-    text: str, entries: Sequence[dict[str, Any]], brackets: tuple[str, str] = ("[", "]")
-) -> str:
-    """``text`` with each grounded sentence followed by its page mark (``[p. 2, 15]``, or
-    ``[?]`` when no page supports it); ``entries`` are a summary's grounding, in order.
-    Line breaks (a list of bullets) are kept."""
-    out: list[str] = []
-    pos = 0
-    for entry in entries:
-        sentence = str(entry.get("sentence", ""))
-        at = text.find(sentence, pos)
-        if not sentence or at < 0:
-            continue
-        end = at + len(sentence)
-        mark = page_mark(entry.get("pages") or []) if entry.get("supported") else "[?]"
-        mark = brackets[0] + mark[1:-1] + brackets[1]
-        out.append(f"{text[pos:end]} {mark}")
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
+# ----------------------------------------------------------------------------- the stage
+
+# A summary keeps only its supported sentences when at least this many words remain in
+# at least two sentences; else the unsupported ones stay, marked [?], with a warning.
+KEEP_MIN_WORDS = 40
+
+
+@dataclass(frozen=True)
+class Grounded:
+    """A draft after grounding: the summary as shown, every sentence's pages, a warning."""
+
+    summary: str
+    grounding: list[Grounding]
+    warning: str | None = None
+
+
+def ground(summary: str, tldr: str, pages: PageIndex) -> Grounded:
+    """The summary without its unsupported sentences where enough remains (else they stay,
+    marked, with a warning), and the grounding of every sentence kept and of the TL;DR."""
+    grounding = ground_text(summary, pages)
+    bad = [g for g in grounding if not g.supported]
+    kept = [g for g in grounding if g.supported]
+    enough = len(kept) >= 2 and sum(len(g.sentence.split()) for g in kept) >= KEEP_MIN_WORDS
+    warning = None
+    if bad and enough and "\n" not in summary.strip():
+        summary = " ".join(g.sentence for g in kept)
+        grounding = kept
+    elif bad:
+        warning = (
+            f"summary: {len(bad)} of {len(grounding)} sentences found on no page of the "
+            "paper (marked [?]) — read them with care"
+        )
+    return Grounded(summary, [*grounding, *ground_text(tldr, pages, "tldr")], warning)

@@ -5,21 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from localdigest import config
-from localdigest.errors import UsageError
-from localdigest.llm import GenerationSettings
-from localdigest.llm.base import DEFAULT_REPEAT_PENALTY, DEFAULT_TOP_P
-from localdigest.summarize import extract, guard, reading
+from localdigest import defaults
+from localdigest.llm.base import (
+    DEFAULT_REPEAT_PENALTY,
+    DEFAULT_SEED,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+    GenerationSettings,
+)
+from localdigest.papers import Mode, Style
+from localdigest.summarize import guard, reading, sentences
 
-# paragraph: the newsletter paragraph; bullets: labelled claims / method / results /
-# limitations lines; tldr: only the one-sentence TL;DR (one call after the map).
-STYLES = ("paragraph", "bullets", "tldr")
-# How the summary is written: write (the model writes it from its notes on each chunk:
-# map-reduce), extract (the paper's most informative sentences, the TL;DR one of them),
-# rewrite (the model rewrites those sentences). Every sentence is then grounded in the
-# paper's pages. "auto" (the command line's default) picks extract for models under 1B
-# parameters, whose own words lose a paper's facts, and write for bigger ones.
-MODES = ("write", "extract", "rewrite")
 # The structure of constrained notes (GBNF): one line each for the claim and the method,
 # one to three results, and a limitation when the text states one.
 NOTES_GRAMMAR = r"""
@@ -36,13 +32,13 @@ line ::= [^\n] [^\n]* "\n"
 class Options:
     """Everything besides the PDF and the model that changes a summary."""
 
-    max_tokens: int = config.default("max_tokens")  # the final summary paragraph
+    max_tokens: int = defaults.MAX_TOKENS  # the final summary paragraph
     map_tokens: int = 160  # one chunk's notes
     tldr_tokens: int = 64
-    temperature: float = config.default("temperature")
+    temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
     repeat_penalty: float = DEFAULT_REPEAT_PENALTY
-    seed: int = config.default("seed")
+    seed: int = DEFAULT_SEED
     chunk_tokens: int = 1536  # preferred chunk size (the budget is the hard limit)
     include_appendix: bool = False
     # Body sections are read up to this many tokens of their leading paragraphs (twice
@@ -51,18 +47,12 @@ class Options:
     section_tokens: int = reading.SECTION_TOKENS
     password: str | None = None
     max_pages: int | None = None
-    style: str = "paragraph"
+    style: Style = "paragraph"
     guard: bool = True  # retry/trim degenerate or off-topic output (off: for measuring)
-    mode: str = "write"  # see MODES
+    mode: Mode = "write"
     # The map's notes fill a fixed structure (claim, method, results, limitation) through
     # llama.cpp's grammar support, so a small model cannot wander into headings or echoes.
     structured_notes: bool = False
-
-    def __post_init__(self) -> None:
-        if self.style not in STYLES:
-            raise UsageError(f"Unknown style '{self.style}' — use one of: {', '.join(STYLES)}")
-        if self.mode not in MODES:
-            raise UsageError(f"Unknown mode '{self.mode}' — use one of: auto, {', '.join(MODES)}")
 
     def generation(self, max_tokens: int, prompt: str = "") -> GenerationSettings:
         """Sampling settings for a call of ``prompt`` (the map's notes follow NOTES_GRAMMAR
@@ -78,14 +68,14 @@ class Options:
         )
 
     def as_key(self, withheld: str | None = None) -> dict[str, Any]:
-        """The options' part of a summary's cache key. ``withheld`` is the eval's text kept
-        from the model (None: nothing withheld); it is keyed as the eval-only fields the
-        options once had, so that keys made before stay valid."""
+        """The options' part of a summary's cache key. ``withheld`` is the text kept from
+        the model (the eval's reference abstract; None: nothing withheld); it is keyed as
+        the eval-only fields the options once had, so that keys made before stay valid."""
         d = asdict(self)
         d.pop("password")  # opening a file differently does not change its text
         d["guard"] = guard.VERSION if self.guard else False
         d["drop_abstract"] = withheld is not None
         d["withhold"] = withheld or ""
         if self.mode != "write":
-            d["extractor"] = extract.VERSION
+            d["extractor"] = sentences.VERSION
         return d

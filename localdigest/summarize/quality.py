@@ -1,10 +1,10 @@
 """Checking a text the model wrote: degeneration, number faithfulness, topicality.
 
 Pure functions over strings, used by the output guard (``guard.py``) and the eval's scores
-(``workflows/scoring.py``, which adds ROUGE). Plain Python, so the guard costs nothing to
+(``eval/scoring.py``, which adds ROUGE). Plain Python, so the guard costs nothing to
 import.
 
-Thresholds (documented in the README's Quality section):
+Thresholds (documented in docs/quality.md):
 
 - degenerate: some word 4-gram occurs 3 or more times, or the same sentence occurs twice in
   a row, or a sentence mostly repeats earlier ones (60% of its 4-grams already said), or

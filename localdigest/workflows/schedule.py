@@ -63,7 +63,7 @@ def run_command(args: Sequence[str], stdin: str | None = None) -> subprocess.Com
 
 
 @dataclass(frozen=True)
-class Job:
+class ScheduledJob:
     """What runs, when, where its output goes."""
 
     frequency: Frequency
@@ -109,7 +109,7 @@ def make_job(
     out_dir: Path | None = None,
     notes: Path | None = None,
     extra: Sequence[str] = (),
-) -> Job:
+) -> ScheduledJob:
     """The job for ``localdigest run --top N`` as configured now (paths made absolute)."""
     if top < 1:
         raise UsageError(f"--top must be at least 1 (got {top})")
@@ -125,7 +125,7 @@ def make_job(
         "LOCALDIGEST_HOME": str(config.home_dir().expanduser().resolve()),
         "LOCALDIGEST_CONFIG": str(config.config_path().expanduser().resolve()),
     }
-    return Job(frequency, hour, minute, parse_day(day), command, env, log_path(), folder)
+    return ScheduledJob(frequency, hour, minute, parse_day(day), command, env, log_path(), folder)
 
 
 # ----------------------------------------------------------------------------- backends
@@ -141,14 +141,14 @@ class Installed:
     next_run: str | None = None
 
 
-class Backend(Protocol):
+class Scheduler(Protocol):
     name: BackendName
 
-    def render(self, job: Job) -> dict[str, str]:
+    def render(self, job: ScheduledJob) -> dict[str, str]:
         """The files or lines this backend installs, by where they go."""
         ...
 
-    def install(self, job: Job) -> Installed: ...
+    def install(self, job: ScheduledJob) -> Installed: ...
 
     def remove(self) -> bool: ...
 
@@ -168,7 +168,7 @@ class Systemd:
         self.runner = runner
         self.unit_dir = unit_dir or _user_config() / "systemd" / "user"
 
-    def service(self, job: Job) -> str:
+    def service(self, job: ScheduledJob) -> str:
         env = "".join(
             f'Environment="{k}={v.replace(chr(34), chr(92) + chr(34))}"\n'
             for k, v in job.env.items()
@@ -186,7 +186,7 @@ class Systemd:
             "Nice=10\n"
         )
 
-    def timer(self, job: Job) -> str:
+    def timer(self, job: ScheduledJob) -> str:
         day = "" if job.frequency == "daily" else DAYS[job.weekday].capitalize() + " "
         return (
             "[Unit]\n"
@@ -197,7 +197,7 @@ class Systemd:
             "[Install]\nWantedBy=timers.target\n"
         )
 
-    def render(self, job: Job) -> dict[str, str]:
+    def render(self, job: ScheduledJob) -> dict[str, str]:
         return {
             str(self.unit_dir / f"{UNIT}.service"): self.service(job),
             str(self.unit_dir / f"{UNIT}.timer"): self.timer(job),
@@ -212,7 +212,7 @@ class Systemd:
             )
         return done
 
-    def install(self, job: Job) -> Installed:
+    def install(self, job: ScheduledJob) -> Installed:
         job.log.parent.mkdir(parents=True, exist_ok=True)
         for where, text in self.render(job).items():
             _write(Path(where), text)
@@ -309,7 +309,7 @@ class Cron:
     def __init__(self, store: CrontabStore | None = None) -> None:
         self.store = store or crontab_store()
 
-    def line(self, job: Job) -> str:
+    def line(self, job: ScheduledJob) -> str:
         dow = "*" if job.frequency == "daily" else str((job.weekday + 1) % 7)  # cron: 0 = Sun
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in job.env.items())
         command = " ".join(shlex.quote(a) for a in job.command)
@@ -320,13 +320,13 @@ class Cron:
         # cron turns % into newlines: escape them.
         return f"{job.minute} {job.hour} * * {dow} {shell.replace('%', chr(92) + '%')} {CRON_MARK}"
 
-    def render(self, job: Job) -> dict[str, str]:
+    def render(self, job: ScheduledJob) -> dict[str, str]:
         return {self.store.where: self.line(job)}
 
     def _others(self) -> list[str]:
         return [ln for ln in self.store.read().splitlines() if not ln.endswith(CRON_MARK)]
 
-    def install(self, job: Job) -> Installed:
+    def install(self, job: ScheduledJob) -> Installed:
         job.log.parent.mkdir(parents=True, exist_ok=True)
         lines = [*self._others(), self.line(job)]
         self.store.write("\n".join(lines) + "\n")
@@ -363,7 +363,7 @@ class Launchd:
     def plist_path(self) -> Path:
         return self.agent_dir / f"{AGENT}.plist"
 
-    def plist(self, job: Job) -> str:
+    def plist(self, job: ScheduledJob) -> str:
         interval: dict[str, int] = {"Hour": job.hour, "Minute": job.minute}
         if job.frequency == "weekly":
             interval["Weekday"] = (job.weekday + 1) % 7  # launchd: 0 = Sunday
@@ -380,13 +380,13 @@ class Launchd:
         }
         return plistlib.dumps(data).decode("utf-8")
 
-    def render(self, job: Job) -> dict[str, str]:
+    def render(self, job: ScheduledJob) -> dict[str, str]:
         return {str(self.plist_path): self.plist(job)}
 
     def _domain(self) -> str:
         return f"gui/{os.getuid()}"
 
-    def install(self, job: Job) -> Installed:
+    def install(self, job: ScheduledJob) -> Installed:
         job.log.parent.mkdir(parents=True, exist_ok=True)
         self.runner(["launchctl", "bootout", self._domain(), str(self.plist_path)])
         _write(self.plist_path, self.plist(job))
@@ -429,7 +429,7 @@ def systemd_running(runner: Runner = run_command) -> bool:
         return False
 
 
-def choose_backend(name: BackendName | None = None, runner: Runner = run_command) -> Backend:
+def choose_backend(name: BackendName | None = None, runner: Runner = run_command) -> Scheduler:
     """The backend asked for, else launchd on macOS, systemd where a user instance runs,
     else cron."""
     if name is None:
@@ -446,10 +446,10 @@ def choose_backend(name: BackendName | None = None, runner: Runner = run_command
     return Cron(crontab_store(runner))
 
 
-def installed_anywhere(runner: Runner = run_command) -> list[tuple[Backend, Installed]]:
+def installed_anywhere(runner: Runner = run_command) -> list[tuple[Scheduler, Installed]]:
     """Every localdigest job found, whichever backend holds it (for status and remove)."""
-    found: list[tuple[Backend, Installed]] = []
-    backends: list[Backend] = [Systemd(runner), Cron(crontab_store(runner)), Launchd(runner)]
+    found: list[tuple[Scheduler, Installed]] = []
+    backends: list[Scheduler] = [Systemd(runner), Cron(crontab_store(runner)), Launchd(runner)]
     for backend in backends:
         try:
             status = backend.status()

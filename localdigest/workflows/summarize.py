@@ -2,8 +2,8 @@
 
 ``prepare`` resolves everything that can fail fast (flags, the model file's header, the
 prompt files, which inputs exist) without loading the model or touching the network.
-``Job.fetch`` then downloads arXiv papers that are not in the library yet (with a progress
-callback), and ``Job.run`` summarizes.
+``SummarizeJob.fetch`` then downloads arXiv papers that are not in the library yet (with a progress
+callback), and ``SummarizeJob.run`` summarizes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,24 @@ from localdigest.cache import open_store
 from localdigest.errors import UsageError
 from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
 from localdigest.models import default_n_ctx, resolve_model
-from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
+from localdigest.papers import (
+    Mode,
+    ModeSetting,
+    PaperFailure,
+    PaperInput,
+    PaperSummary,
+    Result,
+    Style,
+)
 from localdigest.sources import inputs
-from localdigest.summarize import Options, Reporter, Summarizer, load_prompts
+from localdigest.summarize import (
+    BackendLoader,
+    ModelRef,
+    Options,
+    Reporter,
+    Summarizer,
+    load_prompts,
+)
 
 if TYPE_CHECKING:
     from localdigest.sources.library import ProgressFn
@@ -47,17 +62,17 @@ class SummarizeRequest:
     password: str | None = None
     max_pages: int | None = None
     verbose: bool = False
-    style: str = "paragraph"  # paragraph, bullets or tldr
+    style: Style = "paragraph"
     read_all: bool = False  # every kept section whole (no reading plan)
     server: str | None = None  # an OpenAI-compatible base URL: every model call goes there
     server_model: str | None = None  # which of the server's models
     parallel: int | None = None  # model calls in flight at once (with a server)
-    mode: str | None = None  # auto, write, extract or rewrite (None: the configured one)
+    mode: ModeSetting | None = None  # None: the configured one
     structured_notes: bool = False  # the map's notes follow a grammar (write mode)
 
 
 @dataclass
-class Job:
+class SummarizeJob:
     """A prepared request: what to summarize, and the summarizer that will do it."""
 
     resolved: inputs.Resolved
@@ -67,7 +82,7 @@ class Job:
     @property
     def concurrency(self) -> int:
         """Model calls in flight at once (1: one after another)."""
-        return self.summarizer.concurrency
+        return self.summarizer.in_flight
 
     @property
     def failures(self) -> list[PaperFailure]:
@@ -76,13 +91,18 @@ class Job:
     def fetch(self, progress: ProgressFn | None = None) -> list[PaperInput]:
         """Download arXiv papers missing from the library; the papers to summarize."""
         if self.papers is None:
-            self.papers = inputs.fetch(self.resolved, progress)
+            from localdigest.workflows import arxiv
+
+            client = arxiv.client() if self.resolved.to_fetch else None
+            self.papers = inputs.fetch(self.resolved, client, progress)
         return self.papers
 
     def run(self, reporter: Reporter | None = None) -> list[Result]:
         """Summarize every paper (fetching first if that was not done): failures first."""
         papers = self.fetch()
-        summarizer = self.summarizer.using(reporter=reporter)
+        summarizer = (
+            self.summarizer if reporter is None else self.summarizer.using(reporter=reporter)
+        )
         try:
             results = summarizer.run(papers)
         finally:
@@ -104,7 +124,7 @@ def _mark_summarized(results: Sequence[Result]) -> None:
 SMALL_MODEL = 1_000_000_000  # parameters: under this, "auto" extracts instead of writing
 
 
-def resolve_mode(mode: str, parameters: int | None) -> str:
+def resolve_mode(mode: ModeSetting, parameters: int | None) -> Mode:
     """``auto`` as a concrete mode: extract for a model under SMALL_MODEL parameters (the
     eval measured its own writing losing most of a paper's facts), write otherwise (also
     when the size is unknown: a server's model that reports none)."""
@@ -113,7 +133,7 @@ def resolve_mode(mode: str, parameters: int | None) -> str:
     return "extract" if parameters is not None and parameters < SMALL_MODEL else "write"
 
 
-def prepare(req: SummarizeRequest) -> Job:
+def prepare(req: SummarizeRequest) -> SummarizeJob:
     """Resolve model, settings and sources; nothing is loaded, fetched or computed yet
     (with a server: the server is asked what it serves, since the cache keys hold it).
 
@@ -124,14 +144,14 @@ def prepare(req: SummarizeRequest) -> Job:
     if not server and req.parallel is not None:
         raise UsageError(
             "--parallel needs --server: the in-process model makes one call at a time "
-            "(decoding several at once was measured slower on CPU; README Performance)"
+            "(decoding several at once was measured slower on CPU: docs/performance.md)"
         )
     seed = int(config.value("seed", req.seed))
     if not server:  # ModelError (exit 4) before any paper is touched
         model_name, fingerprint, n_ctx, factory, parameters = _in_process(req, seed)
         concurrency = 1
     max_pages = int(config.value("max_pages", req.max_pages))
-    mode = str(config.value("mode", req.mode))
+    mode: ModeSetting = config.value("mode", req.mode)
     options = Options(  # checked now; "auto" becomes a mode once the model's size is known
         mode="write" if mode == "auto" else mode,
         max_tokens=int(config.value("max_tokens", req.max_tokens)),
@@ -156,14 +176,12 @@ def prepare(req: SummarizeRequest) -> Job:
         open_store(),
         prompts,
         options,
-        model_name=model_name,
-        model_fingerprint=fingerprint,
-        n_ctx=n_ctx,
-        backend_factory=factory,
+        ModelRef(model_name, fingerprint, n_ctx),
+        BackendLoader(factory),
         refresh=req.refresh,
-        concurrency=concurrency,
+        in_flight=concurrency,
     )
-    return Job(resolved, summarizer)
+    return SummarizeJob(resolved, summarizer)
 
 
 def _in_process(

@@ -30,7 +30,7 @@ from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.sources.ranking import Score
 from localdigest.workflows.summarize import SummarizeRequest, prepare
 
-if TYPE_CHECKING:  # the library and the listing import requests: only when a run fetches
+if TYPE_CHECKING:  # the library and the listing import the arXiv stack: only when used
     from localdigest.sources.library import FetchResult, LibraryEntry, ProgressFn
     from localdigest.sources.listing import SearchSpec
 
@@ -39,7 +39,7 @@ PLAN_FORMAT = 1
 
 
 @dataclass
-class Plan:
+class RunPlan:
     """One run of the routine, saved after every step that changes it."""
 
     started: str
@@ -73,7 +73,7 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> Plan:
+    def from_dict(cls, data: Any) -> RunPlan:
         """Read a saved plan, checking every field: ValueError for anything ``to_dict``
         could not have written (a list, picks out of range, an id that is no arXiv id)."""
         if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
@@ -124,14 +124,14 @@ def plan_path() -> Path:
     return config.home_dir() / PLAN_NAME
 
 
-def load_unfinished(on_damage: Callable[[str], None] | None = None) -> Plan | None:
+def load_unfinished(on_damage: Callable[[str], None] | None = None) -> RunPlan | None:
     """The plan of a run that has not written its digest yet, or None. A damaged plan
     means starting afresh (it is moved aside; ``on_damage`` hears why)."""
-    plan = load_state(plan_path(), Plan.from_dict, on_damage)
+    plan = load_state(plan_path(), RunPlan.from_dict, on_damage)
     return None if plan is None or plan.done else plan
 
 
-def save(plan: Plan) -> None:
+def save(plan: RunPlan) -> None:
     write_atomically(plan_path(), json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
 
 
@@ -146,18 +146,17 @@ def discard_unfinished() -> bool:
 # ----------------------------------------------------------------------------- steps
 
 
-def search(spec: SearchSpec, sort: str = "relevance") -> Plan:
+def search(spec: SearchSpec, sort: str = "relevance") -> RunPlan:
     """Search arXiv as configured, rank the list by the reader's library (most relevant
     first unless ``sort`` is "submitted") and save it as a new plan (papers marked as seen)."""
-    from localdigest.sources import listing  # requests, arxiv: only when a run searches
-    from localdigest.workflows import ranked
+    from localdigest.sources import listing  # the arXiv stack: only when a run searches
+    from localdigest.workflows import arxiv, ranked
 
     max_results = int(config.value("run_max", spec.max_results))
     papers = listing.search(
+        arxiv.client(),
         spec.terms,
-        spec.categories,
-        spec.include,
-        spec.exclude,
+        arxiv.filters(spec.categories, spec.include, spec.exclude),
         spec.since,
         spec.only_new,
         max_results,
@@ -166,7 +165,7 @@ def search(spec: SearchSpec, sort: str = "relevance") -> Plan:
     scores = ranking.scores
     if sort == "relevance":
         papers, scores = ranked.by_relevance(papers, ranking)
-    plan = Plan(started=_now().isoformat(), papers=papers, scores=scores)
+    plan = RunPlan(started=_now().isoformat(), papers=papers, scores=scores)
     if papers:
         save(plan)
     return plan
@@ -193,17 +192,18 @@ def parse_pick(spec: str, count: int) -> list[int]:
     return list(dict.fromkeys(numbers))
 
 
-def choose(plan: Plan, picks: Sequence[int]) -> Plan:
+def choose(plan: RunPlan, picks: Sequence[int]) -> RunPlan:
     plan.picks = list(picks)
     save(plan)
     return plan
 
 
-def fetch(plan: Plan, progress: ProgressFn | None = None) -> list[FetchResult]:
+def fetch(plan: RunPlan, progress: ProgressFn | None = None) -> list[FetchResult]:
     """Download the chosen papers into the library (those already there cost nothing)."""
-    from localdigest.sources import library  # requests: only when a run fetches
+    from localdigest.sources import library  # the arXiv stack: only when a run fetches
+    from localdigest.workflows import arxiv
 
-    return library.fetch([p.versioned_id for p in plan.chosen], progress=progress)
+    return library.fetch([p.versioned_id for p in plan.chosen], arxiv.client(), progress)
 
 
 def summarize_sources(results: Sequence[FetchResult]) -> list[str]:
@@ -239,7 +239,7 @@ def with_metadata(
     return papers
 
 
-def digest_file(plan: Plan, out_dir: Path, today: dt.date) -> Path:
+def digest_file(plan: RunPlan, out_dir: Path, today: dt.date) -> Path:
     """``digest-YYYY-MM-DD.md`` in ``out_dir`` (``-2``, ``-3`` when another run made one)."""
     if plan.digest_path and not Path(plan.digest_path).is_dir():
         return Path(plan.digest_path)
@@ -252,7 +252,7 @@ def digest_file(plan: Plan, out_dir: Path, today: dt.date) -> Path:
 
 
 def finish(
-    plan: Plan,
+    plan: RunPlan,
     papers: Sequence[PaperSummary],
     out_dir: Path | None = None,
     today: dt.date | None = None,
@@ -332,7 +332,7 @@ def summarize_plainly(request: SummarizeRequest) -> list[Result]:
 
 
 def run_chosen(
-    plan: Plan,
+    plan: RunPlan,
     settings: RunSettings,
     *,
     downloads: Callable[[], AbstractContextManager[ProgressFn]] | None = None,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from localdigest import pdf
 from localdigest.cli import app
 from localdigest.llm import llamacpp
-from localdigest.summarize.grounding import strip_page_marks
+from localdigest.text import strip_page_marks
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"

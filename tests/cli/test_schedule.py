@@ -99,7 +99,7 @@ def test_the_cron_command_runs_unattended(
     assert "no run logged yet" not in runner.invoke(app, ["schedule", "status"]).stdout
 
 
-def job(frequency: schedule.Frequency = "weekly") -> schedule.Job:
+def job(frequency: schedule.Frequency = "weekly") -> schedule.ScheduledJob:
     return schedule.make_job(frequency, 4, at="21:05", day="sun", out_dir=Path("/srv/digests"))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import FakeBackend, fake_summarizer
 
-from localdigest.papers import PaperInput, PaperSummary
+from localdigest.papers import Grounding, PaperInput, PaperSummary
 from localdigest.publish import digest, notes
 from localdigest.publish.formats import to_json, to_markdown, with_pages
 from localdigest.summarize import Options
@@ -32,7 +32,7 @@ def grounded_summary(tmp_path: Path, corpus: Path) -> PaperSummary:
 def test_marks_in_markdown_html_digest_and_notes(tmp_path: Path, corpus: Path) -> None:
     paper = grounded_summary(tmp_path, corpus)
     sentences = paper.grounded("summary")
-    assert sentences and all(g["supported"] for g in sentences)
+    assert sentences and all(g.supported for g in sentences)
     marked = with_pages(paper)
     assert len(MARK.findall(marked)) == len(sentences)
     assert MARK.sub("", marked).split() == paper.summary.split()  # marks only, text intact
@@ -50,8 +50,8 @@ def test_an_unsupported_sentence_is_marked_not_hidden() -> None:
     paper = PaperSummary(
         "x.pdf", "x.pdf", "0" * 64, "T", 3, "m", "A TL;DR.", "It works. Pigs fly.",
         grounding=[
-            {"part": "summary", "sentence": "It works.", "pages": [2], "supported": True},
-            {"part": "summary", "sentence": "Pigs fly.", "pages": [], "supported": False},
+            Grounding("summary", "It works.", [2], 0.9, [], [], supported=True),
+            Grounding("summary", "Pigs fly.", [], 0.1, [], [], supported=False),
         ],
     )  # fmt: skip
     assert with_pages(paper) == "It works. [p. 2] Pigs fly. [?]"

@@ -1,4 +1,4 @@
-"""Many papers' calls in flight at once (summarize/concurrent.py), over real HTTP to the
+"""Many papers' calls in flight at once (summarize/runner.py), over real HTTP to the
 stand-in server (its answers depend on the request only, after a random delay, so calls
 finish out of order): the same results and cache entries as one by one, the priority of
 earlier papers, the stop on a dead server and the resume, Ctrl-C."""
@@ -20,7 +20,7 @@ from localdigest.cache import Store
 from localdigest.errors import NetworkError
 from localdigest.papers import PaperInput, PaperSummary
 from localdigest.summarize import Options
-from localdigest.summarize.concurrent import Gate, RunStopped
+from localdigest.summarize.runner import Gate, RunStopped
 from localdigest.workflows.summarize import SummarizeRequest, prepare
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -273,7 +273,7 @@ def test_the_in_process_path_stays_one_by_one(tmp_path: Path) -> None:
         tmp_path / "cache",
         fake,
         Options(max_tokens=64),
-        concurrency=4,
+        in_flight=4,
     )
     [result] = summarizer.run([PaperInput(str(sample), sample)])
     assert isinstance(result, PaperSummary) and result.stats.chunks > 1
@@ -298,9 +298,9 @@ def test_a_file_given_twice_gets_its_own_metadata_as_one_by_one(
         ),
     ]
     seen = []
-    for concurrency in (1, 2):
+    for in_flight in (1, 2):
         fake = Concurrent()
-        s = fake_summarizer(tmp_path / f"c{concurrency}", fake, concurrency=concurrency)
+        s = fake_summarizer(tmp_path / f"c{in_flight}", fake, in_flight=in_flight)
         first, second = s.run(given)
         assert isinstance(first, PaperSummary) and isinstance(second, PaperSummary)
         seen.append((second.title, second.authors, second.arxiv_id, second.cached))

@@ -9,18 +9,10 @@ from typing import Any
 import pytest
 
 from localdigest import pdf
-from localdigest.summarize.grounding import (
-    PageIndex,
-    ground_text,
-    page_mark,
-    share_supported,
-    strip_page_marks,
-)
-from localdigest.summarize.grounding import (
-    marked as grounding_marked,
-)
-from localdigest.summarize.withhold import withhold_abstract
-from localdigest.text import sentences
+from localdigest.eval.withhold import withhold_abstract
+from localdigest.publish.formats import marked as grounding_marked
+from localdigest.summarize.grounding import PageIndex, ground_text, share_supported
+from localdigest.text import page_mark, sentences, strip_page_marks
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +109,7 @@ def test_marked_text_and_share(corpus_docs: Any) -> None:
     grounding = ground_text(text, index)
     assert [g.supported for g in grounding] == [True, False]
     assert share_supported(grounding) == 0.5
-    marked = grounding_marked(text, [g.as_dict() for g in grounding])
+    marked = grounding_marked(text, grounding)
     assert marked.startswith(copied) and "[p. " in marked and marked.endswith("[?]")
 
 

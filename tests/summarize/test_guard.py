@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import FakeBackend, fake_summarizer
 
+from localdigest import pdf
+from localdigest.eval.withhold import withheld_document
 from localdigest.llm import Generation, GenerationSettings
 from localdigest.papers import PaperInput
 from localdigest.summarize import Options, Summarizer, guard
@@ -168,16 +170,23 @@ def test_the_abstract_anchors_the_reduce(tmp_path: Path, paper: PaperInput) -> N
     reduce = next(u for k, u in fake.calls if k == "reduce")
     assert "Abstract by the authors:" in reduce
     fake = FakeBackend()
-    summarizer(tmp_path / "x", fake).summarize(paper, withhold="")
+    withheld = withheld_document(pdf.extract(paper.path), "")
+    summarizer(tmp_path / "x", fake).summarize(paper, document=withheld)
     reduce = next(u for k, u in fake.calls if k == "reduce")
     assert "Abstract by the authors:" not in reduce and "Start of the paper:" in reduce
 
 
-def test_unknown_style_is_a_usage_error() -> None:
-    from localdigest.errors import UsageError
+def test_unknown_style_is_a_usage_error(tmp_path: Path) -> None:
+    """Styles (and modes) are one Literal each: the command line refuses another, naming
+    the choices, before any work (exit 2)."""
+    from typer.testing import CliRunner
 
-    with pytest.raises(UsageError, match="bullets"):
-        Options(style="poem")
+    from localdigest.cli import app
+
+    paper = tmp_path / "p.pdf"
+    paper.write_bytes(b"%PDF-1.4")
+    result = CliRunner().invoke(app, ["summarize", str(paper), "--style", "poem"])
+    assert result.exit_code == 2 and "bullets" in result.output
 
 
 def test_a_number_made_up_in_the_notes_is_kept_out_of_the_summary(

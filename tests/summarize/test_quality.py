@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from localdigest.eval import scoring
 from localdigest.summarize import quality
-from localdigest.workflows import scoring
 
 LOOP = (
     "The model uses a convolutional network. The results show that the network is "

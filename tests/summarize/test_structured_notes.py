@@ -9,11 +9,19 @@ from pathlib import Path
 import pytest
 from model_stores import configured_model
 
+from localdigest import pdf
 from localdigest.cache import Store
 from localdigest.llm import BackendSettings, backend_factory
-from localdigest.papers import PaperInput
-from localdigest.summarize import Options, Summarizer, load_prompts
+from localdigest.summarize import (
+    BackendLoader,
+    CallContext,
+    ModelRef,
+    Options,
+    PaperCalls,
+    load_prompts,
+)
 from localdigest.summarize.options import NOTES_GRAMMAR
+from localdigest.summarize.plan import plan
 
 LINE = re.compile(r"^- (Claim|Method|Result|Limitation): \S.*$")
 
@@ -29,20 +37,18 @@ def test_grammar_is_only_for_the_map_and_keyed() -> None:
 @pytest.mark.model
 def test_every_chunk_of_a_corpus_paper_gives_structured_notes(tmp_path: Path, corpus: Path) -> None:
     choice = configured_model(None)
-    backend = backend_factory(choice, BackendSettings(n_ctx=4096, threads=1))
-    s = Summarizer(
+    load = backend_factory(choice, BackendSettings(n_ctx=4096, threads=1))
+    ctx = CallContext(
         Store(tmp_path / "cache"),
         load_prompts(),
         Options(structured_notes=True),
-        model_name=choice.path.name,
-        model_fingerprint=choice.fingerprint,
-        n_ctx=4096,
-        backend_factory=backend,
+        ModelRef(choice.name, choice.fingerprint, 4096),
+        BackendLoader(load),
     )
-    pdf = corpus / "pdfs" / "1406.2661.pdf"
-    plan = s.plan(PaperInput(str(pdf), pdf))
-    notes = s.map_notes(plan)
-    assert len(notes) == len(plan.chunks) >= 2
+    doc = pdf.extract(corpus / "pdfs" / "1406.2661.pdf")
+    planned = plan(doc, doc.title, ctx.options, ctx.prompts, ctx.backend)
+    notes = PaperCalls(ctx).map(planned.title, planned.chunks)
+    assert len(notes) == len(planned.chunks) >= 2
     for note in notes:
         lines = note.splitlines()
         assert lines[0].startswith("- Claim: ") and lines[1].startswith("- Method: "), note

@@ -8,7 +8,7 @@ import pytest
 from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend, fake_summarizer
 
 from localdigest import pdf
-from localdigest.cache import Store
+from localdigest.eval.withhold import withheld_document
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
 from localdigest.summarize import Options, Summarizer, load_prompts
 from localdigest.summarize.hygiene import tidy, tidy_notes
@@ -84,15 +84,7 @@ def test_refresh_recomputes(tmp_path: Path, paper: PaperInput) -> None:
 
 def test_include_appendix_reads_it(tmp_path: Path, paper: PaperInput) -> None:
     fake = FakeBackend()
-    s = Summarizer(
-        Store(tmp_path / "c"),
-        load_prompts(),
-        Options(include_appendix=True),
-        model_name="f",
-        model_fingerprint="f",
-        n_ctx=4096,
-        backend_factory=lambda: fake,
-    )
+    s = fake_summarizer(tmp_path / "c", fake, Options(include_appendix=True))
     s.summarize(paper)
     assert any("Proof text" in u for k, u in fake.calls if k == "map")
 
@@ -119,14 +111,8 @@ def test_changed_prompt_or_model_misses_cache(tmp_path: Path, paper: PaperInput)
     custom.mkdir()
     (custom / "reduce.txt").write_text("Summarize the notes.\n<<<NOTES\n{notes}\nNOTES>>>\n")
     fake = FakeBackend()
-    s = Summarizer(
-        Store(tmp_path / "cache"),
-        load_prompts(custom),
-        Options(chunk_tokens=300),
-        model_name="f",
-        model_fingerprint=FakeBackend.fingerprint,
-        n_ctx=4096,
-        backend_factory=lambda: fake,
+    s = fake_summarizer(
+        tmp_path / "cache", fake, Options(chunk_tokens=300), prompts=load_prompts(custom)
     )
     s.summarize(paper)
     assert fake.kinds().count("map") == 0  # chunk notes are still valid
@@ -208,7 +194,7 @@ def test_an_abstract_the_reduce_reads_whole_is_not_mapped(
     # withheld (the eval): neither mapped nor anchored
     fake = FakeBackend()
     s = summarizer(tmp_path / "e", fake)
-    result = s.summarize(paper, withhold="")
+    result = s.summarize(paper, document=withheld_document(pdf.extract(paper.path), ""))
     assert not any("We study things." in u for _, u in fake.calls)
     assert "Abstract" not in result.sections_read
 

@@ -101,7 +101,7 @@ def test_run_command_with_a_damaged_plan_warns_and_goes_on(tmp_path: Path) -> No
 def test_a_digest_path_that_became_a_folder_gets_a_new_file(tmp_path: Path) -> None:
     folder = tmp_path / "digest-2024-05-12.md"
     folder.mkdir()
-    p = weekly.Plan.from_dict(plan(digest_path=str(folder)))
+    p = weekly.RunPlan.from_dict(plan(digest_path=str(folder)))
     path = weekly.finish(p, [make_summary(1, "Paper 1")], tmp_path, dt.date(2024, 5, 12))
     assert path.is_file() and path != folder
 

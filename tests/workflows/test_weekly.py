@@ -84,11 +84,11 @@ def test_run_end_to_end_resumes_and_reuses(
     # 1. Interactive pick (a wrong answer first), then Ctrl-C while summarizing.
     monkeypatch.setattr(cli_common, "interactive", lambda: True)
 
-    def interrupted(self: summarize_workflow.Job, reporter: object = None) -> list:
+    def interrupted(self: summarize_workflow.SummarizeJob, reporter: object = None) -> list:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(summarize_workflow.Job, "run", interrupted)
+        m.setattr(summarize_workflow.SummarizeJob, "run", interrupted)
         first = runner.invoke(app, ["run", "--out-dir", str(out)], input="7-99\n1,2\n")
     assert first.exit_code == 130, first.output
     assert "between 1 and 10" in first.output
@@ -208,7 +208,7 @@ def test_exit_error_prefers_network() -> None:
 
 
 def test_finish_without_papers_writes_nothing(tmp_path: Path) -> None:
-    plan = weekly.Plan(started="2024-05-12T10:00:00+00:00", papers=[], picks=[])
+    plan = weekly.RunPlan(started="2024-05-12T10:00:00+00:00", papers=[], picks=[])
     with pytest.raises(InputError, match="no digest"):
         weekly.finish(plan, [], tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from localdigest import pdf
 from localdigest.cli import app
+from localdigest.eval import baselines, evaluate
+from localdigest.eval.withhold import withheld_document, withhold_abstract
 from localdigest.papers import PaperInput
 from localdigest.summarize import Options, Summarizer
-from localdigest.summarize.withhold import withhold_abstract
-from localdigest.workflows import baselines, evaluate
 
 SHORT = ("1609.09430", "1212.5701", "1503.02531", "1406.2661")
 
@@ -54,8 +54,10 @@ def test_the_abstract_never_reaches_the_model(tmp_path: Path, corpus: Path, drop
     for paper in corpus_papers(corpus):
         fake = FakeBackend()
         s = make_summarizer(tmp_path / paper.path.stem, fake)
-        withhold = paper.reference if drop else None
-        s.summarize(PaperInput(str(paper.path), paper.path), withhold=withhold)
+        document = pdf.extract(paper.path)
+        if drop:
+            document = withheld_document(document, paper.reference)
+        s.summarize(PaperInput(str(paper.path), paper.path), document=document)
         prompts = norm(" ".join(user for _, user in fake.calls))
         leaked = [a for a in abstract_sentences(paper.reference) if a in prompts]
         if drop:

@@ -33,7 +33,7 @@ def rouge(summary: str, reference: str) -> dict[str, float]:
 
 
 @dataclass
-class Score:
+class SummaryScore:
     """Everything measured about one summary of one paper."""
 
     rouge1: float
@@ -66,7 +66,7 @@ def score(
     seconds: float = 0.0,
     facts: Sequence[Fact] = (),
     pages: PageIndex | None = None,
-) -> Score:
+) -> SummaryScore:
     """Everything measured about ``summary``: ``reference`` is the authors' abstract and
     ``facts`` its key facts; ``paper_text`` and ``pages`` the paper as the system read it."""
     r = rouge(summary, reference)
@@ -74,7 +74,7 @@ def score(
     faithful, invented = number_faithfulness(summary, paper_text)
     facts_share, missing = stated(summary, facts)
     grounding = ground_text(summary, pages) if pages is not None else []
-    return Score(
+    return SummaryScore(
         rouge1=r["rouge1"],
         rouge2=r["rouge2"],
         rougeL=r["rougeL"],

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from localdigest import pdf
-from localdigest.summarize import Summarizer
+from localdigest.summarize import PaperCalls, Summarizer
+from localdigest.summarize.plan import text_budget
 from localdigest.text import split_sentences, words
 
 BASELINE_WORDS = 150  # about the length the summary prompt asks for (100 to 180 words)
@@ -111,6 +112,7 @@ def stuff(summarizer: Summarizer, title: str, sections: Sequence[pdf.Section]) -
     "stuff it all in one prompt" approach)."""
     text = "\n\n".join(f"{s.heading}\n{s.text}" if s.heading else s.text for s in sections)
     max_tokens = summarizer.options.max_tokens
-    budget = summarizer.text_budget("stuff", title, max_tokens)
+    budget = text_budget(summarizer.prompts, summarizer.backend, "stuff", title, max_tokens)
     text = _fit_tokens(text, summarizer.backend.count_tokens, budget)
-    return summarizer.complete_once(EVAL_KIND, "stuff", max_tokens, title=title, text=text)
+    calls = PaperCalls(summarizer)
+    return calls.complete_once(EVAL_KIND, "stuff", max_tokens, title=title, text=text)

@@ -22,14 +22,14 @@ from typing import Any
 
 from localdigest import pdf
 from localdigest.errors import InputError, UsageError
+from localdigest.eval.baselines import lead, stuff, textrank
+from localdigest.eval.scoring import EVAL_EXTRA_HINT, score
+from localdigest.eval.withhold import withheld_document
 from localdigest.papers import PaperInput
 from localdigest.summarize import Summarizer
-from localdigest.summarize.concurrent import Item, run_concurrently
 from localdigest.summarize.facts import key_facts
 from localdigest.summarize.grounding import PageIndex
-from localdigest.summarize.withhold import withhold_abstract
-from localdigest.workflows.baselines import lead, stuff, textrank
-from localdigest.workflows.scoring import EVAL_EXTRA_HINT, score
+from localdigest.summarize.runner import Task
 from localdigest.workflows.summarize import SummarizeRequest, prepare
 
 SYSTEMS = ("localdigest", "stuff", "lead", "textrank")
@@ -230,14 +230,14 @@ def evaluate(
     results: list[PaperEval] = []
     withheld_key = None if reader else ""
     report = EvalReport(
-        model=summarizer.model_name,
-        settings={**options.as_key(withheld=withheld_key), "n_ctx": summarizer.n_ctx},
+        model=summarizer.model.name,
+        settings={**options.as_key(withheld=withheld_key), "n_ctx": summarizer.model.n_ctx},
         systems=systems,
         papers=results,
         reader=reader,
     )
     docs: dict[Path, pdf.Document] = {}
-    if summarizer.concurrency > 1 and summarizer.backend.supports_concurrency:
+    if summarizer.in_flight > 1 and summarizer.backend.supports_concurrency:
         docs = _summarize_side_by_side(summarizer, papers, progress, reader)
     for i, paper in enumerate(papers, 1):
         name = paper.path.name
@@ -248,9 +248,7 @@ def evaluate(
 
         step("reading")
         try:
-            doc = docs.get(paper.path) or pdf.extract(
-                paper.path, password=options.password, max_pages=options.max_pages
-            )
+            doc = docs.get(paper.path) or _read(paper, options.password, options.max_pages)
         except InputError as e:
             results.append(
                 PaperEval(name, paper.title or name, 0, paper.arxiv_id, 0, error=e.message)
@@ -258,17 +256,13 @@ def evaluate(
             continue
         title = doc.title or paper.title or paper.path.stem
         row = PaperEval(name, title, doc.pages, paper.arxiv_id, len(paper.reference.split()))
-        kept = doc.kept(options.include_appendix)
-        withheld = kept if reader else withhold_abstract(kept, doc.abstract, paper.reference)
+        given = doc if reader else withheld_document(doc, paper.reference)
+        withheld = given.kept(options.include_appendix)
         pages = PageIndex.of_sections(withheld)
         facts = key_facts(paper.reference, paper.title or title)
         step("summarizing")
         try:
-            s = summarizer.summarize(
-                PaperInput(str(paper.path), paper.path),
-                document=doc,
-                withhold=None if reader else paper.reference,
-            )
+            s = summarizer.summarize(PaperInput(str(paper.path), paper.path), document=given)
         except InputError as e:
             row.error = e.message
             results.append(row)
@@ -305,16 +299,20 @@ def _summarize_side_by_side(
     items = []
     for paper in papers:
         try:
-            doc = pdf.extract(paper.path, password=options.password, max_pages=options.max_pages)
+            doc = _read(paper, options.password, options.max_pages)
         except InputError:
             continue  # the loop reports it
         docs[paper.path] = doc
-        withhold = None if reader else paper.reference  # as the loop's summarize() below
-        items.append(Item(PaperInput(str(paper.path), paper.path), None, doc, withhold))
+        given = doc if reader else withheld_document(doc, paper.reference)  # as the loop's
+        items.append(Task(PaperInput(str(paper.path), paper.path), None, given))
     if progress is not None:
         progress(0, len(papers), f"{len(items)} papers", "summarizing side by side")
-    run_concurrently(summarizer, items)
+    summarizer.run(items)
     return docs
+
+
+def _read(paper: EvalPaper, password: str | None, max_pages: int | None) -> pdf.Document:
+    return pdf.extract(paper.path, password=password, max_pages=max_pages)
 
 
 def run_eval(

@@ -8,8 +8,9 @@ through an introduction that restates it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from localdigest.pdf import Section
+from localdigest.pdf import Document, Section
 from localdigest.text import alnum_runs, split_sentences
 
 LEAK_SHARE = 0.5  # a sentence sharing this much of its word trigrams with the abstract leaks
@@ -43,3 +44,11 @@ def withhold_abstract(sections: Sequence[Section], *texts: str) -> list[Section]
                 paragraphs.append((" ".join(sentences), pages))
         kept.append(section.with_paragraphs(paragraphs))
     return kept
+
+
+def withheld_document(document: Document, reference: str) -> Document:
+    """The document as the eval hands it to the summarizer: no abstract (neither as
+    detected nor as ``reference`` gives it, in any section), and saying what was withheld
+    (a summary's cache key holds it)."""
+    sections = withhold_abstract(document.sections, document.abstract, reference)
+    return replace(document, abstract="", sections=sections, withheld=reference)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from localdigest import pdf
-from localdigest.summarize.extract import SUMMARY_WORDS, candidates, select
 from localdigest.summarize.grounding import PageIndex
+from localdigest.summarize.sentences import SUMMARY_WORDS, candidates, select
 
 
 def test_selection_is_prose_in_paper_order_within_budget(corpus: Path) -> None:
@@ -56,7 +56,7 @@ def test_extract_mode_writes_nothing_its_tldr_is_a_picked_sentence(
 
     from localdigest.papers import PaperInput
     from localdigest.summarize import Options
-    from localdigest.summarize.summarizer import TLDR_MAX_WORDS
+    from localdigest.summarize.write import TLDR_MAX_WORDS
     from localdigest.text import sentences
 
     fake = FakeBackend()
@@ -66,12 +66,12 @@ def test_extract_mode_writes_nothing_its_tldr_is_a_picked_sentence(
         result = s.summarize(PaperInput(str(path), path))
         assert result.tldr in sentences(result.summary), name
         assert len(result.tldr.split()) <= TLDR_MAX_WORDS
-        assert all(g["supported"] for g in result.grounding if g["part"] == "tldr")
+        assert all(g.supported for g in result.grounded("tldr"))
     assert fake.calls == []
 
 
 def test_the_tldr_is_a_claim_when_one_was_picked() -> None:
-    from localdigest.summarize.extract import Candidate, tldr
+    from localdigest.summarize.sentences import Candidate, tldr
 
     def c(text: str, score: float) -> Candidate:
         return Candidate(text, "", "abstract", (1, 1), 0, 0, score)

@@ -1,25 +1,25 @@
-"""Many papers at once, for a backend that serves calls side by side (a server's slots).
+"""Running papers: one by one, or many at once for a backend that serves calls side by side.
 
-Only ``Summarizer.run`` (and the eval) come here, and only when the summarizer's
-``concurrency`` is above 1 and its backend ``supports_concurrency``; the in-process model
-never does (one model, one call at a time, exactly as before).
+``run(summarizer, items)`` is the one way papers are run (``Summarizer.run`` and the eval
+come here). Both ways share what they must agree on: a file given twice under different
+names (the same bytes) is summarized once, an input error fails its paper only, and results
+come back in input order.
 
-How it runs:
+- One by one (the in-process model, or ``in_flight`` 1): each paper in turn, in the
+  caller's thread, so Ctrl-C stops the call in progress at once.
+- Side by side (``in_flight`` above 1 and a backend that ``supports_concurrency``: a
+  server's slots): papers are summarized by a pool of threads (``2 x in_flight`` papers
+  open at once, in input order), each exactly as one by one: same plan, same chunks, same
+  prompts, same cache keys. Every model call of every open paper goes through one ``Gate``
+  of ``in_flight`` slots; a waiting call of an earlier paper goes first, so a paper's reduce
+  starts as soon as its notes are done and a slot frees, ahead of later papers' map calls,
+  and papers finish roughly in order. A paper's uncached chunks are mapped side by side
+  (``PaperCalls.map``); notes that several papers would make with the same key are made
+  once (``NoteLocks``). Each paper's stats and warnings come in chunk order, so the output
+  is what a one-by-one run writes, whatever order the calls finish in.
 
-- papers are summarized by a pool of threads (``2 x concurrency`` papers open at once, in
-  input order), each exactly as ``Summarizer.summarize`` does one by one: same plan, same
-  chunks, same prompts, same cache keys;
-- every model call of every open paper goes through one ``Gate`` of ``concurrency`` slots.
-  A waiting call of an earlier paper goes first, so a paper's reduce starts as soon as its
-  notes are done and a slot frees, ahead of later papers' map calls, and papers finish
-  roughly in order;
-- a paper's uncached chunks are mapped side by side (``PaperCalls.map``); notes that
-  several papers would make with the same key are made once (``NoteLocks``), as one by one;
-- results come back in input order, each paper's stats and warnings in chunk order, so
-  the output is what a one-by-one run writes, whatever order the calls finish in.
-
-A failure that would fail every paper the same way (the server gone after its retries,
-the wrong model, the cache) stops the run: no new call starts, the calls in flight are
+A failure that would fail every paper the same way (the server gone after its retries, the
+wrong model, the cache) stops the run: no new call starts, the calls in flight are
 cancelled, the first error is raised. Ctrl-C does the same and re-raises. Every note
 finished before is cached, so the same command resumes.
 """
@@ -29,20 +29,17 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from localdigest import pdf
 from localdigest.errors import InputError
 from localdigest.llm import Backend, Generation, GenerationSettings, TokenCallback
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary, Result
+from localdigest.summarize.calls import BackendLoader, CallContext, NoteLocks
 from localdigest.summarize.progress import Reporter
 from localdigest.summarize.results import as_given, unreadable
-
-if TYPE_CHECKING:
-    from localdigest.summarize.summarizer import Summarizer
 
 PAPERS_PER_SLOT = 2  # papers open at once per slot: enough to keep every slot busy
 
@@ -96,23 +93,10 @@ class Gate:
             turn.set()
 
 
-class NoteLocks:
-    """One lock per notes key: a note several papers need at once is made once."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def lock(self, key: str) -> threading.Lock:
-        with self._lock:
-            return self._locks.setdefault(key, threading.Lock())
-
-
 class GatedBackend:
     """The backend as one paper sees it: each ``complete`` waits for a slot of the gate,
     and the reporter hears of each call starting and finishing."""
 
-    supports_batch = False
     supports_concurrency = True
 
     def __init__(self, inner: Backend, gate: Gate, paper: int, reporter: Reporter) -> None:
@@ -155,22 +139,72 @@ class GatedBackend:
 
 
 @dataclass
-class Item:
-    """One paper to summarize, as ``Summarizer.summarize`` takes it."""
+class Task:
+    """One paper to summarize: the file, or the document already extracted (the eval's)."""
 
     paper: PaperInput
     sha: str | None = None
     document: pdf.Document | None = None
-    withhold: str | None = None
 
 
-def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Result]:
-    """Summarize ``items`` with up to ``summarizer.concurrency`` calls in flight (see the
-    module's docstring); results in input order."""
-    backend = summarizer.backend
-    reporter = summarizer.reporter
-    _ = summarizer.store.cache  # opened here, once, not by several threads at once
-    gate = Gate(summarizer.concurrency)
+# Summarizes one paper (with the given call context: its own gated backend and the shared
+# note locks when side by side); input errors are raised, the runner makes them failures.
+SummarizeOne = Callable[[CallContext, Task], PaperSummary]
+
+
+def run(ctx: CallContext, items: Sequence[Task], summarize: SummarizeOne) -> list[Result]:
+    """Summarize ``items`` (see the module's docstring); results in input order."""
+    if ctx.in_flight > 1 and ctx.backend.supports_concurrency:
+        return _side_by_side(ctx, items, summarize)
+    results: list[Result] = []
+    done: dict[str, Result] = {}
+    for item in items:
+        ctx.reporter.paper_start(item.paper)
+        result: Result
+        try:
+            item.sha = _sha(item)
+        except OSError as e:
+            result = unreadable(item.paper, e)
+        else:
+            if item.sha in done:
+                result = _twin(done[item.sha], item.paper)
+            else:
+                result = done[item.sha] = _one(ctx, item, summarize)
+        ctx.reporter.paper_done(result)
+        results.append(result)
+    return results
+
+
+def _sha(item: Task) -> str:
+    if item.sha is not None:
+        return item.sha
+    if item.document is not None:
+        return item.document.sha256
+    return pdf.file_sha256(item.paper.path)
+
+
+def _one(ctx: CallContext, item: Task, summarize: SummarizeOne) -> Result:
+    """One paper's result: its summary, or the failure of an input error (its paper only)."""
+    try:
+        return summarize(ctx, item)
+    except InputError as e:
+        return PaperFailure(item.paper.source, e.message, int(e.exit_code))
+    except OSError as e:
+        return unreadable(item.paper, e)
+
+
+def _twin(original: Result, paper: PaperInput) -> Result:
+    """The result of a file given twice under different names (the same bytes)."""
+    if isinstance(original, PaperSummary):
+        return replace(as_given(original, paper), cached=True)
+    return PaperFailure(paper.source, original.error, original.exit_code)
+
+
+def _side_by_side(ctx: CallContext, items: Sequence[Task], summarize: SummarizeOne) -> list[Result]:
+    backend = ctx.backend
+    reporter = ctx.reporter
+    _ = ctx.store.cache  # opened here, once, not by several threads at once
+    gate = Gate(ctx.in_flight)
     locks = NoteLocks()
     results: list[Result | None] = [None] * len(items)
     first: dict[str, int] = {}  # sha -> the item that summarizes it
@@ -178,21 +212,16 @@ def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Resu
     todo: list[int] = []
     for i, item in enumerate(items):
         try:
-            sha = item.sha or (
-                item.document.sha256
-                if item.document is not None
-                else pdf.file_sha256(item.paper.path)
-            )
+            item.sha = _sha(item)
         except OSError as e:
             reporter.paper_start(item.paper)
-            results[i] = unreadable(item.paper, e)
-            reporter.paper_done(results[i])  # type: ignore[arg-type]
+            results[i] = failed = unreadable(item.paper, e)
+            reporter.paper_done(failed)
             continue
-        item.sha = sha
-        if sha in first:
+        if item.sha in first:
             twins.append(i)
         else:
-            first[sha] = i
+            first[item.sha] = i
             todo.append(i)
 
     def one(i: int) -> Result:
@@ -201,23 +230,14 @@ def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Resu
         item = items[i]
         reporter.paper_start(item.paper)
         gated = GatedBackend(backend, gate, i, reporter)
-        mine = summarizer.using(backend_factory=lambda: gated)
-        mine.note_locks = locks
-        result: Result
-        try:
-            result = mine.summarize(
-                item.paper, item.sha, document=item.document, withhold=item.withhold
-            )
-        except InputError as e:
-            result = PaperFailure(item.paper.source, e.message, int(e.exit_code))
-        except OSError as e:
-            result = unreadable(item.paper, e)
+        mine = replace(ctx, load_backend=BackendLoader(lambda: gated), note_locks=locks)
+        result = _one(mine, item, summarize)
         reporter.paper_done(result)
         return result
 
     error: BaseException | None = None
     pool = ThreadPoolExecutor(
-        max_workers=max(1, summarizer.concurrency * PAPERS_PER_SLOT),
+        max_workers=max(1, ctx.in_flight * PAPERS_PER_SLOT),
         thread_name_prefix="localdigest-paper",
     )
     try:
@@ -244,14 +264,7 @@ def run_concurrently(summarizer: Summarizer, items: Sequence[Item]) -> list[Resu
         item = items[i]
         reporter.paper_start(item.paper)
         original = results[first[str(item.sha)]]
-        results[i] = _twin(original, item.paper)
-        reporter.paper_done(results[i])  # type: ignore[arg-type]
+        assert original is not None
+        results[i] = twin = _twin(original, item.paper)
+        reporter.paper_done(twin)
     return [r for r in results if r is not None]
-
-
-def _twin(original: Result | None, paper: PaperInput) -> Result:
-    """The result of a file given twice under different names (the same bytes)."""
-    if isinstance(original, PaperSummary):
-        return replace(as_given(original, paper), cached=True)
-    assert original is not None
-    return PaperFailure(paper.source, original.error, original.exit_code)
