@@ -54,32 +54,16 @@ class Facts:
     error: str | None = None
 
 
-def _typed(value: Any, kind: type) -> bool:
-    if kind is int:  # exactly: a bool is no size, a float no count
-        return type(value) is int and 0 <= value <= MAX_COUNT
-    return type(value) is kind
-
-
-# Each field of Facts: the types the index may hold for it.
-_FACT_TYPES = {
-    "size": (int,),
-    "arch": (str,),
-    "params": (int, type(None)),
-    "quant": (str,),
-    "context": (int, type(None)),
-    "chat_template": (bool,),
-    "kv_per_token": (int, type(None)),
-    "error": (str, type(None)),
-}
-
-
 def facts_from(saved: Any) -> Facts | None:
-    """Facts as the index saved them, or None when anything about them is off (a damaged
-    or hand-edited index: the header is read again)."""
+    """Facts as the index saved them, or None when any field is missing or not of the type
+    Facts declares (exactly: a bool is no size; counts 0 to 2^63): a damaged or hand-edited
+    index, so the header is read again."""
     if not isinstance(saved, dict) or set(saved) != {f.name for f in fields(Facts)}:
         return None
-    for name, kinds in _FACT_TYPES.items():
-        if not any(_typed(saved[name], kind) for kind in kinds):
+    for f in fields(Facts):
+        value = saved[f.name]
+        kind = "None" if value is None else type(value).__name__
+        if kind not in str(f.type).split(" | ") or (kind == "int" and not 0 <= value <= MAX_COUNT):
             return None
     return Facts(**saved)
 
