@@ -24,7 +24,11 @@ LAYERS = {
     "text": 0,
     "papers": 0,
     "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)
+    "net": 1,  # the one HTTP client: below every stage that talks to a server
     "config": 2,
+    # Finding models: below llm/ (which runs them) and beside config, so it reads no
+    # setting (the callers pass the models folder, the home and the model setting).
+    "models": 2,
     "cache": 3,
     "index": 3,  # the passage index: SQLite, its own types and BM25 (terms come from above)
     "pdf": 3,

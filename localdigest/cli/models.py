@@ -34,10 +34,10 @@ def models(
     if ctx.invoked_subcommand is not None:
         return
     from localdigest import config
-    from localdigest.llm import list_models
+    from localdigest.models import list_models
     from localdigest.render.models import models_json, models_table
 
-    rows = list_models()
+    rows = list_models(config.models_dir(), config.home_dir(), config.value("model"))
     if fmt == "json":
         models_json(rows)
     else:
@@ -71,8 +71,8 @@ def pull(
 
     The file goes into the hub's standard cache, shared with other tools; an interrupted
     download resumes where it stopped; the file is checked against the hub's sha256 before
-    it is used. HF_ENDPOINT (a mirror) and HF_TOKEN are honoured. Needs the hub extra:
-    pip install 'localdigest[hub]'.
+    it is used. HF_ENDPOINT (a mirror), HF_TOKEN, HF_HUB_OFFLINE and
+    HF_HUB_DOWNLOAD_TIMEOUT are honoured.
 
     Examples:
 
@@ -86,17 +86,22 @@ def pull(
     from localdigest.render.models import catalog_table, pull_progress, pulled
 
     if list_:
-        from localdigest.llm.catalog import downloaded, entries
+        from localdigest.models.catalog import downloaded, entries
 
         catalog_table(entries(), downloaded())
         return
     if spec is None:
         raise UsageError("Name a model to pull, e.g. qwen2.5-1.5b-instruct — see --list")
-    from localdigest import config
-    from localdigest.llm.pull import pull as pull_model
+    import os
 
+    from localdigest import config
+    from localdigest.models import stores
+    from localdigest.models.pull import Hub
+    from localdigest.models.pull import pull as pull_model
+
+    hub = Hub.from_environ(os.environ, stores.hub_cache_root())
     with pull_progress() as progress:
-        result = pull_model(spec, quant=quant, revision=revision, progress=progress)
+        result = pull_model(spec, hub, quant=quant, revision=revision, progress=progress)
     path = config.set_in_file("model", result.spec) if set_default else None
     pulled(result, path)
 

@@ -155,13 +155,14 @@ def summarize(
 def _demo_hint(results: list[Result], *, to_stderr: bool) -> None:
     """Once, under the results, when the embedded demo model wrote any of them."""
     from localdigest import config
-    from localdigest.llm.guidance import demo_hint
+    from localdigest.models.guidance import demo_hint
     from localdigest.papers import PaperSummary
     from localdigest.render.models import demo_hint as show_hint
 
     if not config.value("model_hint"):
         return
-    hint = demo_hint(r.model for r in results if isinstance(r, PaperSummary))
+    written_by = (r.model for r in results if isinstance(r, PaperSummary))
+    hint = demo_hint(written_by, config.models_dir(), config.home_dir())
     if hint is not None:
         show_hint(hint, to_stderr=to_stderr)
 

@@ -87,7 +87,10 @@ class AskJob:
     def fetch(self, progress: ProgressFn | None = None) -> None:
         """Download the arXiv papers named that the library does not hold yet."""
         if self.resolved is not None and self.named is None:
-            self.named = inputs.fetch(self.resolved, progress)
+            from localdigest.workflows import arxiv  # the arXiv stack: only when it fetches
+
+            client = arxiv.client() if self.resolved.to_fetch else None
+            self.named = inputs.fetch(self.resolved, client, progress)
             self.failures.extend(self.resolved.failures)
 
     def to_read(self) -> list[PaperInput]:

@@ -18,14 +18,8 @@ from localdigest import config
 from localdigest.cache import open_store
 from localdigest.errors import UsageError
 from localdigest.index import PassageIndex
-from localdigest.llm import (
-    Backend,
-    BackendSettings,
-    backend_factory,
-    connect_server,
-    default_n_ctx,
-    resolve_model,
-)
+from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
+from localdigest.models import default_n_ctx, resolve_model
 from localdigest.papers import (
     Mode,
     ModeSetting,
@@ -98,7 +92,10 @@ class SummarizeJob:
     def fetch(self, progress: ProgressFn | None = None) -> list[PaperInput]:
         """Download arXiv papers missing from the library; the papers to summarize."""
         if self.papers is None:
-            self.papers = inputs.fetch(self.resolved, progress)
+            from localdigest.workflows import arxiv
+
+            client = arxiv.client() if self.resolved.to_fetch else None
+            self.papers = inputs.fetch(self.resolved, client, progress)
         return self.papers
 
     def run(self, reporter: Reporter | None = None) -> list[Result]:
@@ -204,7 +201,9 @@ def _in_process(
 ) -> tuple[str, str, int, Callable[[], Backend], int | None]:
     """The local GGUF, loaded on first need: (name, fingerprint, n_ctx, factory, its
     parameter count)."""
-    choice = resolve_model(req.model)  # ModelError (exit 4) before any paper is touched
+    name, source = config.resolve("model", req.model)
+    # ModelError (exit 4) before any paper is touched
+    choice = resolve_model(name, config.models_dir(), source)
     n_ctx = config.value("n_ctx", req.n_ctx) or default_n_ctx(choice.info)
     settings = BackendSettings(
         n_ctx=n_ctx,
@@ -225,7 +224,7 @@ def _server(
     here, for exact token counts."""
     from localdigest.llm.server import ServerSettings
 
-    local = resolve_model(req.model) if req.model else None
+    local = resolve_model(req.model, config.models_dir()) if req.model else None
     backend, served = connect_server(
         ServerSettings(
             url=url,
