@@ -138,7 +138,6 @@ def build_library(documents: list[Document], size: int, home: Path) -> dict[str,
             sha256=f"{n:064x}",
             title=doc.title,
             path=f"bench/{stem}-{n}.pdf",
-            source=f"{stem}-{n}",
             arxiv_id=f"bench.{n:05d}",
         )
         t = time.perf_counter()

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sqlite3
 import threading
 from collections import Counter
@@ -51,8 +50,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS papers(
     id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
-    path TEXT NOT NULL, source TEXT NOT NULL, arxiv_id TEXT, url TEXT,
-    authors TEXT NOT NULL, added TEXT NOT NULL);
+    path TEXT NOT NULL, arxiv_id TEXT, added TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS passages(
     id INTEGER PRIMARY KEY, paper INTEGER NOT NULL, section TEXT NOT NULL,
     first_page INTEGER NOT NULL, last_page INTEGER NOT NULL, text TEXT NOT NULL);
@@ -70,10 +68,7 @@ class IndexedPaper:
     sha256: str
     title: str
     path: str
-    source: str  # what the user gave: a path, an id or URL
     arxiv_id: str | None = None
-    url: str | None = None
-    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,6 @@ class Found:
     hits: list[Hit]
     answers: bool
     searched: int
-    coverage: float = 0.0  # the best passage's share of the question's term weight
 
 
 class PassageIndex:
@@ -165,16 +159,12 @@ class PassageIndex:
             if old is not None:
                 _remove(db, int(old[0]))
             cursor = db.execute(
-                "INSERT INTO papers(sha256, title, path, source, arxiv_id, url, authors, added)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO papers(sha256, title, path, arxiv_id, added) VALUES (?, ?, ?, ?, ?)",
                 (
                     paper.sha256,
                     paper.title,
                     paper.path,
-                    paper.source,
                     paper.arxiv_id,
-                    paper.url,
-                    json.dumps(list(paper.authors), ensure_ascii=False),
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 ),
             )
@@ -288,20 +278,12 @@ class PassageIndex:
 
 # ----------------------------------------------------------------------------- helpers
 
-_PAPER_COLUMNS = "sha256, title, path, source, arxiv_id, url, authors"
+_PAPER_COLUMNS = "sha256, title, path, arxiv_id"
 
 
 def _paper(row: Sequence[object]) -> IndexedPaper:
-    sha, title, path, source, arxiv_id, url, authors = row
-    return IndexedPaper(
-        str(sha),
-        str(title),
-        str(path),
-        str(source),
-        str(arxiv_id) if arxiv_id else None,
-        str(url) if url else None,
-        tuple(json.loads(str(authors))),
-    )
+    sha, title, path, arxiv_id = row
+    return IndexedPaper(str(sha), str(title), str(path), str(arxiv_id) if arxiv_id else None)
 
 
 def _damaged(error: sqlite3.DatabaseError) -> bool:
@@ -450,7 +432,7 @@ def _search(
         )
         for score, row in scored
     ]
-    return Found(hits, best >= rank.ANSWERS_AT, searched, round(best, 4))
+    return Found(hits, best >= rank.ANSWERS_AT, searched)
 
 
 def _candidates(

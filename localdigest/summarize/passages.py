@@ -140,12 +140,6 @@ def index_document(
 ) -> None:
     """Store ``document``'s passages as ``paper`` (replacing an earlier reading of it)."""
     record = IndexedPaper(
-        sha256=document.sha256,
-        title=title,
-        path=display_path(paper.path.resolve()),
-        source=paper.source,
-        arxiv_id=paper.arxiv_id,
-        url=paper.url,
-        authors=tuple(paper.authors),
+        document.sha256, title, display_path(paper.path.resolve()), paper.arxiv_id
     )
     index.add(record, passages(document), " ".join(terms(title)))

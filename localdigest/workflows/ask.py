@@ -3,7 +3,7 @@
 ``prepare(request)`` checks what can fail fast (the question has words to search for, the
 digest asked about exists, the sources, the writing model's header) without reading or
 fetching anything. ``AskJob.fetch`` downloads the arXiv papers named that are not in the
-library yet; ``AskJob.to_read`` lists what the index lacks and ``AskJob.read`` reads it
+library yet; ``AskJob.read`` reads what the index lacks
 (the usual PDF extraction, then the passages): on a new or repaired index, every paper
 summarized or fetched before; papers fetched since the last question; the papers named;
 the papers of the digest asked about. ``AskJob.answer`` searches (``index``) and, with a
@@ -93,7 +93,7 @@ class AskJob:
             self.named = inputs.fetch(self.resolved, client, progress)
             self.failures.extend(self.resolved.failures)
 
-    def to_read(self) -> list[PaperInput]:
+    def _to_read(self) -> list[PaperInput]:
         """Every paper the question needs that the index does not hold yet."""
         self.fetch()
         wanted: list[PaperInput] = []
@@ -123,9 +123,9 @@ class AskJob:
         return list(todo.values())
 
     def read(self, progress: ReadProgress | None = None) -> None:
-        """Read what the index lacks (``to_read``); a paper that cannot be read fails
+        """Read what the index lacks (``_to_read``); a paper that cannot be read fails
         alone."""
-        todo = self.to_read()
+        todo = self._to_read()
         for done, paper in enumerate(todo):
             if progress is not None:
                 progress(paper.title or paper.path.name, done, len(todo))
@@ -313,7 +313,7 @@ def _written(writer: Summarizer, answer: Answer) -> Answer:
     )
     values = {"question": answer.question, "passages": shown}
     pages = PageIndex({i: q.text for i, q in enumerate(quotes, 1)})
-    ctx = writer
+    ctx = writer  # the writer is the call context of its model
     key = make_key(
         ANSWER,
         model=ctx.model.fingerprint,

@@ -21,7 +21,7 @@ def passage(text: str, section: str = "1 Intro", page: int = 1) -> Passage:
 
 
 def paper(sha: str, title: str = "A Paper") -> IndexedPaper:
-    return IndexedPaper(sha, title, f"/papers/{sha}.pdf", sha)
+    return IndexedPaper(sha, title, f"/papers/{sha}.pdf")
 
 
 FILLER = [
