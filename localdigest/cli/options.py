@@ -101,7 +101,7 @@ AnswerModeOpt = Annotated[
         help="Who answers: auto (default: a model of 1B parameters or more, or a server's, "
         "writes a short answer from the quotes, each sentence cited; with a smaller one the "
         "quotes are the answer), extract (the quotes only, no model), write or rewrite (the "
-        "model writes, whatever its size).",
+        "model writes, whatever its size; config: mode).",
     ),
 ]
 StructuredNotesOpt = Annotated[
