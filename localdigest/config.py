@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, get_args
@@ -27,6 +27,9 @@ from localdigest.fsutil import write_atomically
 from localdigest.papers import ModeSetting
 
 APP_NAME = "localdigest"
+# The server's API key: read from the environment only, sent as a bearer token, never
+# written anywhere (not a setting, so `localdigest config` never shows it).
+API_KEY_ENV = "LOCALDIGEST_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,113 @@ def library_dir() -> Path:
 
 def models_dir() -> Path:
     return Path(value("models_dir")).expanduser()
+
+
+# ----------------------------------------------------------------------------- the run's config
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where localdigest keeps things: everything under one folder (``home``)."""
+
+    home: Path
+    models: Path  # the models folder searched for *.gguf files
+
+    @property
+    def cache(self) -> Path:  # summaries and notes (diskcache): recomputable
+        return self.home / "cache"
+
+    @property
+    def library(self) -> Path:  # fetched PDFs and their metadata
+        return self.home / "library"
+
+    @property
+    def state(self) -> Path:  # the run plan, the seen store, the digest state, the index
+        return self.home
+
+    @property
+    def figures(self) -> Path:  # key figures of PDFs outside the library
+        return self.home / "figures"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every setting of one command, resolved once (flag > env > config file > default)
+    and checked; ``origins`` says where each came from. Built by ``load`` in the CLI and
+    handed down: no stage reads a setting itself."""
+
+    paths: Paths
+    # the model
+    model: str | None
+    model_hint: bool
+    n_ctx: int | None
+    gpu_layers: int
+    threads: int | None
+    server: str | None
+    server_model: str | None
+    parallel: int | None
+    server_timeout: float
+    server_retries: int
+    # the summary
+    max_tokens: int
+    temperature: float
+    seed: int
+    max_pages: int  # 0: no limit
+    mode: ModeSetting
+    # arXiv
+    categories: tuple[str, ...]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    arxiv_api: str
+    arxiv_pdf: str
+    arxiv_rss: str
+    arxiv_delay: float
+    # the weekly routine
+    newsletter_name: str
+    closing: str
+    tags: tuple[str, ...]
+    digest_dir: Path
+    notes_dir: Path | None
+    run_max: int
+    interests: str
+    origins: dict[str, str] = field(default_factory=dict, compare=False)
+    # The server's API key: from the environment only, never written or shown.
+    api_key: str | None = field(default=None, repr=False)
+
+
+def load(**flags: Any) -> RunConfig:
+    """The run's config: each setting from its flag (``flags[name]``, None when not
+    given), else ``LOCALDIGEST_<NAME>``, else the config file, else its default."""
+    unknown = set(flags) - set(SETTINGS)
+    if unknown:
+        raise TypeError(f"not settings: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for name in SETTINGS:
+        values[name], origins[name] = resolve(name, flags.get(name))
+    home = Path(values.pop("home")) if values["home"] else None
+    models = Path(values.pop("models_dir")).expanduser()
+    for name in ("categories", "include", "exclude", "tags"):
+        values[name] = tuple(values[name])
+    for name in ("digest_dir", "notes_dir"):
+        if values[name] is not None:
+            values[name] = Path(values[name]).expanduser()
+    return RunConfig(
+        paths=Paths(home.expanduser() if home else default_home(), models),
+        origins=origins,
+        api_key=os.environ.get(API_KEY_ENV) or None,
+        **values,
+    )
+
+
+def default_home() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME))
 
 
 # ----------------------------------------------------------------------------- the digest side
