@@ -28,12 +28,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from localdigest.sources.arxiv.client import POLICY, ArxivClient, Endpoints
 
 FEED_HEAD = (
     "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -92,6 +95,20 @@ class FakeArxiv:
                 base = re.search(r"<id>https?://arxiv\.org/abs/(.+?)(?:v\d+)?</id>", entry)
                 assert base, entry[:200]
                 self.entries[base[1]] = entry
+
+    @cached_property
+    def client(self) -> ArxivClient:
+        """A client of this server, as ``workflows.arxiv`` makes one for the commands, with
+        no delay and back-offs of 0.05 s instead of 2 s."""
+        return ArxivClient(
+            Endpoints(
+                api=f"{self.url}/api/query",
+                pdf=f"{self.url}/pdf",
+                rss=f"{self.url}/rss",
+                delay=0.0,
+                policy=replace(POLICY, backoff=0.05),
+            )
+        )
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -242,9 +259,7 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(name="arxiv_server")
 def arxiv_server_fixture(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArxiv]:
-    """The fake arXiv, running; the tool points at it, with no delay and short back-offs."""
-    from localdigest.sources.arxiv import client as arxiv_client
-
+    """The fake arXiv, running; the commands' settings point at it, with no delay."""
     fake = FakeArxiv(corpus)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
@@ -255,9 +270,6 @@ def arxiv_server_fixture(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("LOCALDIGEST_ARXIV_PDF", f"{fake.url}/pdf")
     monkeypatch.setenv("LOCALDIGEST_ARXIV_RSS", f"{fake.url}/rss")
     monkeypatch.setenv("LOCALDIGEST_ARXIV_DELAY", "0")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setattr(arxiv_client, "_client", None)  # a fresh client: no pacing state
-    monkeypatch.setattr(arxiv_client.ArxivClient, "backoff_base", 0.05)
     try:
         yield fake
     finally:

@@ -25,8 +25,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # llama.cpp, GPT4All) are looked up under HOME and these variables: none of the user's.
     user = tmp_path / "user-home"
     monkeypatch.setenv("HOME", str(user))
-    # huggingface_hub's telemetry asks its endpoint for a registry of coding agents: no.
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("OLLAMA_MODELS", str(user / "no-ollama"))
     for var in (
         "HF_HUB_CACHE",

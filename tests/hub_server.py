@@ -1,7 +1,6 @@
 """A real HTTP server on 127.0.0.1 playing the Hugging Face hub's file endpoints, with faults.
 
-Routes (the tool is pointed here with ``HF_ENDPOINT``), as huggingface_hub and the hub use
-them:
+Routes (the tool is pointed here with ``HF_ENDPOINT``), as the hub answers them:
 
 * ``HEAD|GET /<org>/<repo>/resolve/<revision>/<path>``: the file, with ``X-Repo-Commit``,
   ``ETag`` (the sha256, quoted), ``Content-Length`` and ``Accept-Ranges``; a GET with
@@ -12,7 +11,12 @@ them:
 
 Faults: ``cut_after`` (a GET sends that many bytes, then the connection is closed; set per
 request count with ``cuts``), ``corrupt`` (one byte of the body is flipped), ``rate`` (bytes
-per second, to interrupt a download mid-way). Every request is recorded.
+per second, to interrupt a download mid-way), ``drip`` (seconds per byte), ``stall_after``
+(that many bytes, then nothing), ``no_length`` (no Content-Length: the body ends when the
+connection closes), a listed ``size`` other than the file's, and ``entries`` (raw listing
+entries). With ``redirect``, ``/resolve`` answers 302 to ``cdn``, a second server on another
+port (another origin) serving the same files, as the hub sends downloads to its CDN. Every
+request is recorded (the CDN's in ``cdn.requests``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -38,7 +43,7 @@ class HubFile:
     path: str
     source: Path  # the bytes served
     sha256: str
-    size: int
+    size: int  # what the listing says
 
 
 @dataclass
@@ -57,10 +62,23 @@ class FakeHub:
     cut_after: int = 0
     corrupt: bool = False
     rate: float | None = None  # bytes per second
+    drip: float | None = None  # seconds per byte
+    stall_after: int | None = None  # bytes sent before the body stops coming
+    no_length: bool = False
+    redirect: bool = False  # /resolve answers 302 to the CDN
+    cdn: FakeHub | None = None
+    entries: list[Any] = field(default_factory=list)  # more listing entries, as they are
 
-    def add(self, repo: str, path: str, source: Path, sha256: str | None = None) -> HubFile:
+    def add(
+        self,
+        repo: str,
+        path: str,
+        source: Path,
+        sha256: str | None = None,
+        size: int | None = None,
+    ) -> HubFile:
         digest = sha256 or sha256_of(source)
-        entry = HubFile(path, source, digest, source.stat().st_size)
+        entry = HubFile(path, source, digest, source.stat().st_size if size is None else size)
         self.repos.setdefault(repo, {})[path] = entry
         return entry
 
@@ -122,18 +140,35 @@ class Handler(BaseHTTPRequestHandler):
         return entry
 
     def _headers(self, entry: HubFile, status: int, start: int) -> None:
+        size = entry.source.stat().st_size
         self.send_response(status)
         self.send_header("X-Repo-Commit", COMMIT)
         self.send_header("ETag", f'"{entry.sha256}"')
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Length", str(entry.size - start))
+        if self.hub.no_length:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(size - start))
         if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{entry.size - 1}/{entry.size}")
+            self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
         self.end_headers()
 
+    def _redirected(self, path: str) -> bool:
+        """As the hub does for a file's bytes: 302 to its CDN, the commit on the answer."""
+        if not (self.hub.redirect and self.hub.cdn):
+            return False
+        self.send_response(302)
+        self.send_header("X-Repo-Commit", COMMIT)
+        self.send_header("Location", f"{self.hub.cdn.url}{path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
+
     def do_HEAD(self) -> None:
-        entry = self._file(self._record())
-        if entry is not None:
+        path = self._record()
+        entry = self._file(path)
+        if entry is not None and not self._redirected(path):
             self._headers(entry, 200, 0)
 
     def do_GET(self) -> None:
@@ -143,13 +178,13 @@ class Handler(BaseHTTPRequestHandler):
             self._tree(*tree.groups())
             return
         entry = self._file(path)
-        if entry is None:
+        if entry is None or self._redirected(path):
             return
         start = 0
         ranged = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
         if ranged:
             start = int(ranged.group(1))
-        if start >= entry.size and ranged:
+        if start >= entry.source.stat().st_size and ranged:
             self.send_response(416)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -165,11 +200,19 @@ class Handler(BaseHTTPRequestHandler):
         sent = 0
         middle = entry.size // 2
         began = time.monotonic()
+        hub = self.hub
         with entry.source.open("rb") as f:
             f.seek(start)
             pos = start
             while True:
-                block = f.read(1 << 20)
+                block = f.read(1 if hub.drip else 1 << 20)
+                if hub.stall_after is not None:
+                    block = block[: max(0, hub.stall_after - sent)]
+                    if not block:
+                        time.sleep(30)  # nothing more: the client's stall timeout ends it
+                        return
+                if hub.drip:
+                    time.sleep(hub.drip)
                 if not block:
                     break
                 if self.hub.corrupt and pos <= middle < pos + len(block):
@@ -181,7 +224,11 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     self.close_connection = True
                     return  # the handler's end closes the socket: a cut connection
-                self.wfile.write(block)
+                try:
+                    self.wfile.write(block)
+                    self.wfile.flush()
+                except OSError:
+                    return  # the client gave up (a deadline): that is the point
                 sent += len(block)
                 pos += len(block)
                 if self.hub.rate:
@@ -205,7 +252,7 @@ class Handler(BaseHTTPRequestHandler):
             for f in self.hub.repos[repo].values()
             if f.path.startswith(prefix)
         ]
-        body = json.dumps(entries).encode()
+        body = json.dumps([*entries, *self.hub.entries]).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -213,18 +260,24 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@pytest.fixture
-def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    hub = FakeHub()
+def _serve(hub: FakeHub) -> ThreadingHTTPServer:
     handler = type("BoundHandler", (Handler,), {"hub": hub})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     hub.url = f"http://127.0.0.1:{server.server_address[1]}"
+    return server
+
+
+@pytest.fixture
+def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    hub = FakeHub()
+    hub.cdn = FakeHub(repos=hub.repos)  # the same files, at another origin
+    servers = [_serve(hub), _serve(hub.cdn)]
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     try:
         yield hub
     finally:
-        server.shutdown()
-        server.server_close()
+        for server in servers:
+            server.shutdown()
+            server.server_close()

@@ -176,12 +176,14 @@ class StandIn:
     ollama: dict[str, Any] | None = None  # pose as Ollama: {"digest": ..., "num_ctx": ...}
     lmstudio: dict[str, Any] | None = None  # pose as LM Studio: its /api/v0/models card
     meta: dict[str, Any] | None = None  # llama-server's "meta" of each /v1/models card
+    card: dict[str, Any] | None = None  # more fields of each card (vLLM's root and length)
     max_delay: float = 0.05  # seconds of random delay before each completion
     min_delay: float = 0.0
     answer_model: str | None = None  # the model named in answers (default: the one asked)
     content: str | bool | None = True  # True: fake_reply; otherwise this content (None: null)
     reasoning: str | None = None
     api_key: str | None = None  # answer 401 without this bearer token
+    raw: dict[str, bytes] = field(default_factory=dict)  # path -> this 200 body, as it is
     faults: list[Fault] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""
@@ -206,6 +208,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms ACK wait
 
             def log_message(self, *args: Any) -> None: ...
 
@@ -268,6 +271,9 @@ class StandIn:
             error = {"message": f"Invalid API Key: {given}", "type": "authentication_error"}
             self._send(h, 401, {"error": error})
             return
+        if path in self.raw:
+            self._send(h, 200, None, raw=self.raw[path])
+            return
         try:
             status, answer = self._route(method, path, body)
         except Exception as e:  # a bug in a test's stand-in: say so in the answer
@@ -279,6 +285,8 @@ class StandIn:
             cards = [{"id": m, "object": "model", "owned_by": self.owned_by} for m in self.models]
             for card in cards if self.meta is not None else []:
                 card["meta"] = dict(self.meta)
+            for card in cards:
+                card.update(self.card or {})
             return 200, {"object": "list", "data": cards}
         if method == "GET" and path == "/props":
             return (200, self.props) if self.props is not None else (404, {"error": "not found"})
@@ -344,9 +352,13 @@ class StandIn:
 
     @staticmethod
     def _send(
-        h: BaseHTTPRequestHandler, status: int, data: Any, headers: dict[str, str] | None = None
+        h: BaseHTTPRequestHandler,
+        status: int,
+        data: Any,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
     ) -> None:
-        payload = json.dumps(data).encode()
+        payload = json.dumps(data).encode() if raw is None else raw
         try:
             h.send_response(status)
             h.send_header("Content-Type", "application/json")

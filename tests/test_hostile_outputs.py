@@ -12,14 +12,20 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 from digest_helpers import make_summary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_server import StandIn
 
 from localdigest.cache import CachedSummary
+from localdigest.errors import LocaldigestError
+from localdigest.llm import GenerationSettings
+from localdigest.llm.server import ServerSettings, connect
 from localdigest.papers import PaperFailure, PaperSummary
 from localdigest.publish import digest, formats, notes
 from localdigest.render import console
@@ -200,3 +206,91 @@ def test_every_output_stays_well_formed_and_in_its_folder(
             assert data
         assert json.loads(formats.to_json([s]))[0]["title"] == visible(title)
         check_notes(s, root)
+
+
+# ----------------------------------------------------------------------------- server answers
+
+SERVER_SETTINGS = GenerationSettings(max_tokens=16, temperature=0.2, seed=1)
+# The fields the server backend reads, so that random answers reach its deeper checks.
+SERVER_KEYS = [
+    *("data", "id", "owned_by", "meta", "n_ctx", "n_vocab", "n_params", "total_slots"),
+    *("default_generation_settings", "model_path", "build_info", "choices", "message"),
+    *("content", "reasoning_content", "finish_reason", "model", "usage", "prompt_tokens"),
+    *("completion_tokens", "prompt_tokens_details", "cached_tokens", "timings", "prompt_ms"),
+    *("cache_n", "truncated", "tokens", "count", "prompt"),
+]
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(SERVER_KEYS), inner, max_size=5)
+    ),
+    max_leaves=16,
+)
+GOOD_ANSWERS = {
+    "/v1/models": {"data": [{"id": "stand-in.gguf", "owned_by": "llamacpp"}]},
+    "/props": {"total_slots": 2, "default_generation_settings": {"n_ctx": 4096}},
+    "/tokenize": {"tokens": [1, 2, 3]},
+    "/apply-template": {"prompt": "<s>system user"},
+    "/v1/chat/completions": {
+        "model": "stand-in.gguf",
+        "choices": [{"message": {"content": "A note."}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 40, "completion_tokens": 3},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_server() -> Iterator[StandIn]:
+    server = StandIn(max_delay=0.0).start()
+    yield server
+    server.stop()
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    path=st.sampled_from(sorted(GOOD_ANSWERS)),
+    value=JSON_VALUES,
+    nest=st.sampled_from([None, None, None, "data", "choices", "message", "usage"]),
+)
+def test_server_answers_of_any_shape_end_in_one_line(
+    hostile_server: StandIn, path: str, value: object, nest: str | None
+) -> None:
+    """Whatever one endpoint answers (the others answer well), connecting and one call
+    either work or fail with one line that names the server, exit 4 or 5: never a
+    traceback. ``nest`` puts the random value where a good answer has that field."""
+    answer: object = value
+    if nest is not None:
+        answer = json.loads(json.dumps(GOOD_ANSWERS[path]))
+        _replace_field(answer, nest, value)
+    hostile_server.raw = {p: json.dumps(a).encode() for p, a in GOOD_ANSWERS.items()}
+    hostile_server.raw[path] = json.dumps(answer).encode()
+    try:
+        backend = connect(ServerSettings(url=hostile_server.url, retries=0))
+        generation = backend.complete("system", "<<<PAPER\nwords\nPAPER>>>", SERVER_SETTINGS)
+    except LocaldigestError as e:
+        assert e.exit_code in (4, 5), e.message
+        assert f"127.0.0.1:{hostile_server.port}" in e.message and "\n" not in e.message
+        return
+    assert isinstance(generation.text, str) and generation.completion_tokens >= 0
+
+
+def _replace_field(answer: object, key: str, value: object) -> None:
+    """Put ``value`` at the first ``key`` found in ``answer`` (depth first)."""
+    if isinstance(answer, dict):
+        if key in answer:
+            answer[key] = value
+            return
+        for inner in answer.values():
+            _replace_field(inner, key, value)
+    elif isinstance(answer, list):
+        for inner in answer:
+            _replace_field(inner, key, value)

@@ -24,6 +24,7 @@ LAYERS = {
     "text": 0,
     "papers": 0,
     "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)
+    "net": 1,  # the one HTTP client: below every stage that talks to a server
     "config": 2,
     "cache": 3,
     "pdf": 3,

@@ -1,7 +1,7 @@
 """``search`` and ``fetch``: parse options, list or fetch through ``sources``, render.
 
-The arXiv stack (requests, the arxiv package) is imported inside the commands, so that
-``localdigest --help`` does not load it.
+The arXiv stack (the arxiv package, httpx) is imported inside the commands, so that
+``localdigest --help`` does not load it. Settings come from ``workflows.arxiv``.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ def _exit_code(results: Sequence[FetchResult]) -> int:
 def _fetch_and_report(inputs: Sequence[str]) -> int:
     from localdigest.render import arxiv as render
     from localdigest.sources import library
+    from localdigest.workflows import arxiv
 
     with render.download_progress() as progress:
-        results = library.fetch(inputs, progress=progress)
+        results = library.fetch(inputs, arxiv.client(), progress=progress)
     render.print_fetch_results(results)
     return _exit_code(results)
 
@@ -93,23 +94,23 @@ def search(
     from localdigest.render import arxiv as render
     from localdigest.render import console
     from localdigest.sources import library, listing
-    from localdigest.workflows import ranked
+    from localdigest.workflows import arxiv, ranked
 
     wanted = Selection.parse(fetch, "--fetch ") if fetch is not None else None
     since_date = parse_day(since)
     ranker = ranked.Ranker(by_relevance=sort == "relevance")
+    filters = arxiv.filters(category, include, exclude)
     if today:
         if terms:
             raise UsageError("--today lists whole categories — use --include to filter it")
 
-        papers = listing.today(category, include, exclude, new, max_results, ranker.arrange)
+        papers = listing.today(arxiv.client(), filters, new, max_results, ranker.arrange)
     else:
         papers = ranker.arrange(
             listing.search(
+                arxiv.client(),
                 terms or [],
-                category,
-                include,
-                exclude,
+                filters,
                 since_date,
                 new,
                 20 if max_results is None else max_results,

@@ -71,8 +71,8 @@ def pull(
 
     The file goes into the hub's standard cache, shared with other tools; an interrupted
     download resumes where it stopped; the file is checked against the hub's sha256 before
-    it is used. HF_ENDPOINT (a mirror) and HF_TOKEN are honoured. Needs the hub extra:
-    pip install 'localdigest[hub]'.
+    it is used. HF_ENDPOINT (a mirror), HF_TOKEN, HF_HUB_OFFLINE and
+    HF_HUB_DOWNLOAD_TIMEOUT are honoured.
 
     Examples:
 
@@ -92,11 +92,16 @@ def pull(
         return
     if spec is None:
         raise UsageError("Name a model to pull, e.g. qwen2.5-1.5b-instruct — see --list")
+    import os
+
     from localdigest import config
+    from localdigest.llm import stores
+    from localdigest.llm.pull import Hub
     from localdigest.llm.pull import pull as pull_model
 
+    hub = Hub.from_environ(os.environ, stores.hub_cache_root())
     with pull_progress() as progress:
-        result = pull_model(spec, quant=quant, revision=revision, progress=progress)
+        result = pull_model(spec, hub, quant=quant, revision=revision, progress=progress)
     path = config.set_in_file("model", result.spec) if set_default else None
     pulled(result, path)
 

@@ -8,8 +8,9 @@
 - ``gguf``: GGUF headers, read without loading weights;
 - ``chat``: chat templates (thinking off, system-role fold, stop sequences);
 - ``llamacpp``: the in-process llama-cpp-python backend;
-- ``server``: the backend for an OpenAI-compatible server (llama-server, vLLM, Ollama, LM
-  Studio, llama-cpp-python's server); ``http``: its client; ``tokens``: its token counts.
+- ``server``: the backend for an OpenAI-compatible server; ``engines``: one class per
+  engine (llama-server, vLLM, Ollama, LM Studio, llama-cpp-python's server, any other);
+  ``tokens``: its token counts. Its HTTP is ``localdigest.net``'s.
 
 The choosers: ``backend_factory`` (settings in, a function that loads the in-process model
 out: loaded on first need, so a cached rerun never loads it) and ``connect_server`` (a

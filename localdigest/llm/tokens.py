@@ -2,11 +2,11 @@
 
 Best first:
 
-- ``ServerTokens``: the server's own tokenizer (llama-server's and vLLM's ``/tokenize``);
+- ``ServerTokens``: the server's own tokenizer, as its engine asks it (llama-server's and
+  vLLM's ``/tokenize``; llama-cpp-python's ``/extras/tokenize/count``, which waits for that
+  server's one lock, behind every generation in progress, so a local GGUF comes first);
 - ``LocalTokens``: the same GGUF on this machine, its vocabulary loaded alone (no weights,
   ~0.1 s), with its chat template for whole prompts: exact, and no request per count;
-- ``ExtrasTokens``: llama-cpp-python's server ``/extras/tokenize/count``. It waits for the
-  server's one lock, behind every generation in progress, so a local GGUF comes first;
 - ``EstimatedTokens``: no tokenizer at all (Ollama, LM Studio, a cloud API without a local
   copy of the model): 0.4 tokens per byte of UTF-8. Measured with SmolLM2's tokenizer on
   the team corpus: 0.23 tokens per byte at the median of 6 KB windows, 0.34 at the worst
@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from localdigest.errors import ModelError
-from localdigest.llm.http import HttpClient
 from localdigest.llm.models import ModelChoice
 
 ESTIMATE_TOKENS_PER_BYTE = 0.4
@@ -60,73 +59,36 @@ class _Cached:
 
 
 class ServerTokens(_Cached):
-    """``POST /tokenize`` on the server's root: llama-server (``content``) and vLLM
-    (``prompt``) read one field each and ignore the other."""
+    """The server's own tokenizer, through its engine's endpoint (``llm.engines``):
+    ``count`` counts a text, ``prompt`` (when the engine can) a whole templated prompt, or
+    says None to count its texts with a margin."""
 
     source = "server"
     exact = True
 
-    def __init__(self, client: HttpClient, *, chat_template: bool = False) -> None:
+    def __init__(
+        self,
+        count: Callable[[str], int],
+        prompt: Callable[[str, str], int | None] | None = None,
+    ) -> None:
         super().__init__()
-        self.client = client
-        self.chat_template = chat_template  # llama-server renders prompts (/apply-template)
+        self._count_text = count
+        self._count_prompt = prompt
         # a guard's retry, or a paper's next call, asks for the same prompt again
         self._rendered: Callable[[str, str], int] = lru_cache(maxsize=COUNT_CACHE)(self._prompt)
 
     def _count(self, text: str) -> int:
-        reply = self.client.post(
-            "/tokenize",
-            {
-                "content": text,
-                "prompt": text,
-                "add_special": False,
-                "add_special_tokens": False,
-                "parse_special": False,
-            },
-            root=True,
-        )
-        return _token_count(reply.data, self.client.where, "/tokenize", reply.status)
+        return self._count_text(text)
 
     def prompt(self, system: str, user: str) -> int:
-        if not self.chat_template:
+        if self._count_prompt is None:
             return super().prompt(system, user)
         return self._rendered(system, user)
 
     def _prompt(self, system: str, user: str) -> int:
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        reply = self.client.post("/apply-template", {"messages": messages}, root=True)
-        data = reply.data
-        if reply.status != 200 or not isinstance(data, dict) or "prompt" not in data:
-            return super().prompt(system, user)
-        rendered = self.client.post(
-            "/tokenize",
-            {"content": str(data["prompt"]), "add_special": True, "parse_special": True},
-            root=True,
-        )
-        return _token_count(rendered.data, self.client.where, "/tokenize", rendered.status)
-
-
-class ExtrasTokens(_Cached):
-    """llama-cpp-python's server: ``POST /extras/tokenize/count`` (its BOS included: one
-    token over, on the safe side)."""
-
-    source = "server"
-    exact = True
-
-    def __init__(self, client: HttpClient, model: str) -> None:
-        super().__init__()
-        self.client = client
-        self.model = model
-
-    def _count(self, text: str) -> int:
-        reply = self.client.post("/extras/tokenize/count", {"input": text, "model": self.model})
-        data = reply.data
-        if reply.status != 200 or not isinstance(data, dict) or "count" not in data:
-            raise ModelError(
-                f"The server at {self.client.where} could not count tokens "
-                f"(/extras/tokenize/count: {reply.status}) — pass --model with the same GGUF"
-            )
-        return int(data["count"])
+        assert self._count_prompt is not None
+        counted = self._count_prompt(system, user)
+        return super().prompt(system, user) if counted is None else counted
 
 
 class EstimatedTokens(_Cached):
@@ -179,15 +141,3 @@ class LocalTokens(_Cached):
 
         with self._lock:
             return len(chat_prompt(self.llm, self.template, self.choice, system, user))
-
-
-def _token_count(data: Any, where: str, path: str, status: int) -> int:
-    if status == 200 and isinstance(data, dict):
-        if isinstance(data.get("count"), int):
-            return int(data["count"])
-        if isinstance(data.get("tokens"), list):
-            return len(data["tokens"])
-    raise ModelError(
-        f"The server at {where} could not count tokens ({path}: {status}) — pass --model "
-        "with the same GGUF to count here"
-    )

@@ -18,7 +18,8 @@ from localdigest.errors import InputError, NetworkError
 from localdigest.papers import PaperFailure, PaperInput
 from localdigest.sources.local import display_path, pdfs_in
 
-if TYPE_CHECKING:  # the library imports requests: only for arXiv inputs
+if TYPE_CHECKING:  # the library imports the arXiv stack: only for arXiv inputs
+    from localdigest.sources.arxiv.client import ArxivClient
     from localdigest.sources.library import LibraryEntry, ProgressFn
 
 
@@ -49,16 +50,19 @@ def resolve(args: Sequence[str]) -> Resolved:
     return out
 
 
-def fetch(resolved: Resolved, progress: ProgressFn | None = None) -> list[PaperInput]:
-    """Download the arXiv papers still missing; return every paper in order, each file
-    once. Papers that cannot be fetched join ``resolved.failures``; arXiv unreachable
-    raises ``NetworkError`` (it would fail every other paper the same way)."""
+def fetch(
+    resolved: Resolved, client: ArxivClient | None, progress: ProgressFn | None = None
+) -> list[PaperInput]:
+    """Download the arXiv papers still missing through ``client``; return every paper in
+    order, each file once. Papers that cannot be fetched join ``resolved.failures``; arXiv
+    unreachable raises ``NetworkError`` (it would fail every other paper the same way)."""
     wanted = resolved.to_fetch
     fetched: dict[str, PaperInput] = {}
     if wanted:
-        from localdigest.sources import library  # requests: only when something is fetched
+        assert client is not None, "arXiv papers to fetch need a client"
+        from localdigest.sources import library  # the arXiv stack: only when it fetches
 
-        for result in library.fetch(wanted, progress=progress):
+        for result in library.fetch(wanted, client, progress=progress):
             if isinstance(result.error, NetworkError):
                 raise result.error
             if result.entry is None:
@@ -92,7 +96,7 @@ def _is_arxiv(arg: str) -> bool:
 
 def _from_library(arg: str) -> PaperInput | None:
     """The paper, if the library has it already (no network)."""
-    from localdigest.sources import library  # requests: only for arXiv inputs
+    from localdigest.sources import library  # only for arXiv inputs
 
     entry = library.find_entry(arg)
     return _paper(arg, entry) if entry is not None else None

@@ -13,7 +13,7 @@ from the stored one fetches it and replaces the old copy.
 
 A download goes to a temporary file in the paper's folder and is renamed into place only once
 complete and checked, so an interrupted or bad download never leaves a half file behind. Once
-a paper is here, ``ensure_paper`` works without any network.
+a paper is here, ``fetch`` finds it without any network.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-
-import requests
 
 from localdigest import config
 from localdigest.errors import (
@@ -39,8 +37,9 @@ from localdigest.errors import (
     StorageError,
 )
 from localdigest.fsutil import atomic_file, partial_prefix, sweep_partials, write_atomically
+from localdigest.net import Cut
 from localdigest.sources.arxiv.api import fetch_metadata
-from localdigest.sources.arxiv.client import ArxivClient, Endpoints, get_client
+from localdigest.sources.arxiv.client import ArxivClient
 from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
 from localdigest.sources.arxiv.meta import PaperMeta
 
@@ -49,6 +48,7 @@ META_NAME = "meta.json"
 SUMMARIZED_NAME = "summarized.json"
 SEEN_NAME = "seen.json"
 META_FORMAT = 1
+MAX_PDF_BYTES = 1 << 30  # arXiv takes submissions up to 50 MB; a PDF past 1 GB is no paper
 
 ProgressFn = Callable[[str, int, int | None], None]
 """Download progress: (label, bytes so far, total bytes or None)."""
@@ -170,24 +170,10 @@ def local_state(id_or_url: str | ArxivId) -> Literal["summarized", "fetched"] | 
 # ---------------------------------------------------------------------------------------------
 
 
-def ensure_paper(id_or_url: str | ArxivId, progress: ProgressFn | None = None) -> LibraryEntry:
-    """A local PDF + metadata for an arXiv id or URL, fetched if not stored yet.
-
-    Works offline when the paper is already in the library. Raises ``InputError`` (bad id,
-    unknown paper, not a PDF) or ``NetworkError``.
-    """
-    entry = find_entry(id_or_url)
-    if entry is not None:
-        return entry
-    (result,) = fetch([str(id_or_url)], progress=progress)
-    if result.error is not None:
-        raise result.error
-    assert result.entry is not None
-    return result.entry
-
-
-def fetch(inputs: Iterable[str], progress: ProgressFn | None = None) -> list[FetchResult]:
-    """Fetch papers into the library; one result per input, in order.
+def fetch(
+    inputs: Iterable[str], client: ArxivClient, progress: ProgressFn | None = None
+) -> list[FetchResult]:
+    """Fetch papers into the library through ``client``; one result per input, in order.
 
     Invalid inputs fail before any request. Papers already stored cost no request. The
     metadata of all the others comes from one batched API call, then each PDF is downloaded.
@@ -213,12 +199,11 @@ def fetch(inputs: Iterable[str], progress: ProgressFn | None = None) -> list[Fet
     network_error: NetworkError | None = None
     metas: dict[str, PaperMeta | ServerError] = {}
     if missing:
-        sweep_stale_downloads()
+        sweep_stale_downloads(client.endpoints.download_deadline)
         try:
-            metas = fetch_metadata(missing.values())
+            metas = fetch_metadata(client, missing.values())
         except NetworkError as e:
             network_error = e
-    client = get_client()
     for n, aid in missing.items():
         text = items[n][0]
         if network_error is not None:
@@ -258,7 +243,7 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
     created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        url = aid.pdf_url(Endpoints.current().pdf)
+        url = aid.pdf_url(client.endpoints.pdf)
         size, sha256 = _download_pdf(client, aid, url, folder, progress)
         fetched_at = _now()
         data = {
@@ -288,14 +273,14 @@ def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) ->
     return LibraryEntry(pdf_path=folder / PDF_NAME, meta=meta, fetched_at=fetched_at)
 
 
-def sweep_stale_downloads() -> int:
+def sweep_stale_downloads(deadline: float) -> int:
     """Remove partial downloads a killed run left in the library (``kill -9``, a power
     cut; Ctrl-C and SIGTERM clean up after themselves). A download that is still running
-    touches its file all the time, and none runs longer than the download deadline."""
+    touches its file all the time, and none runs longer than the download ``deadline``."""
     root = config.library_dir()
     if not root.is_dir():
         return 0
-    stale = ArxivClient.download_deadline + 60
+    stale = deadline + 60
     removed = 0
     for folder in root.iterdir():
         if folder.is_dir() and not folder.is_symlink():
@@ -346,56 +331,57 @@ def _download_pdf(
 def _stream_pdf(
     client: ArxivClient, aid: ArxivId, url: str, out: Any, progress: ProgressFn | None
 ) -> tuple[int, str]:
-    with client.download(url, what=f"the PDF of {aid}") as response:
-        if response.status_code == 404:
+    deadline = client.endpoints.download_deadline
+    what = f"the PDF of {aid}"
+    with client.http.stream(url, what=what, deadline=deadline, max_bytes=MAX_PDF_BYTES) as response:
+        if response.status == 404:
             raise InputError(f"No PDF for {aid} at {url} — check the id at {aid.abs_url}")
-        if response.status_code != 200:
+        if response.status != 200:
             raise NetworkError(
-                f"{url} answered HTTP {response.status_code} for the PDF of {aid} — try again later"
+                f"{url} answered HTTP {response.status} for the PDF of {aid} — try again later"
             )
-        expected = _content_length(response)
+        expected = _content_length(response.headers)
         digest = hashlib.sha256()
         size = 0
         head = b""
         tail = b""
         try:
-            for chunk in response.iter_content(chunk_size=16 * 1024):  # a smooth progress bar
+            for chunk in response.chunks():
                 if len(head) < 5:
                     head += chunk[:5]
-                    _check_pdf_start(aid, url, head, response)
+                    _check_pdf_start(aid, url, head, response.headers)
                 out.write(chunk)
                 digest.update(chunk)
                 tail = (tail + chunk)[-2048:]
                 size += len(chunk)
                 if progress:
                     progress(str(aid), size, expected)
-        except requests.RequestException as e:
-            # urllib3 raises here when fewer bytes arrive than Content-Length promised.
+        except Cut as e:  # the connection closed or stalled before Content-Length
             raise _CutOff(f"{size} bytes arrived") from e
-    _check_pdf_start(aid, url, head, response, final=True)
+    _check_pdf_start(aid, url, head, response.headers, final=True)
     if expected is not None and size != expected:
         raise _CutOff(f"{size} of {expected} bytes arrived")
     _check_pdf_end(tail, size)
     return size, digest.hexdigest()
 
 
-def _content_length(response: requests.Response) -> int | None:
-    if response.headers.get("Content-Encoding", "identity") != "identity":
+def _content_length(headers: Mapping[str, str]) -> int | None:
+    if headers.get("Content-Encoding", "identity") != "identity":
         return None  # the length counts compressed bytes; the %%EOF check still applies
     try:
-        return int(response.headers["Content-Length"])
+        return int(headers["Content-Length"])
     except (KeyError, ValueError):
         return None
 
 
 def _check_pdf_start(
-    aid: ArxivId, url: str, head: bytes, response: requests.Response, final: bool = False
+    aid: ArxivId, url: str, head: bytes, headers: Mapping[str, str], final: bool = False
 ) -> None:
     if len(head) < 5 and not final:
         return
     if head.startswith(b"%PDF-"):
         return
-    kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "unknown type"
+    kind = headers.get("Content-Type", "").split(";")[0].strip() or "unknown type"
     if "html" in kind or head.lstrip()[:1] == b"<":
         raise InputError(
             f"arXiv sent a web page ({kind}) instead of the PDF of {aid} — the paper may be "

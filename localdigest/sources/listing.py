@@ -1,8 +1,8 @@
 """Listing papers to choose from: an arXiv search or today's feed, minus what was seen.
 
 Every paper listed here is remembered in the library's seen store, so that ``--new`` (and
-the weekly ``run``) later shows only papers no earlier listing showed. Categories and the
-include/exclude phrases default to the configuration.
+the weekly ``run``) later shows only papers no earlier listing showed. The caller resolves
+the filters (``workflows.arxiv``: the configured ones by default).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from localdigest.sources.arxiv import api, feed
 from localdigest.sources.arxiv.api import Sort
+from localdigest.sources.arxiv.client import ArxivClient
 from localdigest.sources.arxiv.meta import Filters, PaperMeta
 from localdigest.sources.library import seen_store
 
@@ -31,10 +32,9 @@ class SearchSpec:
 
 
 def search(
-    terms: Sequence[str] = (),
-    categories: Sequence[str] | None = None,
-    include: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
+    client: ArxivClient,
+    terms: Sequence[str],
+    filters: Filters,
     since: dt.date | None = None,
     only_new: bool = False,
     max_results: int = 20,
@@ -42,15 +42,16 @@ def search(
 ) -> list[PaperMeta]:
     """Search arXiv; return up to ``max_results`` papers and remember them as seen.
 
-    ``include`` and ``exclude`` are case-insensitive phrases matched against title and
-    abstract. With ``only_new``, papers listed by an earlier search or ``today`` are left
-    out, and (sorted by submission date, newest first) paging stops at the first one
+    ``filters``' include and exclude are case-insensitive phrases matched against title
+    and abstract. With ``only_new``, papers listed by an earlier search or ``today`` are
+    left out, and (sorted by submission date, newest first) paging stops at the first one
     already seen.
     """
     seen = seen_store()
     papers = api.search(
+        client,
         terms,
-        Filters.resolve(categories, include, exclude),
+        filters,
         since=since,
         max_results=max_results,
         sort=sort,
@@ -61,20 +62,21 @@ def search(
 
 
 def today(
-    categories: Sequence[str] | None = None,
-    include: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
+    client: ArxivClient,
+    filters: Filters,
     only_new: bool = False,
     max_results: int | None = None,
     order: Callable[[list[PaperMeta]], list[PaperMeta]] | None = None,
 ) -> list[PaperMeta]:
-    """Today's announcements in ``categories``, new and cross-listed; remembered as seen.
+    """Today's announcements in the filters' categories, new and cross-listed; remembered
+    as seen.
 
     ``order`` (e.g. by relevance) sorts the whole day before it is cut to ``max_results``,
     so only the papers listed are remembered as seen."""
     seen = seen_store()
     papers = feed.today(
-        Filters.resolve(categories, include, exclude),
+        client,
+        filters,
         seen=seen if only_new else None,
         max_results=None if order else max_results,
     )

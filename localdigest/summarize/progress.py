@@ -11,7 +11,7 @@ class Reporter(Protocol):
     """Progress events; the CLI shows them with rich, tests ignore them.
 
     One by one, papers come in turn: ``paper_start``, its chunks, ``paper_done``. With many
-    calls in flight (``summarize.concurrent``) several papers are open at once, events
+    calls in flight (``summarize.runner``) several papers are open at once, events
     come from several threads, and each model call also says when it starts and finishes
     (``call_started``, ``call_finished`` with the tokens it generated) instead of
     ``tokens``.

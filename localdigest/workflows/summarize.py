@@ -97,7 +97,10 @@ class SummarizeJob:
     def fetch(self, progress: ProgressFn | None = None) -> list[PaperInput]:
         """Download arXiv papers missing from the library; the papers to summarize."""
         if self.papers is None:
-            self.papers = inputs.fetch(self.resolved, progress)
+            from localdigest.workflows import arxiv
+
+            client = arxiv.client() if self.resolved.to_fetch else None
+            self.papers = inputs.fetch(self.resolved, client, progress)
         return self.papers
 
     def run(self, reporter: Reporter | None = None) -> list[Result]:

@@ -30,7 +30,7 @@ from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.sources.ranking import Score
 from localdigest.workflows.summarize import SummarizeRequest, prepare
 
-if TYPE_CHECKING:  # the library and the listing import requests: only when a run fetches
+if TYPE_CHECKING:  # the library and the listing import the arXiv stack: only when used
     from localdigest.sources.library import FetchResult, LibraryEntry, ProgressFn
     from localdigest.sources.listing import SearchSpec
 
@@ -149,15 +149,14 @@ def discard_unfinished() -> bool:
 def search(spec: SearchSpec, sort: str = "relevance") -> RunPlan:
     """Search arXiv as configured, rank the list by the reader's library (most relevant
     first unless ``sort`` is "submitted") and save it as a new plan (papers marked as seen)."""
-    from localdigest.sources import listing  # requests, arxiv: only when a run searches
-    from localdigest.workflows import ranked
+    from localdigest.sources import listing  # the arXiv stack: only when a run searches
+    from localdigest.workflows import arxiv, ranked
 
     max_results = int(config.value("run_max", spec.max_results))
     papers = listing.search(
+        arxiv.client(),
         spec.terms,
-        spec.categories,
-        spec.include,
-        spec.exclude,
+        arxiv.filters(spec.categories, spec.include, spec.exclude),
         spec.since,
         spec.only_new,
         max_results,
@@ -201,9 +200,10 @@ def choose(plan: RunPlan, picks: Sequence[int]) -> RunPlan:
 
 def fetch(plan: RunPlan, progress: ProgressFn | None = None) -> list[FetchResult]:
     """Download the chosen papers into the library (those already there cost nothing)."""
-    from localdigest.sources import library  # requests: only when a run fetches
+    from localdigest.sources import library  # the arXiv stack: only when a run fetches
+    from localdigest.workflows import arxiv
 
-    return library.fetch([p.versioned_id for p in plan.chosen], progress=progress)
+    return library.fetch([p.versioned_id for p in plan.chosen], arxiv.client(), progress)
 
 
 def summarize_sources(results: Sequence[FetchResult]) -> list[str]:

@@ -1,5 +1,6 @@
 """``models pull`` against a loopback stand-in of the hub's file endpoints (HF_ENDPOINT)
-serving a real GGUF: complete, cut and resumed, corrupted, down; the cache it leaves."""
+serving a real GGUF: complete, cut and resumed, corrupted, down; the cache it leaves; and a
+hub that lies (paths out of the repo, sizes, drips, stalls, a CDN on another origin)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from model_stores import smollm2_path
 from typer.testing import CliRunner
 
 from localdigest.cli import app
+from localdigest.errors import NetworkError
 from localdigest.llm import pull
 from localdigest.llm.models import resolve_model
 
@@ -67,11 +69,7 @@ def test_complete_download_into_the_standard_cache(
     assert f"hf:{REPO}/{FILE}" in result.stdout
     auth = [(r.method, r.path, r.headers.get("authorization")) for r in hub.requests]
     assert all(a == "Bearer hf_test_token" for _, _, a in auth), auth
-    # Other tools read it where they look: the hub library finds it in its cache.
-    from huggingface_hub import try_to_load_from_cache
-
-    assert try_to_load_from_cache(REPO, FILE, cache_dir=str(cache)) == str(link)
-    # And localdigest uses it by name, without copying.
+    # localdigest uses it by name, without copying.
     listed = json.loads(runner.invoke(app, ["models", "--format", "json"]).stdout)
     assert f"hf:{REPO}/{FILE}" in {row["name"] for row in listed}
     assert resolve_model(f"hf:{REPO}/{FILE}").path == link
@@ -234,13 +232,6 @@ def test_catalogue_names_pull_and_resolve(cache: Path, fake_hub: FakeHub) -> Non
     assert listing.exit_code == 0 and "(downloaded)" in listing.stdout
 
 
-def test_missing_extra_says_how_to_install(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # as if not installed
-    result = invoke(f"{REPO}/{FILE}")
-    assert result.exit_code == 2, result.output
-    assert "localdigest[hub]" in result.output
-
-
 def test_catalogue_facts_each_have_a_source() -> None:
     from localdigest.llm import catalog
 
@@ -251,3 +242,133 @@ def test_catalogue_facts_each_have_a_source() -> None:
         assert {"repo_file_size", "license"} <= set(e.sources), e.name
     assert catalog.suggestion(cores=2, memory=24 << 30).name == "qwen2.5-1.5b-instruct"
     assert catalog.suggestion(cores=16, memory=32 << 30).name == "qwen3-4b-instruct-2507"
+
+
+# ----------------------------------------------------------------------------- a hostile hub
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../../evil-Q4_K_M.gguf",
+        "/tmp/evil-Q4_K_M.gguf",
+        "a/../../evil-Q4_K_M.gguf",
+        "a\\..\\e.gguf",
+    ],
+)
+def test_a_listed_path_out_of_the_repo_is_refused_before_any_write(
+    cache: Path, hub: FakeHub, tmp_path: Path, path: str
+) -> None:
+    victim = tmp_path / "evil-Q4_K_M.gguf"
+    victim.write_bytes(b"the user's own file")
+    hub.entries = [{"type": "file", "path": path, "size": 9, "lfs": {"oid": "0" * 64}}]
+    result = invoke(REPO, "--quant", "Q4_K_M")
+    assert result.exit_code == 5, result.output
+    assert "lists a file outside" in result.output and "nothing was downloaded" in result.output
+    assert victim.read_bytes() == b"the user's own file"
+    assert not cache.exists() and hub.gets() == []
+
+
+def test_a_link_in_the_cache_cannot_lead_a_snapshot_out(
+    cache: Path, hub: FakeHub, tmp_path: Path
+) -> None:
+    hub.add(REPO, "sub/smollm2-Q4_K_M.gguf", smollm2_path())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    snapshot = repo_dir(cache) / "snapshots" / COMMIT
+    snapshot.mkdir(parents=True)
+    (snapshot / "sub").symlink_to(outside)
+    result = invoke(f"{REPO}/sub/smollm2-Q4_K_M.gguf")
+    assert result.exit_code == 6, result.output
+    assert "nothing was written" in result.output
+    assert list(outside.iterdir()) == [] and hub.gets() == []
+
+
+def test_the_token_goes_to_the_hub_and_never_to_its_cdn(
+    cache: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token")
+    hub.redirect = True
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 0, result.output
+    assert hub.cdn is not None and [r.method for r in hub.cdn.requests] == ["GET"]
+    assert all("authorization" not in r.headers for r in hub.cdn.requests)
+    assert hub.requests and all(
+        r.headers.get("authorization") == "Bearer hf_secret_token" for r in hub.requests
+    )
+    assert "hf_secret_token" not in result.output
+
+
+@pytest.mark.parametrize("no_length", [False, True], ids=["Content-Length", "no length"])
+def test_a_download_stops_at_the_listed_size(cache: Path, hub: FakeHub, no_length: bool) -> None:
+    hub.add(REPO, "small-Q8_0.gguf", smollm2_path(), size=7000)  # the listing says 7 KB
+    hub.no_length, hub.rate = no_length, 5e6  # the whole file would take 20 s
+    started = time.monotonic()
+    result = invoke(f"{REPO}/small-Q8_0.gguf")
+    assert result.exit_code == 5, result.output
+    assert "more than the 7000 bytes it listed" in result.output
+    assert time.monotonic() - started < 8
+    assert not list(repo_dir(cache).rglob("*.incomplete")) and not list(
+        repo_dir(cache).rglob("*.gguf")
+    )
+
+
+def test_a_drip_meets_the_downloads_deadline(cache: Path, hub: FakeHub) -> None:
+    hub.drip = 0.01  # a byte every 10 ms: never a stall, never an end
+    settings = pull.Hub(hub.url, cache, deadline=1.0, min_rate=1e12)
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match=r"did not send .* within 1 s .* resumes where it"):
+        pull.pull(f"{REPO}/{FILE}", settings)
+    assert time.monotonic() - started < 8
+
+
+def test_the_stall_timeout_is_hf_hub_download_timeout(
+    cache: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "0.5")
+    hub.stall_after = 1000  # then nothing
+    started = time.monotonic()
+    result = invoke(f"{REPO}/{FILE}")
+    assert result.exit_code == 5, result.output
+    assert (
+        "sent nothing for 0.5 s" in result.output
+        and "run the same command to resume" in result.output
+    )
+    assert len(hub.gets()) == 3 and time.monotonic() - started < 10  # first try, 2 resumes
+    partial = repo_dir(cache) / "blobs" / f"{sha256_of(smollm2_path())}.incomplete"
+    assert partial.stat().st_size == 3000  # kept for the next run
+
+
+def test_an_empty_file_is_not_already_in_the_cache(
+    cache: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = repo_dir(cache) / "snapshots" / COMMIT / FILE
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_bytes(b"")
+    (repo_dir(cache) / "refs").mkdir()
+    (repo_dir(cache) / "refs" / "main").write_text(COMMIT)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    offline = invoke(f"{REPO}/{FILE}")
+    assert offline.exit_code == 5 and "already" not in offline.output
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    hub.add(REPO, "empty-Q8_0.gguf", smollm2_path(), size=0)
+    empty = invoke(f"{REPO}/empty-Q8_0.gguf")
+    assert empty.exit_code == 4 and "empty" in empty.output
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"type": "file", "path": "x.gguf", "size": -5},
+        {"type": "file", "path": "x.gguf", "size": "big"},
+        {"type": "file", "path": 7, "size": 1},
+        {"type": "file", "path": "x.gguf", "size": 1e999},
+        "a file",
+    ],
+)
+def test_a_listing_of_another_shape_is_one_line(cache: Path, hub: FakeHub, entry: object) -> None:
+    hub.entries = [entry]
+    result = invoke(REPO, "--quant", "Q4_1")
+    assert result.exit_code == 5, result.output
+    assert "did not answer like a Hugging Face hub" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output

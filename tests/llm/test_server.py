@@ -4,6 +4,8 @@ engine (llama-cpp-python's server) runs in tests/workflows/test_server_runs.py."
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +16,9 @@ from model_server import LLAMA_SERVER_PROPS, StandIn, free_port
 
 from localdigest.errors import ModelError, NetworkError, UsageError
 from localdigest.llm import GenerationSettings
-from localdigest.llm.http import CallsCancelled, retry_after, split_url
-from localdigest.llm.server import ServerBackend, ServerSettings, connect
+from localdigest.llm.server import ServerBackend, ServerSettings, connect, split_url
 from localdigest.llm.tokens import ESTIMATE_TOKENS_PER_BYTE, EstimatedTokens
+from localdigest.net import CallsCancelled
 
 SETTINGS = GenerationSettings(max_tokens=32, temperature=0.2, seed=42)
 MAP_USER = "Notes please.\n<<<PAPER\nThe method improves accuracy by 3 points.\nPAPER>>>"
@@ -49,12 +51,6 @@ def test_split_url() -> None:
     assert "secret" not in where and where == "https://gpu.example:8000"
     with pytest.raises(UsageError, match="not an http"):
         split_url("127.0.0.1:8080")
-
-
-def test_retry_after() -> None:
-    assert retry_after("3") == 3.0
-    assert retry_after(None) is None and retry_after("soon") is None
-    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
 
 
 def test_estimate_is_bytes_times_a_margin() -> None:
@@ -101,6 +97,91 @@ def test_an_engine_that_names_no_file_is_keyed_by_its_address() -> None:
     finally:
         a.stop()
         b.stop()
+
+
+# What each engine's probe answers make of it. The fingerprints are cache identities: a
+# change here orphans every cached summary made through that engine (say why, if ever).
+ENGINES: dict[str, tuple[dict[str, Any], str, int, int, str]] = {
+    "llama-server": (
+        {
+            "props": dict(LLAMA_SERVER_PROPS),
+            "meta": {"n_params": 134_515_008, "size": 100, "n_vocab": 49152, "n_ctx": 4096},
+        },
+        "server/9c46fc92a085bce35972c6ec",
+        4096,
+        3,
+        "server",
+    ),
+    "llama-cpp-python": (
+        {"models": ["/srv/models/stand-in.gguf"], "owned_by": "me", "card": {"permissions": []}},
+        "server/a21ff9d7c7a956dedb8fff12",
+        2048,
+        1,
+        "server",
+    ),
+    "vllm": (
+        {
+            "models": ["qwen2.5-1.5b"],
+            "owned_by": "vllm",
+            "card": {"root": "Qwen/Qwen2.5-1.5B-Instruct", "max_model_len": 8192},
+        },
+        "server/0d73e02f3ef6fd62d56668af",
+        8192,
+        4,
+        "server",
+    ),
+    "ollama": (
+        {
+            "models": ["qwen2.5:3b"],
+            "owned_by": "library",
+            "ollama": {"digest": "sha256:abc", "num_ctx": 8192},
+        },
+        "server/0dbd975e1c39089c02a54413",
+        8192,
+        4,
+        "estimate",
+    ),
+    "lmstudio": (
+        {
+            "models": ["qwen2.5-3b-instruct"],
+            "owned_by": "organization_owner",
+            "lmstudio": {
+                "publisher": "qwen",
+                "arch": "qwen2",
+                "quantization": "Q4_K_M",
+                "loaded_context_length": 4096,
+            },
+        },
+        "server/c285f06c004d4516b7ec6eaa",
+        4096,
+        4,
+        "estimate",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ENGINES))
+def test_each_engines_identity_is_pinned(kind: str) -> None:
+    answers, fingerprint, n_ctx, slots, counter = ENGINES[kind]
+    server = StandIn(**answers).start()
+    try:
+        b = backend(server)
+        assert (b.info.kind, b.fingerprint) == (kind, fingerprint)
+        assert (b.n_ctx, b.parallel_slots, b.counter.source) == (n_ctx, slots, counter)
+    finally:
+        server.stop()
+
+
+def test_a_generic_engines_identity_is_its_model_and_address() -> None:
+    server = StandIn(owned_by="someone").start()
+    try:
+        b = backend(server)
+        where = f"http://127.0.0.1:{server.port}"
+        ident = {"build": None, "file": None, "kind": "openai", "model": "stand-in.gguf"}
+        blob = json.dumps({**ident, "server": where}, sort_keys=True)
+        assert b.fingerprint == "server/" + hashlib.sha256(blob.encode()).hexdigest()[:24]
+    finally:
+        server.stop()
 
 
 def test_ollama_is_recognised_by_its_api() -> None:
@@ -164,6 +245,37 @@ def test_n_ctx_above_the_servers_is_refused(stand_in: StandIn) -> None:
     with pytest.raises(UsageError, match="--n-ctx 8192 is more than the 4096"):
         backend(stand_in, n_ctx=8192)
     assert backend(stand_in, n_ctx=1024).n_ctx == 1024
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/props", b'{"total_slots": 2, "default_generation_settings": "n_ctx=4096"}'),
+        ("/props", b'{"total_slots": 2, "default_generation_settings": {"n_ctx": 1e999}}'),
+        ("/v1/models", b'{"data": {"id": "stand-in.gguf"}}'),
+        ("/v1/models", b'{"data": [{"id": 7}]}'),
+        ("/v1/models", b"<html>a login page</html>"),
+        ("/v1/chat/completions", b'{"choices": {"0": {"message": {"content": "x"}}}}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": "x"}]}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": {"content": "x"}}], "usage": "9"}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": {"content": "x"}}], "usage": [9]}'),
+        ("/v1/chat/completions", b'{"choices": [{"message": {"content": "x"}}], "timings": "1"}'),
+        ("/tokenize", b'{"tokens": "one two three"}'),
+        ("/tokenize", b"[" * 100_000),
+    ],
+)
+def test_an_answer_of_another_shape_is_one_line_naming_the_server(path: str, body: bytes) -> None:
+    server = StandIn(props=dict(LLAMA_SERVER_PROPS), raw={path: body}).start()
+    try:
+        with pytest.raises(ModelError) as e:
+            backend(server).complete("system", MAP_USER, SETTINGS)
+        assert (
+            f"127.0.0.1:{server.port}" in e.value.message
+            and path.rsplit("/", 1)[1] in e.value.message
+        )
+        assert "\n" not in e.value.message and e.value.exit_code == 4
+    finally:
+        server.stop()
 
 
 def test_not_an_openai_api(stand_in: StandIn) -> None:

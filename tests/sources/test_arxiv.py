@@ -9,8 +9,12 @@ import io
 import itertools
 import json
 import time
+from dataclasses import replace
 from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
+import arxiv
 import pytest
 import typer
 from arxiv_server import FakeArxiv, arxiv_server_fixture, closed_port_url  # noqa: F401
@@ -25,9 +29,11 @@ from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.render.arxiv import search_table
 from localdigest.sources import library, listing
 from localdigest.sources.arxiv import api as source
-from localdigest.sources.arxiv import client as arxiv_client
 from localdigest.sources.arxiv import meta as arxiv_meta
+from localdigest.sources.arxiv.client import POLICY, ArxivClient, Endpoints
 from localdigest.sources.arxiv.ids import ArxivId, looks_like_arxiv, parse_arxiv_id
+from localdigest.sources.arxiv.meta import PaperMeta
+from localdigest.workflows import arxiv as settings
 
 runner = CliRunner()
 
@@ -36,6 +42,29 @@ def cli() -> typer.Typer:
     app = typer.Typer()
     register(app)
     return app
+
+
+def search(
+    fake: FakeArxiv,
+    terms: list[str],
+    categories: list[str] | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    **kw: Any,
+) -> list[PaperMeta]:
+    """A search through ``fake``'s client, with the configured filters unless given."""
+    filters = settings.filters(categories, include, exclude)
+    return listing.search(fake.client, terms, filters, **kw)
+
+
+def today(fake: FakeArxiv, categories: list[str], **kw: Any) -> list[PaperMeta]:
+    return listing.today(fake.client, settings.filters(categories), **kw)
+
+
+def offline() -> ArxivClient:
+    """A client whose every endpoint refuses connections (nothing listens there)."""
+    dead = closed_port_url()
+    return ArxivClient(Endpoints(f"{dead}/api/query", f"{dead}/pdf", f"{dead}/rss", delay=3.0))
 
 
 # ----------------------------------------------------------------------------- ids
@@ -178,7 +207,7 @@ def test_letters_and_punctuation_are_never_ids(text: str) -> None:
 
 
 def test_search_parses_the_2026_format_and_says_who_it_is(arxiv_server: FakeArxiv) -> None:
-    papers = listing.search(["testing"], categories=["cs.SE"], max_results=5)
+    papers = search(arxiv_server, ["testing"], categories=["cs.SE"], max_results=5)
 
     assert [p.versioned_id for p in papers] == arxiv_server.search_ids[:5]
     first = papers[0]
@@ -199,14 +228,14 @@ def test_search_parses_the_2026_format_and_says_who_it_is(arxiv_server: FakeArxi
 
 
 def test_doubly_decoded_names_are_repaired(arxiv_server: FakeArxiv) -> None:
-    papers = listing.search(["testing"], max_results=2)
+    papers = search(arxiv_server, ["testing"], max_results=2)
     assert papers[1].authors[0] == "Aurora Ramírez"  # recorded as "RamÃ­rez"
     assert "José Raúl Romero" in papers[1].authors
     assert arxiv_meta._clean("Ã la carte ©") == "Ã la carte ©"  # not UTF-8 underneath: kept
 
 
 def test_metadata_parses_the_2016_format(arxiv_server: FakeArxiv) -> None:
-    meta = source.fetch_metadata([parse_arxiv_id("1111.2011v2")])["1111.2011"]
+    meta = source.fetch_metadata(arxiv_server.client, [parse_arxiv_id("1111.2011v2")])["1111.2011"]
     assert meta.title == (
         "Quantum Criticality for Extended Nodes on a Bethe Lattice in the Large Connectivity Limit"
     )
@@ -221,7 +250,7 @@ def test_metadata_parses_the_2016_format(arxiv_server: FakeArxiv) -> None:
 
 def test_metadata_batches_ids_in_one_call(arxiv_server: FakeArxiv) -> None:
     ids = [parse_arxiv_id(i) for i in ["1111.2011v2", *arxiv_server.search_ids[:3], "2412.99999"]]
-    found = source.fetch_metadata(ids)
+    found = source.fetch_metadata(arxiv_server.client, ids)
     assert sorted(found) == sorted(["1111.2011", *(i.base for i in ids[1:4])])
     (request,) = arxiv_server.requests
     assert request.query["id_list"].split(",") == [str(i) for i in ids]
@@ -229,81 +258,118 @@ def test_metadata_batches_ids_in_one_call(arxiv_server: FakeArxiv) -> None:
 
 def test_error_feed_becomes_a_clear_error(arxiv_server: FakeArxiv) -> None:
     with pytest.raises(NetworkError, match="arXiv rejected the query: incorrect id format for abc"):
-        listing.search(["abc"])
+        search(arxiv_server, ["abc"])
     assert len(arxiv_server.requests) == 1  # a 400 is not retried
 
 
 def test_503_is_retried_then_succeeds(arxiv_server: FakeArxiv) -> None:
     arxiv_server.fail_next(2, status=503)
-    papers = listing.search(["testing"], max_results=3)
+    papers = search(arxiv_server, ["testing"], max_results=3)
     assert len(papers) == 3
     assert len(arxiv_server.requests) == 3
 
 
 def test_429_waits_as_long_as_retry_after_says(arxiv_server: FakeArxiv) -> None:
     arxiv_server.fail_next(1, status=429, retry_after="1")
-    listing.search(["testing"], max_results=3)
+    search(arxiv_server, ["testing"], max_results=3)
     first, second = arxiv_server.requests
     assert second.at - first.at >= 0.95
 
 
-def test_retry_after_is_capped(arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(arxiv_client.ArxivClient, "max_retry_after", 0.2)
+def test_retry_after_is_capped(arxiv_server: FakeArxiv) -> None:
+    endpoints = arxiv_server.client.endpoints
+    capped = ArxivClient(replace(endpoints, policy=replace(endpoints.policy, max_wait=0.2)))
     arxiv_server.fail_next(1, status=503, retry_after="3600")
-    listing.search(["testing"], max_results=3)
+    listing.search(capped, ["testing"], settings.filters(), max_results=3)
     first, second = arxiv_server.requests
     assert 0.15 <= second.at - first.at < 2
 
 
 def test_retries_give_up_with_a_network_error(arxiv_server: FakeArxiv) -> None:
     arxiv_server.fail_next(100, status=503)
-    with pytest.raises(NetworkError, match=r"answered HTTP 503 .*\(5 tries\)"):
-        listing.search(["testing"])
-    assert len(arxiv_server.requests) == arxiv_client.ArxivClient.max_attempts
+    with pytest.raises(
+        NetworkError, match=r"answered HTTP 503 for the arXiv API \(tried 5 times\)"
+    ):
+        search(arxiv_server, ["testing"])
+    assert len(arxiv_server.requests) == POLICY.attempts
 
 
 def test_requests_are_spaced_by_the_configured_delay(
     arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LOCALDIGEST_ARXIV_DELAY", "0.3")
-    listing.search(["testing"], max_results=20)  # page 1 has 10 papers, so page 2 is asked for
-    listing.today(["cs.AI"])
+    client = settings.client()  # as every command makes it
+    assert client.endpoints.delay == 0.3
+    listing.search(client, ["testing"], settings.filters(), max_results=20)  # 2 pages of 10
+    listing.today(client, settings.filters(["cs.AI"]))
     times = [r.at for r in arxiv_server.requests]
     assert len(times) == 3
     assert all(b - a >= 0.28 for a, b in itertools.pairwise(times))
 
 
 def test_one_client_per_process(arxiv_server: FakeArxiv) -> None:
-    assert arxiv_client.get_client() is arxiv_client.get_client()
+    assert settings.client() is settings.client()
 
 
-def test_connection_refused_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LOCALDIGEST_ARXIV_API", f"{closed_port_url()}/api/query")
-    monkeypatch.setattr(arxiv_client, "_client", None)
+def test_connection_refused_fails_fast() -> None:
     started = time.monotonic()
-    with pytest.raises(NetworkError, match=r"Cannot reach 127\.0\.0\.1"):
-        listing.search(["testing"])
-    assert time.monotonic() - started < 5
+    with pytest.raises(NetworkError, match=r"127\.0\.0\.1:\d+ refused the connection"):
+        listing.search(offline(), ["testing"], settings.filters())
+    assert time.monotonic() - started < 5  # one quick retry, no 3 s pause: nothing reached it
+
+
+MINIMAL_FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <entry>
+    <id>http://arxiv.org/abs/2405.04434v2</id>
+    <updated>2024-06-19T17:00:00Z</updated><published>2024-05-07T17:00:00Z</published>
+    <title>A Title</title><summary>An abstract.</summary>
+    <author><name>A. Author</name></author>
+  </entry>
+</feed>"""
+
+
+def test_the_arxiv_packages_transport_hook_still_holds() -> None:
+    """The one private hook into the ``arxiv`` package (``sources/arxiv/api.py``, ``_api``):
+    ``arxiv.Client`` fetches each page with ``self._session.get(url, headers=...)`` and
+    reads ``status_code`` and ``content`` of the answer. A release that changes this fails
+    here first, before any search quietly goes around the polite client."""
+    asked: list[str] = []
+
+    class Transport:
+        def get(self, url: str, **_: Any) -> Any:
+            asked.append(url)
+            return SimpleNamespace(status_code=200, content=MINIMAL_FEED)
+
+    client = arxiv.Client(page_size=5, delay_seconds=0.0, num_retries=0)
+    assert hasattr(client, "_session"), "arxiv.Client lost _session: see sources/arxiv/api.py"
+    client._session = Transport()
+    client.query_url_format = "http://arxiv.invalid/api/query?{}"
+    [result] = client.results(arxiv.Search(id_list=["2405.04434v2"]))
+    assert result.entry_id == "http://arxiv.org/abs/2405.04434v2" and result.title == "A Title"
+    assert asked and asked[0].startswith("http://arxiv.invalid/api/query?")
+    assert "id_list=2405.04434v2" in asked[0]
 
 
 # ----------------------------------------------------------------------------- search
 
 
 def test_new_leaves_out_what_was_listed(arxiv_server: FakeArxiv) -> None:
-    assert len(listing.search(["testing"], max_results=4)) == 4
+    assert len(search(arxiv_server, ["testing"], max_results=4)) == 4
     before = len(arxiv_server.requests)
     # Newest first: the first paper is already seen, so paging stops there.
-    assert listing.search(["testing"], only_new=True) == []
+    assert search(arxiv_server, ["testing"], only_new=True) == []
     assert len(arxiv_server.requests) == before + 1
     # By relevance nothing can be inferred from order: the unseen ones are still shown.
-    rest = listing.search(["testing"], only_new=True, sort="relevance")
+    rest = search(arxiv_server, ["testing"], only_new=True, sort="relevance")
     assert [p.versioned_id for p in rest] == arxiv_server.search_ids[4:]
     assert set(library.seen_store()) == {i.split("v")[0] for i in arxiv_server.search_ids}
 
 
 def test_include_and_exclude_are_case_insensitive_phrases(arxiv_server: FakeArxiv) -> None:
     def ids(**filters: list[str]) -> list[str]:
-        return [p.arxiv_id for p in listing.search(["testing"], sort="relevance", **filters)]
+        return [p.arxiv_id for p in search(arxiv_server, ["testing"], sort="relevance", **filters)]
 
     assert ids(include=["DEEP LEARNING"]) == ["2202.12139"]  # in the title
     assert ids(include=["fuzzing", "autonomous   driving"]) == ["2202.12139", "2005.14124"]
@@ -314,20 +380,20 @@ def test_include_and_exclude_are_case_insensitive_phrases(arxiv_server: FakeArxi
 
 
 def test_since_filters_and_goes_into_the_query(arxiv_server: FakeArxiv) -> None:
-    papers = listing.search(["testing"], since=date(2023, 1, 1))
+    papers = search(arxiv_server, ["testing"], since=date(2023, 1, 1))
     assert papers and all(p.published and p.published.year >= 2023 for p in papers)
     assert "submittedDate:[202301010000 TO " in arxiv_server.requests[0].query["search_query"]
 
 
 def test_bad_search_arguments_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="Nothing to search for"):
-        listing.search([], categories=[])
+        listing.search(offline(), [], settings.filters([]))
     with pytest.raises(UsageError, match="not an arXiv category"):
-        listing.search(["x"], categories=["cs.AI) OR (all:x"])
+        listing.search(offline(), ["x"], settings.filters(["cs.AI) OR (all:x"]))
 
 
 def test_config_categories_are_the_default(arxiv_server: FakeArxiv) -> None:
-    listing.search(["testing"], max_results=1)
+    search(arxiv_server, ["testing"], max_results=1)
     assert (
         "(cat:cs.AI OR cat:cs.LG OR cat:cs.CL OR cat:stat.ML)"
         in (arxiv_server.requests[0].query["search_query"])
@@ -338,7 +404,7 @@ def test_config_categories_are_the_default(arxiv_server: FakeArxiv) -> None:
 
 
 def test_today_lists_the_daily_feed(arxiv_server: FakeArxiv) -> None:
-    papers = listing.today(["cs.AI", "cs.AI"])
+    papers = today(arxiv_server, ["cs.AI", "cs.AI"])
     assert len(papers) == 86 == len({p.arxiv_id for p in papers})
     assert len(arxiv_server.to("/rss/")) == 1
     first = papers[0]
@@ -348,19 +414,19 @@ def test_today_lists_the_daily_feed(arxiv_server: FakeArxiv) -> None:
     assert first.authors[:2] == ("Weizhen Li", "Jianbo Lin") and len(first.authors) == 30
     assert first.announce_type == "new" and first.primary_category == "cs.AI"
     assert {p.announce_type for p in papers} == {"new", "cross"}
-    assert listing.today(["cs.AI"], only_new=True) == []
+    assert today(arxiv_server, ["cs.AI"], only_new=True) == []
 
 
 def test_today_with_a_cut_off_feed_says_so(arxiv_server: FakeArxiv) -> None:
     arxiv_server.rss["cs.AI"] = arxiv_server.truncated_rss
     with pytest.raises(NetworkError, match=r"listing feed for cs\.AI is incomplete"):
-        listing.today(["cs.AI"])
+        today(arxiv_server, ["cs.AI"])
     assert len(library.seen_store()) == 0
 
 
 def test_today_unknown_category(arxiv_server: FakeArxiv) -> None:
     with pytest.raises(UsageError, match=r"no listing feed for 'cs\.XX'"):
-        listing.today(["cs.XX"])
+        today(arxiv_server, ["cs.XX"])
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -397,7 +463,7 @@ def test_cli_new_after_a_search_shows_nothing(arxiv_server: FakeArxiv) -> None:
 def test_table_marks_fetched_and_summarized_and_shows_authors_when_wide(
     arxiv_server: FakeArxiv,
 ) -> None:
-    papers = listing.search(["testing"], max_results=3)
+    papers = search(arxiv_server, ["testing"], max_results=3)
     states = {papers[0].arxiv_id: "fetched", papers[1].arxiv_id: "summarized"}
 
     def render(width: int) -> str:
@@ -454,13 +520,13 @@ def test_cli_today(arxiv_server: FakeArxiv) -> None:
 
 def test_cli_network_off_exits_5_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCALDIGEST_ARXIV_API", f"{closed_port_url()}/api/query")
-    monkeypatch.setattr(arxiv_client, "_client", None)
     started = time.monotonic()
     result = runner.invoke(cli(), ["search", "testing"])
     assert time.monotonic() - started < 5
     assert result.exit_code == 5
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "Cannot reach 127.0.0.1" in result.stderr and "check your network" in result.stderr
+    assert "127.0.0.1" in result.stderr and "refused the connection" in result.stderr
+    assert "check your network" in result.stderr
 
 
 def test_cli_error_feed_exits_5(arxiv_server: FakeArxiv) -> None:

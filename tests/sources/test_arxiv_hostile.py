@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ from localdigest import config, fsutil
 from localdigest.cli.arxiv import register
 from localdigest.errors import NetworkError
 from localdigest.sources import library, listing
-from localdigest.sources.arxiv import client as arxiv_client
+from localdigest.sources.arxiv.client import ArxivClient
+from localdigest.sources.arxiv.meta import Filters
 
 runner = CliRunner()
 PAPER = "1111.2011v2"
@@ -104,7 +106,7 @@ def test_an_entry_that_is_no_paper_fails_only_itself_as_a_server_error(
     good_id, bad_id = arxiv_server.search_ids[0], arxiv_server.search_ids[1]
     bad = entry_of(arxiv_server, 1).replace(*breakage)
     arxiv_server.body_next(feed(entry_of(arxiv_server, 0), bad))
-    results = library.fetch([good_id, bad_id])
+    results = library.fetch([good_id, bad_id], arxiv_server.client)
     assert results[0].status == "fetched"
     assert results[1].status == "failed" and results[1].error is not None
     assert results[1].error.exit_code == 5
@@ -114,36 +116,39 @@ def test_an_entry_that_is_no_paper_fails_only_itself_as_a_server_error(
 def test_a_truncated_search_page_is_not_shown_nor_marked_seen(arxiv_server: FakeArxiv) -> None:
     page = arxiv_server.search_page
     arxiv_server.body_next(page[: int(len(page) * 0.6)])
+    filters = Filters(())
     with pytest.raises(NetworkError, match="cut off or not XML"):
-        listing.search(["testing"], max_results=5)
+        listing.search(arxiv_server.client, ["testing"], filters, max_results=5)
     assert len(library.seen_store()) == 0
-    papers = listing.search(["testing"], max_results=5)  # the next answer is whole
+    papers = listing.search(arxiv_server.client, ["testing"], filters, max_results=5)
     assert len(papers) == 5
 
 
-def test_a_dripping_api_answer_hits_the_overall_deadline(
-    arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(arxiv_client.ArxivClient, "deadline", 1.5)
-    monkeypatch.setattr(arxiv_client.ArxivClient, "max_total", 2.0)
+def with_policy(fake: FakeArxiv, **policy: float) -> ArxivClient:
+    endpoints = fake.client.endpoints
+    return ArxivClient(replace(endpoints, policy=replace(endpoints.policy, **policy)))
+
+
+def test_a_dripping_api_answer_hits_the_overall_deadline(arxiv_server: FakeArxiv) -> None:
+    client = with_policy(arxiv_server, deadline=1.5, max_total=2.0)
     arxiv_server.drip_next(5, interval=0.2)  # 1 byte every 0.2 s: never a read time-out
     started = time.monotonic()
-    result = runner.invoke(cli(), ["fetch", PAPER])
+    (result,) = library.fetch([PAPER], client)
     took = time.monotonic() - started
-    assert result.exit_code == 5, result.output
-    assert "within 2 s" in result.output or "within 1 s" in result.output
+    assert result.error is not None and result.error.exit_code == 5
+    assert "did not answer within 1.5 s" in result.error.message
     assert took < 10
 
 
 def test_a_dripping_pdf_hits_the_download_deadline_and_leaves_nothing(
-    arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+    arxiv_server: FakeArxiv,
 ) -> None:
-    monkeypatch.setattr(arxiv_client.ArxivClient, "download_deadline", 1.5)
+    client = ArxivClient(replace(arxiv_server.client.endpoints, download_deadline=1.5))
     arxiv_server.drip_next(5, prefix="/pdf", interval=0.01)
     started = time.monotonic()
-    result = runner.invoke(cli(), ["fetch", PAPER])
-    assert result.exit_code == 5, result.output
-    assert "did not send the PDF" in result.output
+    (result,) = library.fetch([PAPER], client)
+    assert result.error is not None and result.error.exit_code == 5
+    assert "did not send the PDF of 1111.2011v2 within 1.5 s" in result.error.message
     assert time.monotonic() - started < 10
     assert partials() == [] and library.find_entry(PAPER) is None
 
@@ -176,7 +181,7 @@ def test_sigterm_during_a_download_removes_the_partial_file(
 def test_stale_partial_downloads_are_swept_on_the_next_fetch(arxiv_server: FakeArxiv) -> None:
     other = config.library_dir() / "2405.04434"
     other.mkdir(parents=True)
-    old = time.time() - arxiv_client.ArxivClient.download_deadline - 120
+    old = time.time() - arxiv_server.client.endpoints.download_deadline - 120
     leftovers = [
         other / ".paper-abc123.part",  # the names of earlier versions
         other / f"{fsutil.partial_prefix('paper.pdf')}0123456789ab.part",
@@ -186,6 +191,6 @@ def test_stale_partial_downloads_are_swept_on_the_next_fetch(arxiv_server: FakeA
         path.write_bytes(b"%PDF-1.4 half")
     for path in leftovers:
         os.utime(path, (old, old))
-    assert library.fetch([PAPER])[0].status == "fetched"
+    assert library.fetch([PAPER], arxiv_server.client)[0].status == "fetched"
     assert [p.exists() for p in leftovers] == [False, False]
     assert fresh.exists()  # maybe another run's download, still going

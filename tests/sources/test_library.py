@@ -14,8 +14,9 @@ from localdigest import config
 from localdigest.cli.arxiv import register
 from localdigest.errors import InputError, NetworkError
 from localdigest.sources import library
-from localdigest.sources.arxiv import client as arxiv_client
+from localdigest.sources.arxiv.client import ArxivClient, Endpoints
 from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
+from localdigest.sources.library import LibraryEntry
 
 runner = CliRunner()
 PAPER = "1111.2011v2"
@@ -32,17 +33,27 @@ def library_files() -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
 
 
-def go_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+def go_offline(monkeypatch: pytest.MonkeyPatch) -> ArxivClient:
+    """arXiv's settings (for commands) and a client (returned) where nothing listens."""
     dead = closed_port_url()
     for name in ("API", "PDF", "RSS"):
         monkeypatch.setenv(f"LOCALDIGEST_ARXIV_{name}", f"{dead}/{name.lower()}")
-    monkeypatch.setattr(arxiv_client, "_client", None)
+    return ArxivClient(Endpoints(f"{dead}/api", f"{dead}/pdf", f"{dead}/rss", delay=3.0))
+
+
+def ensure(client: ArxivClient, paper: str) -> LibraryEntry:
+    """The paper from the library, fetched through ``client`` when it is not there."""
+    (result,) = library.fetch([paper], client)
+    if result.error is not None:
+        raise result.error
+    assert result.entry is not None
+    return result.entry
 
 
 def test_fetch_stores_pdf_and_metadata(arxiv_server: FakeArxiv, corpus: Path) -> None:
     calls: list[tuple[str, int, int | None]] = []
     (result,) = library.fetch(
-        [f"https://arxiv.org/abs/{PAPER}"], progress=lambda *a: calls.append(a)
+        [f"https://arxiv.org/abs/{PAPER}"], arxiv_server.client, progress=lambda *a: calls.append(a)
     )
 
     assert result.status == "fetched" and result.error is None and result.entry is not None
@@ -67,13 +78,12 @@ def test_fetch_stores_pdf_and_metadata(arxiv_server: FakeArxiv, corpus: Path) ->
 def test_repeat_fetch_makes_no_request_and_works_offline(
     arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = library.ensure_paper(PAPER)
+    first = ensure(arxiv_server.client, PAPER)
     count = len(arxiv_server.requests)
 
-    (again,) = library.fetch(["1111.2011"])
+    (again,) = library.fetch(["1111.2011"], arxiv_server.client)
     assert again.status == "present" and again.entry == first
-    go_offline(monkeypatch)
-    entry = library.ensure_paper(f"http://arxiv.org/pdf/{PAPER}.pdf")
+    entry = ensure(go_offline(monkeypatch), f"http://arxiv.org/pdf/{PAPER}.pdf")
     assert entry.pdf_path == first.pdf_path and entry.meta.title == first.meta.title
     assert library.is_fetched("1111.2011") and library.find_entry(PAPER) == entry
     assert len(arxiv_server.requests) == count
@@ -81,7 +91,7 @@ def test_repeat_fetch_makes_no_request_and_works_offline(
 
 def test_several_ids_need_one_metadata_call(arxiv_server: FakeArxiv) -> None:
     ids = [PAPER, *arxiv_server.search_ids[:2], arxiv_server.search_ids[0]]
-    results = library.fetch(ids)
+    results = library.fetch(ids, arxiv_server.client)
     assert [r.status for r in results] == ["fetched", "fetched", "fetched", "present"]
     assert len(arxiv_server.to("/api/")) == 1
     assert len(arxiv_server.to("/pdf/")) == 3
@@ -92,7 +102,9 @@ def test_several_ids_need_one_metadata_call(arxiv_server: FakeArxiv) -> None:
 
 
 def test_same_paper_twice_in_a_batch_is_downloaded_once(arxiv_server: FakeArxiv) -> None:
-    results = library.fetch(["1111.2011", PAPER, f"https://arxiv.org/abs/{PAPER}"])
+    results = library.fetch(
+        ["1111.2011", PAPER, f"https://arxiv.org/abs/{PAPER}"], arxiv_server.client
+    )
     assert [r.status for r in results] == ["fetched", "present", "present"]
     assert len(arxiv_server.to("/pdf/")) == 1
 
@@ -111,7 +123,7 @@ def test_unwritable_library_is_a_clear_error(
 
 def test_truncated_download_leaves_nothing(arxiv_server: FakeArxiv) -> None:
     arxiv_server.truncate_next(10)
-    (result,) = library.fetch([PAPER])
+    (result,) = library.fetch([PAPER], arxiv_server.client)
     assert isinstance(result.error, NetworkError)
     assert "was cut off" in result.error.message
     assert len(arxiv_server.to("/pdf/")) == 2  # one retry, then give up
@@ -120,7 +132,7 @@ def test_truncated_download_leaves_nothing(arxiv_server: FakeArxiv) -> None:
 
 def test_a_truncation_once_is_retried(arxiv_server: FakeArxiv) -> None:
     arxiv_server.truncate_next(1)
-    entry = library.ensure_paper(PAPER)
+    entry = ensure(arxiv_server.client, PAPER)
     assert (
         entry.pdf_path.stat().st_size
         == json.loads((entry.folder / "meta.json").read_text())["pdf_bytes"]
@@ -131,24 +143,24 @@ def test_a_truncation_once_is_retried(arxiv_server: FakeArxiv) -> None:
 def test_html_instead_of_pdf_leaves_nothing(arxiv_server: FakeArxiv) -> None:
     arxiv_server.html_next(1)
     with pytest.raises(InputError, match=r"sent a web page \(text/html\) instead of the PDF"):
-        library.ensure_paper(PAPER)
+        ensure(arxiv_server.client, PAPER)
     assert library_files() == []
 
 
 def test_a_failed_refetch_keeps_the_stored_copy(arxiv_server: FakeArxiv) -> None:
-    library.ensure_paper(PAPER)
+    ensure(arxiv_server.client, PAPER)
     before = library_files()
     arxiv_server.html_next(1)
     # Asking for another version replaces the stored one only when the download succeeds.
-    (result,) = library.fetch(["1111.2011v1"])
+    (result,) = library.fetch(["1111.2011v1"], arxiv_server.client)
     assert isinstance(result.error, InputError)
     assert library_files() == before
     assert library.find_entry("1111.2011").meta.version == 2  # type: ignore[union-attr]
 
 
 def test_explicit_other_version_is_fetched_and_replaces(arxiv_server: FakeArxiv) -> None:
-    library.ensure_paper(PAPER)
-    entry = library.ensure_paper("1111.2011v1")
+    ensure(arxiv_server.client, PAPER)
+    entry = ensure(arxiv_server.client, "1111.2011v1")
     assert entry.meta.version == 1 and entry.meta.abs_url.endswith("1111.2011v1")
     assert arxiv_server.to("/pdf/")[-1].path == "/pdf/1111.2011v1"
     assert library.find_entry(PAPER) is None and library.find_entry("1111.2011") == entry
@@ -156,12 +168,14 @@ def test_explicit_other_version_is_fetched_and_replaces(arxiv_server: FakeArxiv)
 
 def test_unknown_paper_is_an_input_error(arxiv_server: FakeArxiv) -> None:
     with pytest.raises(InputError, match=r"arXiv has no paper 2412\.99999 — check the id"):
-        library.ensure_paper("2412.99999")
+        ensure(arxiv_server.client, "2412.99999")
     assert not arxiv_server.to("/pdf/") and library_files() == []
 
 
 def test_invalid_ids_make_no_request(arxiv_server: FakeArxiv) -> None:
-    results = library.fetch(["foo", "../../etc/passwd", "hep-th/../../x", "2405.04434/.."])
+    results = library.fetch(
+        ["foo", "../../etc/passwd", "hep-th/../../x", "2405.04434/.."], arxiv_server.client
+    )
     assert all(isinstance(r.error, InputError) for r in results)
     assert arxiv_server.requests == []
     assert library_files() == []
@@ -182,7 +196,7 @@ def test_nothing_derived_from_an_id_leaves_the_library() -> None:
 
 def test_summarized_marks(arxiv_server: FakeArxiv) -> None:
     assert library.local_state(PAPER) is None
-    library.ensure_paper(PAPER)
+    ensure(arxiv_server.client, PAPER)
     assert library.local_state("1111.2011") == "fetched"
     library.mark_summarized(PAPER, {"model": "smollm2"})
     assert library.is_summarized("1111.2011") and library.local_state(PAPER) == "summarized"
@@ -190,10 +204,10 @@ def test_summarized_marks(arxiv_server: FakeArxiv) -> None:
 
 
 def test_damaged_meta_means_not_fetched(arxiv_server: FakeArxiv) -> None:
-    entry = library.ensure_paper(PAPER)
+    entry = ensure(arxiv_server.client, PAPER)
     (entry.folder / "meta.json").write_text("{not json")
     assert not library.is_fetched(PAPER) and library.list_entries() == []
-    assert library.ensure_paper(PAPER).meta.title == entry.meta.title  # fetched again
+    assert ensure(arxiv_server.client, PAPER).meta.title == entry.meta.title  # fetched again
 
 
 def test_damaged_seen_store_starts_over() -> None:
@@ -245,7 +259,7 @@ def test_cli_fetch_offline_exits_5(monkeypatch: pytest.MonkeyPatch) -> None:
     go_offline(monkeypatch)
     result = runner.invoke(cli(), ["fetch", PAPER, "2405.04434"])
     assert result.exit_code == 5
-    assert "Cannot reach 127.0.0.1" in result.stderr
+    assert "127.0.0.1" in result.stderr and "refused the connection" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1  # one network error, said once
     assert library_files() == []
 

@@ -1,8 +1,9 @@
 """The arXiv API, through the ``arxiv`` package, with our polite transport.
 
-The ``arxiv`` package builds the API queries, pages through results and parses both the 2016
-and the 2026 Atom formats; this module gives it the polite client and turns its results into
-``PaperMeta``. Id look-ups are batched into one ``id_list`` call.
+The ``arxiv`` package builds the API queries (``Search``), pages through results
+(``Client.results``) and parses both the 2016 and the 2026 Atom formats into ``Result``s:
+its public API. This module hands it the polite client (the one private hook, in ``_api``)
+and turns its results into ``PaperMeta``. Id look-ups are batched into one ``id_list`` call.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Container, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import arxiv
-import requests
 
 from localdigest.errors import InputError, NetworkError, ServerError, UsageError
-from localdigest.sources.arxiv.client import ArxivClient, Endpoints, get_client, host_of
+from localdigest.net import host_of
+from localdigest.sources.arxiv.client import ArxivClient
 from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
 from localdigest.sources.arxiv.meta import Filters, PaperMeta, check_categories
 from localdigest.text import one_line
@@ -61,6 +63,14 @@ def _entry_problem(entry: ET.Element) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What ``arxiv.Client`` reads of an answer."""
+
+    status_code: int
+    content: bytes
+
+
 class _ApiTransport:
     """Stands in for the ``requests.Session`` of ``arxiv.Client``: every API call goes
     through the polite client and comes back as a checked Atom feed, or raises.
@@ -76,50 +86,51 @@ class _ApiTransport:
         self._client = client
         self.dropped: list[str] = []
 
-    def get(self, url: str, **_ignored: Any) -> requests.Response:
-        response = self._client.get(url, what="the arXiv API")
-        body = response.content
+    def get(self, url: str, **_ignored: Any) -> _Page:
+        reply = self._client.http.request("GET", url, what="the arXiv API")
+        setting = f"LOCALDIGEST_ARXIV_API / arxiv_api ({self._client.endpoints.api})"
         try:
-            root = ET.fromstring(body)
+            root = ET.fromstring(reply.content)
         except ET.ParseError as e:
-            if response.status_code != 200:
+            if reply.status != 200:
                 raise NetworkError(
-                    f"The arXiv API answered HTTP {response.status_code} — try again later"
+                    f"The arXiv API answered HTTP {reply.status} — try again later"
                 ) from e
             raise NetworkError(
                 f"{host_of(url)} sent an answer that is cut off or not XML ({e}) — try again "
-                f"later, or check LOCALDIGEST_ARXIV_API / arxiv_api ({Endpoints.current().api})"
+                f"later, or check {setting}"
             ) from e
         error = _api_error_text(root)
         if error:
             raise NetworkError(f"arXiv rejected the query: {error} — check the terms or ids")
-        if response.status_code != 200:
-            raise NetworkError(
-                f"The arXiv API answered HTTP {response.status_code} — try again later"
-            )
+        if reply.status != 200:
+            raise NetworkError(f"The arXiv API answered HTTP {reply.status} — try again later")
         if root.tag != f"{ATOM}feed":
             # arxiv.Client would read a captive portal or proxy page as "no results".
             raise NetworkError(
-                f"{host_of(url)} did not answer with an arXiv feed — check "
-                f"LOCALDIGEST_ARXIV_API / arxiv_api ({Endpoints.current().api})"
+                f"{host_of(url)} did not answer with an arXiv feed — check {setting}"
             )
         bad = [(e, why) for e in root.findall(f"{ATOM}entry") if (why := _entry_problem(e))]
-        if bad:
-            for entry, why in bad:
-                root.remove(entry)
-                self.dropped.append(why)
-            response._content = ET.tostring(root, encoding="utf-8")
-        return response
+        for entry, why in bad:
+            root.remove(entry)
+            self.dropped.append(why)
+        content = ET.tostring(root, encoding="utf-8") if bad else reply.content
+        return _Page(reply.status, content)
 
 
-def _api(page_size: int) -> arxiv.Client:
+def _api(client: ArxivClient, page_size: int) -> tuple[arxiv.Client, _ApiTransport]:
     # The package's own pacing and retries are off: our transport does both, with back-off
     # and Retry-After, which arxiv.Client lacks.
     api = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=0)
-    endpoint = Endpoints.current().api.replace("{", "{{").replace("}", "}}")
+    endpoint = client.endpoints.api.replace("{", "{{").replace("}", "}}")
     api.query_url_format = endpoint + "?{}"
-    api._session = _ApiTransport(get_client())  # duck-typed: what arxiv.Client calls of it
-    return api
+    transport = _ApiTransport(client)
+    # The one private hook into the package: arxiv.Client fetches each page with
+    # ``self._session.get(url, headers=...)`` and reads ``status_code`` and ``content`` of
+    # the answer, and no public API takes a transport. A release that changes this fails
+    # tests/sources/test_arxiv.py::test_the_arxiv_packages_transport_hook_still_holds.
+    api._session = transport
+    return api, transport
 
 
 def _results(api: arxiv.Client, query: arxiv.Search) -> Iterator[arxiv.Result]:
@@ -137,7 +148,9 @@ def _results(api: arxiv.Client, query: arxiv.Search) -> Iterator[arxiv.Result]:
         ) from e
 
 
-def fetch_metadata(ids: Iterable[ArxivId]) -> dict[str, PaperMeta | ServerError]:
+def fetch_metadata(
+    client: ArxivClient, ids: Iterable[ArxivId]
+) -> dict[str, PaperMeta | ServerError]:
     """Look up several papers in one ``id_list`` call (100 per call); keyed by base id.
 
     Ids arXiv does not know are simply absent from the result. When the answer held
@@ -149,11 +162,11 @@ def fetch_metadata(ids: Iterable[ArxivId]) -> dict[str, PaperMeta | ServerError]
     for start in range(0, len(wanted), 100):
         batch = wanted[start : start + 100]
         query = arxiv.Search(id_list=[str(i) for i in batch], max_results=len(batch))
-        api = _api(len(batch))
+        api, transport = _api(client, len(batch))
         for result in _results(api, query):
             meta = PaperMeta.from_result(result)
             found.setdefault(meta.arxiv_id, meta)
-        dropped = api._session.dropped
+        dropped = transport.dropped
         for aid in batch:
             if dropped and aid.base not in found:
                 found[aid.base] = ServerError(
@@ -190,6 +203,7 @@ def build_query(terms: Sequence[str], categories: Sequence[str], since: date | N
 
 
 def search(
+    client: ArxivClient,
     terms: Sequence[str],
     filters: Filters,
     since: date | None = None,
@@ -222,7 +236,7 @@ def search(
 
     papers: list[PaperMeta] = []
     listed: set[str] = set()
-    for result in _results(_api(page_size), request):
+    for result in _results(_api(client, page_size)[0], request):
         meta = PaperMeta.from_result(result)
         if seen is not None and meta.arxiv_id in seen:
             if sort == "submitted":

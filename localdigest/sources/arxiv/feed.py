@@ -10,7 +10,7 @@ from datetime import datetime
 
 from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.sources.arxiv.api import ATOM
-from localdigest.sources.arxiv.client import Endpoints, get_client
+from localdigest.sources.arxiv.client import ArxivClient
 from localdigest.sources.arxiv.ids import parse_arxiv_id
 from localdigest.sources.arxiv.meta import Filters, PaperMeta, check_categories
 from localdigest.text import one_line
@@ -78,7 +78,10 @@ def _listing_entry(entry: ET.Element) -> PaperMeta | None:
 
 
 def today(
-    filters: Filters, seen: Container[str] | None = None, max_results: int | None = None
+    client: ArxivClient,
+    filters: Filters,
+    seen: Container[str] | None = None,
+    max_results: int | None = None,
 ) -> list[PaperMeta]:
     """Today's announcements in the filters' categories, new and cross-listed.
 
@@ -89,20 +92,18 @@ def today(
     cats = check_categories(filters.categories)
     if not cats:
         raise UsageError("--today needs at least one category — pass -c cs.CL")
-    client = get_client()
-    root = Endpoints.current().rss
+    root = client.endpoints.rss.rstrip("/")
     papers: list[PaperMeta] = []
     listed: set[str] = set()
     for cat in cats:
-        response = client.get(f"{root}/{cat}", what=f"the {cat} listing")
-        if response.status_code == 404:
+        reply = client.http.request("GET", f"{root}/{cat}", what=f"the {cat} listing")
+        if reply.status == 404:
             raise UsageError(f"arXiv has no listing feed for {cat!r} — check the category name")
-        if response.status_code != 200:
+        if reply.status != 200:
             raise NetworkError(
-                f"arXiv's listing feed for {cat} answered HTTP {response.status_code} — "
-                "try again later"
+                f"arXiv's listing feed for {cat} answered HTTP {reply.status} — try again later"
             )
-        for meta in parse_listing_feed(response.content, cat):
+        for meta in parse_listing_feed(reply.content, cat):
             if meta.announce_type and meta.announce_type.startswith("replace"):
                 continue
             if meta.arxiv_id in listed or (seen is not None and meta.arxiv_id in seen):

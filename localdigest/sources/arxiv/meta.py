@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from localdigest import config
 from localdigest.errors import UsageError
 from localdigest.sources.arxiv.ids import ArxivId, parse_arxiv_id
 from localdigest.text import one_line
@@ -148,20 +147,6 @@ class Filters:
     categories: tuple[str, ...]
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-
-    @classmethod
-    def resolve(
-        cls,
-        categories: Sequence[str] | None = None,
-        include: Sequence[str] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> Filters:
-        """The given filters; each one left as None comes from the configuration."""
-        return cls(
-            tuple(config.value("categories") if categories is None else categories),
-            tuple(config.value("include") if include is None else include),
-            tuple(config.value("exclude") if exclude is None else exclude),
-        )
 
     def keeps(self, meta: PaperMeta) -> bool:
         haystack = f"{meta.title} {meta.abstract}".casefold()
