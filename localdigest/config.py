@@ -24,7 +24,7 @@ from typing import Any, get_args
 from localdigest import defaults
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
-from localdigest.papers import ModeSetting
+from localdigest.papers import ModeSetting, Style
 
 APP_NAME = "localdigest"
 # The server's API key: read from the environment only, sent as a bearer token, never
@@ -357,18 +357,26 @@ class RunConfig:
     origins: dict[str, str] = field(default_factory=dict, compare=False)
     # The server's API key: from the environment only, never written or shown.
     api_key: str | None = field(default=None, repr=False)
+    # This command's own flags (no settings: never in the environment or the file).
+    refresh: bool = False  # compute again, ignoring (and overwriting) the cache
+    prompts_dir: Path | None = None
+    include_appendix: bool = False
+    password: str | None = field(default=None, repr=False)  # of encrypted PDFs
+    verbose: bool = False  # llama.cpp's own log
+    style: Style = "paragraph"
+    read_all: bool = False  # every kept section whole (no reading plan)
+    structured_notes: bool = False  # the map's notes follow a grammar (write mode)
 
 
 def load(**flags: Any) -> RunConfig:
     """The run's config: each setting from its flag (``flags[name]``, None when not
-    given), else ``LOCALDIGEST_<NAME>``, else the config file, else its default."""
-    unknown = set(flags) - set(SETTINGS)
-    if unknown:
-        raise TypeError(f"not settings: {', '.join(sorted(unknown))}")
+    given), else ``LOCALDIGEST_<NAME>``, else the config file, else its default; the
+    command's own flags (``refresh``, ``style``...) as given."""
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for name in SETTINGS:
-        values[name], origins[name] = resolve(name, flags.get(name))
+        values[name], origins[name] = resolve(name, flags.pop(name, None))
+    own = {k: v for k, v in flags.items() if v is not None}
     home = Path(values.pop("home")) if values["home"] else None
     models = Path(values.pop("models_dir")).expanduser()
     for name in ("categories", "include", "exclude", "tags"):
@@ -381,6 +389,7 @@ def load(**flags: Any) -> RunConfig:
         origins=origins,
         api_key=os.environ.get(API_KEY_ENV) or None,
         **values,
+        **own,
     )
 
 

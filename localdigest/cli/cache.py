@@ -15,10 +15,11 @@ cache_app = typer.Typer(help="Inspect or clear the on-disk cache.", no_args_is_h
 @handle_errors
 def cache_info() -> None:
     """Where the cache is, its size and what it holds."""
-    from localdigest.cache import open_store
+    from localdigest import config
+    from localdigest.cache import Store
     from localdigest.render import console
 
-    info = open_store().info()
+    info = Store(config.load().paths.cache).info()
     console.out.print(f"Cache: {info['path']}")
     console.out.print(f"Size:  {info['bytes'] / 1e6:.1f} MB")
     for kind, n in sorted(info["entries"].items()):
@@ -31,10 +32,11 @@ def cache_clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Delete every cached note and summary (downloaded PDFs are kept)."""
-    from localdigest.cache import open_store
+    from localdigest import config
+    from localdigest.cache import Store
     from localdigest.render import console
 
-    store = open_store()
+    store = Store(config.load().paths.cache)
     if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
         raise typer.Exit(1)
     removed = store.clear()

@@ -82,9 +82,9 @@ def eval_(
 
       localdigest eval --pdfs ../shared/corpus/pdfs --expected ../shared/corpus/expected.json
     """
+    from localdigest import config
     from localdigest.eval import evaluate
     from localdigest.render.eval import eval_tables, progress_line
-    from localdigest.workflows.summarize import SummarizeRequest
 
     evaluate.require_extras()
     output = check_output(output)
@@ -94,18 +94,17 @@ def eval_(
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
     papers = evaluate.load_papers(pdfs, expected, limit)
-    request = SummarizeRequest(
-        sources=[],
+    cfg = config.load(
         model=model,
         n_ctx=n_ctx,
         threads=threads,
-        refresh=refresh,
-        style=style,
-        read_all=read_all,
         server=server,
         server_model=server_model,
         parallel=parallel,
         mode=mode,
+        refresh=refresh,
+        style=style,
+        read_all=read_all,
         structured_notes=structured_notes,
     )
 
@@ -113,7 +112,7 @@ def eval_(
         write_atomically(output, safe_json(report.to_dict()))
 
     report = evaluate.run_eval(
-        request,
+        cfg,
         papers,
         baselines=baselines,
         progress=progress_line,

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from localdigest import config
 from localdigest.errors import InputError, LocaldigestError, StorageError, UsageError
 from localdigest.fsutil import copy_atomically, write_atomically
 from localdigest.papers import PaperSummary
@@ -358,10 +357,12 @@ def _figure_link(folder: Path, figure: KeyFigure, stem: str, copy: bool) -> tupl
     return figure.label, figure.path.resolve().as_uri()
 
 
-def library_extras(summaries: Sequence[PaperSummary]) -> dict[str, PaperExtras]:
-    """Categories and publication dates from the paper library, where it has the paper."""
-    from localdigest.sources import library  # requests: only when notes are exported
+def library_extras(summaries: Sequence[PaperSummary], root: Path) -> dict[str, PaperExtras]:
+    """Categories and publication dates from the paper library under ``root``, where it
+    has the paper."""
+    from localdigest.sources.library import Library  # the arXiv stack: only for notes
 
+    library = Library(root)
     found: dict[str, PaperExtras] = {}
     for s in summaries:
         if not s.arxiv_id:

@@ -43,7 +43,9 @@ def figures_of(papers: Sequence[PaperSummary], paths: Paths) -> dict[str, KeyFig
     found: dict[str, KeyFigure] = {}
     for p in papers:
         if p.path and p.sha256 not in found:
-            figure = key_figure(Path(p.path), p.sha256, library=paths.library, figures=paths.figures)
+            figure = key_figure(
+                Path(p.path), p.sha256, library=paths.library, figures=paths.figures
+            )
             if figure is not None:
                 found[p.sha256] = figure
     return found
@@ -53,8 +55,6 @@ def compose(
     cfg: RunConfig,
     chosen: Selection,
     *,
-    name: str | None = None,
-    closing: str | None = None,
     figures: bool = True,
     on_damage: Callable[[str], None] | None = None,
 ) -> Digest:
@@ -71,27 +71,26 @@ def compose(
             "No cached summaries match — run `localdigest summarize` or `localdigest run` first"
         )
     since = chosen.since or (previous.date() if chosen.default and previous else None)
-    return issue(cfg, papers, since=since, name=name, closing=closing, figures=figures)
+    found = figures_of(papers, cfg.paths) if figures else {}
+    return issue(cfg, papers, found, since=since)
 
 
 def issue(
     cfg: RunConfig,
     papers: Sequence[PaperSummary],
+    figures: dict[str, KeyFigure],
     *,
     since: dt.date | None = None,
     today: dt.date | None = None,
-    name: str | None = None,
-    closing: str | None = None,
-    figures: bool = True,
 ) -> Digest:
-    """An issue of these papers, named and closed as configured unless given."""
+    """An issue of these papers, named and closed as configured."""
     return build(
         papers,
-        name=cfg.newsletter_name if name is None else name,
-        closing=cfg.closing if closing is None else closing,
+        name=cfg.newsletter_name,
+        closing=cfg.closing,
         today=today,
         since=since,
-        figures=figures_of(papers, cfg.paths) if figures else {},
+        figures=figures,
     )
 
 
@@ -107,24 +106,26 @@ def export(
     papers = select(cached(cfg.paths), chosen)
     if not papers:
         raise UsageError("No cached summaries match — run `localdigest summarize` first")
-    return notes(cfg, papers, folder, copy_pdf=copy_pdf, figures=figures)
+    found = figures_of(papers, cfg.paths) if figures else {}
+    return notes(cfg, papers, folder, found, copy_pdf=copy_pdf)
 
 
 def notes(
     cfg: RunConfig,
     papers: Sequence[PaperSummary],
     folder: Path,
+    figures: dict[str, KeyFigure],
     *,
     copy_pdf: bool = False,
-    figures: bool = True,
 ) -> list[NoteResult]:
+    """Write or update one note per paper in ``folder``."""
     return export_notes(
         papers,
         folder,
         tags=cfg.tags,
         copy_pdf=copy_pdf,
-        extras=library_extras(papers),
-        figures=figures_of(papers, cfg.paths) if figures else {},
+        extras=library_extras(papers, cfg.paths.library),
+        figures=figures,
     )
 
 
