@@ -544,8 +544,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     os.environ["LOCALDIGEST_HOME"] = tempfile.mkdtemp(prefix="ld-bench-")
-    from localdigest import llm
+    from localdigest import config
     from localdigest.llm import llamacpp as llmmod
+    from localdigest.models import default_n_ctx, resolve_model
     from localdigest.summarize import Options
 
     opts = Options()
@@ -554,9 +555,10 @@ def main(argv: list[str] | None = None) -> int:
         opts.max_tokens,
         opts.chunk_tokens,
     )
-    choice = llm.resolve_model(args.model)
+    cfg = config.load(model=args.model)
+    choice = resolve_model(cfg.model, cfg.paths.models, cfg.origins["model"])
     args.threads = args.threads or llmmod.default_threads()
-    n_ctx = args.n_ctx or llm.default_n_ctx(choice.info)
+    n_ctx = args.n_ctx or default_n_ctx(choice.info)
     papers = find_pdfs(args.paths)[: args.limit]
     if args.sweep:
         rows = sweep(choice, args, papers[0])

@@ -15,8 +15,9 @@ Then times, each in a fresh process (so no Python-level cache helps):
 - `list warm`: the same again (the index answers);
 - `--help`, as the floor of any command's start.
 
-Prints the median of --repeat runs. Needs the Gemma file (LOCALDIGEST_TEST_GEMMA or the
-Makefile's .venv/models path); without it only SmolLM2 links are made.
+Prints the median of --repeat runs and each command's peak memory (max RSS). Needs the
+Gemma file (LOCALDIGEST_TEST_GEMMA or the Makefile's .venv/models path); without it only
+SmolLM2 links are made.
 """
 
 from __future__ import annotations
@@ -64,10 +65,29 @@ def build(root: Path, count: int) -> dict[str, str]:
     }
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+# Runs a command and prints its peak RSS (KiB) on stderr. A helper, because a child's
+# ru_maxrss counts the memory of the process that spawned it (vfork): this one is ~9 MB.
+PEAK = """
+import os, sys
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss, file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds and peak memory (MB) of one run (Linux)."""
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *cmd],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return time.perf_counter() - start, int(done.stderr.split()[-1]) / 1024
 
 
 def main() -> None:
@@ -82,10 +102,15 @@ def main() -> None:
         scan = [
             sys.executable,
             "-c",
-            "from localdigest.llm import stores; print(len(stores.scan_all()))",
+            "from localdigest.models import stores; print(len(stores.scan_all()))",
         ]
         found = subprocess.run(scan, env=env, check=True, capture_output=True, text=True)
-        results: dict[str, list[float]] = {"help": [], "scan": [], "list cold": [], "list warm": []}
+        results: dict[str, list[tuple[float, float]]] = {
+            "help": [],
+            "scan": [],
+            "list cold": [],
+            "list warm": [],
+        }
         for _ in range(args.repeat):
             results["help"].append(timed([*exe, "--help"], env))
             results["scan"].append(timed(scan, env))
@@ -93,8 +118,13 @@ def main() -> None:
             results["list cold"].append(timed([*exe, "models", "--format", "json"], env))
             results["list warm"].append(timed([*exe, "models", "--format", "json"], env))
         print(f"{found.stdout.strip()} models found; load average {os.getloadavg()[0]:.1f}")
-        for name, values in results.items():
-            print(f"{name:10s} median {statistics.median(values):.3f} s  (min {min(values):.3f})")
+        for name, runs in results.items():
+            seconds = [s for s, _ in runs]
+            peak = max(m for _, m in runs)
+            print(
+                f"{name:10s} median {statistics.median(seconds):.3f} s  (min {min(seconds):.3f})"
+                f"  peak {peak:.0f} MB"
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

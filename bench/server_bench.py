@@ -174,13 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output", type=Path, help="JSON file (default bench/results/...)")
     args = ap.parse_args(argv)
 
-    from localdigest.llm import default_n_ctx, resolve_model
+    from localdigest import config
     from localdigest.llm.llamacpp import default_threads
+    from localdigest.models import default_n_ctx, resolve_model
 
     papers = [p for p in find_pdfs(args.paths) if "corrupt" not in p.name]
     papers.sort(key=lambda p: p.stat().st_size)
     papers = papers[: args.limit] if args.limit else papers
-    choice = resolve_model(None)
+    cfg = config.load()
+    choice = resolve_model(cfg.model, cfg.paths.models, cfg.origins["model"])
     n_ctx = default_n_ctx(choice.info)
     binary = llama_server.build()
     cpu = machine()["cpu"]

@@ -200,11 +200,6 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
-def default(name: str) -> Any:
-    """The built-in default of a setting (the one place defaults are written)."""
-    return SETTINGS[name].default
-
-
 def config_path() -> Path:
     """The TOML config file (``LOCALDIGEST_CONFIG`` overrides the platform default)."""
     env = os.environ.get("LOCALDIGEST_CONFIG")
@@ -255,32 +250,6 @@ def resolve(name: str, flag: Any = None) -> tuple[Any, str]:
     if name in file_values:
         return _checked_file_value(setting, file_values[name]), "config"
     return setting.default, "default"
-
-
-def value(name: str, flag: Any = None) -> Any:
-    return resolve(name, flag)[0]
-
-
-def home_dir() -> Path:
-    """Root of localdigest's data: the cache and the paper library."""
-    configured = value("home")
-    if configured:
-        return Path(configured).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME))
-
-
-def cache_dir() -> Path:
-    return home_dir() / "cache"
-
-
-def library_dir() -> Path:
-    return home_dir() / "library"
-
-
-def models_dir() -> Path:
-    return Path(value("models_dir")).expanduser()
 
 
 # ----------------------------------------------------------------------------- the run's config
@@ -434,7 +403,7 @@ def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, s
     for name, setting in SETTINGS.items():
         value, source = resolve(name, flags.get(name))
         if name == "home" and not value:
-            value = str(home_dir())  # the platform default it stands for
+            value = str(default_home())  # the platform default it stands for
         rows.append((name, value, source, setting.help))
     return rows
 

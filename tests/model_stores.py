@@ -8,18 +8,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
 from hub_server import COMMIT, sha256_of
 
-from localdigest.llm.models import embedded_model_path
+from localdigest import config
+from localdigest.models import ModelChoice, embedded_model_path, resolve_model
 
 
 def smollm2_path() -> Path:
     path = embedded_model_path()
     assert path is not None, "the default model package is installed by make"
     return path
+
+
+def configured_model(name: str | None = None) -> ModelChoice:
+    """The model the settings choose (``name``: a --model value), as the commands resolve it."""
+    cfg = config.load(model=name)
+    return resolve_model(cfg.model, cfg.paths.models, cfg.origins["model"])
 
 
 def gemma_path() -> Path:
@@ -113,3 +121,43 @@ def hub_file(cache: Path, repo: str, file: str, gguf: Path, commit: str = COMMIT
 
 def lmstudio_file(models: Path, publisher: str, model: str, gguf: Path, name: str) -> Path:
     return place(gguf, models / publisher / model / name)
+
+
+# ----------------------------------------------------------------------------- GGUF files
+
+
+def gguf_string(text: bytes) -> bytes:
+    return struct.pack("<Q", len(text)) + text
+
+
+def gguf_entry(key: str, vtype: int, payload: bytes) -> bytes:
+    """One key/value entry: the key, the value type (GGUF's numbering), the value's bytes."""
+    return gguf_string(key.encode()) + struct.pack("<I", vtype) + payload
+
+
+def gguf_header(entries: list[bytes], tensors: int = 0, kv_count: int | None = None) -> bytes:
+    """A GGUF v3 header: magic, version, the counts (``kv_count`` may lie), the entries."""
+    count = len(entries) if kv_count is None else kv_count
+    return b"GGUF" + struct.pack("<IQQ", 3, tensors, count) + b"".join(entries)
+
+
+def write_gguf(path: Path, tokens: list[bytes], tensors: int = 3) -> Path:
+    """A small but well-formed GGUF v3: a few entries, a vocabulary, a tensor table."""
+    entries = [
+        gguf_entry("general.architecture", 8, gguf_string(b"llama")),
+        gguf_entry("general.file_type", 4, struct.pack("<I", 15)),
+        gguf_entry("llama.context_length", 4, struct.pack("<I", 4096)),
+        gguf_entry(
+            "tokenizer.ggml.tokens",
+            9,
+            struct.pack("<IQ", 8, len(tokens)) + b"".join(gguf_string(t) for t in tokens),
+        ),
+        gguf_entry("tokenizer.ggml.eos_token_id", 4, struct.pack("<I", 2)),
+        gguf_entry("tokenizer.chat_template", 8, gguf_string(b"{{ messages }}")),
+    ]
+    table = b"".join(
+        gguf_string(f"blk.{i}.weight".encode()) + struct.pack("<IQQIQ", 2, 64, 32, 15, i * 2048)
+        for i in range(tensors)
+    )
+    path.write_bytes(gguf_header(entries, tensors) + table + b"\0" * 4096)
+    return path

@@ -26,6 +26,9 @@ LAYERS = {
     "fsutil": 1,  # its writes fail as StorageError/UsageError (errors)
     "net": 1,  # the one HTTP client: below every stage that talks to a server
     "config": 2,
+    # Finding models: below llm/ (which runs them) and beside config, so it reads no
+    # setting (the callers pass the models folder, the home and the model setting).
+    "models": 2,
     "cache": 3,
     "pdf": 3,
     "llm": 3,
@@ -166,3 +169,14 @@ def test_heavy_libraries_stay_in_their_stage() -> None:
                 ):
                     wrong.append(f"{name} imports {mod}")
     assert wrong == []
+
+
+STAGES = ("cache", "llm", "models", "net", "pdf", "publish", "sources", "summarize")
+
+
+def test_no_stage_reads_the_settings() -> None:
+    """Settings are resolved once, in the CLI, into a RunConfig the workflows hand down:
+    no stage imports ``config`` (it takes what it needs as arguments)."""
+    readers = sorted(m for m, targets in GRAPH.items() if "localdigest.config" in targets)
+    assert [m for m in readers if part(m) in STAGES] == []
+    assert readers  # the check sees the imports it forbids (the workflows have them)

@@ -34,14 +34,15 @@ def models(
     if ctx.invoked_subcommand is not None:
         return
     from localdigest import config
-    from localdigest.llm import list_models
+    from localdigest.models import list_models
     from localdigest.render.models import models_json, models_table
 
-    rows = list_models()
+    cfg = config.load()
+    rows = list_models(cfg.paths.models, cfg.paths.home, cfg.model)
     if fmt == "json":
         models_json(rows)
     else:
-        models_table(rows, config.models_dir())
+        models_table(rows, cfg.paths.models)
 
 
 @models_app.command("pull")
@@ -86,7 +87,7 @@ def pull(
     from localdigest.render.models import catalog_table, pull_progress, pulled
 
     if list_:
-        from localdigest.llm.catalog import downloaded, entries
+        from localdigest.models.catalog import downloaded, entries
 
         catalog_table(entries(), downloaded())
         return
@@ -95,9 +96,9 @@ def pull(
     import os
 
     from localdigest import config
-    from localdigest.llm import stores
-    from localdigest.llm.pull import Hub
-    from localdigest.llm.pull import pull as pull_model
+    from localdigest.models import stores
+    from localdigest.models.pull import Hub
+    from localdigest.models.pull import pull as pull_model
 
     hub = Hub.from_environ(os.environ, stores.hub_cache_root())
     with pull_progress() as progress:

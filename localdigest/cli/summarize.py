@@ -29,6 +29,7 @@ from localdigest.cli.options import (
 from localdigest.errors import ExitCode
 
 if TYPE_CHECKING:
+    from localdigest.config import Paths
     from localdigest.papers import Result
 
 BriefOpt = Annotated[
@@ -146,18 +147,19 @@ def summarize(
     else:
         emit(to_text(results, chosen), output)
     if not quiet and cfg.model_hint:
-        _demo_hint(results, to_stderr=chosen != "table")
+        _demo_hint(results, cfg.paths, to_stderr=chosen != "table")
     if not all(succeeded(r) for r in results):
         raise typer.Exit(int(ExitCode.INPUT))
 
 
-def _demo_hint(results: list[Result], *, to_stderr: bool) -> None:
+def _demo_hint(results: list[Result], paths: Paths, *, to_stderr: bool) -> None:
     """Once, under the results, when the embedded demo model wrote any of them."""
-    from localdigest.llm.guidance import demo_hint
+    from localdigest.models.guidance import demo_hint
     from localdigest.papers import PaperSummary
     from localdigest.render.models import demo_hint as show_hint
 
-    hint = demo_hint(r.model for r in results if isinstance(r, PaperSummary))
+    written_by = (r.model for r in results if isinstance(r, PaperSummary))
+    hint = demo_hint(written_by, paths.models, paths.home)
     if hint is not None:
         show_hint(hint, to_stderr=to_stderr)
 

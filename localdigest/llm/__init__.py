@@ -1,11 +1,7 @@
-"""Models: the Backend contract, which model file to use, and the backends that run one.
+"""Running models: the Backend contract and the backends that run one (which model file to
+use, and getting one, is ``localdigest.models``).
 
 - ``base``: the contract (``Backend``, capability flags), ``Generation``, sampling settings;
-- ``models``: model resolution (flag > env > config > models folder > embedded), listing;
-- ``stores``: the models other tools keep (Ollama, LM Studio, the Hugging Face cache,
-  llama.cpp, GPT4All); ``inventory``: their header facts, indexed; ``catalog``: models worth
-  pulling; ``pull``: a download from the Hugging Face hub;
-- ``gguf``: GGUF headers, read without loading weights;
 - ``chat``: chat templates (thinking off, system-role fold, stop sequences);
 - ``llamacpp``: the in-process llama-cpp-python backend;
 - ``server``: the backend for an OpenAI-compatible server; ``engines``: one class per
@@ -31,7 +27,7 @@ from localdigest.llm.base import (
     GenerationSettings,
     TokenCallback,
 )
-from localdigest.llm.models import ModelChoice, default_n_ctx, list_models, resolve_model
+from localdigest.models import ModelChoice
 
 if TYPE_CHECKING:  # the server modules load only when a server is used
     from localdigest.llm.server import ServerBackend, ServerSettings
@@ -41,13 +37,9 @@ __all__ = [
     "BackendSettings",
     "Generation",
     "GenerationSettings",
-    "ModelChoice",
     "TokenCallback",
     "backend_factory",
     "connect_server",
-    "default_n_ctx",
-    "list_models",
-    "resolve_model",
 ]
 
 

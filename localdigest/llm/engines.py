@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 
 from localdigest.errors import ModelError
 from localdigest.llm.base import GenerationSettings
-from localdigest.llm.models import ModelChoice
 from localdigest.llm.tokens import EstimatedTokens, LocalTokens, ServerTokens, TokenCounter
+from localdigest.models import ModelChoice
 from localdigest.net import Client, Opt, Reply, shape_problem
 
 # llama-cpp-python's default sampler chain, sent to the engines that accept each field, so
@@ -396,7 +396,7 @@ def local_counter(info: ServerInfo, local: ModelChoice | None) -> LocalTokens | 
                 f"vocabulary has {counter.n_vocab} tokens, the server's {info.n_vocab})"
             )
         return counter
-    from localdigest.llm.gguf import read_gguf
+    from localdigest.models.gguf import read_gguf
 
     for name in (info.model_path, info.model):
         if not name or not name.endswith(".gguf") or not Path(name).is_file():

@@ -17,8 +17,8 @@ from typing import Any, cast
 from localdigest.errors import ModelError
 from localdigest.llm.base import DEFAULT_SEED, Generation, GenerationSettings, TokenCallback
 from localdigest.llm.chat import ChatTemplate, stop_sequences, strip_thinking
-from localdigest.llm.gguf import kv_cache_bytes
-from localdigest.llm.models import ModelChoice, default_n_ctx
+from localdigest.models import ModelChoice, default_n_ctx
+from localdigest.models.gguf import kv_cache_bytes
 
 # Performance defaults, chosen by measurement (`bench/bench.py --sweep`,
 # docs/performance.md; 2-core Xeon, SmolLM2-135M Q4_1, 1 thread). Flash attention off: CPU

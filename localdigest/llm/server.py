@@ -36,8 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 from localdigest.errors import ModelError, NetworkError, UsageError
 from localdigest.llm.base import Generation, GenerationSettings, TokenCallback
 from localdigest.llm.engines import COMPLETION, MODELS, Api, ServerInfo, detect, file_name
-from localdigest.llm.models import ModelChoice
 from localdigest.llm.tokens import TokenCounter
+from localdigest.models import ModelChoice
 from localdigest.net import Client, Policy, Reply, Token
 
 # The context assumed when the server reports none and --n-ctx is not given: the default

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from localdigest.errors import ModelError
-from localdigest.llm.models import ModelChoice
+from localdigest.models import ModelChoice
 
 ESTIMATE_TOKENS_PER_BYTE = 0.4
 # A whole prompt counted as its two texts: the chat template's role markers and the

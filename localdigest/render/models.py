@@ -3,7 +3,6 @@ under a summary the demo model wrote."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +19,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from localdigest.render.console import err, info, out
+from localdigest.render.console import err, info, out, plain
+from localdigest.text import safe_json
 
 if TYPE_CHECKING:
-    from localdigest.llm.catalog import CatalogEntry
-    from localdigest.llm.guidance import DemoHint
-    from localdigest.llm.inventory import ModelRow
-    from localdigest.llm.pull import Pulled
+    from localdigest.models.catalog import CatalogEntry
+    from localdigest.models.guidance import DemoHint
+    from localdigest.models.inventory import ModelRow
+    from localdigest.models.pull import Pulled
 
 SOURCE_NAMES = {
     "models-dir": "models folder",
@@ -100,7 +100,8 @@ def models_table(rows: Sequence[ModelRow], models_dir: Path) -> None:
 
 
 def models_json(rows: Sequence[ModelRow]) -> None:
-    out.print_json(json.dumps([r.as_json() for r in rows], ensure_ascii=False), indent=2)
+    # Plain JSON: through rich's highlighting 10,000 models took 690 MB (bench/models_scan.py).
+    plain(safe_json([r.as_json() for r in rows]) + "\n")
 
 
 def catalog_table(entries: Sequence[CatalogEntry], on_disk: set[str]) -> None:
@@ -118,7 +119,7 @@ def catalog_table(entries: Sequence[CatalogEntry], on_disk: set[str]) -> None:
     info(
         "[dim]Sizes as their sources list them (the hub's own figure is used when pulling); "
         "RAM is an estimate: file + 1 GB. Where each fact comes from: "
-        "localdigest/llm/catalog.json.[/]"
+        "localdigest/models/catalog.json.[/]"
     )
 
 

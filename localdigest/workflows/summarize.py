@@ -15,14 +15,8 @@ from typing import TYPE_CHECKING
 from localdigest.cache import Store
 from localdigest.config import RunConfig
 from localdigest.errors import UsageError
-from localdigest.llm import (
-    Backend,
-    BackendSettings,
-    backend_factory,
-    connect_server,
-    default_n_ctx,
-    resolve_model,
-)
+from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
+from localdigest.models import default_n_ctx, resolve_model
 from localdigest.papers import Mode, ModeSetting, PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
 from localdigest.summarize import (
@@ -141,7 +135,8 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
 def _in_process(cfg: RunConfig) -> tuple[ModelRef, Callable[[], Backend], int | None]:
     """The local GGUF, loaded on first need: (its identity, the factory, its parameter
     count)."""
-    choice = resolve_model(cfg.model)  # TODO(models merge): the models folder and origin
+    # ModelError (exit 4) before any paper is touched
+    choice = resolve_model(cfg.model, cfg.paths.models, cfg.origins.get("model", "flag"))
     n_ctx = cfg.n_ctx or default_n_ctx(choice.info)
     settings = BackendSettings(
         n_ctx=n_ctx,
@@ -160,7 +155,7 @@ def _server(cfg: RunConfig, url: str) -> tuple[ModelRef, Callable[[], Backend], 
     token counts."""
     from localdigest.llm.server import ServerSettings
 
-    local = resolve_model(cfg.model) if cfg.model else None
+    local = resolve_model(cfg.model, cfg.paths.models) if cfg.model else None
     backend, served = connect_server(
         ServerSettings(
             url=url,

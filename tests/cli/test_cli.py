@@ -222,7 +222,7 @@ def test_version_and_help() -> None:
 
 
 def _smollm2_copy(tmp_path: Path, name: str) -> Path:
-    from localdigest.llm.models import embedded_model_path
+    from localdigest.models.resolve import embedded_model_path
 
     source = embedded_model_path()
     assert source is not None, "the default model package is installed by make"

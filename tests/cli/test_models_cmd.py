@@ -12,9 +12,10 @@ from model_stores import ollama_model, smollm2_path
 from typer.testing import CliRunner
 
 from localdigest.cli import app
-from localdigest.llm import llamacpp, stores
-from localdigest.llm.guidance import better_on_disk
-from localdigest.llm.inventory import Facts, ModelRow
+from localdigest.llm import llamacpp
+from localdigest.models import stores
+from localdigest.models.guidance import better_on_disk
+from localdigest.models.inventory import Facts, ModelRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
@@ -104,3 +105,23 @@ def test_the_better_model_on_disk_is_the_biggest_that_fits() -> None:
     best = better_on_disk(rows, memory=16 << 30)
     assert best is not None and best.model.name == "ollama:qwen2.5:3b"
     assert better_on_disk(rows[-1:], memory=16 << 30) is None
+
+
+def test_models_json_is_plain_and_small_for_thousands_of_models(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import tracemalloc
+
+    from localdigest.render.models import models_json
+
+    rows = [_row(f"hf:org/repo-{i}/model-{i}.Q4_K_M.gguf", 1_500_000_000) for i in range(2000)]
+    tracemalloc.start()
+    try:
+        models_json(rows)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    printed = capsys.readouterr().out
+    assert json.loads(printed) == [r.as_json() for r in rows]
+    # Through rich's JSON highlighting 2,000 models took 114 MiB; plain JSON takes ~7.
+    assert peak < 32 << 20, f"{peak / 2**20:.0f} MiB"

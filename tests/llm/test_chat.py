@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FakeBackend, fake_summarizer
-from model_stores import gemma_path, smollm2_path
+from model_stores import configured_model, gemma_path, smollm2_path
 
 from localdigest.cache import Store
 from localdigest.llm.chat import (
@@ -21,7 +21,7 @@ from localdigest.llm.chat import (
     strip_thinking,
     without_thinking,
 )
-from localdigest.llm.gguf import read_gguf
+from localdigest.models.gguf import read_gguf
 from localdigest.papers import PaperInput, PaperSummary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,10 +155,12 @@ def test_no_thinking_reaches_a_summary_or_the_cache(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_the_real_backend_uses_the_templates_stop_sequence() -> None:
-    from localdigest.llm import BackendSettings, backend_factory, resolve_model
+    from localdigest.llm import BackendSettings, backend_factory
     from localdigest.llm.base import GenerationSettings
 
-    backend = backend_factory(resolve_model("embedded"), BackendSettings(n_ctx=1024, threads=1))()
+    backend = backend_factory(
+        configured_model("embedded"), BackendSettings(n_ctx=1024, threads=1)
+    )()
     assert backend.stop == ["<|im_end|>"]  # type: ignore[attr-defined]
     g = backend.complete("You answer in one word.", "Say hello.", GenerationSettings(max_tokens=8))
     assert g.text and "<|im_end|>" not in g.text and "<think>" not in g.text

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from model_stores import configured_model
 
-from localdigest.llm import resolve_model
-from localdigest.llm.gguf import kv_cache_bytes
+from localdigest.models.gguf import kv_cache_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
@@ -20,7 +20,7 @@ LIMIT = 4 * 2**30  # address space: the model loads, a million-token cache does 
 
 
 def test_kv_cache_size_from_the_header() -> None:
-    info = resolve_model(None).info  # SmolLM2-135M: 30 layers, 3 KV heads of 64
+    info = configured_model(None).info  # SmolLM2-135M: 30 layers, 3 KV heads of 64
     assert kv_cache_bytes(info, 1) == 30 * 3 * (64 + 64) * 2
     assert kv_cache_bytes(info, 4096) == 4096 * 23040
 

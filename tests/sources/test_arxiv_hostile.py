@@ -21,7 +21,7 @@ from arxiv_server import FEED_HEAD, FakeArxiv, arxiv_server_fixture  # noqa: F40
 from conftest import user_paths
 from typer.testing import CliRunner
 
-from localdigest import config, fsutil
+from localdigest import fsutil
 from localdigest.cli.arxiv import register
 from localdigest.errors import NetworkError
 from localdigest.sources import library, listing
@@ -48,7 +48,7 @@ def cli() -> typer.Typer:
 
 
 def partials() -> list[Path]:
-    root = config.library_dir()
+    root = user_paths().library
     return sorted(root.rglob("*.part")) if root.exists() else []
 
 
@@ -189,7 +189,7 @@ def test_sigterm_during_a_download_removes_the_partial_file(
 
 
 def test_stale_partial_downloads_are_swept_on_the_next_fetch(arxiv_server: FakeArxiv) -> None:
-    other = config.library_dir() / "2405.04434"
+    other = user_paths().library / "2405.04434"
     other.mkdir(parents=True)
     old = time.time() - arxiv_server.client.endpoints.download_deadline - 120
     leftovers = [

@@ -11,7 +11,6 @@ from arxiv_server import FakeArxiv, arxiv_server_fixture, closed_port_url  # noq
 from conftest import user_paths
 from typer.testing import CliRunner
 
-from localdigest import config
 from localdigest.cli.arxiv import register
 from localdigest.errors import InputError, NetworkError
 from localdigest.sources import library
@@ -39,7 +38,7 @@ def cli() -> typer.Typer:
 
 
 def library_files() -> list[str]:
-    root = config.library_dir()
+    root = user_paths().library
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
 
 
@@ -67,7 +66,7 @@ def test_fetch_stores_pdf_and_metadata(arxiv_server: FakeArxiv, corpus: Path) ->
     )
 
     assert result.status == "fetched" and result.error is None and result.entry is not None
-    folder = config.library_dir() / "1111.2011"
+    folder = user_paths().library / "1111.2011"
     assert result.entry.pdf_path == folder / "paper.pdf"
     original = (corpus / "pdfs" / f"{PAPER}.pdf").read_bytes()
     assert result.entry.pdf_path.read_bytes() == original
@@ -192,7 +191,7 @@ def test_invalid_ids_make_no_request(arxiv_server: FakeArxiv) -> None:
 
 
 def test_nothing_derived_from_an_id_leaves_the_library() -> None:
-    root = config.library_dir()
+    root = user_paths().library
     assert lib().entry_dir(parse_arxiv_id("hep-th/9901001v2")) == root / "hep-th_9901001"
     assert lib().entry_dir(parse_arxiv_id("math.GT/0309136")) == root / "math.GT_0309136"
     for text in ("../x", "/etc/passwd", "..", "hep-th/../../x", "C:\\x", "~/x"):
@@ -238,7 +237,7 @@ def test_cli_fetch_prints_where_each_pdf_is(arxiv_server: FakeArxiv) -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{PAPER}  fetched  ")
-    assert lines[0].endswith(str(config.library_dir() / "1111.2011" / "paper.pdf"))
+    assert lines[0].endswith(str(user_paths().library / "1111.2011" / "paper.pdf"))
     again = runner.invoke(cli(), ["fetch", PAPER])
     assert again.exit_code == 0 and "already in library" in again.stdout
 

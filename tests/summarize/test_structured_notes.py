@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from model_stores import configured_model
 
 from localdigest import pdf
 from localdigest.cache import Store
-from localdigest.llm import BackendSettings, backend_factory, resolve_model
+from localdigest.llm import BackendSettings, backend_factory
 from localdigest.summarize import (
     BackendLoader,
     CallContext,
@@ -35,7 +36,7 @@ def test_grammar_is_only_for_the_map_and_keyed() -> None:
 
 @pytest.mark.model
 def test_every_chunk_of_a_corpus_paper_gives_structured_notes(tmp_path: Path, corpus: Path) -> None:
-    choice = resolve_model(None)
+    choice = configured_model(None)
     load = backend_factory(choice, BackendSettings(n_ctx=4096, threads=1))
     ctx = CallContext(
         Store(tmp_path / "cache"),

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 from model_server import LlamaCppServer, free_port
+from model_stores import configured_model
 
 from localdigest.cache import Store
-from localdigest.llm import GenerationSettings, resolve_model
+from localdigest.llm import GenerationSettings
 from localdigest.llm.server import ServerBackend, ServerSettings, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,7 +39,7 @@ SMALL = ["--n-ctx", "768", "--max-tokens", "48", "--parallel", "2", "--format", 
 @pytest.fixture(scope="module")
 def model() -> Path:
     try:
-        return resolve_model("default").path
+        return configured_model("default").path
     except Exception as e:  # pragma: no cover - the default model is a dev dependency
         pytest.skip(f"default model not installed: {e}")
 
@@ -70,7 +71,7 @@ def test_the_servers_model_is_known_and_counted_here(server: LlamaCppServer, mod
     # the path it reports is on this machine: the same GGUF counts tokens, no request
     assert b.counter.source == f"local GGUF {model.name}"
     assert b.fingerprint.startswith("server/")
-    assert b.fingerprint != resolve_model("default").fingerprint  # never a local run's key
+    assert b.fingerprint != configured_model("default").fingerprint  # never a local run's key
     assert b.n_ctx == 2048  # it reports no context: its default, until --n-ctx says
     before = server.completions()
     user = "Say in five words what a gated residual adapter is."

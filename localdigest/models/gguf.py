@@ -3,12 +3,21 @@
 Used to validate a model file fast (exit 4 before llama.cpp is even imported), to list
 models, and to learn the trained context length so the default ``n_ctx`` and every cache
 key can be computed without loading weights (a warm rerun never loads the model).
+
+Any file in a store may be hostile, so the walk is bounded: counts that cannot fit in the
+file (or more entries than any model has) are refused at once, arrays may nest only a few
+levels, long strings are skipped undecoded, and the walk stops after ``HEADER_SECONDS`` (a
+sparse file of zeros can claim 2^28 tensors and hold them). Values are taken only when they
+have the type used: a context length that is a string, NaN or infinite is no context
+length.
 """
 
 from __future__ import annotations
 
+import math
 import mmap
 import struct
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +26,10 @@ from localdigest.errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
 
-# llama.cpp's llama_ftype enum: the quantization named in general.file_type.
+# llama.cpp's llama_ftype enum (include/llama.h; the gguf package's LlamaFileType): the
+# quantization named in general.file_type. 33-35 are retired from llama.cpp, but files
+# with them were published in 2024 (tests/models/test_gguf.py checks the table against the
+# package).
 FILE_TYPES = {
     0: "F32",
     1: "F16",
@@ -49,8 +61,14 @@ FILE_TYPES = {
     30: "IQ4_XS",
     31: "IQ1_M",
     32: "BF16",
+    33: "Q4_0_4_4",
+    34: "Q4_0_4_8",
+    35: "Q4_0_8_8",
     36: "TQ1_0",
     37: "TQ2_0",
+    38: "MXFP4_MOE",
+    39: "NVFP4",
+    40: "Q1_0",
 }
 
 # GGUF value types -> struct format of the scalar ones.
@@ -69,6 +87,21 @@ _SCALARS = {
 }
 _STRING, _ARRAY = 8, 9
 
+HEADER_SECONDS = 5.0  # a real header takes 1-200 ms (a 256k-token vocabulary walked)
+MAX_NESTING = 4  # arrays of arrays: llama.cpp reads none; 3,000 levels was a RecursionError
+MAX_DIMS = 4  # GGML_MAX_DIMS: llama.cpp refuses a tensor of more
+MAX_ENTRIES = 1 << 16  # models have 20-100 key/value entries
+# Values used here (names, a chat template) are far shorter; some files hold a whole
+# tokenizer.json as one string: skipped, not decoded.
+MAX_STRING_BYTES = 1 << 20
+# The fewest bytes an entry and a tensor's description take (a key or name of length 0,
+# the smallest value), to refuse counts that can't fit in the file before walking them.
+MIN_ENTRY_BYTES = 8 + 4 + 1
+MIN_TENSOR_BYTES = 8 + 4 + 4 + 8
+STRING_CHUNK = 1 << 16  # strings skipped between looks at the clock
+# A count or size above this is absurd (and a product of such overflows a float's range).
+MAX_COUNT = 1 << 63
+
 
 @dataclass(frozen=True)
 class GGUFInfo:
@@ -83,9 +116,18 @@ class GGUFInfo:
     parameters: int | None = None  # weights counted from the tensor table
 
     def meta_int(self, key: str) -> int | None:
-        """An integer ``{architecture}.{key}`` value (None when absent or per-layer)."""
-        v = self.metadata.get(f"{self.architecture}.{key}")
-        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+        """A positive whole ``{architecture}.{key}`` value (None when absent, per-layer, or
+        of any other type or value)."""
+        return positive_int(self.metadata.get(f"{self.architecture}.{key}"))
+
+
+def positive_int(value: Any) -> int | None:
+    """``value`` when it is a whole number from 1 to ``MAX_COUNT`` (a float too, if whole)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value) if 0 < value <= MAX_COUNT else None
 
 
 # Quick mode looks for the next entry by its key's namespace, preceded by the rest of the
@@ -113,12 +155,21 @@ class _Reader:
     the exact way, so quick mode changes speed, never the result.
     """
 
-    def __init__(self, buf: mmap.mmap, path: Path, quick: bool = False) -> None:
+    def __init__(self, buf: mmap.mmap, path: Path, quick: bool, deadline: float) -> None:
         self.buf = buf
         self.pos = 0
         self.path = path
         self.quick = quick
+        self.deadline = deadline
         self.arch = b""
+
+    def on_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ModelError(
+                f"Model file {self.path} took over {HEADER_SECONDS:g} s to read its header "
+                "(it claims more entries than a model has) — it is corrupt; delete it or "
+                "download it again"
+            )
 
     def _need(self, n: int) -> None:
         if self.pos + n > len(self.buf):
@@ -134,18 +185,22 @@ class _Reader:
         self.pos += n
         return v
 
-    def string(self) -> str:
+    def string(self) -> str | None:
         n = self.scalar(10)
         self._need(n)
-        s = self.buf[self.pos : self.pos + n].decode("utf-8", errors="replace")
+        start = self.pos
         self.pos += n
-        return s
+        if n > MAX_STRING_BYTES:
+            return None
+        return self.buf[start : self.pos].decode("utf-8", errors="replace")
 
     def skip_strings(self, count: int) -> None:
         unpack, buf, pos = struct.unpack_from, self.buf, self.pos
-        for _ in range(count):
-            (n,) = unpack("<Q", buf, pos)
-            pos += 8 + n
+        for start in range(0, count, STRING_CHUNK):
+            for _ in range(min(STRING_CHUNK, count - start)):
+                (n,) = unpack("<Q", buf, pos)
+                pos += 8 + n
+            self.on_time()
         self.pos = pos
         self._need(0)
 
@@ -178,12 +233,17 @@ class _Reader:
             raise _QuickMiss
         self.pos = best
 
-    def value(self, vtype: int) -> Any:
+    def value(self, vtype: int, depth: int = 0) -> Any:
         if vtype in _SCALARS:
             return self.scalar(vtype)
         if vtype == _STRING:
             return self.string()
         if vtype == _ARRAY:
+            if depth >= MAX_NESTING:
+                raise ModelError(
+                    f"Model file {self.path} has arrays nested over {MAX_NESTING} deep — it is "
+                    "corrupt; delete it or download it again"
+                )
             itype = self.scalar(4)
             count = self.scalar(10)
             if count > len(self.buf) - self.pos:  # each item takes a byte at least
@@ -200,7 +260,8 @@ class _Reader:
                 self.skip_strings(count)
             else:
                 for _ in range(count):
-                    self.value(itype)
+                    self.value(itype, depth + 1)
+                    self.on_time()
             return None  # arrays (vocabularies, merges) are never needed here
         raise ModelError(
             f"Model file {self.path} has an unknown GGUF value type {vtype} — "
@@ -209,19 +270,21 @@ class _Reader:
 
 
 def read_gguf(path: Path, *, quick: bool = False) -> GGUFInfo:
-    """Parse the key/value header of a GGUF file; raise ModelError naming the file if not one.
+    """Parse the key/value header of a GGUF file; raise ModelError naming the file if not one
+    (or if it takes over ``HEADER_SECONDS``).
 
     ``quick``: jump over vocabularies instead of walking them (see ``_Reader``): the same
     result, 10-40 times faster on a large vocabulary; listing many models uses it."""
+    deadline = time.monotonic() + HEADER_SECONDS  # one budget for both ways
     if quick:
         try:
-            return _read(path, quick=True)
+            return _read(path, True, deadline)
         except (_QuickMiss, ModelError):
             pass  # implausible, or an error to report exactly: the exact way
-    return _read(path, quick=False)
+    return _read(path, False, deadline)
 
 
-def _read(path: Path, quick: bool) -> GGUFInfo:
+def _read(path: Path, quick: bool, deadline: float) -> GGUFInfo:
     if not path.exists():
         raise ModelError(f"Model not found: {path} — put a GGUF file in models/ or pass --model")
     if path.is_dir():
@@ -236,7 +299,7 @@ def _read(path: Path, quick: bool) -> GGUFInfo:
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         if buf[:4] != GGUF_MAGIC:
             raise not_gguf
-        r = _Reader(buf, path, quick)
+        r = _Reader(buf, path, quick, deadline)
         r.pos = 4
         version = r.scalar(4)
         if version == 1:
@@ -245,43 +308,60 @@ def _read(path: Path, quick: bool) -> GGUFInfo:
             )
         tensor_count = r.scalar(10)
         kv_count = r.scalar(10)
+        if (
+            kv_count > MAX_ENTRIES
+            or kv_count * MIN_ENTRY_BYTES + tensor_count * MIN_TENSOR_BYTES > size
+        ):
+            raise ModelError(
+                f"Model file {path} claims {kv_count} entries and {tensor_count} tensors in "
+                f"{size} bytes — it is corrupt; delete it or download it again"
+            )
         meta: dict[str, Any] = {}
         try:
             for _ in range(kv_count):
-                key = r.string()
+                key = r.string() or ""
                 meta[key] = r.value(r.scalar(4))
                 if key == "general.architecture":
                     r.arch = str(meta[key]).encode()
+                r.on_time()
             parameters = _count_parameters(r, tensor_count)
         except struct.error as e:
             raise ModelError(
                 f"Model file {path} is truncated or corrupt ({e}) — download it again"
             ) from e
     arch = str(meta.get("general.architecture", "unknown"))
-    ctx = meta.get(f"{arch}.context_length")
     ftype = meta.get("general.file_type")
+    template = meta.get("tokenizer.chat_template")
     return GGUFInfo(
         path=path,
         size=size,
         architecture=arch,
         name=str(meta.get("general.name") or path.stem),
-        quantization=FILE_TYPES.get(ftype, f"type {ftype}") if ftype is not None else "?",
-        context_length=int(ctx) if ctx else None,
-        chat_template=meta.get("tokenizer.chat_template"),
+        quantization=FILE_TYPES.get(ftype, f"type {ftype}") if type(ftype) is int else "?",
+        context_length=positive_int(meta.get(f"{arch}.context_length")),
+        chat_template=template if isinstance(template, str) else None,
         metadata={k: v for k, v in meta.items() if v is not None},
         parameters=parameters,
     )
 
 
-def _count_parameters(r: _Reader, tensor_count: int) -> int:
+def _count_parameters(r: _Reader, tensor_count: int) -> int | None:
     """Sum of the tensors' element counts, read from the tensor table after the key/values
     (name, dimensions, type, offset per tensor: a few hundred entries, no weights read)."""
     total = 0
     last_offset = -1
     for _ in range(tensor_count):
+        r.on_time()
         name_length = r.scalar(10)
         r.pos += name_length
         n_dims = r.scalar(4)
+        if n_dims > MAX_DIMS:
+            if r.quick:
+                raise _QuickMiss
+            raise ModelError(
+                f"Model file {r.path} has a tensor of {n_dims} dimensions (llama.cpp takes at "
+                f"most {MAX_DIMS}) — it is corrupt; delete it or download it again"
+            )
         count = 1
         for _ in range(n_dims):
             count *= r.scalar(10)
@@ -289,12 +369,12 @@ def _count_parameters(r: _Reader, tensor_count: int) -> int:
         tensor_type = r.scalar(4)
         offset = r.scalar(10)
         if r.quick and not (
-            0 < name_length < 256 and 0 < n_dims <= 8 and tensor_type < 64 and offset > last_offset
+            0 < name_length < 256 and n_dims > 0 and tensor_type < 64 and offset > last_offset
         ):
             raise _QuickMiss  # the jump landed somewhere wrong
         last_offset = offset
     r._need(0)
-    return total
+    return total if total <= MAX_COUNT else None
 
 
 KV_BYTES = 2  # llama.cpp's default KV cache type is f16
@@ -312,7 +392,8 @@ def kv_bytes_per_token(info: GGUFInfo) -> int | None:
     value = info.meta_int("attention.value_length") or key
     if not (layers and kv_heads and key and value):
         return None
-    return layers * kv_heads * (key + value) * KV_BYTES
+    per_token = layers * kv_heads * (key + value) * KV_BYTES
+    return per_token if per_token <= MAX_COUNT else None
 
 
 def kv_cache_bytes(info: GGUFInfo, n_ctx: int) -> int | None:

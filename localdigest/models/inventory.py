@@ -3,7 +3,9 @@
 Header facts cost one walk over the GGUF header (10-50 ms: the vocabulary is skipped string
 by string), so they are kept in an index file in localdigest's home keyed by each file's
 identity (device, inode, size, modification time). A listing of a hundred known models is
-then a hundred ``stat`` calls and one small JSON file; a new or changed file is read once.
+then a hundred ``stat`` calls and one small JSON file; a new or changed file is read once,
+and a file whose header could not be read is remembered as such (a hostile one costs its
+time budget once, not on every run). An index that is damaged in any way is rebuilt.
 
 Also here: the memory a model needs at a context size (its weights plus the KV cache the
 header's geometry implies), which picks the default context, and whether the installed
@@ -16,15 +18,15 @@ import contextlib
 import functools
 import json
 import os
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from localdigest import config
 from localdigest.errors import ModelError
 from localdigest.fsutil import write_atomically
-from localdigest.llm import stores
-from localdigest.llm.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
+from localdigest.models import stores
+from localdigest.models.gguf import MAX_COUNT, GGUFInfo, kv_bytes_per_token, read_gguf
 
 INDEX_NAME = "models-index.json"
 INDEX_VERSION = 1
@@ -50,6 +52,20 @@ class Facts:
     chat_template: bool
     kv_per_token: int | None  # bytes of KV cache per token of context
     error: str | None = None
+
+
+def facts_from(saved: Any) -> Facts | None:
+    """Facts as the index saved them, or None when any field is missing or not of the type
+    Facts declares (exactly: a bool is no size; counts 0 to 2^63): a damaged or hand-edited
+    index, so the header is read again."""
+    if not isinstance(saved, dict) or set(saved) != {f.name for f in fields(Facts)}:
+        return None
+    for f in fields(Facts):
+        value = saved[f.name]
+        kind = "None" if value is None else type(value).__name__
+        if kind not in str(f.type).split(" | ") or (kind == "int" and not 0 <= value <= MAX_COUNT):
+            return None
+    return Facts(**saved)
 
 
 def facts_of(info: GGUFInfo) -> Facts:
@@ -156,31 +172,33 @@ class FactsIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, Any] = {}
         self.changed = False
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("version") == INDEX_VERSION:
-                self.entries = dict(data.get("entries") or {})
+            data = stores.read_json(path)
         except (OSError, ValueError):
-            pass  # no index yet, or a damaged one: rebuilt
+            return  # no index yet, or not JSON: rebuilt
+        entries = data.get("entries") if isinstance(data, dict) else None
+        if isinstance(entries, dict) and data.get("version") == INDEX_VERSION:
+            self.entries = entries  # each entry is checked when used
 
-    def facts(self, real: Path) -> Facts:
-        key = str(real)
+    def known(self, real: Path) -> Facts | None:
+        """The saved facts of ``real`` if it is unchanged since they were read."""
+        entry = self.entries.get(str(real))
+        if not isinstance(entry, dict) or entry.get("id") != _identity(real):
+            return None
+        return facts_from(entry.get("facts"))
+
+    def read(self, real: Path) -> Facts:
+        """Read ``real``'s header now (a failure is kept as the reason it can't be used)."""
         identity = _identity(real)
-        entry = self.entries.get(key)
-        if entry is not None and entry.get("id") == identity:
-            try:
-                return Facts(**entry["facts"])
-            except (TypeError, KeyError):
-                pass
         try:
             facts = facts_of(read_gguf(real, quick=True))
         except ModelError as e:
             facts = Facts(
                 identity[2] if identity else 0, "?", None, "?", None, False, None, e.message
             )
-        self.entries[key] = {"id": identity, "facts": asdict(facts)}
+        self.entries[str(real)] = {"id": identity, "facts": asdict(facts)}
         self.changed = True
         return facts
 
@@ -195,10 +213,6 @@ class FactsIndex:
         with contextlib.suppress(OSError):
             data = {"version": INDEX_VERSION, "entries": self.entries}
             write_atomically(self.path, json.dumps(data))
-
-
-def index_path() -> Path:
-    return config.home_dir() / INDEX_NAME
 
 
 @dataclass(frozen=True)
@@ -235,14 +249,27 @@ class ModelRow:
 
 
 def rows_for(
-    found: list[stores.StoredModel], default: Path | None = None, *, everything: bool = False
+    found: list[stores.StoredModel],
+    home: Path,
+    default: Path | None = None,
+    *,
+    everything: bool = False,
+    budget: float | None = None,
 ) -> list[ModelRow]:
-    """Header facts for each model (from the index when the file is unchanged);
-    ``everything``: ``found`` is every model there is, so the index forgets the others."""
-    index = FactsIndex(index_path())
+    """Header facts for each model, from the index in ``home`` when the file is unchanged.
+
+    ``everything``: ``found`` is every model there is, so the index forgets the others.
+    ``budget``: seconds for reading headers not in the index; models left unread when it is
+    spent are left out (read on a later call)."""
+    index = FactsIndex(home / INDEX_NAME)
+    stop = time.monotonic() + budget if budget is not None else None
     rows = []
     for model in found:
-        facts = index.facts(model.real)
+        facts = index.known(model.real)
+        if facts is None:
+            if stop is not None and time.monotonic() > stop:
+                continue
+            facts = index.read(model.real)
         n_ctx = ram = None
         if facts.error is None:
             n_ctx = context_for(facts.context, facts.size, facts.kv_per_token)

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localdigest.llm.inventory import physical_memory
+from localdigest.models.inventory import physical_memory
 
 CATALOG = Path(__file__).with_name("catalog.json")
 RAM_ALLOWANCE = 1_000_000_000  # the rule for the RAM column: file size + 1 GB (an estimate)
@@ -70,7 +70,7 @@ def suggestion(cores: int | None = None, memory: int | None = None) -> CatalogEn
 
 def downloaded() -> set[str]:
     """Names of the entries whose file is in the hub cache."""
-    from localdigest.llm import stores
+    from localdigest.models import stores
 
     have = {m.name.lower() for m in stores.scan("hf")}
     return {e.name for e in entries() if f"hf:{e.spec}".lower() in have}

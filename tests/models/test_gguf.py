@@ -7,41 +7,10 @@ import struct
 from pathlib import Path
 
 import pytest
-from model_stores import gemma_path, smollm2_path
+from model_stores import gemma_path, smollm2_path, write_gguf
 
 from localdigest.errors import ModelError
-from localdigest.llm.gguf import read_gguf
-
-
-def _string(text: bytes) -> bytes:
-    return struct.pack("<Q", len(text)) + text
-
-
-def _entry(key: str, vtype: int, payload: bytes) -> bytes:
-    return _string(key.encode()) + struct.pack("<I", vtype) + payload
-
-
-def write_gguf(path: Path, tokens: list[bytes], tensors: int = 3) -> Path:
-    """A small but well-formed GGUF v3: a few entries, a vocabulary, a tensor table."""
-    entries = [
-        _entry("general.architecture", 8, _string(b"llama")),
-        _entry("general.file_type", 4, struct.pack("<I", 15)),
-        _entry("llama.context_length", 4, struct.pack("<I", 4096)),
-        _entry(
-            "tokenizer.ggml.tokens",
-            9,
-            struct.pack("<IQ", 8, len(tokens)) + b"".join(_string(t) for t in tokens),
-        ),
-        _entry("tokenizer.ggml.eos_token_id", 4, struct.pack("<I", 2)),
-        _entry("tokenizer.chat_template", 8, _string(b"{{ messages }}")),
-    ]
-    table = b"".join(
-        _string(f"blk.{i}.weight".encode()) + struct.pack("<IQQIQ", 2, 64, 32, 15, i * 2048)
-        for i in range(tensors)
-    )
-    head = b"GGUF" + struct.pack("<IQQ", 3, tensors, len(entries))
-    path.write_bytes(head + b"".join(entries) + table + b"\0" * 4096)
-    return path
+from localdigest.models.gguf import FILE_TYPES, read_gguf
 
 
 @pytest.mark.parametrize("model", [smollm2_path, gemma_path])
@@ -68,3 +37,26 @@ def test_an_absurd_array_length_is_an_error_not_a_hang(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(ModelError, match=r"huge\.gguf"):
         read_gguf(path)
+
+
+def test_the_file_types_are_llama_cpps() -> None:
+    """Every file type the gguf package (llama.cpp's own Python library) names is ours, with
+    its name; ours has only the retired Q4_0_4_4/4_8/8_8 (33-35) besides, which published
+    files still carry."""
+    package = pytest.importorskip("gguf", reason="the gguf package (dev extra) is not installed")
+    theirs = {
+        t.value: t.name.removeprefix("MOSTLY_").removeprefix("ALL_")
+        for t in package.LlamaFileType
+        if t.name != "GUESSED"
+    }
+    assert {k: FILE_TYPES.get(k) for k in theirs} == theirs
+    assert set(FILE_TYPES) - set(theirs) == {33, 34, 35}
+
+
+def test_a_gpt_oss_file_type_is_named(tmp_path: Path) -> None:
+    path = write_gguf(tmp_path / "gpt-oss.gguf", [b"a", b"b"])
+    data = bytearray(path.read_bytes())
+    at = data.index(b"general.file_type") + len(b"general.file_type") + 4
+    data[at : at + 4] = struct.pack("<I", 38)
+    path.write_bytes(bytes(data))
+    assert read_gguf(path).quantization == "MXFP4_MOE"  # was "type 38"

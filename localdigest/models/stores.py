@@ -4,7 +4,9 @@ Scanning lists folders, reads Ollama's small manifest files and checks each cand
 first four bytes (``GGUF``); it never reads a model's header or weights, so resolving a
 ``--model`` name stays a few milliseconds. A store that is absent or unreadable is skipped
 quietly, a file that is not a GGUF is skipped, and a symlink that points out of its store
-is never followed (only the user's own models folder may link to files elsewhere).
+is never followed (only the user's own models folder may link to files elsewhere). What
+other tools wrote is not trusted: JSON too deep to decode is broken JSON, and folders are
+walked only as deep as the store's layout goes.
 
 Each model gets a ``name`` that ``--model`` takes to pick exactly that one
 (``ollama:qwen2.5:1.5b``, ``hf:org/repo/file.gguf``, ``lmstudio:pub/model/file.gguf``,
@@ -30,6 +32,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 GGUF_MAGIC = b"GGUF"
 OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
@@ -37,6 +40,7 @@ OLLAMA_DEFAULT_HOSTS = ("registry.ollama.ai", "ollama.com")
 _DIGEST = re.compile(r"sha256[:-][0-9a-fA-F]{64}")
 _SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 MAX_MANIFEST_BYTES = 1 << 20
+MAX_SNAPSHOT_DEPTH = 8  # a hub repo's files sit a level or two down (Q4_K_M/, gguf/)
 
 # The prefixes --model takes, in the order `localdigest models` lists the stores.
 PREFIXES = ("ollama", "lmstudio", "hf", "llama.cpp", "gpt4all")
@@ -56,6 +60,17 @@ class StoredModel:
 
 class Unusable(Exception):
     """A store entry that can't be used (broken manifest, missing blob, not a GGUF)."""
+
+
+def read_json(path: Path, limit: int | None = None) -> Any:
+    """The JSON in ``path`` (at most ``limit`` bytes of it); ValueError when it is not JSON,
+    including JSON nested too deep to decode (1 MiB of ``[``), OSError when unreadable."""
+    with path.open("rb") as f:
+        data = f.read() if limit is None else f.read(limit)
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deeply to decode") from None
 
 
 # ----------------------------------------------------------------------------- store folders
@@ -100,7 +115,7 @@ def lmstudio_roots() -> list[Path]:
     roots = [h / "models" for h in homes]
     for h in homes:
         try:
-            settings = json.loads((h / "settings.json").read_text(encoding="utf-8"))
+            settings = read_json(h / "settings.json", MAX_MANIFEST_BYTES)
             folder = settings.get("downloadsFolder") if isinstance(settings, dict) else None
             if isinstance(folder, str) and folder:
                 roots.append(Path(folder).expanduser())
@@ -160,7 +175,8 @@ def gpt4all_roots() -> list[Path]:
 
 
 def _unique(paths: Iterable[Path]) -> list[Path]:
-    return list(dict.fromkeys(paths))
+    """Each path once; none holding NUL (a settings file can name one, no system can open it)."""
+    return list(dict.fromkeys(p for p in paths if "\0" not in str(p)))
 
 
 # ----------------------------------------------------------------------------- checks
@@ -236,8 +252,7 @@ def ollama_model(root: Path, manifest: Path) -> StoredModel:
     if inside(manifest, root) is None:
         raise Unusable(f"its manifest {manifest} is not a file inside {root}")
     try:
-        with manifest.open("rb") as f:
-            data = json.loads(f.read(MAX_MANIFEST_BYTES))
+        data = read_json(manifest, MAX_MANIFEST_BYTES)
     except (OSError, ValueError) as e:
         raise Unusable(f"its manifest {manifest} is not valid JSON ({e})") from None
     layers = data.get("layers") if isinstance(data, dict) else None
@@ -313,21 +328,36 @@ def scan_hub(root: Path, source: str = "hf") -> Iterator[StoredModel]:
         snapshots.sort(key=lambda d: (d.name != main, -_mtime(d)))
         seen: set[str] = set()
         for snapshot in snapshots:
-            for folder, dirs, files in os.walk(snapshot):  # never into linked folders
-                dirs.sort()
-                for file in sorted(files):
-                    if not _listable(file):
-                        continue
-                    path = Path(folder) / file
-                    rel = path.relative_to(snapshot).as_posix()
-                    if rel in seen:
-                        continue
-                    found = _file_model(
-                        source, f"{source}:{repo}/{rel}", f"{repo}/{rel}", path, root
-                    )
-                    if found is not None:
-                        seen.add(rel)
-                        yield found
+            for path in _tree(snapshot):
+                rel = path.relative_to(snapshot).as_posix()
+                if rel in seen:
+                    continue
+                found = _file_model(source, f"{source}:{repo}/{rel}", f"{repo}/{rel}", path, root)
+                if found is not None:
+                    seen.add(rel)
+                    yield found
+
+
+def _tree(top: Path) -> Iterator[Path]:
+    """The listable files under ``top`` in ``os.walk``'s order (a folder's files, sorted,
+    then its folders), never through a linked folder and at most ``MAX_SNAPSHOT_DEPTH``
+    folders down: ``os.walk`` recurses, and a folder nested 1,100 deep broke it."""
+    pending = [(top, 0)]
+    while pending:
+        folder, depth = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue
+        folders = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if depth < MAX_SNAPSHOT_DEPTH:
+                    folders.append((Path(entry.path), depth + 1))
+            elif _listable(entry.name):
+                yield Path(entry.path)
+        pending.extend(reversed(folders))
 
 
 def _mtime(path: Path) -> float:

@@ -39,7 +39,7 @@ from urllib.parse import quote, urljoin
 
 from localdigest.errors import CacheError, ModelError, NetworkError, UsageError
 from localdigest.fsutil import open_for_append, write_atomically
-from localdigest.llm import catalog, stores
+from localdigest.models import catalog, stores
 from localdigest.net import REDIRECTS, Client, Cut, Opt, Policy, Reply, Token, origin, shape_problem
 
 DEFAULT_ENDPOINT = "https://huggingface.co"

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 from hub_server import COMMIT, FakeHub, fake_hub, sha256_of  # noqa: F401 - the fixture
-from model_stores import smollm2_path
+from model_stores import configured_model, smollm2_path
 from typer.testing import CliRunner
 
 from localdigest.cli import app
 from localdigest.errors import NetworkError
-from localdigest.llm import pull
-from localdigest.llm.models import resolve_model
+from localdigest.models import pull
 
 runner = CliRunner()
 REPO = "test-org/SmolLM2-135M-Instruct-GGUF"
@@ -72,7 +71,7 @@ def test_complete_download_into_the_standard_cache(
     # localdigest uses it by name, without copying.
     listed = json.loads(runner.invoke(app, ["models", "--format", "json"]).stdout)
     assert f"hf:{REPO}/{FILE}" in {row["name"] for row in listed}
-    assert resolve_model(f"hf:{REPO}/{FILE}").path == link
+    assert configured_model(f"hf:{REPO}/{FILE}").path == link
     again = invoke(f"{REPO}/{FILE}")
     assert again.exit_code == 0 and "already in the hub cache" in again.stdout
     assert len(hub.gets()) == 1  # nothing downloaded twice
@@ -214,12 +213,12 @@ def test_set_default_writes_the_config(cache: Path, hub: FakeHub, tmp_path: Path
     assert result.exit_code == 0, result.output
     config = (tmp_path / "config.toml").read_text()
     assert f'model = "hf:{REPO}/{FILE}"' in config
-    assert resolve_model(None).source == "config"
-    assert resolve_model(None).path.name == FILE
+    assert configured_model(None).source == "config"
+    assert configured_model(None).path.name == FILE
 
 
 def test_catalogue_names_pull_and_resolve(cache: Path, fake_hub: FakeHub) -> None:  # noqa: F811
-    from localdigest.llm import catalog
+    from localdigest.models import catalog
 
     entry = catalog.find("qwen2.5-1.5b-instruct")
     assert entry is not None
@@ -227,13 +226,13 @@ def test_catalogue_names_pull_and_resolve(cache: Path, fake_hub: FakeHub) -> Non
     assert before.exit_code == 4 and f"models pull {entry.name}" in before.output
     fake_hub.add(entry.repo, entry.file, smollm2_path())  # the stand-in serves test bytes
     assert invoke(entry.name).exit_code == 0
-    assert resolve_model(entry.name).path.name == entry.file
+    assert configured_model(entry.name).path.name == entry.file
     listing = invoke("--list")
     assert listing.exit_code == 0 and "(downloaded)" in listing.stdout
 
 
 def test_catalogue_facts_each_have_a_source() -> None:
-    from localdigest.llm import catalog
+    from localdigest.models import catalog
 
     names = [e.name for e in catalog.entries()]
     assert len(names) == len(set(names)) >= 6
