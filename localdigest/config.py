@@ -346,7 +346,7 @@ def load(**flags: Any) -> RunConfig:
     for name in SETTINGS:
         values[name], origins[name] = resolve(name, flags.pop(name, None))
     own = {k: v for k, v in flags.items() if v is not None}
-    home = Path(values.pop("home")) if values["home"] else None
+    home = values.pop("home")
     models = Path(values.pop("models_dir")).expanduser()
     for name in ("categories", "include", "exclude", "tags"):
         values[name] = tuple(values[name])
@@ -354,7 +354,7 @@ def load(**flags: Any) -> RunConfig:
         if values[name] is not None:
             values[name] = Path(values[name]).expanduser()
     return RunConfig(
-        paths=Paths(home.expanduser() if home else default_home(), models),
+        paths=Paths(Path(home).expanduser() if home else default_home(), models),
         origins=origins,
         api_key=os.environ.get(API_KEY_ENV) or None,
         **values,
