@@ -29,7 +29,7 @@ from localdigest.llm.server import ServerSettings, connect
 from localdigest.papers import PaperFailure, PaperSummary
 from localdigest.publish import digest, formats, notes
 from localdigest.render import console
-from localdigest.render.summary import cached_list, results_table, summary_full
+from localdigest.render.summary import cached_list, results_table, summary_block
 from localdigest.text import one_line, visible
 
 MARKERS = [
@@ -126,7 +126,7 @@ def check_terminal(summary: PaperSummary, failure: PaperFailure) -> None:
     row = CachedSummary("summary/" + "0" * 64, summary)
     with console.out.capture() as captured:
         results_table([summary, failure])
-        summary_full(summary)
+        console.out.print(summary_block(summary))
         cached_list([row])
     with console.err.capture() as messages:
         console.error(f"Cannot read {summary.path}: {summary.title}")

@@ -45,7 +45,7 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _terminated(signum: int, frame: object) -> None:
+def _terminated(_signum: int, _frame: object) -> None:
     raise Terminated
 
 

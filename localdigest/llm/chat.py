@@ -28,7 +28,6 @@ from typing import Any
 
 from localdigest.llm.base import Backend, Generation, GenerationSettings
 
-THINKING_SWITCH = "enable_thinking"
 _TAGS = ("think", "thinking", "reasoning")
 _BLOCK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
 _CLOSE = re.compile(r"^.*?</(?:think|thinking|reasoning)>", re.DOTALL | re.IGNORECASE)
@@ -48,12 +47,6 @@ def strip_thinking(text: str) -> str:
     text = _CLOSE.sub("", text, count=1)
     text = _OPEN.sub("", text)
     return text.strip()
-
-
-def cut_at_stop(text: str, stops: Sequence[str]) -> str:
-    """``text`` up to the first stop sequence in it."""
-    cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
-    return text if cut < 0 else text[:cut].rstrip()
 
 
 def _tojson(
@@ -99,7 +92,6 @@ class ChatTemplate:
         )
         env.filters["tojson"] = _tojson
         self._template = env.from_string(self.source)
-        self.thinking_switch = THINKING_SWITCH in self.source
         self.system_role = self._keeps_system()
 
     def render(self, messages: list[dict[str, str]], generation_prompt: bool = True) -> str:

@@ -140,7 +140,6 @@ class LlamaCppBackend:
             import llama_cpp
         except ImportError as e:  # pragma: no cover - the dependency is declared
             raise ModelError(f"llama-cpp-python is not installed ({e}) — `pip install -e .`") from e
-        self._llama_cpp = llama_cpp
         n_batch = min(n_batch, self.n_ctx)
         try:
             with quiet_stderr(not verbose):

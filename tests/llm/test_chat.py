@@ -16,7 +16,6 @@ from model_stores import configured_model, gemma_path, smollm2_path
 from localdigest.cache import Store
 from localdigest.llm.chat import (
     ChatTemplate,
-    cut_at_stop,
     stop_sequences,
     strip_thinking,
     without_thinking,
@@ -81,7 +80,7 @@ def test_the_real_smollm2_template_keeps_its_system_role() -> None:
     info = read_gguf(smollm2_path())
     assert info.chat_template
     template = ChatTemplate(info.chat_template, eos_token="<|im_end|>")
-    assert template.system_role and not template.thinking_switch
+    assert template.system_role and "enable_thinking" not in template.source
     prompt = template.prompt("SYSTEM TEXT", "USER TEXT")
     assert prompt.startswith("<|im_start|>system\nSYSTEM TEXT<|im_end|>")
     assert prompt.endswith("<|im_start|>user\nUSER TEXT<|im_end|>\n<|im_start|>assistant\n")
@@ -119,14 +118,9 @@ def test_a_template_that_folds_the_system_itself_is_left_to_do_it() -> None:
 
 def test_thinking_is_switched_off_where_the_template_has_the_switch() -> None:
     template = ChatTemplate(THINKING)
-    assert template.thinking_switch
+    assert "enable_thinking" in template.source
     assert template.prompt("S", "U").endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
     assert ChatTemplate(LLAMA3, bos_token="<|begin_of_text|>").end_of_turn() == "<|eot_id|>"
-
-
-def test_output_is_cut_at_a_stop_sequence() -> None:
-    assert cut_at_stop("Answer.<|im_end|>\n<|im_start|>user", ["<|im_end|>"]) == "Answer."
-    assert cut_at_stop("Answer.", ["<|im_end|>"]) == "Answer."
 
 
 def test_no_thinking_reaches_a_summary_or_the_cache(tmp_path: Path) -> None:
