@@ -156,7 +156,7 @@ def _server(cfg: RunConfig, url: str) -> tuple[ModelRef, Callable[[], Backend], 
     from localdigest.llm.server import ServerSettings
 
     local = resolve_model(cfg.model, cfg.paths.models) if cfg.model else None
-    backend, served = connect_server(
+    backend = connect_server(
         ServerSettings(
             url=url,
             model=cfg.server_model,
@@ -167,12 +167,12 @@ def _server(cfg: RunConfig, url: str) -> tuple[ModelRef, Callable[[], Backend], 
             retries=cfg.server_retries,
         )
     )
-    if cfg.structured_notes and not served.takes_grammar:
+    if cfg.structured_notes and not backend.takes_grammar:
         raise UsageError(
-            f"--structured-notes needs llama.cpp's grammars, and the server at {served.where} "
-            f"({served.info.kind}) takes none — use llama-server, or drop --structured-notes"
+            f"--structured-notes needs llama.cpp's grammars, and the server at {backend.where} "
+            f"({backend.info.kind}) takes none — use llama-server, or drop --structured-notes"
         )
     in_flight = int(cfg.parallel or backend.parallel_slots)
-    parameters = local.info.parameters if local else served.parameters
+    parameters = local.info.parameters if local else backend.parameters
     model = ModelRef(backend.name, backend.fingerprint, backend.n_ctx)
     return model, lambda: backend, in_flight, parameters
