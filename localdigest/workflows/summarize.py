@@ -53,9 +53,11 @@ class SummarizeJob:
     def fetch(self, progress: ProgressFn | None = None) -> list[PaperInput]:
         """Download arXiv papers missing from the library; the papers to summarize."""
         if self.papers is None:
-            from localdigest.workflows import arxiv
+            client = None
+            if self.resolved.to_fetch:  # the HTTP stack: only when arXiv papers are missing
+                from localdigest.workflows import arxiv
 
-            client = arxiv.client(self.cfg) if self.resolved.to_fetch else None
+                client = arxiv.client(self.cfg)
             library = self.cfg.paths.library
             self.papers = inputs.fetch(self.resolved, client, library, progress)
         return self.papers
