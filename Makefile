@@ -50,6 +50,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/vulture localdigest vulture_whitelist.py --min-confidence 60 --ignore-decorators "@*.command,@*.callback"
 
 test: install $(GEMMA) lint
 	LOCALDIGEST_TEST_GEMMA=$(GEMMA) $(BIN)/pytest

@@ -79,15 +79,16 @@ def read_corpus(folder: Path) -> list[Document]:
 
 def reading(documents: list[Document]) -> dict[str, object]:
     """Extract mode's seconds per paper next to the seconds indexing adds to it."""
+    from localdigest import config
     from localdigest.cache import Store
     from localdigest.index import PassageIndex
     from localdigest.papers import PaperInput
     from localdigest.summarize import passages
-    from localdigest.workflows.summarize import SummarizeRequest, prepare
+    from localdigest.workflows.summarize import prepare
 
     print("\n1. Reading a paper: extract mode vs indexing (seconds per paper)")
     with tempfile.TemporaryDirectory() as tmp:
-        job = prepare(SummarizeRequest(sources=[], mode="extract", refresh=True))
+        job = prepare([], config.load(mode="extract", refresh=True))
         summarizer = job.summarizer.using(store=Store(Path(tmp) / "cache"))
         _ = summarizer.backend  # the model loads here, not in the first paper's time
         index = PassageIndex(Path(tmp) / "passages.sqlite")
@@ -181,7 +182,7 @@ def questions(home: Path, commands: int) -> dict[str, object]:
     median, p90, worst = statistics.median(times), times[int(0.9 * len(times))], times[-1]
     print(
         f"  in-process search: median {median:.3f} s, 90th percentile {p90:.3f} s, "
-        f"slowest {worst:.3f} s (the first question, file not in memory yet: {first:.3f} s)"
+        f"slowest {worst:.3f} s (the first question: {first:.3f} s)"
     )
     one_step = fts5_alone(home / "cache" / "passages.sqlite", asked)
     env = {**os.environ, "LOCALDIGEST_HOME": str(home)}

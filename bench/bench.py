@@ -213,20 +213,14 @@ def coverage(read: list[str], skipped: list[str], has_abstract: bool) -> dict[st
 
 
 def run_localdigest(path: Path, backend: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from localdigest import papers
-    from localdigest.workflows.summarize import SummarizeRequest, prepare
+    from localdigest import config, papers
+    from localdigest.workflows.summarize import prepare
 
     record = Record()
-    job = prepare(
-        SummarizeRequest(
-            sources=[str(path)],
-            model=args.model,
-            n_ctx=args.n_ctx,
-            threads=args.threads,
-            refresh=True,
-            mode=args.mode,
-        )
+    cfg = config.load(
+        model=args.model, n_ctx=args.n_ctx, threads=args.threads, mode=args.mode, refresh=True
     )
+    job = prepare([str(path)], cfg)
     from localdigest.summarize import BackendLoader
 
     job.summarizer = job.summarizer.using(
@@ -561,8 +555,8 @@ def main(argv: list[str] | None = None) -> int:
         opts.max_tokens,
         opts.chunk_tokens,
     )
-    name, source = config.resolve("model", args.model)
-    choice = resolve_model(name, config.models_dir(), source)
+    cfg = config.load(model=args.model)
+    choice = resolve_model(cfg.model, cfg.paths.models, cfg.origins["model"])
     args.threads = args.threads or llmmod.default_threads()
     n_ctx = args.n_ctx or default_n_ctx(choice.info)
     papers = find_pdfs(args.paths)[: args.limit]

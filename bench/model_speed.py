@@ -38,8 +38,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     backends = []
+    models_dir = config.load().paths.models
     for name in args.models:
-        choice = resolve_model(name, config.models_dir())
+        choice = resolve_model(name, models_dir)
         load = backend_factory(choice, BackendSettings(n_ctx=2048, threads=args.threads))
         backends.append((choice, load()))
     user = "Summarize this text.\n\n" + PARAGRAPH * 28

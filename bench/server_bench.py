@@ -65,16 +65,16 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes], seconds: float = 300)
 
 def summarize_row(label: str, papers: list[Path], request: dict[str, Any]) -> dict[str, Any]:
     """Summarize ``papers`` cold with these request fields; the row's numbers."""
+    from localdigest import config
     from localdigest.papers import PaperSummary
-    from localdigest.workflows.summarize import SummarizeRequest, prepare
+    from localdigest.workflows.summarize import prepare
 
     os.environ["LOCALDIGEST_HOME"] = tempfile.mkdtemp(prefix="ld-bench-server-")
     load_before = os.getloadavg()[0]
     t = time.perf_counter()
     # write mode: the mode that makes model calls (auto would extract with the 135M model)
-    job = prepare(
-        SummarizeRequest(sources=[str(p) for p in papers], refresh=True, mode="write", **request)
-    )
+    cfg = config.load(mode="write", refresh=True, **request)
+    job = prepare([str(p) for p in papers], cfg)
     results = job.run()
     wall = time.perf_counter() - t
     done = [r for r in results if isinstance(r, PaperSummary)]
@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     papers = [p for p in find_pdfs(args.paths) if "corrupt" not in p.name]
     papers.sort(key=lambda p: p.stat().st_size)
     papers = papers[: args.limit] if args.limit else papers
-    name, source = config.resolve("model")
-    choice = resolve_model(name, config.models_dir(), source)
+    cfg = config.load()
+    choice = resolve_model(cfg.model, cfg.paths.models, cfg.origins["model"])
     n_ctx = default_n_ctx(choice.info)
     binary = llama_server.build()
     cpu = machine()["cpu"]

@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from localdigest import config
 from localdigest.errors import CacheError, UsageError
 from localdigest.papers import PaperSummary
 from localdigest.text import has_unsafe
@@ -181,11 +180,6 @@ class Store:
             self._cache = None
 
 
-def open_store() -> Store:
-    """The user's cache (``LOCALDIGEST_HOME/cache``); opened on first use."""
-    return Store(config.cache_dir())
-
-
 # ----------------------------------------------------------------------------- queries
 
 
@@ -202,17 +196,12 @@ class CachedSummary:
         return self.key.split("/", 1)[1][:8]
 
 
-def cached_summaries(store: Store | None = None) -> list[CachedSummary]:
+def cached_summaries(store: Store) -> list[CachedSummary]:
     """Every cached summary, newest first."""
-    s = store or open_store()
-    try:
-        rows = []
-        for key, value in s.items(SUMMARY):
-            summary = replace(PaperSummary.from_dict(value), cached=True)
-            rows.append(CachedSummary(key, summary))
-    finally:
-        if store is None:
-            s.close()
+    rows = []
+    for key, value in store.items(SUMMARY):
+        summary = replace(PaperSummary.from_dict(value), cached=True)
+        rows.append(CachedSummary(key, summary))
     rows.sort(key=lambda r: r.summary.created, reverse=True)
     return rows
 

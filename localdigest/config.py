@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, get_args
@@ -24,9 +24,12 @@ from typing import Any, get_args
 from localdigest import defaults
 from localdigest.errors import UsageError
 from localdigest.fsutil import write_atomically
-from localdigest.papers import ModeSetting
+from localdigest.papers import ModeSetting, Style
 
 APP_NAME = "localdigest"
+# The server's API key: read from the environment only, sent as a bearer token, never
+# written anywhere (not a setting, so `localdigest config` never shows it).
+API_KEY_ENV = "LOCALDIGEST_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -197,11 +200,6 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
-def default(name: str) -> Any:
-    """The built-in default of a setting (the one place defaults are written)."""
-    return SETTINGS[name].default
-
-
 def config_path() -> Path:
     """The TOML config file (``LOCALDIGEST_CONFIG`` overrides the platform default)."""
     env = os.environ.get("LOCALDIGEST_CONFIG")
@@ -254,30 +252,120 @@ def resolve(name: str, flag: Any = None) -> tuple[Any, str]:
     return setting.default, "default"
 
 
-def value(name: str, flag: Any = None) -> Any:
-    return resolve(name, flag)[0]
+# ----------------------------------------------------------------------------- the run's config
 
 
-def home_dir() -> Path:
-    """Root of localdigest's data: the cache and the paper library."""
-    configured = value("home")
-    if configured:
-        return Path(configured).expanduser()
+@dataclass(frozen=True)
+class Paths:
+    """Where localdigest keeps things: everything under one folder (``home``)."""
+
+    home: Path
+    models: Path  # the models folder searched for *.gguf files
+
+    @property
+    def cache(self) -> Path:  # summaries and notes (diskcache): recomputable
+        return self.home / "cache"
+
+    @property
+    def library(self) -> Path:  # fetched PDFs and their metadata
+        return self.home / "library"
+
+    @property
+    def state(self) -> Path:  # the run plan, the seen store, the digest state, the index
+        return self.home
+
+    @property
+    def figures(self) -> Path:  # key figures of PDFs outside the library
+        return self.home / "figures"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every setting of one command, resolved once (flag > env > config file > default)
+    and checked; ``origins`` says where each came from. Built by ``load`` in the CLI and
+    handed down: no stage reads a setting itself."""
+
+    paths: Paths
+    # the model
+    model: str | None
+    model_hint: bool
+    n_ctx: int | None
+    gpu_layers: int
+    threads: int | None
+    server: str | None
+    server_model: str | None
+    parallel: int | None
+    server_timeout: float
+    server_retries: int
+    # the summary
+    max_tokens: int
+    temperature: float
+    seed: int
+    max_pages: int  # 0: no limit
+    mode: ModeSetting
+    # arXiv
+    categories: tuple[str, ...]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    arxiv_api: str
+    arxiv_pdf: str
+    arxiv_rss: str
+    arxiv_delay: float
+    # the weekly routine
+    newsletter_name: str
+    closing: str
+    tags: tuple[str, ...]
+    digest_dir: Path
+    notes_dir: Path | None
+    run_max: int
+    interests: str
+    origins: dict[str, str] = field(default_factory=dict, compare=False)
+    # The server's API key: from the environment only, never written or shown.
+    api_key: str | None = field(default=None, repr=False)
+    # This command's own flags (no settings: never in the environment or the file).
+    refresh: bool = False  # compute again, ignoring (and overwriting) the cache
+    prompts_dir: Path | None = None
+    include_appendix: bool = False
+    password: str | None = field(default=None, repr=False)  # of encrypted PDFs
+    verbose: bool = False  # llama.cpp's own log
+    style: Style = "paragraph"
+    read_all: bool = False  # every kept section whole (no reading plan)
+    structured_notes: bool = False  # the map's notes follow a grammar (write mode)
+
+
+def load(**flags: Any) -> RunConfig:
+    """The run's config: each setting from its flag (``flags[name]``, None when not
+    given), else ``LOCALDIGEST_<NAME>``, else the config file, else its default; the
+    command's own flags (``refresh``, ``style``...) as given."""
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for name in SETTINGS:
+        values[name], origins[name] = resolve(name, flags.pop(name, None))
+    own = {k: v for k, v in flags.items() if v is not None}
+    home = values.pop("home")
+    models = Path(values.pop("models_dir")).expanduser()
+    for name in ("categories", "include", "exclude", "tags"):
+        values[name] = tuple(values[name])
+    for name in ("digest_dir", "notes_dir"):
+        if values[name] is not None:
+            values[name] = Path(values[name]).expanduser()
+    return RunConfig(
+        paths=Paths(Path(home).expanduser() if home else default_home(), models),
+        origins=origins,
+        api_key=os.environ.get(API_KEY_ENV) or None,
+        **values,
+        **own,
+    )
+
+
+def default_home() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir(APP_NAME))
-
-
-def cache_dir() -> Path:
-    return home_dir() / "cache"
-
-
-def library_dir() -> Path:
-    return home_dir() / "library"
-
-
-def models_dir() -> Path:
-    return Path(value("models_dir")).expanduser()
 
 
 # ----------------------------------------------------------------------------- the digest side
@@ -315,7 +403,7 @@ def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, s
     for name, setting in SETTINGS.items():
         value, source = resolve(name, flags.get(name))
         if name == "home" and not value:
-            value = str(home_dir())  # the platform default it stands for
+            value = str(default_home())  # the platform default it stands for
         rows.append((name, value, source, setting.help))
     return rows
 

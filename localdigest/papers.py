@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Literal, Protocol
 
 # How a summary is written, declared once: write (the model writes it from its notes on
 # each chunk: map-reduce), extract (the paper's most informative sentences, no model call),
 # rewrite (the model rewrites those sentences). ``auto`` (a setting, not a mode) picks
 # extract for models under 1B parameters and write for bigger ones.
 Mode = Literal["write", "extract", "rewrite"]
-MODES: tuple[Mode, ...] = get_args(Mode)
 ModeSetting = Literal["auto", Mode]
 # The summary's shape: the newsletter paragraph; labelled claims / method / results /
 # limitations lines; or only the one-sentence TL;DR.
 Style = Literal["paragraph", "bullets", "tldr"]
-STYLES: tuple[Style, ...] = get_args(Style)
 
 
 class Counted(Protocol):

@@ -166,3 +166,19 @@ def fake_summarizer(
         BackendLoader(lambda: backend),
         **kw,
     )
+
+
+# ----------------------------------------------------------------------------- the user's config
+
+from localdigest import config  # noqa: E402
+
+
+def user_paths() -> config.Paths:
+    """Where this test's user keeps things (its own LOCALDIGEST_HOME)."""
+    return config.load().paths
+
+
+@pytest.fixture
+def cfg(isolated_home: Path) -> config.RunConfig:
+    """The run's config as a command in this test's home would build it."""
+    return config.load()

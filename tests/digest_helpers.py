@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from localdigest.cache import open_store
+from localdigest import config
+from localdigest.cache import Store
 from localdigest.papers import PaperSummary
+from localdigest.publish import notes
+from localdigest.publish.digest import Digest
+from localdigest.publish.notes import NoteResult
 from localdigest.summarize import SUMMARY_SCHEMA
+from localdigest.workflows import digest as workflow
 
 MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -43,10 +50,39 @@ def make_summary(
 
 
 def cache(*summaries: PaperSummary) -> None:
-    """Put summaries where ``cache.cached_summaries()`` finds them."""
-    store = open_store()
+    """Put summaries where the user's cache keeps them (``LOCALDIGEST_HOME``)."""
+    store = Store(config.load().paths.cache)
     try:
         for s in summaries:
             store.set(s.key, {"schema": SUMMARY_SCHEMA, **s.to_dict()})
     finally:
         store.close()
+
+
+def build_issue(
+    papers: Sequence[PaperSummary],
+    *,
+    figures: bool = True,
+    name: str | None = None,
+    closing: str | None = None,
+    **kw: Any,
+) -> Digest:
+    """An issue of these papers as the digest workflow builds it (the user's config, key
+    figures found once)."""
+    cfg = config.load(newsletter_name=name, closing=closing)
+    found = workflow.figures_of(papers, cfg.paths) if figures else {}
+    return workflow.issue(cfg, papers, found, **kw)
+
+
+def export(
+    papers: Sequence[PaperSummary],
+    vault: Path,
+    *,
+    figures: bool = True,
+    tags: Sequence[str] | None = None,
+    **kw: Any,
+) -> list[NoteResult]:
+    """Notes of these papers as the export workflow writes them (figures found once)."""
+    cfg = config.load(tags=list(tags) if tags is not None else None)
+    found = workflow.figures_of(papers, cfg.paths) if figures else {}
+    return notes.export_notes(papers, vault, tags=cfg.tags, figures=found, **kw)

@@ -26,8 +26,8 @@ def smollm2_path() -> Path:
 
 def configured_model(name: str | None = None) -> ModelChoice:
     """The model the settings choose (``name``: a --model value), as the commands resolve it."""
-    setting, source = config.resolve("model", name)
-    return resolve_model(setting, config.models_dir(), source)
+    cfg = config.load(model=name)
+    return resolve_model(cfg.model, cfg.paths.models, cfg.origins["model"])
 
 
 def gemma_path() -> Path:

@@ -19,7 +19,7 @@ runner = CliRunner()
 
 def damage(how: str) -> Path:
     cache(*(make_summary(n, f"Paper {n}", summary="words " * 300) for n in range(40)))
-    db = config.cache_dir() / "cache.db"
+    db = config.load().paths.cache / "cache.db"
     with db.open("r+b") as f:
         if how == "not a database":
             f.write(os.urandom(4096))
@@ -44,7 +44,7 @@ def test_a_damaged_cache_is_named_and_cache_clear_recovers(how: str) -> None:
     assert cleared.exit_code == 0, cleared.output
     info = runner.invoke(app, ["cache", "info"])
     assert info.exit_code == 0, info.output
-    store = Store(config.cache_dir())
+    store = Store(config.load().paths.cache)
     key = make_key("summary", x=1)
     store.set(key, {"a": 1})
     assert store.get(key) == {"a": 1}
@@ -53,14 +53,14 @@ def test_a_damaged_cache_is_named_and_cache_clear_recovers(how: str) -> None:
 
 def test_cache_clear_keeps_other_files_in_the_folder() -> None:
     damage("not a database")
-    keep = config.cache_dir() / "notes-of-mine.txt"
+    keep = config.load().paths.cache / "notes-of-mine.txt"
     keep.write_text("mine")
     assert runner.invoke(app, ["cache", "clear", "-y"]).exit_code == 0
     assert keep.read_text() == "mine"
 
 
 def test_lone_surrogates_can_be_cached() -> None:
-    store = Store(config.cache_dir())
+    store = Store(config.load().paths.cache)
     store.set("summary/x", {"title": "notitle\udcff"})
     assert store.get("summary/x") == {"title": "notitle\udcff"}
     assert make_key("notes", title="a\udcff")  # no crash, and plain texts keep their keys

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from digest_helpers import make_summary
+from digest_helpers import build_issue, export, make_summary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from model_server import StandIn
@@ -29,7 +29,7 @@ from localdigest.llm.server import ServerSettings, connect
 from localdigest.papers import PaperFailure, PaperSummary
 from localdigest.publish import digest, formats, notes
 from localdigest.render import console
-from localdigest.render.summary import cached_list, results_table, summary_full
+from localdigest.render.summary import cached_list, results_table, summary_block
 from localdigest.text import one_line, visible
 
 MARKERS = [
@@ -126,7 +126,7 @@ def check_terminal(summary: PaperSummary, failure: PaperFailure) -> None:
     row = CachedSummary("summary/" + "0" * 64, summary)
     with console.out.capture() as captured:
         results_table([summary, failure])
-        summary_full(summary)
+        console.out.print(summary_block(summary))
         cached_list([row])
     with console.err.capture() as messages:
         console.error(f"Cannot read {summary.path}: {summary.title}")
@@ -138,7 +138,7 @@ def check_terminal(summary: PaperSummary, failure: PaperFailure) -> None:
 def check_notes(summary: PaperSummary, root: Path) -> None:
     vault = root / "vault"
     before = set(root.rglob("*"))
-    [first] = notes.export_notes([summary], vault, copy_pdf=True, tags=["paper"])
+    [first] = export([summary], vault, copy_pdf=True, tags=["paper"])
     assert first.path.parent == vault and not first.path.is_symlink()
     created = set(root.rglob("*")) - before
     assert all(p == vault or vault in p.parents for p in created), created
@@ -152,7 +152,7 @@ def check_notes(summary: PaperSummary, root: Path) -> None:
     assert rest.count(notes.START) == 1 and rest.count(notes.END) == 1
     body = rest.split(notes.START, 1)[1].split(notes.END, 1)[0]
     check_markdown(body, headings=1)
-    [again] = notes.export_notes([summary], vault, copy_pdf=True, tags=["paper"])
+    [again] = export([summary], vault, copy_pdf=True, tags=["paper"])
     assert again.status == "unchanged" and again.path == first.path
 
 
@@ -197,7 +197,7 @@ def test_every_output_stays_well_formed_and_in_its_folder(
 
         check_terminal(s, failure)
         check_markdown(formats.to_markdown([s, failure]), headings=2)
-        issue = digest.build([s], name=title, closing=tldr)
+        issue = build_issue([s], name=title, closing=tldr)
         check_markdown(digest.to_markdown(issue), headings=1)
         check_html(digest.to_html(issue))
         for text in (formats.to_json([s, failure]), digest.to_json(issue)):

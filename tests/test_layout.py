@@ -170,3 +170,14 @@ def test_heavy_libraries_stay_in_their_stage() -> None:
                 ):
                     wrong.append(f"{name} imports {mod}")
     assert wrong == []
+
+
+STAGES = ("cache", "llm", "models", "net", "pdf", "publish", "sources", "summarize")
+
+
+def test_no_stage_reads_the_settings() -> None:
+    """Settings are resolved once, in the CLI, into a RunConfig the workflows hand down:
+    no stage imports ``config`` (it takes what it needs as arguments)."""
+    readers = sorted(m for m, targets in GRAPH.items() if "localdigest.config" in targets)
+    assert [m for m in readers if part(m) in STAGES] == []
+    assert readers  # the check sees the imports it forbids (the workflows have them)

@@ -24,6 +24,7 @@ from localdigest.cli.options import (
 from localdigest.errors import ExitCode, NetworkError, UsageError
 
 if TYPE_CHECKING:
+    from localdigest.config import RunConfig
     from localdigest.sources.library import FetchResult
 
 
@@ -34,13 +35,13 @@ def _exit_code(results: Sequence[FetchResult]) -> int:
     return int(ExitCode.INPUT) if errors else int(ExitCode.OK)
 
 
-def _fetch_and_report(inputs: Sequence[str]) -> int:
+def _fetch_and_report(inputs: Sequence[str], cfg: RunConfig) -> int:
     from localdigest.render import arxiv as render
-    from localdigest.sources import library
+    from localdigest.sources.library import Library
     from localdigest.workflows import arxiv
 
     with render.download_progress() as progress:
-        results = library.fetch(inputs, arxiv.client(), progress=progress)
+        results = Library(cfg.paths.library).fetch(inputs, arxiv.client(cfg), progress=progress)
     render.print_fetch_results(results)
     return _exit_code(results)
 
@@ -91,45 +92,36 @@ def search(
     Examples: localdigest search mixture of experts -c cs.LG --since 2024-05-01;
     localdigest search --today -c cs.CL --new --fetch all
     """
+    from localdigest import config
     from localdigest.render import arxiv as render
     from localdigest.render import console
-    from localdigest.sources import library, listing
     from localdigest.workflows import arxiv, ranked
 
     wanted = Selection.parse(fetch, "--fetch ") if fetch is not None else None
-    since_date = parse_day(since)
-    ranker = ranked.Ranker(by_relevance=sort == "relevance")
-    filters = arxiv.filters(category, include, exclude)
-    if today:
-        if terms:
-            raise UsageError("--today lists whole categories — use --include to filter it")
-
-        papers = listing.today(arxiv.client(), filters, new, max_results, ranker.arrange)
-    else:
-        papers = ranker.arrange(
-            listing.search(
-                arxiv.client(),
-                terms or [],
-                filters,
-                since_date,
-                new,
-                20 if max_results is None else max_results,
-                "relevance" if sort == "arxiv" else "submitted",
-            )
-        )
-    scores = ranker.scores_of(papers)
+    if today and terms:
+        raise UsageError("--today lists whole categories — use --include to filter it")
+    cfg = config.load(categories=category, include=include, exclude=exclude)
+    found = arxiv.listing(
+        cfg,
+        terms or [],
+        since=parse_day(since),
+        only_new=new,
+        max_results=max_results,
+        sort=sort,
+        today=today,
+    )
+    papers, scores = found.papers, found.scores
     if sort == "relevance" and papers and not scores:
         console.info(ranked.EMPTY_LIBRARY)
-    states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in papers}
     if output == "json":
-        render.print_papers_json(papers, states, scores)
+        render.print_papers_json(papers, found.states, scores)
     else:
         empty = "No new papers since your last search." if new else "No papers found."
-        render.print_search_results(papers, states, empty_message=empty, scores=scores)
+        render.print_search_results(papers, found.states, empty_message=empty, scores=scores)
     if wanted is None or not papers:
         return
     chosen = [papers[n - 1] for n in wanted.pick(len(papers))]
-    code = _fetch_and_report([p.versioned_id for p in chosen])
+    code = _fetch_and_report([p.versioned_id for p in chosen], cfg)
     if code:
         raise typer.Exit(code)
 
@@ -145,7 +137,9 @@ def fetch(
     Papers already there are not downloaded again. Exit code 3 if some inputs failed (the
     others are still fetched), 5 if arXiv could not be reached.
     """
-    code = _fetch_and_report(papers)
+    from localdigest import config
+
+    code = _fetch_and_report(papers, config.load())
     if code:
         raise typer.Exit(code)
 

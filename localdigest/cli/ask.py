@@ -70,6 +70,7 @@ def ask(
 
       localdigest ask "What do the authors admit it cannot do?" --digest latest -f markdown
     """
+    from localdigest import config
     from localdigest.fsutil import check_output
     from localdigest.publish.answers import to_text
     from localdigest.publish.formats import format_for
@@ -81,20 +82,15 @@ def ask(
     if output is not None:
         output = check_output(output)
     chosen = fmt or (format_for(output, None, ("markdown", "json")) if output else "text")
-    job = prepare(
-        AskRequest(
-            question=question,
-            sources=sources or [],
-            digest=digest,
-            top=top,
-            mode=mode,
-            model=model,
-            n_ctx=n_ctx,
-            threads=threads,
-            server=server,
-            server_model=server_model,
-        )
+    cfg = config.load(
+        mode=mode,
+        model=model,
+        n_ctx=n_ctx,
+        threads=threads,
+        server=server,
+        server_model=server_model,
     )
+    job = prepare(AskRequest(question, sources or [], digest, top), cfg)
     try:
         if quiet:
             job.read()

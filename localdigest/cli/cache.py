@@ -15,22 +15,22 @@ cache_app = typer.Typer(help="Inspect or clear the on-disk cache.", no_args_is_h
 @handle_errors
 def cache_info() -> None:
     """Where the cache is, its size and what it holds (and the passage index `ask` reads)."""
-    from localdigest.cache import open_store
+    from localdigest import config
+    from localdigest.cache import Store
     from localdigest.render import console
     from localdigest.workflows.summarize import open_index
 
-    info = open_store().info()
+    paths = config.load().paths
+    info = Store(paths.cache).info()
     console.out.print(f"Cache: {info['path']}")
     console.out.print(f"Size:  {info['bytes'] / 1e6:.1f} MB")
     for kind, n in sorted(info["entries"].items()):
         console.out.print(f"  {kind}: {n} entries")
-    index = open_index()
+    index = open_index(paths)
     papers, passages = index.counts()
-    size = sum(p.stat().st_size for p in index.path.parent.glob(f"{index.path.name}*"))
-    index.close()
-    console.out.print(
-        f"Passages for `ask`: {papers} papers, {passages} passages ({size / 1e6:.1f} MB)"
-    )
+    index.close()  # a checkpoint: the file holds everything
+    size = index.path.stat().st_size / 1e6
+    console.out.print(f"Passages for `ask`: {papers} papers, {passages} passages ({size:.1f} MB)")
 
 
 @cache_app.command("clear")
@@ -40,11 +40,13 @@ def cache_clear(
 ) -> None:
     """Delete every cached note and summary, and the passages `ask` searches (downloaded
     PDFs are kept; `ask` reads them again)."""
-    from localdigest.cache import open_store
+    from localdigest import config
+    from localdigest.cache import Store
     from localdigest.render import console
     from localdigest.workflows.summarize import open_index
 
-    store = open_store()
+    paths = config.load().paths
+    store = Store(paths.cache)
     if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
         raise typer.Exit(1)
     removed = store.clear()
@@ -52,7 +54,7 @@ def cache_clear(
         console.out.print(f"The cache was damaged: removed it, {store.directory} is a fresh one.")
     else:
         console.out.print(f"Removed {removed} entries.")
-    index = open_index()
+    index = open_index(paths)
     papers = index.clear()
     index.close()
     console.out.print(f"Removed the passages of {papers} papers.")

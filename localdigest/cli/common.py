@@ -15,8 +15,10 @@ from localdigest.errors import ExitCode, LocaldigestError, Terminated
 from localdigest.fsutil import write_atomically
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from localdigest.config import RunConfig
     from localdigest.papers import Result
-    from localdigest.workflows.summarize import SummarizeRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,7 +45,7 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _terminated(signum: int, frame: object) -> None:
+def _terminated(_signum: int, _frame: object) -> None:
     raise Terminated
 
 
@@ -70,7 +72,9 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def summarize_with_progress(request: SummarizeRequest, quiet: bool = False) -> list[Result]:
+def summarize_with_progress(
+    sources: Sequence[str], cfg: RunConfig, quiet: bool = False
+) -> list[Result]:
     """Prepare a summarize job, fetch what is missing with download bars, warn about inputs
     that can't be used, run it with progress bars (none when ``quiet``)."""
     from localdigest.render import console
@@ -78,7 +82,7 @@ def summarize_with_progress(request: SummarizeRequest, quiet: bool = False) -> l
     from localdigest.render.summary import RichReporter
     from localdigest.workflows.summarize import prepare
 
-    job = prepare(request)
+    job = prepare(sources, cfg)
     if job.resolved.to_fetch and not quiet:
         with download_progress() as progress:
             job.fetch(progress)

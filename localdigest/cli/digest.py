@@ -55,40 +55,24 @@ def digest(
 
       localdigest digest 1706.03762 1810.04805 --audio digest.wav
     """
-    from localdigest.cache import cached_summaries
+    from localdigest import config
     from localdigest.fsutil import check_output
     from localdigest.publish import digest as newsletter
     from localdigest.publish.formats import format_for
+    from localdigest.render import console
+    from localdigest.workflows import digest as workflow
 
     if output is not None:
         output = check_output(output)
     if audio is not None:
         audio = check_output(audio, "--audio")
-    since_day = parse_day(since)
-    from localdigest.render import console
-
-    previous = newsletter.last_digest_time(on_damage=console.warning)
-    default_selection = not ids and since_day is None and last is None
-    papers = newsletter.select(
-        cached_summaries(), ids=ids or (), since=since_day, last=last, after=previous
-    )
-    if not papers:
-        if default_selection and previous is not None:
-            raise UsageError(
-                f"No papers summarized since the last digest ({previous:%Y-%m-%d %H:%M} UTC) — "
-                "summarize some, or choose with IDS, --since DATE or --last N"
-            )
-        raise UsageError(
-            "No cached summaries match — run `localdigest summarize` or `localdigest run` first"
-        )
-    period_start = since_day or (previous.date() if default_selection and previous else None)
-    issue = newsletter.build(
-        papers, since=period_start, name=name, closing=closing, figures=not no_figures
-    )
+    cfg = config.load(newsletter_name=name, closing=closing)
+    chosen = workflow.Selection(ids or (), parse_day(since), last)
+    issue = workflow.compose(cfg, chosen, figures=not no_figures, on_damage=console.warning)
     emit(newsletter.render(issue, format_for(output, fmt)), output)
     if audio is not None:
         _speak(newsletter.to_markdown(issue), audio)
-    newsletter.remember_digest(papers)
+    workflow.remember_digest(cfg.paths, issue.papers)
 
 
 def _speak(markdown: str, path: Path) -> None:
@@ -120,26 +104,16 @@ def export(
     Example: localdigest export --notes ~/Vault/Papers --copy-pdf
     """
     from localdigest import config
-    from localdigest.cache import cached_summaries
     from localdigest.fsutil import check_folder
-    from localdigest.publish import digest as newsletter
-    from localdigest.publish.notes import export_notes, library_extras
     from localdigest.render.notes import notes_results
+    from localdigest.workflows import digest as workflow
 
-    folder = config.value("notes_dir", notes)
-    if not folder:
+    cfg = config.load(notes_dir=notes)
+    if cfg.notes_dir is None:
         raise UsageError("Where to? Give --notes DIR, or set notes_dir in the config file")
-    check_folder(Path(folder), "--notes")
-    papers = newsletter.select(cached_summaries(), ids=ids or (), since=parse_day(since), last=last)
-    if not papers:
-        raise UsageError("No cached summaries match — run `localdigest summarize` first")
-    results = export_notes(
-        papers,
-        Path(folder),
-        copy_pdf=copy_pdf,
-        extras=library_extras(papers),
-        figures=not no_figures,
-    )
+    check_folder(cfg.notes_dir, "--notes")
+    chosen = workflow.Selection(ids or (), parse_day(since), last)
+    results = workflow.export(cfg, chosen, cfg.notes_dir, copy_pdf=copy_pdf, figures=not no_figures)
     notes_results(results)
 
 

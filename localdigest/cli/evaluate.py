@@ -97,9 +97,9 @@ def eval_(
 
       localdigest eval --questions tests/fixtures/questions.json --pdfs ../shared/corpus/pdfs
     """
+    from localdigest import config
     from localdigest.eval import evaluate
     from localdigest.render.eval import eval_tables, progress_line
-    from localdigest.workflows.summarize import SummarizeRequest
 
     output = check_output(output)
     if pdfs is None:
@@ -112,18 +112,17 @@ def eval_(
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
     papers = evaluate.load_papers(pdfs, expected, limit)
-    request = SummarizeRequest(
-        sources=[],
+    cfg = config.load(
         model=model,
         n_ctx=n_ctx,
         threads=threads,
-        refresh=refresh,
-        style=style,
-        read_all=read_all,
         server=server,
         server_model=server_model,
         parallel=parallel,
         mode=mode,
+        refresh=refresh,
+        style=style,
+        read_all=read_all,
         structured_notes=structured_notes,
     )
 
@@ -131,7 +130,7 @@ def eval_(
         write_atomically(output, safe_json(report.to_dict()))
 
     report = evaluate.run_eval(
-        request,
+        cfg,
         papers,
         baselines=baselines,
         progress=progress_line,

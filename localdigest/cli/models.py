@@ -37,11 +37,12 @@ def models(
     from localdigest.models import list_models
     from localdigest.render.models import models_json, models_table
 
-    rows = list_models(config.models_dir(), config.home_dir(), config.value("model"))
+    cfg = config.load()
+    rows = list_models(cfg.paths.models, cfg.paths.home, cfg.model)
     if fmt == "json":
         models_json(rows)
     else:
-        models_table(rows, config.models_dir())
+        models_table(rows, cfg.paths.models)
 
 
 @models_app.command("pull")

@@ -101,18 +101,35 @@ def run(
     from localdigest.fsutil import check_folder
     from localdigest.render import console
     from localdigest.render.arxiv import download_progress
+    from localdigest.render.arxiv import print_search_results as render_list
     from localdigest.sources.listing import SearchSpec
-    from localdigest.workflows import ranked, weekly
+    from localdigest.workflows import arxiv, ranked, weekly
 
     chosen_ways = sum([pick is not None, all_, top is not None])
     if chosen_ways > 1:
         raise UsageError("Choose papers one way: --pick, --all or --top")
-    check_folder(Path(config.value("digest_dir", out_dir)), "--out-dir")
-    if (notes_folder := config.value("notes_dir", notes)) is not None:
-        check_folder(Path(notes_folder), "--notes")
-    if restart and weekly.discard_unfinished():
+    cfg = config.load(
+        categories=category,
+        include=include,
+        exclude=exclude,
+        digest_dir=out_dir,
+        notes_dir=notes,
+        run_max=max_results,
+        model=model,
+        max_tokens=max_tokens,
+        n_ctx=n_ctx,
+        threads=threads,
+        gpu_layers=gpu_layers,
+        server=server,
+        server_model=server_model,
+        parallel=parallel,
+    )
+    check_folder(cfg.digest_dir, "--out-dir")
+    if cfg.notes_dir is not None:
+        check_folder(cfg.notes_dir, "--notes")
+    if restart and weekly.discard_unfinished(cfg.paths):
         console.info("Dropped the unfinished run.")
-    plan = weekly.load_unfinished(on_damage=console.warning)
+    plan = weekly.load_unfinished(cfg.paths, on_damage=console.warning)
     if plan is not None:
         console.info(_resume_message(plan))
     if (plan is None or plan.picks is None) and chosen_ways == 0 and not common.interactive():
@@ -122,43 +139,25 @@ def run(
     if plan is None:
         spec = SearchSpec(
             terms=list(terms or []),
-            categories=category,
-            include=include,
-            exclude=exclude,
             since=parse_day(since),
-            max_results=max_results,
             only_new=not include_seen,
         )
-        plan = weekly.search(spec, sort)
+        plan = weekly.search(cfg, spec, sort)
         if not plan.papers:
             console.info("No new papers since your last search — nothing to do.")
             return
         if not plan.scores:
             console.info(ranked.EMPTY_LIBRARY)
     if plan.picks is None:
-        _show_list(plan)
+        render_list(plan.papers, arxiv.local_states(cfg, plan.papers), scores=plan.scores)
         weekly.choose(plan, _picks(plan, pick, all_, top))
     if not plan.picks:
-        plan.done = True
-        weekly.save(plan)
         console.info("Nothing chosen — no digest written.")
         return
-    settings = weekly.RunSettings(
-        out_dir,
-        notes,
-        model,
-        max_tokens,
-        n_ctx,
-        threads,
-        gpu_layers,
-        server=server,
-        server_model=server_model,
-        parallel=parallel,
-        figures=not no_figures,
-    )
     outcome = weekly.run_chosen(
+        cfg,
         plan,
-        settings,
+        figures=not no_figures,
         downloads=download_progress,
         summarize=summarize_with_progress,
         warn=console.warning,
@@ -181,14 +180,6 @@ def _resume_message(plan: RunPlan) -> str:
         f"Resuming the run started {started}: {len(plan.picks)} chosen papers "
         "(use --restart to start over)."
     )
-
-
-def _show_list(plan: RunPlan) -> None:
-    from localdigest.render import arxiv as render
-    from localdigest.sources import library
-
-    states = {p.arxiv_id: library.local_state(p.arxiv_id) for p in plan.papers}
-    render.print_search_results(plan.papers, states, scores=plan.scores)
 
 
 def _picks(plan: RunPlan, pick: str | None, all_: bool, top: int | None) -> list[int]:

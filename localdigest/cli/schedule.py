@@ -44,10 +44,12 @@ def _install(
     backend: Literal["systemd", "cron", "launchd"] | None,
     dry: bool,
 ) -> None:
+    from localdigest import config
     from localdigest.render import schedule as render
     from localdigest.workflows import schedule
 
-    job = schedule.make_job(frequency, top, at, day, out_dir, notes)
+    cfg = config.load(digest_dir=out_dir, notes_dir=notes)
+    job = schedule.make_job(cfg, frequency, top, at, day)
     chosen = schedule.choose_backend(backend)
     if dry:
         render.dry_run(job, chosen.name, chosen.render(job))
@@ -97,11 +99,13 @@ def daily(
 @handle_errors
 def status() -> None:
     """Show the scheduled job (wherever it is), its next run and the end of its log."""
+    from localdigest import config
     from localdigest.render import schedule as render
     from localdigest.workflows import schedule
 
+    paths = config.load().paths
     found = [installed for _, installed in schedule.installed_anywhere()]
-    render.status(found, schedule.log_path(), schedule.last_log_lines())
+    render.status(found, schedule.log_path(paths), schedule.last_log_lines(paths))
 
 
 @schedule_app.command("remove")

@@ -29,6 +29,7 @@ from localdigest.cli.options import (
 from localdigest.errors import ExitCode
 
 if TYPE_CHECKING:
+    from localdigest.config import Paths
     from localdigest.papers import Result
 
 BriefOpt = Annotated[
@@ -107,17 +108,16 @@ def summarize(
 
       localdigest summarize papers/ --server http://127.0.0.1:8080/v1 --parallel 4
     """
+    from localdigest import config
     from localdigest.fsutil import check_output
     from localdigest.papers import succeeded
     from localdigest.publish.formats import format_for, to_text
     from localdigest.render.summary import results_view
-    from localdigest.workflows.summarize import SummarizeRequest
 
     if output is not None:
         output = check_output(output)  # an unusable path fails now, not after the work
     chosen = fmt or (format_for(output, None, ("markdown", "json")) if output else "table")
-    request = SummarizeRequest(
-        sources=sources,
+    cfg = config.load(
         model=model,
         n_ctx=n_ctx,
         gpu_layers=gpu_layers,
@@ -125,44 +125,41 @@ def summarize(
         max_tokens=max_tokens,
         temperature=temperature,
         seed=seed,
-        refresh=refresh,
-        prompts_dir=prompts,
-        include_appendix=include_appendix,
-        password=password,
         max_pages=max_pages,
-        verbose=verbose,
-        style=style,
-        read_all=read_all,
         server=server,
         server_model=server_model,
         parallel=parallel,
         mode=mode,
+        refresh=refresh,
+        prompts_dir=prompts,
+        include_appendix=include_appendix,
+        password=password,
+        verbose=verbose,
+        style=style,
+        read_all=read_all,
         structured_notes=structured_notes,
     )
-    results = summarize_with_progress(request, quiet=quiet)
+    results = summarize_with_progress(sources, cfg, quiet=quiet)
     if chosen == "table":
         results_view(results, brief=brief, pager=not no_pager)
         if output is not None:
             emit(to_text(results, "markdown"), output)
     else:
         emit(to_text(results, chosen), output)
-    if not quiet:
-        _demo_hint(results, to_stderr=chosen != "table")
+    if not quiet and cfg.model_hint:
+        _demo_hint(results, cfg.paths, to_stderr=chosen != "table")
     if not all(succeeded(r) for r in results):
         raise typer.Exit(int(ExitCode.INPUT))
 
 
-def _demo_hint(results: list[Result], *, to_stderr: bool) -> None:
+def _demo_hint(results: list[Result], paths: Paths, *, to_stderr: bool) -> None:
     """Once, under the results, when the embedded demo model wrote any of them."""
-    from localdigest import config
     from localdigest.models.guidance import demo_hint
     from localdigest.papers import PaperSummary
     from localdigest.render.models import demo_hint as show_hint
 
-    if not config.value("model_hint"):
-        return
     written_by = (r.model for r in results if isinstance(r, PaperSummary))
-    hint = demo_hint(written_by, config.models_dir(), config.home_dir())
+    hint = demo_hint(written_by, paths.models, paths.home)
     if hint is not None:
         show_hint(hint, to_stderr=to_stderr)
 
@@ -184,7 +181,8 @@ def show(
 
     --brief shows the table only; long output on a terminal opens in your pager.
     """
-    from localdigest.cache import cached_summaries, find_cached
+    from localdigest import config
+    from localdigest.cache import find_cached
     from localdigest.publish.formats import to_text
     from localdigest.render.summary import (
         cached_list,
@@ -192,8 +190,9 @@ def show(
         results_view,
         summaries_view,
     )
+    from localdigest.workflows.digest import cached
 
-    rows = cached_summaries()
+    rows = cached(config.load().paths)
     if key is not None:
         rows = [find_cached(rows, key)]
     summaries = [r.summary for r in rows]

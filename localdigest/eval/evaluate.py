@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localdigest import pdf
+from localdigest.config import RunConfig
 from localdigest.errors import InputError, UsageError
 from localdigest.eval.baselines import lead, stuff, textrank
 from localdigest.eval.scoring import EVAL_EXTRA_HINT, score
@@ -30,7 +31,7 @@ from localdigest.summarize import Summarizer
 from localdigest.summarize.facts import key_facts
 from localdigest.summarize.grounding import PageIndex
 from localdigest.summarize.runner import Task
-from localdigest.workflows.summarize import SummarizeRequest, prepare
+from localdigest.workflows.summarize import prepare
 
 SYSTEMS = ("localdigest", "stuff", "lead", "textrank")
 
@@ -316,7 +317,7 @@ def _read(paper: EvalPaper, password: str | None, max_pages: int | None) -> pdf.
 
 
 def run_eval(
-    request: SummarizeRequest,
+    cfg: RunConfig,
     papers: Sequence[EvalPaper],
     *,
     baselines: bool = True,
@@ -324,8 +325,8 @@ def run_eval(
     checkpoint: Callable[[EvalReport], None] | None = None,
     reader: bool = False,
 ) -> EvalReport:
-    """``evaluate`` with the model and settings of a summarize request (no sources)."""
-    job = prepare(request)
+    """``evaluate`` with the model and settings of a run's config."""
+    job = prepare([], cfg)
     try:
         return evaluate(
             job.summarizer,

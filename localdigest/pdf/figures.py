@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localdigest import config
 from localdigest.fsutil import write_atomically
 from localdigest.pdf.document import file_sha256
 from localdigest.pdf.mupdf import load_pymupdf
@@ -273,14 +272,13 @@ def render_region(pdf: Path, region: FigureRegion, password: str | None = None) 
         return bytes(pix.tobytes("png"))
 
 
-def figure_paths(pdf: Path, sha256: str) -> tuple[Path, Path]:
-    """(PNG, JSON) where the key figure of this PDF is kept."""
-    library = config.library_dir().resolve()
+def figure_paths(pdf: Path, sha256: str, library: Path, figures: Path) -> tuple[Path, Path]:
+    """(PNG, JSON) where the key figure of this PDF is kept: beside it in the ``library``,
+    else in the ``figures`` folder."""
     folder = pdf.expanduser().resolve().parent
-    if folder.parent == library and pdf.name == "paper.pdf":
+    if folder.parent == library.resolve() and pdf.name == "paper.pdf":
         return folder / PNG_NAME, folder / INFO_NAME
-    root = config.home_dir() / "figures"
-    return root / f"{sha256}.png", root / f"{sha256}.json"
+    return figures / f"{sha256}.png", figures / f"{sha256}.json"
 
 
 def _read_info(path: Path) -> dict[str, Any] | None:
@@ -291,7 +289,9 @@ def _read_info(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def key_figure(pdf: Path, sha256: str | None = None) -> KeyFigure | None:
+def key_figure(
+    pdf: Path, sha256: str | None = None, *, library: Path, figures: Path
+) -> KeyFigure | None:
     """The key figure of ``pdf``, rendered on first use and reused after; None if the
     paper has none (or the PDF is gone or unreadable). Never raises for a bad PDF; a
     folder that can't be written just means the figure is not kept."""
@@ -299,7 +299,7 @@ def key_figure(pdf: Path, sha256: str | None = None) -> KeyFigure | None:
     if not pdf.is_file():
         return None
     sha256 = sha256 or file_sha256(pdf)
-    png, info_path = figure_paths(pdf, sha256)
+    png, info_path = figure_paths(pdf, sha256, library, figures)
     info = _read_info(info_path)
     fresh = info is not None and info.get("sha256") == sha256
     if fresh and info is not None and info.get("version") == FIGURE_VERSION:

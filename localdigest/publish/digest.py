@@ -1,4 +1,4 @@
-"""The newsletter: choose cached summaries, assemble them, write Markdown, JSON or HTML.
+"""The newsletter: assemble summaries into an issue, write Markdown, JSON or HTML.
 
 Everything here returns data or text; nothing prints. The shape follows the newsletter this
 tool replaces::
@@ -12,27 +12,22 @@ tool replaces::
     ...
     <closing line>
 
-"When was the last digest made" is kept in ``home_dir()/digest-state.json``, so a plain
-``localdigest digest`` covers exactly the papers summarized since the previous one; so is
-which papers each issue held, for ``ask --digest``.
+Which summaries an issue covers, and when the last one was made, is the workflow's
+business (``workflows.digest``).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localdigest import config
-from localdigest.cache import CachedSummary, find_cached
 from localdigest.errors import UsageError
-from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperSummary
-from localdigest.pdf.figures import KeyFigure, key_figure
+from localdigest.pdf.figures import KeyFigure
 from localdigest.publish.formats import with_pages
 from localdigest.publish.markup import (
     file_uri,
@@ -45,7 +40,6 @@ from localdigest.publish.markup import (
 )
 from localdigest.text import one_line, paragraphs, safe_json
 
-STATE_NAME = "digest-state.json"
 FORMATS = ("markdown", "json", "html")
 MONTHS = [
     *("January", "February", "March", "April", "May", "June"),
@@ -127,171 +121,33 @@ def paper_link(summary: PaperSummary) -> tuple[str, str]:
     return path.name or summary.source, file_uri(summary.path)
 
 
-# ----------------------------------------------------------------------------- choosing papers
-
-
-def newest_per_paper(summaries: Sequence[PaperSummary]) -> list[PaperSummary]:
-    """One summary per PDF (the newest: e.g. made by a better model), oldest first."""
-    best: dict[str, PaperSummary] = {}
-    for s in summaries:
-        ident = s.sha256 or s.key
-        if ident not in best or created_at(s) > created_at(best[ident]):
-            best[ident] = s
-    return sorted(best.values(), key=created_at)
-
-
-def select(
-    rows: Sequence[CachedSummary],
-    *,
-    ids: Sequence[str] = (),
-    since: dt.date | None = None,
-    last: int | None = None,
-    after: dt.datetime | None = None,
-) -> list[PaperSummary]:
-    """The summaries a digest covers, in reading order.
-
-    ``rows`` are ``cache.cached_summaries()``. Explicit ``ids`` (key prefix, arXiv id,
-    sha256 prefix or title words) keep the order given; otherwise papers come in the order
-    they were summarized, filtered by ``since`` (a day), then ``after`` (the previous
-    digest) unless ``since``/``last`` is given, and cut to the ``last`` N.
-    """
-    if last is not None and last < 1:
-        raise UsageError(f"--last must be at least 1 (got {last})")
-    if ids:
-        chosen = [find_cached(rows, i).summary for i in ids]
-        return list({s.sha256 or s.key: s for s in reversed(chosen)}.values())[::-1]
-    papers = newest_per_paper([r.summary for r in rows])
-    if since is not None:
-        start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
-        papers = [p for p in papers if created_at(p) >= start]
-    elif after is not None and last is None:
-        papers = [p for p in papers if created_at(p) > after]
-    if last is not None:
-        papers = papers[-last:]
-    return papers
-
-
 def build(
     papers: Sequence[PaperSummary],
     *,
+    name: str,
+    closing: str,
     today: dt.date | None = None,
     since: dt.date | None = None,
-    name: str | None = None,
-    closing: str | None = None,
     categories: dict[str, list[str]] | None = None,
-    figures: bool = True,
+    figures: dict[str, KeyFigure] | None = None,
 ) -> Digest:
-    """Assemble a digest; name and closing default to the configuration. With ``figures``
-    each paper's key figure is found (rendered on first use, ``pdf.figures``)."""
+    """Assemble a digest; ``figures`` are the papers' key figures by sha256 (the workflow
+    finds them: ``workflows.digest.figures_of``)."""
     if not papers:
         raise UsageError("No papers for the digest — summarize some first")
     today = today or dt.date.today()
     made = [created_at(p).date() for p in papers if p.created]
     start = since or (min(made) if made else today)
     return Digest(
-        name=one_line(str(config.value("newsletter_name", name))),
+        name=one_line(name),
         written=today,
         start=min(start, today),
         end=today,
         papers=list(papers),
-        closing=str(config.value("closing", closing)).strip(),
+        closing=closing.strip(),
         categories=categories or {},
-        figures=paper_figures(papers) if figures else {},
+        figures=figures or {},
     )
-
-
-def paper_figures(papers: Sequence[PaperSummary]) -> dict[str, KeyFigure]:
-    """The key figure of each paper whose PDF is still there and has one, by sha256."""
-    found: dict[str, KeyFigure] = {}
-    for p in papers:
-        if p.path and p.sha256 not in found:
-            figure = key_figure(Path(p.path), p.sha256)
-            if figure is not None:
-                found[p.sha256] = figure
-    return found
-
-
-# ----------------------------------------------------------------------------- the state
-
-
-def state_path() -> Path:
-    return config.home_dir() / STATE_NAME
-
-
-def last_digest_time(on_damage: Callable[[str], None] | None = None) -> dt.datetime | None:
-    """When the previous digest was made (UTC), or None: never, or the state is damaged
-    (then it is moved aside and the next digest starts afresh)."""
-    return load_state(state_path(), _state_time, on_damage)
-
-
-def _state_time(data: Any) -> dt.datetime:
-    raw = data.get("last_digest") if isinstance(data, dict) else None
-    if not isinstance(raw, str):
-        raise ValueError("no last_digest time in it")
-    when = dt.datetime.fromisoformat(raw)
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def remember_digest(papers: Sequence[PaperSummary], when: dt.datetime | None = None) -> None:
-    """Record that a digest was made now, so the next one starts after it, and which
-    papers it held (``issue_papers``: ``ask --digest``)."""
-    when = when or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    shas = [p.sha256 for p in papers]
-    issues = load_state(state_path(), _issues) or []
-    issues.append({"made": when.isoformat(), "papers": shas})
-    data = {"last_digest": when.isoformat(), "papers": shas, "issues": issues[-ISSUES_KEPT:]}
-    write_atomically(state_path(), json.dumps(data, indent=2) + "\n")
-
-
-ISSUES_KEPT = 520  # ten years of weekly issues
-
-
-def _issues(data: Any) -> list[dict[str, Any]]:
-    """The issues a state file lists; one written before issues were kept is its last."""
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    issues = data.get("issues")
-    if issues is None and isinstance(data.get("last_digest"), str):
-        issues = [{"made": data["last_digest"], "papers": data.get("papers", [])}]
-    if not isinstance(issues, list) or not all(
-        isinstance(i, dict) and isinstance(i.get("made"), str) and isinstance(i.get("papers"), list)
-        for i in issues
-    ):
-        raise ValueError("its issues are not a list of {made, papers}")
-    return issues
-
-
-def issue_papers(which: str, on_damage: Callable[[str], None] | None = None) -> list[str]:
-    """The sha256 of every paper of the newsletter issue ``which``: ``latest``, or a day
-    (YYYY-MM-DD, the local date it was made on: every issue of that day)."""
-    issues = load_state(state_path(), _issues, on_damage) or []
-    if not issues:
-        raise UsageError(
-            f"--digest {which}: no digest was made yet — run `localdigest digest` or "
-            "`localdigest run` first, or name the papers"
-        )
-    if which == "latest":
-        chosen = issues[-1:]
-    else:
-        try:
-            day = dt.date.fromisoformat(which)
-        except ValueError:
-            raise UsageError(
-                f"--digest {which!r} is not 'latest' or a date — use YYYY-MM-DD"
-            ) from None
-        chosen = [i for i in issues if _made_on(i) == day]
-        if not chosen:
-            days = ", ".join(sorted({str(_made_on(i)) for i in issues})[-5:])
-            raise UsageError(f"No digest was made on {which} — the latest were made on {days}")
-    return list(dict.fromkeys(str(sha) for issue in chosen for sha in issue["papers"]))
-
-
-def _made_on(issue: dict[str, Any]) -> dt.date:
-    made = dt.datetime.fromisoformat(issue["made"])
-    return (made if made.tzinfo else made.replace(tzinfo=dt.UTC)).astimezone().date()
-
-
-# ----------------------------------------------------------------------------- rendering
 
 
 def render(digest: Digest, fmt: str) -> str:

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from localdigest import config
 from localdigest.errors import InputError, LocaldigestError, StorageError, UsageError
 from localdigest.fsutil import copy_atomically, write_atomically
 from localdigest.papers import PaperSummary
-from localdigest.pdf.figures import KeyFigure, key_figure
+from localdigest.pdf.figures import KeyFigure
 from localdigest.publish.formats import with_pages
 from localdigest.publish.markup import file_uri, md_inline, md_link, md_text, safe_url, yaml_str
 from localdigest.text import one_line
@@ -297,20 +296,21 @@ def export_notes(
     summaries: Sequence[PaperSummary],
     folder: Path,
     *,
+    tags: Sequence[str],
     copy_pdf: bool = False,
     extras: dict[str, PaperExtras] | None = None,
-    tags: Sequence[str] | None = None,
-    figures: bool = True,
+    figures: dict[str, KeyFigure] | None = None,
 ) -> list[NoteResult]:
     """Write or update one note per paper in ``folder``; return what happened to each.
 
-    With ``figures`` each note shows the paper's key figure: copied into ``attachments/``
-    with ``copy_pdf``, else linked where the library keeps it."""
+    A paper with a key figure in ``figures`` (by sha256) shows it: copied into
+    ``attachments/`` with ``copy_pdf``, else linked where the library keeps it."""
     folder = folder.expanduser()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--notes {folder} is a file — give a folder (the vault or a subfolder)")
     folder.mkdir(parents=True, exist_ok=True)
-    tags = list(config.value("tags") if tags is None else tags)
+    tags = list(tags)
+    figures = figures or {}
     extras = extras or {}
     index = index_notes(folder)
     taken: set[Path] = set()
@@ -329,7 +329,8 @@ def export_notes(
         fields = front_matter(
             summary, extras.get(summary.arxiv_id or "", PaperExtras()), tags, pdf_link
         )
-        figure = _figure_link(folder, summary, path.stem, copy_pdf) if figures else None
+        found = figures.get(summary.sha256)
+        figure = _figure_link(folder, found, path.stem, copy_pdf) if found else None
         existing = path.read_text(encoding="utf-8") if path.is_file() else None
         text = render_note(fields, note_body(summary, pdf_link, figure), existing)
         if existing == text:
@@ -346,13 +347,8 @@ def export_notes(
     return results
 
 
-def _figure_link(
-    folder: Path, summary: PaperSummary, stem: str, copy: bool
-) -> tuple[str, str] | None:
-    """(label, link) of the paper's key figure for its note, or None when it has none."""
-    figure: KeyFigure | None = key_figure(Path(summary.path), summary.sha256 or None)
-    if figure is None:
-        return None
+def _figure_link(folder: Path, figure: KeyFigure, stem: str, copy: bool) -> tuple[str, str]:
+    """(label, link) of the paper's key figure for its note."""
     if copy:
         try:
             return figure.label, _attach(folder, figure.path, f"{stem}-figure.png")
@@ -361,10 +357,12 @@ def _figure_link(
     return figure.label, figure.path.resolve().as_uri()
 
 
-def library_extras(summaries: Sequence[PaperSummary]) -> dict[str, PaperExtras]:
-    """Categories and publication dates from the paper library, where it has the paper."""
-    from localdigest.sources import library  # requests: only when notes are exported
+def library_extras(summaries: Sequence[PaperSummary], root: Path) -> dict[str, PaperExtras]:
+    """Categories and publication dates from the paper library under ``root``, where it
+    has the paper."""
+    from localdigest.sources.library import Library  # the arXiv stack: only for notes
 
+    library = Library(root)
     found: dict[str, PaperExtras] = {}
     for s in summaries:
         if not s.arxiv_id:

@@ -84,10 +84,6 @@ def _results_table(results: Sequence[PaperSummary | PaperFailure]) -> Table:
     return table
 
 
-def summary_full(r: PaperSummary) -> None:
-    out.print(summary_block(r))
-
-
 def summary_block(r: PaperSummary) -> Panel:
     """One paper in full: TL;DR, the summary paragraphs with the pages of each sentence,
     where it came from, what was read."""

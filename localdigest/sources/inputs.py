@@ -35,14 +35,15 @@ class Resolved:
         return [i for i in self.items if isinstance(i, str)]
 
 
-def resolve(args: Sequence[str]) -> Resolved:
-    """Turn arguments into papers without any network access (see the module docstring)."""
+def resolve(args: Sequence[str], library: Path) -> Resolved:
+    """Turn arguments into papers without any network access (see the module docstring);
+    arXiv ids are looked up in the paper library under ``library``."""
     out = Resolved()
     for arg in args:
         shown = display_path(Path(arg))  # CLI text may hold undecodable bytes
         try:
             if _is_arxiv(arg):
-                out.items.append(_from_library(arg) or arg)
+                out.items.append(_from_library(arg, library) or arg)
             else:
                 out.items.extend(PaperInput(display_path(p), p) for p in pdfs_in(arg))
         except InputError as e:
@@ -51,7 +52,10 @@ def resolve(args: Sequence[str]) -> Resolved:
 
 
 def fetch(
-    resolved: Resolved, client: ArxivClient | None, progress: ProgressFn | None = None
+    resolved: Resolved,
+    client: ArxivClient | None,
+    library: Path,
+    progress: ProgressFn | None = None,
 ) -> list[PaperInput]:
     """Download the arXiv papers still missing through ``client``; return every paper in
     order, each file once. Papers that cannot be fetched join ``resolved.failures``; arXiv
@@ -60,9 +64,9 @@ def fetch(
     fetched: dict[str, PaperInput] = {}
     if wanted:
         assert client is not None, "arXiv papers to fetch need a client"
-        from localdigest.sources import library  # the arXiv stack: only when it fetches
+        from localdigest.sources.library import Library  # the arXiv stack: only to fetch
 
-        for result in library.fetch(wanted, client, progress=progress):
+        for result in Library(library).fetch(wanted, client, progress=progress):
             if isinstance(result.error, NetworkError):
                 raise result.error
             if result.entry is None:
@@ -94,11 +98,11 @@ def _is_arxiv(arg: str) -> bool:
     return looks_like_arxiv(arg)
 
 
-def _from_library(arg: str) -> PaperInput | None:
+def _from_library(arg: str, root: Path) -> PaperInput | None:
     """The paper, if the library has it already (no network)."""
-    from localdigest.sources import library  # only for arXiv inputs
+    from localdigest.sources.library import Library  # only for arXiv inputs
 
-    entry = library.find_entry(arg)
+    entry = Library(root).find_entry(arg)
     return library_paper(arg, entry) if entry is not None else None
 
 

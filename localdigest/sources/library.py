@@ -1,6 +1,6 @@
 """The paper library on disk, and the "seen" store behind ``search --new``.
 
-Layout, under ``library_dir()``::
+Layout, under the library's ``root``::
 
     <safe_id>/paper.pdf        the PDF, complete and checked (starts with %PDF-, ends in %%EOF)
     <safe_id>/meta.json        title, authors, abstract, categories, dates, links, fetched_at
@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from localdigest import config
 from localdigest.errors import (
     CacheError,
     InputError,
@@ -90,16 +89,6 @@ class FetchResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def entry_dir(arxiv_id: ArxivId) -> Path:
-    """The folder of one paper; guaranteed to be directly inside ``library_dir()``."""
-    root = config.library_dir()
-    folder = root / arxiv_id.safe_name
-    # ArxivId already refuses anything but a real id; this is the belt to those braces.
-    if folder.parent != root or not folder.resolve().is_relative_to(root.resolve()):
-        raise InputError(f"{arxiv_id} would be stored outside the library — not fetching it")
-    return folder
-
-
 def _as_id(id_or_url: str | ArxivId) -> ArxivId:
     return id_or_url if isinstance(id_or_url, ArxivId) else parse_arxiv_id(id_or_url)
 
@@ -118,115 +107,204 @@ def _read_entry(folder: Path) -> LibraryEntry | None:
     return LibraryEntry(pdf_path=pdf, meta=meta, fetched_at=fetched_at)
 
 
-def find_entry(id_or_url: str | ArxivId) -> LibraryEntry | None:
-    """The stored paper, or None. An explicit version must match the stored one."""
-    aid = _as_id(id_or_url)
-    entry = _read_entry(entry_dir(aid))
-    if entry is None or entry.meta.arxiv_id != aid.base:
-        return None
-    if aid.version is not None and entry.meta.version != aid.version:
-        return None
-    return entry
+class Library:
+    """The paper library under ``root`` (see the module's docstring)."""
 
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
-def is_fetched(id_or_url: str | ArxivId) -> bool:
-    return find_entry(id_or_url) is not None
+    def entry_dir(self, arxiv_id: ArxivId) -> Path:
+        """The folder of one paper; guaranteed to be directly inside ``library_dir()``."""
+        root = self.root
+        folder = root / arxiv_id.safe_name
+        # ArxivId already refuses anything but a real id; this is the belt to those braces.
+        if folder.parent != root or not folder.resolve().is_relative_to(root.resolve()):
+            raise InputError(f"{arxiv_id} would be stored outside the library — not fetching it")
+        return folder
 
+    def find_entry(self, id_or_url: str | ArxivId) -> LibraryEntry | None:
+        """The stored paper, or None. An explicit version must match the stored one."""
+        aid = _as_id(id_or_url)
+        entry = _read_entry(self.entry_dir(aid))
+        if entry is None or entry.meta.arxiv_id != aid.base:
+            return None
+        if aid.version is not None and entry.meta.version != aid.version:
+            return None
+        return entry
 
-def list_entries() -> list[LibraryEntry]:
-    """Every complete entry, most recently fetched first."""
-    root = config.library_dir()
-    if not root.is_dir():
-        return []
-    entries = [e for e in (_read_entry(p) for p in root.iterdir() if p.is_dir()) if e]
-    oldest = datetime.min.replace(tzinfo=UTC)
-    return sorted(entries, key=lambda e: e.fetched_at or oldest, reverse=True)
+    def is_fetched(self, id_or_url: str | ArxivId) -> bool:
+        return self.find_entry(id_or_url) is not None
 
+    def list_entries(self) -> list[LibraryEntry]:
+        """Every complete entry, most recently fetched first."""
+        root = self.root
+        if not root.is_dir():
+            return []
+        entries = [e for e in (_read_entry(p) for p in root.iterdir() if p.is_dir()) if e]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(entries, key=lambda e: e.fetched_at or oldest, reverse=True)
 
-def mark_summarized(id_or_url: str | ArxivId, note: dict[str, Any] | None = None) -> None:
-    """Record that a paper was summarized (the search table shows it). ``note`` is stored."""
-    folder = entry_dir(_as_id(id_or_url))
-    data = {"summarized_at": _now().isoformat(), **(note or {})}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / SUMMARIZED_NAME, json.dumps(data, indent=2))
-    except OSError as e:
-        raise CacheError(f"Cannot write {folder} ({e.strerror or e}) — check permissions") from e
-
-
-def is_summarized(id_or_url: str | ArxivId) -> bool:
-    return (entry_dir(_as_id(id_or_url)) / SUMMARIZED_NAME).is_file()
-
-
-def local_state(id_or_url: str | ArxivId) -> Literal["summarized", "fetched"] | None:
-    """What the library holds for a paper: summarized, fetched (PDF only) or nothing."""
-    if is_summarized(id_or_url):
-        return "summarized"
-    return "fetched" if is_fetched(id_or_url) else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Fetching
-# ---------------------------------------------------------------------------------------------
-
-
-def fetch(
-    inputs: Iterable[str], client: ArxivClient, progress: ProgressFn | None = None
-) -> list[FetchResult]:
-    """Fetch papers into the library through ``client``; one result per input, in order.
-
-    Invalid inputs fail before any request. Papers already stored cost no request. The
-    metadata of all the others comes from one batched API call, then each PDF is downloaded.
-    After a ``NetworkError`` nothing more is attempted: the remaining inputs fail with it.
-    """
-    items: list[tuple[str, ArxivId | None, LocaldigestError | None]] = []
-    for text in inputs:
+    def mark_summarized(self, id_or_url: str | ArxivId, note: dict[str, Any] | None = None) -> None:
+        """Record that a paper was summarized (the search table shows it). ``note`` is stored."""
+        folder = self.entry_dir(_as_id(id_or_url))
+        data = {"summarized_at": _now().isoformat(), **(note or {})}
         try:
-            items.append((text, parse_arxiv_id(text), None))
-        except InputError as e:
-            items.append((text, None, e))
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(folder / SUMMARIZED_NAME, json.dumps(data, indent=2))
+        except OSError as e:
+            raise CacheError(
+                f"Cannot write {folder} ({e.strerror or e}) — check permissions"
+            ) from e
 
-    results: dict[int, FetchResult] = {}
-    missing: dict[int, ArxivId] = {}
-    for n, (text, aid, error) in enumerate(items):
-        if aid is None:
-            results[n] = FetchResult(text, "failed", error=error)
-        elif (entry := find_entry(aid)) is not None:
-            results[n] = FetchResult(text, "present", entry=entry)
-        else:
-            missing[n] = aid
+    def is_summarized(self, id_or_url: str | ArxivId) -> bool:
+        return (self.entry_dir(_as_id(id_or_url)) / SUMMARIZED_NAME).is_file()
 
-    network_error: NetworkError | None = None
-    metas: dict[str, PaperMeta | ServerError] = {}
-    if missing:
-        sweep_stale_downloads(client.endpoints.download_deadline)
+    def local_state(self, id_or_url: str | ArxivId) -> Literal["summarized", "fetched"] | None:
+        """What the library holds for a paper: summarized, fetched (PDF only) or nothing."""
+        if self.is_summarized(id_or_url):
+            return "summarized"
+        return "fetched" if self.is_fetched(id_or_url) else None
+
+    # ---------------------------------------------------------------------------------------------
+    # Fetching
+    # ---------------------------------------------------------------------------------------------
+
+    def fetch(
+        self, inputs: Iterable[str], client: ArxivClient, progress: ProgressFn | None = None
+    ) -> list[FetchResult]:
+        """Fetch papers into the library through ``client``; one result per input, in order.
+
+        Invalid inputs fail before any request. Papers already stored cost no request. The
+        metadata of all the others comes from one batched API call, then each PDF is downloaded.
+        After a ``NetworkError`` nothing more is attempted: the remaining inputs fail with it.
+        """
+        items: list[tuple[str, ArxivId | None, LocaldigestError | None]] = []
+        for text in inputs:
+            try:
+                items.append((text, parse_arxiv_id(text), None))
+            except InputError as e:
+                items.append((text, None, e))
+
+        results: dict[int, FetchResult] = {}
+        missing: dict[int, ArxivId] = {}
+        for n, (text, aid, error) in enumerate(items):
+            if aid is None:
+                results[n] = FetchResult(text, "failed", error=error)
+            elif (entry := self.find_entry(aid)) is not None:
+                results[n] = FetchResult(text, "present", entry=entry)
+            else:
+                missing[n] = aid
+
+        network_error: NetworkError | None = None
+        metas: dict[str, PaperMeta | ServerError] = {}
+        if missing:
+            self.sweep_stale_downloads(client.endpoints.download_deadline)
+            try:
+                metas = fetch_metadata(client, missing.values())
+            except NetworkError as e:
+                network_error = e
+        for n, aid in missing.items():
+            text = items[n][0]
+            if network_error is not None:
+                results[n] = FetchResult(text, "failed", error=network_error)
+                continue
+            if (entry := self.find_entry(aid)) is not None:  # asked for twice in this batch
+                results[n] = FetchResult(text, "present", entry=entry)
+                continue
+            meta = metas.get(aid.base)
+            if meta is None or isinstance(meta, ServerError):
+                error = meta or InputError(
+                    f"arXiv has no paper {aid} — check the id at {aid.abs_url}"
+                )
+                results[n] = FetchResult(text, "failed", error=error)
+                continue
+            if aid.version is not None and meta.version != aid.version:
+                meta = _with_version(meta, aid.version)
+            try:
+                results[n] = FetchResult(text, "fetched", entry=self._store(client, meta, progress))
+            except NetworkError as e:
+                network_error = e
+                results[n] = FetchResult(text, "failed", error=e)
+            except LocaldigestError as e:  # not a PDF, no such paper, library not writable
+                results[n] = FetchResult(text, "failed", error=e)
+        return [results[n] for n in range(len(items))]
+
+    def _store(
+        self, client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None
+    ) -> LibraryEntry:
+        aid = meta.id
+        folder = self.entry_dir(aid)
+        created = not folder.exists()
         try:
-            metas = fetch_metadata(client, missing.values())
-        except NetworkError as e:
-            network_error = e
-    for n, aid in missing.items():
-        text = items[n][0]
-        if network_error is not None:
-            results[n] = FetchResult(text, "failed", error=network_error)
-            continue
-        if (entry := find_entry(aid)) is not None:  # asked for twice in this batch
-            results[n] = FetchResult(text, "present", entry=entry)
-            continue
-        meta = metas.get(aid.base)
-        if meta is None or isinstance(meta, ServerError):
-            error = meta or InputError(f"arXiv has no paper {aid} — check the id at {aid.abs_url}")
-            results[n] = FetchResult(text, "failed", error=error)
-            continue
-        if aid.version is not None and meta.version != aid.version:
-            meta = _with_version(meta, aid.version)
-        try:
-            results[n] = FetchResult(text, "fetched", entry=_store(client, meta, progress))
-        except NetworkError as e:
-            network_error = e
-            results[n] = FetchResult(text, "failed", error=e)
-        except LocaldigestError as e:  # not a PDF, no such paper, library not writable
-            results[n] = FetchResult(text, "failed", error=e)
-    return [results[n] for n in range(len(items))]
+            folder.mkdir(parents=True, exist_ok=True)
+            url = aid.pdf_url(client.endpoints.pdf)
+            size, sha256 = self._download_pdf(client, aid, url, folder, progress)
+            fetched_at = _now()
+            data = {
+                "format": META_FORMAT,
+                **meta.to_dict(),
+                "fetched_at": fetched_at.isoformat(),
+                "source_url": url,
+                "pdf_bytes": size,
+                "pdf_sha256": sha256,
+            }
+            write_atomically(
+                folder / META_NAME,
+                json.dumps(data, indent=2, ensure_ascii=False).encode(),
+                inside=self.root,
+            )
+        except OSError as e:
+            _remove_if_created(folder, created)
+            if isinstance(e, StorageError):
+                raise  # already says which file and what to do (exit 6)
+            raise CacheError(
+                f"Cannot write {aid} into the library at {folder} ({e.strerror or e}) — check "
+                "permissions and free space, or set LOCALDIGEST_HOME"
+            ) from e
+        except BaseException:
+            _remove_if_created(folder, created)
+            raise
+        return LibraryEntry(pdf_path=folder / PDF_NAME, meta=meta, fetched_at=fetched_at)
+
+    def sweep_stale_downloads(self, deadline: float) -> int:
+        """Remove partial downloads a killed run left in the library (``kill -9``, a power
+        cut; Ctrl-C and SIGTERM clean up after themselves). A download that is still running
+        touches its file all the time, and none runs longer than the download ``deadline``."""
+        root = self.root
+        if not root.is_dir():
+            return 0
+        stale = deadline + 60
+        removed = 0
+        for folder in root.iterdir():
+            if folder.is_dir() and not folder.is_symlink():
+                for prefix in (partial_prefix(PDF_NAME), ".paper-"):  # ".paper-": older versions
+                    removed += sweep_partials(folder, prefix, older_than=stale)
+        return removed
+
+    def _download_pdf(
+        self, client: ArxivClient, aid: ArxivId, url: str, folder: Path, progress: ProgressFn | None
+    ) -> tuple[int, str]:
+        """Download ``url`` to ``folder/paper.pdf`` (a temporary file renamed into place once
+        complete and checked); return its size and sha256."""
+
+        def drop_old_meta() -> None:
+            # Without meta.json the entry counts as absent, so a crash between the two
+            # renames can never pair the new PDF with the old version's metadata.
+            (folder / META_NAME).unlink(missing_ok=True)
+
+        attempts = 2
+        for attempt in range(1, attempts + 1):
+            try:
+                with atomic_file(
+                    folder / PDF_NAME, inside=self.root, before_commit=drop_old_meta
+                ) as out:
+                    return _stream_pdf(client, aid, url, out, progress)
+            except _CutOff as e:
+                if attempt == attempts:
+                    raise NetworkError(
+                        f"The download of {aid} from {url} was cut off ({e}) — try again later"
+                    ) from e
+        raise AssertionError("unreachable")
 
 
 def _with_version(meta: PaperMeta, version: int) -> PaperMeta:
@@ -235,58 +313,6 @@ def _with_version(meta: PaperMeta, version: int) -> PaperMeta:
     aid = ArxivId(meta.arxiv_id, version)
     data.update(version=version, abs_url=aid.abs_url, pdf_url=aid.pdf_url())
     return PaperMeta.from_dict(data)
-
-
-def _store(client: ArxivClient, meta: PaperMeta, progress: ProgressFn | None) -> LibraryEntry:
-    aid = meta.id
-    folder = entry_dir(aid)
-    created = not folder.exists()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        url = aid.pdf_url(client.endpoints.pdf)
-        size, sha256 = _download_pdf(client, aid, url, folder, progress)
-        fetched_at = _now()
-        data = {
-            "format": META_FORMAT,
-            **meta.to_dict(),
-            "fetched_at": fetched_at.isoformat(),
-            "source_url": url,
-            "pdf_bytes": size,
-            "pdf_sha256": sha256,
-        }
-        write_atomically(
-            folder / META_NAME,
-            json.dumps(data, indent=2, ensure_ascii=False).encode(),
-            inside=config.library_dir(),
-        )
-    except OSError as e:
-        _remove_if_created(folder, created)
-        if isinstance(e, StorageError):
-            raise  # already says which file and what to do (exit 6)
-        raise CacheError(
-            f"Cannot write {aid} into the library at {folder} ({e.strerror or e}) — check "
-            "permissions and free space, or set LOCALDIGEST_HOME"
-        ) from e
-    except BaseException:
-        _remove_if_created(folder, created)
-        raise
-    return LibraryEntry(pdf_path=folder / PDF_NAME, meta=meta, fetched_at=fetched_at)
-
-
-def sweep_stale_downloads(deadline: float) -> int:
-    """Remove partial downloads a killed run left in the library (``kill -9``, a power
-    cut; Ctrl-C and SIGTERM clean up after themselves). A download that is still running
-    touches its file all the time, and none runs longer than the download ``deadline``."""
-    root = config.library_dir()
-    if not root.is_dir():
-        return 0
-    stale = deadline + 60
-    removed = 0
-    for folder in root.iterdir():
-        if folder.is_dir() and not folder.is_symlink():
-            for prefix in (partial_prefix(PDF_NAME), ".paper-"):  # ".paper-": older versions
-                removed += sweep_partials(folder, prefix, older_than=stale)
-    return removed
 
 
 def _remove_if_created(folder: Path, created: bool) -> None:
@@ -300,32 +326,6 @@ def _remove_if_created(folder: Path, created: bool) -> None:
 
 class _CutOff(Exception):
     """The body ended early; worth one more try."""
-
-
-def _download_pdf(
-    client: ArxivClient, aid: ArxivId, url: str, folder: Path, progress: ProgressFn | None
-) -> tuple[int, str]:
-    """Download ``url`` to ``folder/paper.pdf`` (a temporary file renamed into place once
-    complete and checked); return its size and sha256."""
-
-    def drop_old_meta() -> None:
-        # Without meta.json the entry counts as absent, so a crash between the two
-        # renames can never pair the new PDF with the old version's metadata.
-        (folder / META_NAME).unlink(missing_ok=True)
-
-    attempts = 2
-    for attempt in range(1, attempts + 1):
-        try:
-            with atomic_file(
-                folder / PDF_NAME, inside=config.library_dir(), before_commit=drop_old_meta
-            ) as out:
-                return _stream_pdf(client, aid, url, out, progress)
-        except _CutOff as e:
-            if attempt == attempts:
-                raise NetworkError(
-                    f"The download of {aid} from {url} was cut off ({e}) — try again later"
-                ) from e
-    raise AssertionError("unreachable")
 
 
 def _stream_pdf(
@@ -452,5 +452,5 @@ class SeenStore:
         self.path.unlink(missing_ok=True)
 
 
-def seen_store() -> SeenStore:
-    return SeenStore(config.home_dir() / SEEN_NAME)
+def seen_store(state: Path) -> SeenStore:
+    return SeenStore(state / SEEN_NAME)

@@ -15,24 +15,21 @@ from localdigest.sources.arxiv import api, feed
 from localdigest.sources.arxiv.api import Sort
 from localdigest.sources.arxiv.client import ArxivClient
 from localdigest.sources.arxiv.meta import Filters, PaperMeta
-from localdigest.sources.library import seen_store
+from localdigest.sources.library import SeenStore
 
 
 @dataclass
 class SearchSpec:
-    """What to look for; ``None`` means "as configured"."""
+    """What to look for (the filters are the run's: categories, include, exclude)."""
 
     terms: list[str] = field(default_factory=list)
-    categories: list[str] | None = None
-    include: list[str] | None = None
-    exclude: list[str] | None = None
     since: dt.date | None = None
-    max_results: int | None = None
     only_new: bool = True
 
 
 def search(
     client: ArxivClient,
+    seen: SeenStore,
     terms: Sequence[str],
     filters: Filters,
     since: dt.date | None = None,
@@ -47,7 +44,6 @@ def search(
     left out, and (sorted by submission date, newest first) paging stops at the first one
     already seen.
     """
-    seen = seen_store()
     papers = api.search(
         client,
         terms,
@@ -63,6 +59,7 @@ def search(
 
 def today(
     client: ArxivClient,
+    seen: SeenStore,
     filters: Filters,
     only_new: bool = False,
     max_results: int | None = None,
@@ -73,7 +70,6 @@ def today(
 
     ``order`` (e.g. by relevance) sorts the whole day before it is cut to ``max_results``,
     so only the papers listed are remembered as seen."""
-    seen = seen_store()
     papers = feed.today(
         client,
         filters,

@@ -28,7 +28,6 @@ REPEAT_NGRAM = 4  # a phrase of this many words ...
 REPEAT_LIMIT = 3  # ... occurring this often makes a text degenerate
 MIN_DISTINCT_2 = 0.5  # fewer distinct bigrams than this share is degenerate ...
 DISTINCT_MIN_WORDS = 30  # ... for texts at least this long
-OFF_TOPIC_BELOW = 0.6  # on-topic share under this is off-topic
 NEAR_DUPLICATE = 0.6  # a sentence with this share of its 4-grams already said repeats
 
 # 3, 3.5, 1,000, 28.4%, 1e-6, 10^6: digits with their decimal part; signs and units dropped.
@@ -109,16 +108,12 @@ def _repeating(units: list[str]) -> list[bool]:
     return flags
 
 
-def trim_repetition(text: str) -> str:
-    """Cut a looping text before its loop: sentences that mostly repeat earlier ones are
-    dropped; the text ends before the first sentence that repeats an earlier sentence or
-    completes a 4-gram's REPEAT_LIMIT-th occurrence."""
-    return " ".join(s for _, s in trim_units(sentences(text))).strip()
-
-
 def trim_units(units: list[str]) -> list[tuple[int, str]]:
-    """``trim_repetition`` over given sentences: the (index, sentence) pairs kept, so that
-    a caller can put them back where they were (the lines of a list of notes)."""
+    """Cut a looping text (its sentences, ``units``) before its loop: sentences that mostly
+    repeat earlier ones are dropped; the text ends before the first sentence that repeats
+    an earlier sentence or completes a 4-gram's REPEAT_LIMIT-th occurrence. The (index,
+    sentence) pairs kept, so that a caller can put them back where they were (the lines of
+    a list of notes)."""
     kept: list[tuple[int, str]] = []
     seen_sentences: set[str] = set()
     counts: Counter[tuple[str, ...]] = Counter()

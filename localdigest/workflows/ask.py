@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localdigest import config, pdf
-from localdigest.cache import cached_summaries, make_key
+from localdigest import pdf
+from localdigest.cache import Store, cached_summaries, make_key
+from localdigest.config import Paths, RunConfig
 from localdigest.errors import InputError, ModelError, UsageError
 from localdigest.index import Found, PassageIndex, Query
 from localdigest.llm import Generation
 from localdigest.papers import (
     Answer,
     Grounding,
-    ModeSetting,
     PaperFailure,
     PaperInput,
     Quote,
@@ -39,7 +39,7 @@ from localdigest.summarize.grounding import PageIndex, SupportJudge, ground
 from localdigest.summarize.hygiene import tidy
 from localdigest.summarize.results import unreadable
 from localdigest.text import visible
-from localdigest.workflows.summarize import SummarizeRequest, open_index
+from localdigest.workflows.summarize import open_index
 from localdigest.workflows.summarize import prepare as prepare_run
 
 if TYPE_CHECKING:
@@ -60,12 +60,6 @@ class AskRequest:
     sources: Sequence[str] = ()  # none: every paper read
     digest: str | None = None  # "latest" or a day: that newsletter issue's papers
     top: int = 3
-    mode: ModeSetting | None = None  # who answers; None: the configured mode
-    model: str | None = None
-    n_ctx: int | None = None
-    threads: int | None = None
-    server: str | None = None
-    server_model: str | None = None
 
 
 @dataclass
@@ -73,6 +67,7 @@ class AskJob:
     """A prepared question: what to search, and the model that writes, if one does."""
 
     request: AskRequest
+    cfg: RunConfig  # who answers: its mode and model
     query: Query
     index: PassageIndex
     resolved: inputs.Resolved | None  # the sources named
@@ -87,10 +82,13 @@ class AskJob:
     def fetch(self, progress: ProgressFn | None = None) -> None:
         """Download the arXiv papers named that the library does not hold yet."""
         if self.resolved is not None and self.named is None:
-            from localdigest.workflows import arxiv  # the arXiv stack: only when it fetches
+            client = None
+            if self.resolved.to_fetch:  # the HTTP stack: only when arXiv papers are missing
+                from localdigest.workflows import arxiv
 
-            client = arxiv.client() if self.resolved.to_fetch else None
-            self.named = inputs.fetch(self.resolved, client, progress)
+                client = arxiv.client(self.cfg)
+            library = self.cfg.paths.library
+            self.named = inputs.fetch(self.resolved, client, library, progress)
             self.failures.extend(self.resolved.failures)
 
     def _to_read(self) -> list[PaperInput]:
@@ -98,14 +96,15 @@ class AskJob:
         self.fetch()
         wanted: list[PaperInput] = []
         backfill = self.index.note(BACKFILL_NOTE) is not None
-        summarized = _summarized() if backfill or self.digest else {}
+        paths = self.cfg.paths
+        summarized = _summarized(paths) if backfill or self.digest else {}
         for sha, paper in summarized.items():
             self._shas.setdefault(paper.path.resolve(), sha)
         if backfill:
-            wanted += [*summarized.values(), *_fetched(self.index, every=True)]
+            wanted += [*summarized.values(), *_fetched(self.index, paths, every=True)]
             self._backfill = {p.path.resolve() for p in wanted}
-        elif self.index.note(LIBRARY_NOTE) != _library_stamp():
-            wanted += _fetched(self.index, every=False)
+        elif self.index.note(LIBRARY_NOTE) != _library_stamp(paths):
+            wanted += _fetched(self.index, paths, every=False)
         wanted += self.named or []
         for sha in self.digest or []:
             if sha in summarized:
@@ -130,7 +129,7 @@ class AskJob:
             if progress is not None:
                 progress(paper.title or paper.path.name, done, len(todo))
             try:
-                _read(self.index, paper, self._shas)
+                _read(self.index, paper, self._shas, self.cfg.max_pages)
             except InputError as e:
                 self.failures.append(PaperFailure(paper.source, e.message, int(e.exit_code)))
             except OSError as e:
@@ -145,7 +144,7 @@ class AskJob:
         elif backfilled := sum(p.path.resolve() in self._backfill for p in todo):
             self.notes.append(f"Read {backfilled} papers summarized or fetched before")
         self.index.set_note(BACKFILL_NOTE, None)
-        self.index.set_note(LIBRARY_NOTE, _library_stamp())
+        self.index.set_note(LIBRARY_NOTE, _library_stamp(self.cfg.paths))
 
     def answer(self) -> Answer:
         """The passages that answer, best first, and the model's answer when one writes."""
@@ -195,7 +194,7 @@ class AskJob:
         return self._shas[real]
 
 
-def prepare(req: AskRequest) -> AskJob:
+def prepare(req: AskRequest, cfg: RunConfig) -> AskJob:
     """Check the request and resolve the writing model; nothing is read or fetched yet."""
     query = passages.query(req.question)
     if not query.terms:
@@ -207,32 +206,23 @@ def prepare(req: AskRequest) -> AskJob:
         raise UsageError(f"--top must be at least 1 (got {req.top})")
     digest = None
     if req.digest is not None:
-        from localdigest.publish.digest import issue_papers
+        from localdigest.workflows.digest import issue_papers
 
-        digest = issue_papers(req.digest)
-    resolved = inputs.resolve(req.sources) if req.sources else None
-    writer, note = _writer(req)
-    return AskJob(req, query, open_index(), resolved, digest, writer, [note] if note else [])
+        digest = issue_papers(cfg.paths, req.digest)
+    resolved = inputs.resolve(req.sources, cfg.paths.library) if req.sources else None
+    writer, note = _writer(cfg)
+    index = open_index(cfg.paths)
+    return AskJob(req, cfg, query, index, resolved, digest, writer, [note] if note else [])
 
 
-def _writer(req: AskRequest) -> tuple[Summarizer | None, str | None]:
+def _writer(cfg: RunConfig) -> tuple[Summarizer | None, str | None]:
     """The model that writes the answer (None: the quotes are the answer) and why none."""
-    mode: ModeSetting = config.value("mode", req.mode)
-    if mode == "extract":
+    if cfg.mode == "extract":
         return None, None
-    request = SummarizeRequest(
-        sources=[],
-        model=req.model,
-        n_ctx=req.n_ctx,
-        threads=req.threads,
-        server=req.server,
-        server_model=req.server_model,
-        mode=mode,
-    )
     try:
-        summarizer = prepare_run(request).summarizer
+        summarizer = prepare_run([], cfg).summarizer
     except ModelError as e:
-        if mode != "auto":
+        if cfg.mode != "auto":
             raise
         return None, f"No model to write an answer ({e.message}): the quotes are the answer"
     if summarizer.options.mode == "extract":
@@ -247,17 +237,22 @@ def _writer(req: AskRequest) -> tuple[Summarizer | None, str | None]:
 # ----------------------------------------------------------------------------- reading
 
 
-def _read(index: PassageIndex, paper: PaperInput, shas: dict[Path, str]) -> None:
-    document = pdf.extract(paper.path, max_pages=int(config.value("max_pages")) or None)
+def _read(index: PassageIndex, paper: PaperInput, shas: dict[Path, str], max_pages: int) -> None:
+    document = pdf.extract(paper.path, max_pages=max_pages or None)
     shas[paper.path.resolve()] = document.sha256
     title = visible(paper.title or document.title or paper.path.stem)
     passages.index_document(index, paper, document, title)
 
 
-def _summarized() -> dict[str, PaperInput]:
+def _summarized(paths: Paths) -> dict[str, PaperInput]:
     """Every paper with a cached summary whose file is still there, by its sha256."""
+    store = Store(paths.cache)
+    try:
+        rows = cached_summaries(store)
+    finally:
+        store.close()
     found: dict[str, PaperInput] = {}
-    for row in cached_summaries():
+    for row in rows:
         s = row.summary
         if s.sha256 not in found and s.path and Path(s.path).is_file():
             found[s.sha256] = PaperInput(
@@ -266,22 +261,22 @@ def _summarized() -> dict[str, PaperInput]:
     return found
 
 
-def _fetched(index: PassageIndex, every: bool) -> list[PaperInput]:
+def _fetched(index: PassageIndex, paths: Paths, every: bool) -> list[PaperInput]:
     """The library's papers (``every``) or those of them the index does not hold."""
-    from localdigest.sources import library  # the arXiv stack: only when the library changed
+    from localdigest.sources.library import Library  # only when the library changed
 
     held = set() if every else {p.arxiv_id for p in index.papers() if p.arxiv_id}
     return [
         inputs.library_paper(e.arxiv_id.base, e)
-        for e in library.list_entries()
+        for e in Library(paths.library).list_entries()
         if e.arxiv_id.base not in held
     ]
 
 
-def _library_stamp() -> str:
+def _library_stamp(paths: Paths) -> str:
     """The library folder's modification time: a paper fetched changes it."""
     try:
-        return str(config.library_dir().stat().st_mtime_ns)
+        return str(paths.library.stat().st_mtime_ns)
     except OSError:
         return "none"
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from localdigest import config
-from localdigest.cache import cached_summaries
+from localdigest.cache import Store, cached_summaries
+from localdigest.config import Paths, RunConfig
 from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.sources.ranking import LibraryPaper, Ranking, Score, rank
 
@@ -30,9 +30,9 @@ def _when(text: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def library_papers() -> list[LibraryPaper]:
+def library_papers(paths: Paths) -> list[LibraryPaper]:
     """One document per paper the reader fetched or summarized."""
-    from localdigest.sources import library  # requests: only when a listing is ranked
+    from localdigest.sources.library import Library  # the arXiv stack: only to rank
 
     texts: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
@@ -49,10 +49,15 @@ def library_papers() -> list[LibraryPaper]:
         if when is not None and (key not in dates or when > dates[key]):
             dates[key] = when
 
-    for entry in library.list_entries():
+    for entry in Library(paths.library).list_entries():
         meta = entry.meta
         add(meta.arxiv_id, meta.title, [meta.abstract], entry.fetched_at, meta.arxiv_id)
-    for row in cached_summaries():
+    store = Store(paths.cache)
+    try:
+        rows = cached_summaries(store)
+    finally:
+        store.close()
+    for row in rows:
         s = row.summary
         key = s.arxiv_id or s.sha256
         add(key, s.title, [s.abstract, s.tldr, s.summary], _when(s.created), s.arxiv_id)
@@ -62,9 +67,9 @@ def library_papers() -> list[LibraryPaper]:
     ]
 
 
-def rank_listing(papers: Sequence[PaperMeta]) -> Ranking:
+def rank_listing(papers: Sequence[PaperMeta], cfg: RunConfig) -> Ranking:
     """Score a listing against the library and the ``interests`` setting."""
-    return rank(papers, library_papers(), str(config.value("interests") or ""))
+    return rank(papers, library_papers(cfg.paths), cfg.interests)
 
 
 def by_relevance(
@@ -82,11 +87,12 @@ class Ranker:
     """Ranks a listing once (``arrange``: most relevant first if asked) and remembers each
     paper's score, so a listing cut after ranking keeps the scores it was ranked by."""
 
+    cfg: RunConfig
     by_relevance: bool = False
     scores: dict[str, Score] = field(default_factory=dict)
 
     def arrange(self, papers: list[PaperMeta]) -> list[PaperMeta]:
-        ranking = rank_listing(papers)
+        ranking = rank_listing(papers, self.cfg)
         arranged, scores = (
             by_relevance(papers, ranking)
             if self.by_relevance

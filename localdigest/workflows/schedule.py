@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from localdigest import config
+from localdigest.config import Paths, RunConfig, config_path
 from localdigest.errors import ExitCode, LocaldigestError, StorageError, UsageError
 
 Frequency = Literal["daily", "weekly"]
@@ -97,35 +97,34 @@ def parse_day(text: str) -> int:
     return DAYS.index(day)
 
 
-def log_path() -> Path:
-    return config.home_dir() / "logs" / LOG_NAME
+def log_path(paths: Paths) -> Path:
+    return paths.logs / LOG_NAME
 
 
 def make_job(
+    cfg: RunConfig,
     frequency: Frequency,
     top: int,
     at: str = "08:00",
     day: str = "mon",
-    out_dir: Path | None = None,
-    notes: Path | None = None,
     extra: Sequence[str] = (),
 ) -> ScheduledJob:
     """The job for ``localdigest run --top N`` as configured now (paths made absolute)."""
     if top < 1:
         raise UsageError(f"--top must be at least 1 (got {top})")
     hour, minute = parse_time(at)
-    folder = Path(config.value("digest_dir", out_dir)).expanduser().resolve()
+    folder = cfg.digest_dir.resolve()
     command = [sys.executable, "-m", "localdigest", "run", "--top", str(top)]
     command += ["--out-dir", str(folder)]
-    notes_dir = config.value("notes_dir", notes)
-    if notes_dir:
-        command += ["--notes", str(Path(notes_dir).expanduser().resolve())]
+    if cfg.notes_dir is not None:
+        command += ["--notes", str(cfg.notes_dir.resolve())]
     command += list(extra)
     env = {
-        "LOCALDIGEST_HOME": str(config.home_dir().expanduser().resolve()),
-        "LOCALDIGEST_CONFIG": str(config.config_path().expanduser().resolve()),
+        "LOCALDIGEST_HOME": str(cfg.paths.home.resolve()),
+        "LOCALDIGEST_CONFIG": str(config_path().expanduser().resolve()),
     }
-    return ScheduledJob(frequency, hour, minute, parse_day(day), command, env, log_path(), folder)
+    log = log_path(cfg.paths)
+    return ScheduledJob(frequency, hour, minute, parse_day(day), command, env, log, folder)
 
 
 # ----------------------------------------------------------------------------- backends
@@ -460,9 +459,9 @@ def installed_anywhere(runner: Runner = run_command) -> list[tuple[Scheduler, In
     return found
 
 
-def last_log_lines(count: int = 5) -> list[str]:
+def last_log_lines(paths: Paths, count: int = 5) -> list[str]:
     try:
-        lines = log_path().read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = log_path(paths).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
     return [ln for ln in lines if ln.strip()][-count:]

@@ -1,7 +1,7 @@
 """The weekly routine behind ``localdigest run``: search -> choose -> fetch -> summarize -> digest.
 
 Each step returns data; the command renders it and asks which papers. The plan of the
-current run (the papers listed, the ones chosen) is saved under ``home_dir()`` as soon as
+current run (the papers listed, the ones chosen) is saved in the state folder as soon as
 it exists, so a run stopped anywhere (Ctrl-C, network down, a crash) is resumed by running
 the same command again: no new search (which would hide the papers already marked as seen),
 no new question, fetched PDFs and cached summaries reused. The plan is closed when its
@@ -13,22 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localdigest import config
+from localdigest.config import Paths, RunConfig
 from localdigest.errors import InputError, LocaldigestError, NetworkError, UsageError
 from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperFailure, PaperSummary, Result
-from localdigest.publish import digest
-from localdigest.publish.notes import NoteResult, export_notes, library_extras
+from localdigest.pdf.figures import KeyFigure
+from localdigest.publish.digest import to_markdown
+from localdigest.publish.notes import NoteResult
 from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.sources.ranking import Score
-from localdigest.workflows.summarize import SummarizeRequest, prepare
+from localdigest.workflows import digest
+from localdigest.workflows.summarize import prepare
 
 if TYPE_CHECKING:  # the library and the listing import the arXiv stack: only when used
     from localdigest.sources.library import FetchResult, LibraryEntry, ProgressFn
@@ -48,6 +49,7 @@ class RunPlan:
     digest_path: str | None = None
     done: bool = False
     scores: list[Score] = field(default_factory=list)  # one per paper; none: empty library
+    path: Path | None = field(default=None, compare=False)  # where it is saved
 
     @property
     def chosen(self) -> list[PaperMeta]:
@@ -120,90 +122,75 @@ def _score(data: Any) -> Score:
 # ----------------------------------------------------------------------------- the plan on disk
 
 
-def plan_path() -> Path:
-    return config.home_dir() / PLAN_NAME
+def plan_path(paths: Paths) -> Path:
+    return paths.state / PLAN_NAME
 
 
-def load_unfinished(on_damage: Callable[[str], None] | None = None) -> RunPlan | None:
+def load_unfinished(paths: Paths, on_damage: Callable[[str], None] | None = None) -> RunPlan | None:
     """The plan of a run that has not written its digest yet, or None. A damaged plan
     means starting afresh (it is moved aside; ``on_damage`` hears why)."""
-    plan = load_state(plan_path(), RunPlan.from_dict, on_damage)
-    return None if plan is None or plan.done else plan
+    path = plan_path(paths)
+    plan = load_state(path, RunPlan.from_dict, on_damage)
+    return None if plan is None or plan.done else replace(plan, path=path)
 
 
 def save(plan: RunPlan) -> None:
-    write_atomically(plan_path(), json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
+    assert plan.path is not None, "a plan is saved where it was loaded or made"
+    write_atomically(plan.path, json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
 
 
-def discard_unfinished() -> bool:
+def discard_unfinished(paths: Paths) -> bool:
     """Forget an unfinished run (``--restart``); True if there was one."""
-    had = load_unfinished() is not None
+    had = load_unfinished(paths) is not None
     if had:
-        plan_path().unlink(missing_ok=True)
+        plan_path(paths).unlink(missing_ok=True)
     return had
 
 
 # ----------------------------------------------------------------------------- steps
 
 
-def search(spec: SearchSpec, sort: str = "relevance") -> RunPlan:
+def search(cfg: RunConfig, spec: SearchSpec, sort: str = "relevance") -> RunPlan:
     """Search arXiv as configured, rank the list by the reader's library (most relevant
     first unless ``sort`` is "submitted") and save it as a new plan (papers marked as seen)."""
     from localdigest.sources import listing  # the arXiv stack: only when a run searches
+    from localdigest.sources.library import seen_store
     from localdigest.workflows import arxiv, ranked
 
-    max_results = int(config.value("run_max", spec.max_results))
     papers = listing.search(
-        arxiv.client(),
+        arxiv.client(cfg),
+        seen_store(cfg.paths.state),
         spec.terms,
-        arxiv.filters(spec.categories, spec.include, spec.exclude),
+        arxiv.filters(cfg),
         spec.since,
         spec.only_new,
-        max_results,
+        cfg.run_max,
     )
-    ranking = ranked.rank_listing(papers)
+    ranking = ranked.rank_listing(papers, cfg)
     scores = ranking.scores
     if sort == "relevance":
         papers, scores = ranked.by_relevance(papers, ranking)
-    plan = RunPlan(started=_now().isoformat(), papers=papers, scores=scores)
+    plan = RunPlan(_now().isoformat(), papers, scores=scores, path=plan_path(cfg.paths))
     if papers:
         save(plan)
     return plan
 
 
-def parse_pick(spec: str, count: int) -> list[int]:
-    """``1,4,7``, ``2-5``, ``all`` or ``none`` -> 1-based numbers, each at most ``count``."""
-    text = spec.strip().lower()
-    if text == "all":
-        return list(range(1, count + 1))
-    if text in ("", "none", "0"):
-        return []
-    numbers: list[int] = []
-    for part in re.split(r"[,\s]+", text):
-        if not part:
-            continue
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not match:
-            raise UsageError(f"'{spec}' is not a list of numbers — use e.g. 1,4,7 or 2-5 or all")
-        first, last = int(match[1]), int(match[2] or match[1])
-        if first < 1 or last < first or last > count:
-            raise UsageError(f"'{part}' is not between 1 and {count} — pick from the list shown")
-        numbers.extend(range(first, last + 1))
-    return list(dict.fromkeys(numbers))
-
-
 def choose(plan: RunPlan, picks: Sequence[int]) -> RunPlan:
+    """Record the papers chosen; choosing none closes the run (no digest)."""
     plan.picks = list(picks)
+    plan.done = not picks
     save(plan)
     return plan
 
 
-def fetch(plan: RunPlan, progress: ProgressFn | None = None) -> list[FetchResult]:
+def fetch(cfg: RunConfig, plan: RunPlan, progress: ProgressFn | None = None) -> list[FetchResult]:
     """Download the chosen papers into the library (those already there cost nothing)."""
-    from localdigest.sources import library  # the arXiv stack: only when a run fetches
+    from localdigest.sources.library import Library  # the arXiv stack: only to fetch
     from localdigest.workflows import arxiv
 
-    return library.fetch([p.versioned_id for p in plan.chosen], arxiv.client(), progress)
+    wanted = [p.versioned_id for p in plan.chosen]
+    return Library(cfg.paths.library).fetch(wanted, arxiv.client(cfg), progress)
 
 
 def summarize_sources(results: Sequence[FetchResult]) -> list[str]:
@@ -252,11 +239,11 @@ def digest_file(plan: RunPlan, out_dir: Path, today: dt.date) -> Path:
 
 
 def finish(
+    cfg: RunConfig,
     plan: RunPlan,
     papers: Sequence[PaperSummary],
-    out_dir: Path | None = None,
+    figures: dict[str, KeyFigure],
     today: dt.date | None = None,
-    figures: bool = True,
 ) -> Path:
     """Write the digest of the run, remember it, and close the plan; return the file."""
     if not papers:
@@ -265,17 +252,17 @@ def finish(
             "above; run again to retry, or `localdigest run --restart` to start over"
         )
     today = today or dt.date.today()
-    folder = Path(config.value("digest_dir", out_dir)).expanduser()
+    folder = cfg.digest_dir
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--out-dir {folder} is a file — give a folder")
     path = digest_file(plan, folder, today)
     plan.digest_path = str(path)
     save(plan)
-    previous = digest.last_digest_time()
+    previous = digest.last_digest_time(cfg.paths)
     since = previous.date() if previous else None
-    text = digest.to_markdown(digest.build(papers, today=today, since=since, figures=figures))
-    write_atomically(path, text)
-    digest.remember_digest(papers)
+    issue = digest.issue(cfg, papers, figures, today=today, since=since)
+    write_atomically(path, to_markdown(issue))
+    digest.remember_digest(cfg.paths, papers)
     plan.done = True
     save(plan)
     return path
@@ -295,23 +282,6 @@ def exit_error(
 
 
 @dataclass
-class RunSettings:
-    """How the chosen papers are summarized and where the results go (None: configured)."""
-
-    out_dir: Path | None = None
-    notes: Path | None = None
-    model: str | None = None
-    max_tokens: int | None = None
-    n_ctx: int | None = None
-    threads: int | None = None
-    gpu_layers: int | None = None
-    server: str | None = None
-    server_model: str | None = None
-    parallel: int | None = None
-    figures: bool = True  # each paper's key figure in the digest and the notes
-
-
-@dataclass
 class RunOutcome:
     """What a run did: fetched, summarized, the digest it wrote, the notes it exported."""
 
@@ -323,18 +293,19 @@ class RunOutcome:
     error: LocaldigestError | None = None  # the exit error of a partly failed run
 
 
-Summarize = Callable[[SummarizeRequest], list[Result]]
+Summarize = Callable[[Sequence[str], RunConfig], list[Result]]
 
 
-def summarize_plainly(request: SummarizeRequest) -> list[Result]:
+def summarize_plainly(sources: Sequence[str], cfg: RunConfig) -> list[Result]:
     """Summarize without showing progress (the command passes its own)."""
-    return prepare(request).run()
+    return prepare(sources, cfg).run()
 
 
 def run_chosen(
+    cfg: RunConfig,
     plan: RunPlan,
-    settings: RunSettings,
     *,
+    figures: bool = True,
     downloads: Callable[[], AbstractContextManager[ProgressFn]] | None = None,
     summarize: Summarize = summarize_plainly,
     warn: Callable[[str], None] = lambda message: None,
@@ -347,37 +318,24 @@ def run_chosen(
     with the others.
     """
     if downloads is None:
-        fetched = fetch(plan)
+        fetched = fetch(cfg, plan)
     else:
         with downloads() as progress:
-            fetched = fetch(plan, progress)
+            fetched = fetch(cfg, plan, progress)
     for f in fetched:
         if f.error is not None:
             warn(f"{f.input}: {f.error.message}")
-    request = SummarizeRequest(
-        sources=summarize_sources(fetched),
-        model=settings.model,
-        n_ctx=settings.n_ctx,
-        gpu_layers=settings.gpu_layers,
-        threads=settings.threads,
-        max_tokens=settings.max_tokens,
-        server=settings.server,
-        server_model=settings.server_model,
-        parallel=settings.parallel,
-    )
-    results = summarize(request)
+    results = summarize(summarize_sources(fetched), cfg)
     for r in results:
         if isinstance(r, PaperFailure):
             warn(f"{r.source}: {r.error}")
     entries = [f.entry for f in fetched if f.entry is not None]
     papers = with_metadata(results, entries)
-    path = finish(plan, papers, settings.out_dir, figures=settings.figures)
+    found = digest.figures_of(papers, cfg.paths) if figures else {}  # once, for both
+    path = finish(cfg, plan, papers, found)
     outcome = RunOutcome(fetched, results, papers, path, error=exit_error(fetched, results))
-    folder = config.value("notes_dir", settings.notes)
-    if folder:
-        outcome.notes = export_notes(
-            papers, Path(folder), extras=library_extras(papers), figures=settings.figures
-        )
+    if cfg.notes_dir is not None:
+        outcome.notes = digest.notes(cfg, papers, cfg.notes_dir, found)
     return outcome
 
 

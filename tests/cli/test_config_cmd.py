@@ -70,7 +70,7 @@ def test_every_setting_is_shown_with_help(tmp_path: Path, monkeypatch) -> None:
     }
     assert (rows["categories"]["value"], rows["categories"]["source"]) == (["cs.CL"], "config")
     assert (rows["tags"]["value"], rows["tags"]["source"]) == (["paper", "ml"], "env")
-    assert rows["home"]["value"] == str(config.home_dir())
+    assert rows["home"]["value"] == str(config.load().paths.home)
 
     table = runner.invoke(app, ["config"])
     assert table.exit_code == 0, table.output

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from arxiv_server import FakeArxiv, arxiv_server_fixture  # noqa: F401
+from conftest import user_paths
 from typer.testing import CliRunner
 
+from localdigest import config
 from localdigest.cli import app
 from localdigest.sources import library
 from localdigest.workflows import schedule
@@ -42,7 +44,7 @@ def test_cron_install_replace_status_remove(crontab: Path, tmp_path: Path) -> No
     [line] = ours(crontab)
     assert line.startswith("30 7 * * 5 ")
     assert "-m localdigest run --top 3 --out-dir " + str(digests) in line
-    assert f">> {schedule.log_path()} 2>&1" in line
+    assert f">> {schedule.log_path(user_paths())} 2>&1" in line
     assert "MAILTO=ada@example.org" in crontab.read_text()  # the user's lines are kept
     assert "crontab entry" in result.stderr
 
@@ -78,7 +80,8 @@ def test_the_cron_command_runs_unattended(
     crontab: Path, arxiv_server: FakeArxiv, tmp_path: Path
 ) -> None:
     """What cron would run, run by /bin/sh with no terminal: it logs and never asks."""
-    library.seen_store().add(re.sub(r"v\d+$", "", i) for i in arxiv_server.search_ids)
+    seen = library.seen_store(user_paths().state)
+    seen.add(re.sub(r"v\d+$", "", i) for i in arxiv_server.search_ids)
     result = runner.invoke(app, ["schedule", "weekly", "--backend", "cron", "--top", "2"])
     assert result.exit_code == 0, result.output
     [line] = ours(crontab)
@@ -93,14 +96,15 @@ def test_the_cron_command_runs_unattended(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""  # everything went to the log
-    log = schedule.log_path().read_text()
+    log = schedule.log_path(user_paths()).read_text()
     assert "No new papers since your last search" in log
     assert len(arxiv_server.to("/api/query")) == 1
     assert "no run logged yet" not in runner.invoke(app, ["schedule", "status"]).stdout
 
 
 def job(frequency: schedule.Frequency = "weekly") -> schedule.ScheduledJob:
-    return schedule.make_job(frequency, 4, at="21:05", day="sun", out_dir=Path("/srv/digests"))
+    cfg = config.load(digest_dir=Path("/srv/digests"))
+    return schedule.make_job(cfg, frequency, 4, at="21:05", day="sun")
 
 
 def test_systemd_units() -> None:
@@ -108,8 +112,8 @@ def test_systemd_units() -> None:
     service = units.service(job())
     assert re.search(r"^ExecStart=\S+ -m localdigest run --top 4 --out-dir /srv/digests$",
                      service, re.MULTILINE)  # fmt: skip
-    assert f'Environment="LOCALDIGEST_HOME={schedule.config.home_dir()}"' in service
-    assert f"StandardOutput=append:{schedule.log_path()}" in service
+    assert f'Environment="LOCALDIGEST_HOME={user_paths().home}"' in service
+    assert f"StandardOutput=append:{schedule.log_path(user_paths())}" in service
     assert "Type=oneshot" in service
     timer = units.timer(job())
     assert "OnCalendar=Sun *-*-* 21:05:00" in timer and "Persistent=true" in timer
@@ -162,7 +166,7 @@ def test_launchd_agent(tmp_path: Path) -> None:
     assert data["Label"] == "org.localdigest.run"
     assert data["ProgramArguments"][1:5] == ["-m", "localdigest", "run", "--top"]
     assert data["StartCalendarInterval"] == {"Hour": 21, "Minute": 5, "Weekday": 0}  # Sunday
-    assert data["StandardOutPath"] == str(schedule.log_path())
+    assert data["StandardOutPath"] == str(schedule.log_path(user_paths()))
     assert calls.calls[-1][:2] == ["launchctl", "bootstrap"]
     assert agent.remove() and not agent.plist_path.exists()
 

@@ -48,7 +48,7 @@ def test_wrong_types_in_the_config_file_are_refused(
     monkeypatch.delenv(config.SETTINGS[key].env, raising=False)  # the file is read
     (tmp_path / "config.toml").write_text(toml + "\n")
     with pytest.raises(UsageError) as caught:
-        config.value(key)
+        config.load()
     refused(caught.value.message, f"{key} = ", "config.toml", expected)
     result = runner.invoke(app, ["config"])
     assert result.exit_code == 2
@@ -117,10 +117,11 @@ def test_good_values_from_every_source_still_work(
 ) -> None:
     (tmp_path / "config.toml").write_text('temperature = 0\ntags = ["a", "b"]\nhome = "x"\n')
     monkeypatch.setenv("LOCALDIGEST_SEED", "0")
-    assert config.value("temperature") == 0.0 and isinstance(config.value("temperature"), float)
-    assert config.value("tags") == ["a", "b"]
-    assert config.value("seed") == 0
-    assert config.value("threads", 2) == 2
+    cfg = config.load(threads=2)
+    assert cfg.temperature == 0.0 and isinstance(cfg.temperature, float)
+    assert cfg.tags == ("a", "b") and cfg.seed == 0 and cfg.threads == 2
+    assert cfg.origins["temperature"] == "config" and cfg.origins["seed"] == "env"
+    assert cfg.origins["threads"] == "flag"
 
 
 def test_a_prompt_file_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:

@@ -170,7 +170,7 @@ def test_eval_with_calls_in_flight_scores_what_one_by_one_scores(
     first; the report is the one a one-by-one eval writes."""
     from model_server import LLAMA_SERVER_PROPS, StandIn
 
-    from localdigest.workflows.summarize import SummarizeRequest
+    from localdigest import config
 
     papers = corpus_papers(corpus)[:2]
     # every call takes 50-80 ms: calls started together are in flight together
@@ -179,8 +179,8 @@ def test_eval_with_calls_in_flight_scores_what_one_by_one_scores(
     try:
         for parallel in (1, 3):
             monkeypatch.setenv("LOCALDIGEST_HOME", str(tmp_path / f"p{parallel}"))
-            request = SummarizeRequest(sources=[], server=server.url, parallel=parallel)
-            report = evaluate.run_eval(request, papers, baselines=False)
+            cfg = config.load(server=server.url, parallel=parallel)
+            report = evaluate.run_eval(cfg, papers, baselines=False)
             reports.append(
                 [
                     (p.file, p.texts, {k: v["rouge1"] for k, v in p.scores.items()})
@@ -200,7 +200,7 @@ def test_reader_eval_side_by_side_makes_each_summary_once(
     loop asks for (the abstract read), so no paper is summarized a second time."""
     from model_server import LLAMA_SERVER_PROPS, StandIn
 
-    from localdigest.workflows.summarize import SummarizeRequest
+    from localdigest import config
 
     papers = corpus_papers(corpus)[:2]
     server = StandIn(props=dict(LLAMA_SERVER_PROPS), max_delay=0.01).start()
@@ -209,10 +209,8 @@ def test_reader_eval_side_by_side_makes_each_summary_once(
         for parallel in (1, 3):
             monkeypatch.setenv("LOCALDIGEST_HOME", str(tmp_path / f"p{parallel}"))
             before = len(server.completions())
-            request = SummarizeRequest(
-                sources=[], server=server.url, parallel=parallel, mode="write"
-            )
-            evaluate.run_eval(request, papers, reader=True)
+            cfg = config.load(server=server.url, parallel=parallel, mode="write")
+            evaluate.run_eval(cfg, papers, reader=True)
             calls.append(len(server.completions()) - before)
     finally:
         server.stop()

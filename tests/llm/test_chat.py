@@ -16,10 +16,8 @@ from model_stores import configured_model, gemma_path, smollm2_path
 from localdigest.cache import Store
 from localdigest.llm.chat import (
     ChatTemplate,
-    cut_at_stop,
     stop_sequences,
     strip_thinking,
-    without_thinking,
 )
 from localdigest.models.gguf import read_gguf
 from localdigest.papers import PaperInput, PaperSummary
@@ -81,7 +79,7 @@ def test_the_real_smollm2_template_keeps_its_system_role() -> None:
     info = read_gguf(smollm2_path())
     assert info.chat_template
     template = ChatTemplate(info.chat_template, eos_token="<|im_end|>")
-    assert template.system_role and not template.thinking_switch
+    assert template.system_role and "enable_thinking" not in template.source
     prompt = template.prompt("SYSTEM TEXT", "USER TEXT")
     assert prompt.startswith("<|im_start|>system\nSYSTEM TEXT<|im_end|>")
     assert prompt.endswith("<|im_start|>user\nUSER TEXT<|im_end|>\n<|im_start|>assistant\n")
@@ -119,14 +117,9 @@ def test_a_template_that_folds_the_system_itself_is_left_to_do_it() -> None:
 
 def test_thinking_is_switched_off_where_the_template_has_the_switch() -> None:
     template = ChatTemplate(THINKING)
-    assert template.thinking_switch
+    assert "enable_thinking" in template.source
     assert template.prompt("S", "U").endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
     assert ChatTemplate(LLAMA3, bos_token="<|begin_of_text|>").end_of_turn() == "<|eot_id|>"
-
-
-def test_output_is_cut_at_a_stop_sequence() -> None:
-    assert cut_at_stop("Answer.<|im_end|>\n<|im_start|>user", ["<|im_end|>"]) == "Answer."
-    assert cut_at_stop("Answer.", ["<|im_end|>"]) == "Answer."
 
 
 def test_no_thinking_reaches_a_summary_or_the_cache(tmp_path: Path) -> None:
@@ -138,10 +131,8 @@ def test_no_thinking_reaches_a_summary_or_the_cache(tmp_path: Path) -> None:
             "tldr": lambda u: thoughts + "A method that improves accuracy.",
         }
     )
-    backend = without_thinking(fake)
-    assert backend.name == fake.name and backend.n_ctx == fake.n_ctx
     store = Store(tmp_path / "cache")
-    summarizer = fake_summarizer(store, backend)  # its name and key are the fake's
+    summarizer = fake_summarizer(store, fake)
     [result] = summarizer.run([PaperInput(str(SAMPLE), SAMPLE)])
     assert isinstance(result, PaperSummary), result
     assert fake.kinds().count("map") >= 1  # the fake did answer with thinking

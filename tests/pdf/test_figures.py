@@ -10,6 +10,7 @@ import pymupdf
 import pytest
 from samplepaper import write_sample_paper
 
+from localdigest import config
 from localdigest.pdf import figures
 from localdigest.pdf.document import file_sha256
 
@@ -29,6 +30,17 @@ WITH_FIGURE_1 = [
 NO_FIGURE = "1503.02531.pdf"  # Distilling the Knowledge: tables only
 
 
+def kept_in() -> tuple[Path, Path]:
+    """(library, figures folder) of the user's home (LOCALDIGEST_HOME, per test)."""
+    paths = config.load().paths
+    return paths.library, paths.figures
+
+
+def key_figure(pdf: Path) -> figures.KeyFigure | None:
+    library, folder = kept_in()
+    return figures.key_figure(pdf, library=library, figures=folder)
+
+
 def pixel_spread(png: Path) -> tuple[int, int, float, float]:
     """(width, height, standard deviation of grey levels, share of non-white pixels)."""
     pix = pymupdf.Pixmap(str(png))
@@ -42,7 +54,7 @@ def pixel_spread(png: Path) -> tuple[int, int, float, float]:
 
 @pytest.mark.parametrize("name", WITH_FIGURE_1)
 def test_figure_1_is_found_and_rendered(corpus: Path, name: str) -> None:
-    figure = figures.key_figure(corpus / "pdfs" / name)
+    figure = key_figure(corpus / "pdfs" / name)
     assert figure is not None, f"no figure found in {name}"
     assert figure.number == 1
     assert figure.caption and figure.page >= 1
@@ -56,7 +68,7 @@ def test_figure_1_is_found_and_rendered(corpus: Path, name: str) -> None:
 
 
 def test_the_transformer_gets_its_architecture(corpus: Path) -> None:
-    figure = figures.key_figure(corpus / "pdfs" / "1706.03762.pdf")
+    figure = key_figure(corpus / "pdfs" / "1706.03762.pdf")
     assert figure is not None
     assert figure.label == "Figure 1: The Transformer - model architecture."
     assert figure.page == 3
@@ -67,29 +79,29 @@ def test_a_paper_without_figures_gets_none_and_it_is_remembered(
     corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pdf = corpus / "pdfs" / NO_FIGURE
-    assert figures.key_figure(pdf) is None
-    png, info = figures.figure_paths(pdf, file_sha256(pdf))
+    assert key_figure(pdf) is None
+    png, info = figures.figure_paths(pdf, file_sha256(pdf), *kept_in())
     assert info.is_file() and not png.exists()
 
     def no_second_look(*_: object, **__: object) -> None:
         raise AssertionError("the PDF was searched again")
 
     monkeypatch.setattr(figures, "find_key_figure", no_second_look)
-    assert figures.key_figure(pdf) is None
+    assert key_figure(pdf) is None
 
 
 def test_rendered_once_then_reused(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pdf = corpus / "pdfs" / "1810.04805.pdf"
-    first = figures.key_figure(pdf)
+    first = key_figure(pdf)
     assert first is not None
-    assert first.path == figures.config.home_dir() / "figures" / f"{file_sha256(pdf)}.png"
+    assert first.path == kept_in()[1] / f"{file_sha256(pdf)}.png"
 
     def no_render(*_: object, **__: object) -> bytes:
         raise AssertionError("rendered twice")
 
     monkeypatch.setattr(figures, "render_region", no_render)
     monkeypatch.setattr(figures, "find_key_figure", no_render)
-    again = figures.key_figure(pdf)
+    again = key_figure(pdf)
     assert again == first
 
 
@@ -98,7 +110,7 @@ def test_library_papers_keep_it_beside_the_pdf(corpus: Path, isolated_home: Path
     folder.mkdir(parents=True)
     pdf = folder / "paper.pdf"
     shutil.copyfile(corpus / "pdfs" / "1706.03762.pdf", pdf)
-    figure = figures.key_figure(pdf)
+    figure = key_figure(pdf)
     assert figure is not None
     assert figure.path == folder / "figure.png"
     assert (folder / "figure.json").is_file()
@@ -110,9 +122,9 @@ def test_a_replaced_pdf_gets_a_new_figure(corpus: Path, isolated_home: Path) -> 
     folder.mkdir(parents=True)
     pdf = folder / "paper.pdf"
     shutil.copyfile(corpus / "pdfs" / "1706.03762.pdf", pdf)
-    assert figures.key_figure(pdf) is not None
+    assert key_figure(pdf) is not None
     shutil.copyfile(corpus / "pdfs" / NO_FIGURE, pdf)  # another version, no figure
-    assert figures.key_figure(pdf) is None
+    assert key_figure(pdf) is None
     assert not (folder / "figure.png").exists()  # the old version's figure is gone
 
 
@@ -141,7 +153,7 @@ def drawn_paper(path: Path, *, with_graphic: bool) -> Path:
 
 
 def test_a_drawn_diagram_is_found_without_the_corpus(tmp_path: Path) -> None:
-    figure = figures.key_figure(drawn_paper(tmp_path / "drawn.pdf", with_graphic=True))
+    figure = key_figure(drawn_paper(tmp_path / "drawn.pdf", with_graphic=True))
     assert figure is not None
     assert figure.caption.startswith("Overview of the system")
     width, height, spread, _ = pixel_spread(figure.path)
@@ -150,18 +162,18 @@ def test_a_drawn_diagram_is_found_without_the_corpus(tmp_path: Path) -> None:
 
 
 def test_a_caption_without_a_graphic_is_no_figure(tmp_path: Path) -> None:
-    assert figures.key_figure(drawn_paper(tmp_path / "plain.pdf", with_graphic=False)) is None
-    assert figures.key_figure(write_sample_paper(tmp_path / "sample.pdf")) is None
+    assert key_figure(drawn_paper(tmp_path / "plain.pdf", with_graphic=False)) is None
+    assert key_figure(write_sample_paper(tmp_path / "sample.pdf")) is None
 
 
 @pytest.mark.parametrize("content", [b"", b"<html>not a pdf</html>", b"%PDF-1.7\n garbage"])
 def test_unreadable_files_have_no_figure(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bad.pdf"
     path.write_bytes(content)
-    assert figures.key_figure(path) is None
-    assert figures.key_figure(tmp_path / "missing.pdf") is None
+    assert key_figure(path) is None
+    assert key_figure(tmp_path / "missing.pdf") is None
 
 
 def test_the_damaged_corpus_copy_does_not_crash(corpus: Path) -> None:
-    figure = figures.key_figure(corpus / "pdfs" / "1412.6980-corrupt.pdf")
+    figure = key_figure(corpus / "pdfs" / "1412.6980-corrupt.pdf")
     assert figure is None or figure.path.is_file()

@@ -10,13 +10,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from digest_helpers import MODEL, cache, make_summary
+from digest_helpers import MODEL, build_issue, cache, make_summary
 from typer.testing import CliRunner
 
 from localdigest.cache import CachedSummary
 from localdigest.cli import app
-from localdigest.errors import UsageError
 from localdigest.publish import audio, digest
+from localdigest.workflows import digest as workflow
+from localdigest.workflows.digest import Selection
 
 runner = CliRunner()
 
@@ -44,7 +45,7 @@ def headings(markdown: str) -> list[str]:
 
 def test_markdown_shape(tmp_path: Path) -> None:
     papers = three_papers(tmp_path)
-    issue = digest.build(papers, today=dt.date(2024, 5, 12), name="Ada", closing="Bye now.")
+    issue = build_issue(papers, today=dt.date(2024, 5, 12), name="Ada", closing="Bye now.")
     md = digest.to_markdown(issue)
     lines = md.splitlines()
     assert lines[0] == "Welcome to Ada's weekly AI newsletter for 7–12 May 2024."
@@ -70,14 +71,14 @@ def test_markdown_uses_config_name_and_closing(tmp_path: Path) -> None:
     Path(tmp_path / "config.toml").write_text(
         'newsletter_name = "Grace"\nclosing = "See you next week."\n'
     )
-    md = digest.to_markdown(digest.build(three_papers(tmp_path), today=dt.date(2024, 5, 12)))
+    md = digest.to_markdown(build_issue(three_papers(tmp_path), today=dt.date(2024, 5, 12)))
     assert md.startswith("Welcome to Grace's weekly AI newsletter")
     assert md.rstrip().endswith("See you next week.")
 
 
 def test_titles_cannot_inject_markdown(tmp_path: Path) -> None:
     evil = make_summary(1, "Fake\n# Heading [x](http://evil) *bold*")
-    md = digest.to_markdown(digest.build([evil], today=dt.date(2024, 5, 12)))
+    md = digest.to_markdown(build_issue([evil], today=dt.date(2024, 5, 12)))
     assert len(headings(md)) == 1
     assert "[x](http://evil)" not in md and r"\[x\](http://evil)" in md
 
@@ -85,7 +86,7 @@ def test_titles_cannot_inject_markdown(tmp_path: Path) -> None:
 def test_several_models_are_named() -> None:
     a = make_summary(1, "A")
     b = make_summary(2, "B", model="qwen2.5-1.5b-instruct-q4_k_m.gguf")
-    issue = digest.build([a, b], today=dt.date(2024, 5, 12))
+    issue = build_issue([a, b], today=dt.date(2024, 5, 12))
     assert issue.byline == (
         f"This article was written by {MODEL} and qwen2.5-1.5b-instruct-q4_k_m.gguf on 2024-05-12."
     )
@@ -108,7 +109,7 @@ def test_format_period(start: tuple, end: tuple, text: str) -> None:
 
 
 def test_json_output(tmp_path: Path) -> None:
-    issue = digest.build(three_papers(tmp_path), today=dt.date(2024, 5, 12), name="Ada")
+    issue = build_issue(three_papers(tmp_path), today=dt.date(2024, 5, 12), name="Ada")
     data = json.loads(digest.to_json(issue))
     assert data["name"] == "Ada" and data["date"] == "2024-05-12"
     assert data["models"] == [MODEL]
@@ -168,7 +169,7 @@ def parse_html(text: str) -> Tree:
 def test_html_is_one_safe_self_contained_page(tmp_path: Path) -> None:
     evil = make_summary(4, 'Robust <script>alert("x")</script> & "Quoted" Models', arxiv_id=None)
     papers = [*three_papers(tmp_path), evil]
-    page = digest.to_html(digest.build(papers, today=dt.date(2024, 5, 12), name="Ada & Co"))
+    page = digest.to_html(build_issue(papers, today=dt.date(2024, 5, 12), name="Ada & Co"))
     tree = parse_html(page)
     assert tree.doctype.lower() == "doctype html"
     assert tree.find("script") == []
@@ -202,9 +203,9 @@ def test_select_newest_summary_per_paper_and_order() -> None:
     new = make_summary(1, "New take", created=dt.datetime(2024, 5, 3, tzinfo=dt.UTC))
     other = make_summary(2, "Other", created=dt.datetime(2024, 5, 2, tzinfo=dt.UTC))
     rows = [CachedSummary(s.key, s) for s in (new, other, old)]
-    assert [p.title for p in digest.select(rows)] == ["Other", "New take"]
-    assert [p.title for p in digest.select(rows, last=1)] == ["New take"]
-    since = digest.select(rows, since=dt.date(2024, 5, 3))
+    assert [p.title for p in workflow.select(rows, Selection())] == ["Other", "New take"]
+    assert [p.title for p in workflow.select(rows, Selection(last=1))] == ["New take"]
+    since = workflow.select(rows, Selection(since=dt.date(2024, 5, 3)))
     assert [p.title for p in since] == ["New take"]
 
 
@@ -254,7 +255,7 @@ def test_cli_digest_with_nothing_cached() -> None:
 
 
 def test_speech_text_strips_markdown(tmp_path: Path) -> None:
-    md = digest.to_markdown(digest.build(three_papers(tmp_path), today=dt.date(2024, 5, 12)))
+    md = digest.to_markdown(build_issue(three_papers(tmp_path), today=dt.date(2024, 5, 12)))
     text = audio.speech_text(md)
     for mark in ("#", "**", "](", "<", "https://", "file://", "*"):
         assert mark not in text
@@ -290,32 +291,3 @@ def test_audio_without_engine_says_how_to_install(
     assert "apt-get install espeak-ng" in result.output
     assert "brew install espeak-ng" in result.output
     assert not wav.exists()
-
-
-def test_each_issue_remembers_its_papers_for_ask() -> None:
-    first = [make_summary(1, "One"), make_summary(2, "Two")]
-    second = [make_summary(3, "Three")]
-    remember_at = dt.datetime(2024, 5, 6, 12, 0, tzinfo=dt.UTC)
-    digest.remember_digest(first, when=remember_at)
-    digest.remember_digest(second, when=remember_at + dt.timedelta(days=7))
-    assert digest.issue_papers("latest") == [second[0].sha256]
-    day = (remember_at + dt.timedelta(days=7)).astimezone().date().isoformat()
-    assert digest.issue_papers(day) == [second[0].sha256]
-    earlier = remember_at.astimezone().date().isoformat()
-    assert digest.issue_papers(earlier) == [p.sha256 for p in first]
-    assert digest.last_digest_time() == remember_at + dt.timedelta(days=7)
-    with pytest.raises(UsageError, match="No digest was made on 2001-01-01"):
-        digest.issue_papers("2001-01-01")
-    with pytest.raises(UsageError, match="not 'latest' or a date"):
-        digest.issue_papers("yesterday")
-
-
-def test_a_state_from_before_issues_were_kept_is_its_last_issue() -> None:
-    old = {"last_digest": "2024-05-06T12:00:00+00:00", "papers": ["a" * 64]}
-    digest.state_path().parent.mkdir(parents=True, exist_ok=True)
-    digest.state_path().write_text(json.dumps(old))
-    assert digest.issue_papers("latest") == ["a" * 64]
-    digest.remember_digest([make_summary(3, "Three")])
-    assert digest.issue_papers("latest") == [make_summary(3, "Three").sha256]
-    kept = json.loads(digest.state_path().read_text())["issues"]
-    assert [i["papers"] for i in kept] == [["a" * 64], [make_summary(3, "Three").sha256]]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pymupdf
 import pytest
-from digest_helpers import make_summary
+from digest_helpers import build_issue, make_summary
 
 from localdigest.pdf.document import file_sha256
 from localdigest.publish import digest
@@ -79,7 +79,7 @@ def page_file(corpus: Path, expected: list[dict[str, Any]], tmp_path: Path) -> P
     local = tmp_path / "notes on a local paper.pdf"
     shutil.copyfile(corpus / "pdfs" / "1212.5701.pdf", local)
     papers.append(make_summary(4, "A Local Copy of ADADELTA", path=local, authors=[]))
-    issue = digest.build(papers, today=dt.date(2024, 5, 12), name="localdigest")
+    issue = build_issue(papers, today=dt.date(2024, 5, 12), name="localdigest")
     path = tmp_path / "digest.html"
     path.write_text(digest.to_html(issue), encoding="utf-8")
     return path

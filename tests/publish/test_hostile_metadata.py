@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from digest_helpers import make_summary
+from digest_helpers import build_issue, export, make_summary
 
 from localdigest.publish import digest, formats, notes
 
@@ -52,7 +52,7 @@ def test_copy_pdf_never_writes_through_a_planted_temporary_name(tmp_path: Path) 
     # The name the old export copied to, planted as a link out of the vault.
     (vault / "attachments" / ".paper-one.pdf.part").symlink_to(outside)
     s = make_summary(1, "Paper One", path=pdf(tmp_path, "1.pdf"))
-    [r] = notes.export_notes([s], vault, copy_pdf=True)
+    [r] = export([s], vault, copy_pdf=True)
     copied = vault / "attachments" / "paper-one.pdf"
     assert outside.read_bytes() == b"precious"
     assert copied.is_file() and not copied.is_symlink()
@@ -64,17 +64,17 @@ def test_a_title_holding_our_end_marker_does_not_grow_the_note(tmp_path: Path) -
     vault = tmp_path / "vault"
     s = make_summary(1, f"Evil {notes.END} Title", path=pdf(tmp_path, "1.pdf"))
     s = dataclasses.replace(s, authors=[notes.START], tldr=notes.END, summary=notes.END)
-    [first] = notes.export_notes([s], vault)
+    [first] = export([s], vault)
     size = first.path.stat().st_size
     for _ in range(3):
-        [again] = notes.export_notes([s], vault)
+        [again] = export([s], vault)
         assert again.status == "unchanged"
     assert first.path.stat().st_size == size
     after_front_matter = first.path.read_text(encoding="utf-8").split("\n---\n", 1)[1]
     assert after_front_matter.count(notes.END) == 1
     assert after_front_matter.count(notes.START) == 1
     newer = dataclasses.replace(s, summary="A new summary.")
-    [updated] = notes.export_notes([newer], vault)
+    [updated] = export([newer], vault)
     assert updated.status == "updated"
     assert "A new summary." in body_of(updated.path)
 
@@ -91,7 +91,7 @@ def test_a_title_holding_our_end_marker_does_not_grow_the_note(tmp_path: Path) -
 )
 def test_note_metadata_is_escaped_not_markup(tmp_path: Path, field: str, value: object) -> None:
     s = dataclasses.replace(make_summary(1, "Paper", path=pdf(tmp_path, "1.pdf")), **{field: value})
-    [r] = notes.export_notes([s], tmp_path / "vault")
+    [r] = export([s], tmp_path / "vault")
     no_markup(body_of(r.path))
     matter = yaml.safe_load(r.path.read_text(encoding="utf-8").split("---\n")[1])
     if field in ("title", "authors"):  # the front matter keeps the value itself
@@ -101,7 +101,7 @@ def test_note_metadata_is_escaped_not_markup(tmp_path: Path, field: str, value: 
 def test_a_file_name_with_a_newline_and_rule_stays_one_link(tmp_path: Path) -> None:
     name = "evil\n---\ntitle: pwned\n[x](javascript:y).pdf"
     s = make_summary(1, "Paper", path=pdf(tmp_path, name))
-    [r] = notes.export_notes([s], tmp_path / "vault")
+    [r] = export([s], tmp_path / "vault")
     text = r.path.read_text(encoding="utf-8")
     matter, _ = text.split("---\n")[1], None
     assert yaml.safe_load(matter)["title"] == "Paper"
@@ -115,9 +115,9 @@ def test_unsafe_urls_are_not_links(tmp_path: Path) -> None:
     s = dataclasses.replace(
         make_summary(1, "Paper", path=pdf(tmp_path, "1.pdf")), url="javascript:alert(1)"
     )
-    [r] = notes.export_notes([s], tmp_path / "vault")
+    [r] = export([s], tmp_path / "vault")
     assert "javascript:" not in body_of(r.path)
-    issue = digest.build([s])
+    issue = build_issue([s])
     assert 'href="javascript:' not in digest.to_html(issue)
     no_markup(digest.to_markdown(issue))
 
@@ -125,7 +125,7 @@ def test_unsafe_urls_are_not_links(tmp_path: Path) -> None:
 def test_markdown_outputs_escape_paper_text() -> None:
     s = make_summary(1, "# [x](javascript:y) <b>t</b>", authors=["<img src=x onerror=z>"])
     s = dataclasses.replace(s, summary="# heading\n\n<script>x</script>\n\n---")
-    for text in (formats.to_markdown([s]), digest.to_markdown(digest.build([s]))):
+    for text in (formats.to_markdown([s]), digest.to_markdown(build_issue([s]))):
         no_markup(text)
         assert "\n# heading" not in text and "\n---" not in text
 
@@ -133,7 +133,7 @@ def test_markdown_outputs_escape_paper_text() -> None:
 def test_non_utf8_file_names_and_control_characters_can_be_written(tmp_path: Path) -> None:
     s = make_summary(1, "notitle\udcff \x1b]0;pwned\x07 \u202eevil", path=tmp_path / "x\udcff.pdf")
     s = dataclasses.replace(s, authors=["A\udcffB"], summary="ok \x1b[2J done")
-    issue = digest.build([s])
+    issue = build_issue([s])
     for text in (
         formats.to_markdown([s]),
         formats.to_json([s]),
@@ -144,6 +144,6 @@ def test_non_utf8_file_names_and_control_characters_can_be_written(tmp_path: Pat
         text.encode("utf-8")  # no lone surrogate left
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
         assert "\\xff" in text
-    [r] = notes.export_notes([s], tmp_path / "vault")
+    [r] = export([s], tmp_path / "vault")
     note = r.path.read_text(encoding="utf-8")
     assert "\x1b" not in note and "\\xff" in note

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from digest_helpers import MODEL, cache, make_summary
+from conftest import user_paths
+from digest_helpers import MODEL, cache, export, make_summary
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -48,7 +49,7 @@ def test_front_matter_and_body(tmp_path: Path) -> None:
     )
     extras = {"1706.03762": notes.PaperExtras(("cs.CL", "cs.LG"), "2017-06-12")}
     vault = tmp_path / "vault"
-    [result] = notes.export_notes([s], vault, extras=extras, tags=["paper", "to read"])
+    [result] = export([s], vault, extras=extras, tags=["paper", "to read"])
     assert result.status == "created"
     assert result.path.name == "attention-is-all-you-need.md"
     meta, body = read_note(result.path)
@@ -74,7 +75,7 @@ def test_reexport_updates_in_place_without_duplicates(tmp_path: Path) -> None:
         make_summary(1, "Paper One", arxiv_id="1706.03762", path=pdf(tmp_path, "1.pdf")),
         make_summary(2, "Paper Two", path=pdf(tmp_path, "2.pdf")),
     ]
-    created = notes.export_notes(first, vault, tags=["paper"])
+    created = export(first, vault, tags=["paper"])
     assert [r.status for r in created] == ["created", "created"]
     files = sorted(p.name for p in vault.iterdir())
 
@@ -83,7 +84,7 @@ def test_reexport_updates_in_place_without_duplicates(tmp_path: Path) -> None:
     text = note.read_text().replace("---\n<!--", "rating: 5\n---\n<!--", 1)
     note.write_text(text + "\nMy own thoughts.\n")
 
-    same = notes.export_notes(first, vault, tags=["paper"])
+    same = export(first, vault, tags=["paper"])
     assert [r.status for r in same] == ["unchanged", "unchanged"]
 
     # New summaries of the same papers (a better model, a new title): same files, new text.
@@ -91,7 +92,7 @@ def test_reexport_updates_in_place_without_duplicates(tmp_path: Path) -> None:
         dataclasses.replace(first[0], title="Paper One, Revised", summary="Better summary."),
         dataclasses.replace(first[1], summary="Also better.", model="qwen.gguf"),
     ]
-    updated = notes.export_notes(newer, vault, tags=["paper"])
+    updated = export(newer, vault, tags=["paper"])
     assert [r.status for r in updated] == ["updated", "updated"]
     assert sorted(p.name for p in vault.iterdir()) == files
     meta, body = read_note(note)
@@ -105,9 +106,9 @@ def test_reexport_updates_in_place_without_duplicates(tmp_path: Path) -> None:
 def test_note_is_found_by_sha256_once_the_arxiv_id_is_known(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     local = make_summary(1, "Same Paper", path=pdf(tmp_path, "1.pdf"))
-    [before] = notes.export_notes([local], vault)
+    [before] = export([local], vault)
     as_arxiv = dataclasses.replace(local, arxiv_id="1706.03762", url="https://arxiv.org/abs/x")
-    [after] = notes.export_notes([as_arxiv], vault)
+    [after] = export([as_arxiv], vault)
     assert after.path == before.path and after.status == "updated"
     assert read_note(after.path)[0]["arxiv_id"] == "1706.03762"
     assert len(list(vault.glob("*.md"))) == 1
@@ -116,22 +117,22 @@ def test_note_is_found_by_sha256_once_the_arxiv_id_is_known(tmp_path: Path) -> N
 def test_same_title_gets_two_notes(tmp_path: Path) -> None:
     a = make_summary(1, "Deep Learning", arxiv_id="1706.03762")
     b = make_summary(2, "Deep Learning", arxiv_id="hep-th/9901001")
-    results = notes.export_notes([a, b], tmp_path / "v")
+    results = export([a, b], tmp_path / "v")
     assert [r.path.name for r in results] == ["deep-learning.md", "deep-learning-hep-th-9901001.md"]
-    again = notes.export_notes([b, a], tmp_path / "v")
+    again = export([b, a], tmp_path / "v")
     assert [r.path.name for r in again] == ["deep-learning-hep-th-9901001.md", "deep-learning.md"]
 
 
 def test_copy_pdf_into_attachments(tmp_path: Path) -> None:
     s = make_summary(1, "Paper One", path=pdf(tmp_path, "1.pdf"))
     vault = tmp_path / "vault"
-    [r] = notes.export_notes([s], vault, copy_pdf=True)
+    [r] = export([s], vault, copy_pdf=True)
     copied = vault / "attachments" / "paper-one.pdf"
     assert copied.read_bytes() == Path(s.path).read_bytes()
     assert read_note(r.path)[0]["pdf"] == "attachments/paper-one.pdf"
     assert "(<attachments/paper-one.pdf>)" in r.path.read_text()
     gone = make_summary(2, "Gone", path=tmp_path / "missing.pdf")
-    [g] = notes.export_notes([gone], vault, copy_pdf=True)
+    [g] = export([gone], vault, copy_pdf=True)
     assert g.status == "created" and g.warning and "gone" in g.warning
 
 
@@ -189,7 +190,7 @@ def test_nothing_is_written_outside_the_vault(tmp_path: Path) -> None:
         1, "Paper One", arxiv_id="../../outside/victim", path=pdf(tmp_path, "1.pdf")
     )
     evil2 = make_summary(2, "../../outside/victim", path=pdf(tmp_path, "2.pdf"))
-    results = notes.export_notes([evil, evil2], vault, copy_pdf=True)
+    results = export([evil, evil2], vault, copy_pdf=True)
     assert victim.read_text() == "precious\n"
     assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
     for r in results:
@@ -202,7 +203,7 @@ def test_nothing_is_written_outside_the_vault(tmp_path: Path) -> None:
 
 def test_export_command_with_library_metadata(tmp_path: Path) -> None:
     aid = ArxivId("1706.03762", 7)
-    folder = library.entry_dir(aid)
+    folder = library.Library(user_paths().library).entry_dir(aid)
     folder.mkdir(parents=True)
     (folder / library.PDF_NAME).write_bytes(b"%PDF-1.4\n%%EOF\n")
     meta = PaperMeta(

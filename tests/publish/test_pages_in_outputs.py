@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 from conftest import FakeBackend, fake_summarizer
+from digest_helpers import build_issue, export
 
 from localdigest.papers import Grounding, PaperInput, PaperSummary
-from localdigest.publish import digest, notes
+from localdigest.publish import digest
 from localdigest.publish.formats import to_json, to_markdown, with_pages
 from localdigest.summarize import Options
 from localdigest.summarize.hygiene import SCAFFOLDING, scaffolding_in, tidy
@@ -38,11 +39,11 @@ def test_marks_in_markdown_html_digest_and_notes(tmp_path: Path, corpus: Path) -
     assert MARK.sub("", marked).split() == paper.summary.split()  # marks only, text intact
 
     assert len(MARK.findall(to_markdown([paper]))) >= len(sentences)
-    issue = digest.build([paper])
+    issue = build_issue([paper])
     assert len(MARK.findall(digest.to_markdown(issue))) >= len(sentences)
     assert len(MARK.findall(digest.to_html(issue))) >= len(sentences)
     assert '"grounding"' in digest.to_json(issue) and '"grounding"' in to_json([paper])
-    [note] = notes.export_notes([paper], tmp_path / "vault")
+    [note] = export([paper], tmp_path / "vault")
     assert len(MARK.findall(note.path.read_text())) >= len(sentences)
 
 

@@ -9,14 +9,15 @@ import json
 import re
 from pathlib import Path
 
-from digest_helpers import cache, make_summary
+from conftest import user_paths
+from digest_helpers import build_issue, cache, export, make_summary
 from typer.testing import CliRunner
 
 from localdigest.cli import app
 from localdigest.papers import PaperSummary
 from localdigest.pdf.document import file_sha256
 from localdigest.publish import digest
-from localdigest.publish.notes import export_notes
+from localdigest.workflows import digest as workflow
 
 runner = CliRunner()
 TODAY = dt.date(2024, 5, 12)
@@ -40,7 +41,7 @@ def corpus_summaries(corpus: Path) -> list[PaperSummary]:
 
 def test_markdown_and_json_link_the_figure(corpus: Path) -> None:
     papers = corpus_summaries(corpus)
-    issue = digest.build(papers, today=TODAY)
+    issue = build_issue(papers, today=TODAY)
     md = digest.to_markdown(issue)
     attention, distilling = md.split("\n# ")[1:]
     figure = issue.figure(papers[0])
@@ -60,7 +61,7 @@ def test_markdown_and_json_link_the_figure(corpus: Path) -> None:
 
 def test_html_embeds_the_figure_as_a_data_uri(corpus: Path) -> None:
     papers = corpus_summaries(corpus)
-    issue = digest.build(papers, today=TODAY)
+    issue = build_issue(papers, today=TODAY)
     page = digest.to_html(issue)
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"', page)
     assert len(images) == 1
@@ -71,7 +72,7 @@ def test_html_embeds_the_figure_as_a_data_uri(corpus: Path) -> None:
     assert "<figcaption>Figure 1: The Transformer - model architecture.</figcaption>" in page
     assert "file://" not in page.split("<body>")[1].split("<img")[0]  # nothing to load
 
-    plain = digest.to_html(digest.build(papers, today=TODAY, figures=False))
+    plain = digest.to_html(build_issue(papers, today=TODAY, figures=False))
     assert "<img" not in plain and "<figure" not in plain
 
 
@@ -90,26 +91,26 @@ def test_digest_command_no_figures(corpus: Path, tmp_path: Path) -> None:
 def test_notes_link_the_figure_and_copy_it_with_copy_pdf(corpus: Path, tmp_path: Path) -> None:
     papers = corpus_summaries(corpus)
     vault = tmp_path / "vault"
-    linked = export_notes(papers, vault)
+    linked = export(papers, vault)
     attention = linked[0].path.read_text()
-    figure = digest.paper_figures(papers)[papers[0].sha256]
+    figure = workflow.figures_of(papers, user_paths())[papers[0].sha256]
     assert f"![Figure 1: The Transformer - model architecture.](<{figure.path.as_uri()}>)" in (
         attention
     )
     assert "![" not in linked[1].path.read_text()
 
-    copied = export_notes(papers, vault, copy_pdf=True)
+    copied = export(papers, vault, copy_pdf=True)
     note = copied[0].path
     png = vault / "attachments" / f"{note.stem}-figure.png"
     assert png.read_bytes() == figure.path.read_bytes()
     assert f"](<attachments/{png.name}>)" in note.read_text()
 
-    bare = export_notes(papers, tmp_path / "bare", figures=False)
+    bare = export(papers, tmp_path / "bare", figures=False)
     assert "![" not in bare[0].path.read_text()
 
 
 def test_papers_whose_pdf_is_gone_have_no_figure(tmp_path: Path) -> None:
     gone = make_summary(1, "Gone", path=tmp_path / "gone.pdf")
-    issue = digest.build([gone], today=TODAY)
+    issue = build_issue([gone], today=TODAY)
     assert issue.figures == {}
     assert "<img" not in digest.to_html(issue)

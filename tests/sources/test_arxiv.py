@@ -18,12 +18,13 @@ import arxiv
 import pytest
 import typer
 from arxiv_server import FakeArxiv, arxiv_server_fixture, closed_port_url  # noqa: F401
+from conftest import user_paths
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from localdigest import __version__
+from localdigest import __version__, config
 from localdigest.cli.arxiv import register
 from localdigest.errors import InputError, NetworkError, UsageError
 from localdigest.render.arxiv import search_table
@@ -36,6 +37,25 @@ from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.workflows import arxiv as settings
 
 runner = CliRunner()
+
+
+def filters_given(
+    categories: list[str] | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> arxiv_meta.Filters:
+    """The filters given, the configured ones for those left as None."""
+    cfg = config.load(categories=categories, include=include, exclude=exclude)
+    return settings.filters(cfg)
+
+
+def lib() -> library.Library:
+    """The paper library of this test's user."""
+    return library.Library(user_paths().library)
+
+
+def seen() -> library.SeenStore:
+    return library.seen_store(user_paths().state)
 
 
 def cli() -> typer.Typer:
@@ -53,12 +73,12 @@ def search(
     **kw: Any,
 ) -> list[PaperMeta]:
     """A search through ``fake``'s client, with the configured filters unless given."""
-    filters = settings.filters(categories, include, exclude)
-    return listing.search(fake.client, terms, filters, **kw)
+    filters = filters_given(categories, include, exclude)
+    return listing.search(fake.client, seen(), terms, filters, **kw)
 
 
 def today(fake: FakeArxiv, categories: list[str], **kw: Any) -> list[PaperMeta]:
-    return listing.today(fake.client, settings.filters(categories), **kw)
+    return listing.today(fake.client, seen(), filters_given(categories), **kw)
 
 
 def offline() -> ArxivClient:
@@ -280,7 +300,7 @@ def test_retry_after_is_capped(arxiv_server: FakeArxiv) -> None:
     endpoints = arxiv_server.client.endpoints
     capped = ArxivClient(replace(endpoints, policy=replace(endpoints.policy, max_wait=0.2)))
     arxiv_server.fail_next(1, status=503, retry_after="3600")
-    listing.search(capped, ["testing"], settings.filters(), max_results=3)
+    listing.search(capped, seen(), ["testing"], filters_given(), max_results=3)
     first, second = arxiv_server.requests
     assert 0.15 <= second.at - first.at < 2
 
@@ -298,23 +318,23 @@ def test_requests_are_spaced_by_the_configured_delay(
     arxiv_server: FakeArxiv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LOCALDIGEST_ARXIV_DELAY", "0.3")
-    client = settings.client()  # as every command makes it
+    client = settings.client(config.load())  # as every command makes it
     assert client.endpoints.delay == 0.3
-    listing.search(client, ["testing"], settings.filters(), max_results=20)  # 2 pages of 10
-    listing.today(client, settings.filters(["cs.AI"]))
+    listing.search(client, seen(), ["testing"], filters_given(), max_results=20)  # 2 pages of 10
+    listing.today(client, seen(), filters_given(["cs.AI"]))
     times = [r.at for r in arxiv_server.requests]
     assert len(times) == 3
     assert all(b - a >= 0.28 for a, b in itertools.pairwise(times))
 
 
 def test_one_client_per_process(arxiv_server: FakeArxiv) -> None:
-    assert settings.client() is settings.client()
+    assert settings.client(config.load()) is settings.client(config.load())
 
 
 def test_connection_refused_fails_fast() -> None:
     started = time.monotonic()
     with pytest.raises(NetworkError, match=r"127\.0\.0\.1:\d+ refused the connection"):
-        listing.search(offline(), ["testing"], settings.filters())
+        listing.search(offline(), seen(), ["testing"], filters_given())
     assert time.monotonic() - started < 5  # one quick retry, no 3 s pause: nothing reached it
 
 
@@ -364,7 +384,9 @@ def test_new_leaves_out_what_was_listed(arxiv_server: FakeArxiv) -> None:
     # By relevance nothing can be inferred from order: the unseen ones are still shown.
     rest = search(arxiv_server, ["testing"], only_new=True, sort="relevance")
     assert [p.versioned_id for p in rest] == arxiv_server.search_ids[4:]
-    assert set(library.seen_store()) == {i.split("v")[0] for i in arxiv_server.search_ids}
+    assert set(library.seen_store(user_paths().state)) == {
+        i.split("v")[0] for i in arxiv_server.search_ids
+    }
 
 
 def test_include_and_exclude_are_case_insensitive_phrases(arxiv_server: FakeArxiv) -> None:
@@ -387,9 +409,9 @@ def test_since_filters_and_goes_into_the_query(arxiv_server: FakeArxiv) -> None:
 
 def test_bad_search_arguments_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="Nothing to search for"):
-        listing.search(offline(), [], settings.filters([]))
+        listing.search(offline(), seen(), [], filters_given([]))
     with pytest.raises(UsageError, match="not an arXiv category"):
-        listing.search(offline(), ["x"], settings.filters(["cs.AI) OR (all:x"]))
+        listing.search(offline(), seen(), ["x"], filters_given(["cs.AI) OR (all:x"]))
 
 
 def test_config_categories_are_the_default(arxiv_server: FakeArxiv) -> None:
@@ -421,7 +443,7 @@ def test_today_with_a_cut_off_feed_says_so(arxiv_server: FakeArxiv) -> None:
     arxiv_server.rss["cs.AI"] = arxiv_server.truncated_rss
     with pytest.raises(NetworkError, match=r"listing feed for cs\.AI is incomplete"):
         today(arxiv_server, ["cs.AI"])
-    assert len(library.seen_store()) == 0
+    assert len(seen()) == 0
 
 
 def test_today_unknown_category(arxiv_server: FakeArxiv) -> None:
@@ -482,11 +504,11 @@ def test_cli_search_then_fetch_numbers(arxiv_server: FakeArxiv) -> None:
     result = runner.invoke(cli(), ["search", "testing", "--fetch", "1,3"])
     assert result.exit_code == 0, result.output
     ids = arxiv_server.search_ids
-    assert library.is_fetched(ids[0]) and library.is_fetched(ids[2])
-    assert not library.is_fetched(ids[1])
+    assert lib().is_fetched(ids[0]) and lib().is_fetched(ids[2])
+    assert not lib().is_fetched(ids[1])
     assert [r.path for r in arxiv_server.to("/pdf/")] == [f"/pdf/{ids[0]}", f"/pdf/{ids[2]}"]
     assert len(arxiv_server.to("/api/")) == 3  # search, its empty 2nd page, one id_list call
-    assert str(library.find_entry(ids[0]).pdf_path) in result.stdout  # type: ignore[union-attr]
+    assert str(lib().find_entry(ids[0]).pdf_path) in result.stdout  # type: ignore[union-attr]
     # The next listing marks them.
     again = runner.invoke(cli(), ["search", "testing", "--format", "json"])
     local = {r["arxiv_id"]: r["local"] for r in json.loads(again.stdout)}

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import typer
 from arxiv_server import FEED_HEAD, FakeArxiv, arxiv_server_fixture  # noqa: F401
+from conftest import user_paths
 from typer.testing import CliRunner
 
-from localdigest import config, fsutil
+from localdigest import fsutil
 from localdigest.cli.arxiv import register
 from localdigest.errors import NetworkError
 from localdigest.sources import library, listing
@@ -31,6 +32,15 @@ runner = CliRunner()
 PAPER = "1111.2011v2"
 
 
+def lib() -> library.Library:
+    """The paper library of this test's user."""
+    return library.Library(user_paths().library)
+
+
+def seen() -> library.SeenStore:
+    return library.seen_store(user_paths().state)
+
+
 def cli() -> typer.Typer:
     app = typer.Typer()
     register(app)
@@ -38,7 +48,7 @@ def cli() -> typer.Typer:
 
 
 def partials() -> list[Path]:
-    root = config.library_dir()
+    root = user_paths().library
     return sorted(root.rglob("*.part")) if root.exists() else []
 
 
@@ -106,7 +116,7 @@ def test_an_entry_that_is_no_paper_fails_only_itself_as_a_server_error(
     good_id, bad_id = arxiv_server.search_ids[0], arxiv_server.search_ids[1]
     bad = entry_of(arxiv_server, 1).replace(*breakage)
     arxiv_server.body_next(feed(entry_of(arxiv_server, 0), bad))
-    results = library.fetch([good_id, bad_id], arxiv_server.client)
+    results = lib().fetch([good_id, bad_id], arxiv_server.client)
     assert results[0].status == "fetched"
     assert results[1].status == "failed" and results[1].error is not None
     assert results[1].error.exit_code == 5
@@ -118,9 +128,9 @@ def test_a_truncated_search_page_is_not_shown_nor_marked_seen(arxiv_server: Fake
     arxiv_server.body_next(page[: int(len(page) * 0.6)])
     filters = Filters(())
     with pytest.raises(NetworkError, match="cut off or not XML"):
-        listing.search(arxiv_server.client, ["testing"], filters, max_results=5)
-    assert len(library.seen_store()) == 0
-    papers = listing.search(arxiv_server.client, ["testing"], filters, max_results=5)
+        listing.search(arxiv_server.client, seen(), ["testing"], filters, max_results=5)
+    assert len(seen()) == 0
+    papers = listing.search(arxiv_server.client, seen(), ["testing"], filters, max_results=5)
     assert len(papers) == 5
 
 
@@ -133,7 +143,7 @@ def test_a_dripping_api_answer_hits_the_overall_deadline(arxiv_server: FakeArxiv
     client = with_policy(arxiv_server, deadline=1.5, max_total=2.0)
     arxiv_server.drip_next(5, interval=0.2)  # 1 byte every 0.2 s: never a read time-out
     started = time.monotonic()
-    (result,) = library.fetch([PAPER], client)
+    (result,) = lib().fetch([PAPER], client)
     took = time.monotonic() - started
     assert result.error is not None and result.error.exit_code == 5
     assert "did not answer within 1.5 s" in result.error.message
@@ -146,11 +156,11 @@ def test_a_dripping_pdf_hits_the_download_deadline_and_leaves_nothing(
     client = ArxivClient(replace(arxiv_server.client.endpoints, download_deadline=1.5))
     arxiv_server.drip_next(5, prefix="/pdf", interval=0.01)
     started = time.monotonic()
-    (result,) = library.fetch([PAPER], client)
+    (result,) = lib().fetch([PAPER], client)
     assert result.error is not None and result.error.exit_code == 5
     assert "did not send the PDF of 1111.2011v2 within 1.5 s" in result.error.message
     assert time.monotonic() - started < 10
-    assert partials() == [] and library.find_entry(PAPER) is None
+    assert partials() == [] and lib().find_entry(PAPER) is None
 
 
 def test_sigterm_during_a_download_removes_the_partial_file(
@@ -179,7 +189,7 @@ def test_sigterm_during_a_download_removes_the_partial_file(
 
 
 def test_stale_partial_downloads_are_swept_on_the_next_fetch(arxiv_server: FakeArxiv) -> None:
-    other = config.library_dir() / "2405.04434"
+    other = user_paths().library / "2405.04434"
     other.mkdir(parents=True)
     old = time.time() - arxiv_server.client.endpoints.download_deadline - 120
     leftovers = [
@@ -191,6 +201,6 @@ def test_stale_partial_downloads_are_swept_on_the_next_fetch(arxiv_server: FakeA
         path.write_bytes(b"%PDF-1.4 half")
     for path in leftovers:
         os.utime(path, (old, old))
-    assert library.fetch([PAPER], arxiv_server.client)[0].status == "fetched"
+    assert lib().fetch([PAPER], arxiv_server.client)[0].status == "fetched"
     assert [p.exists() for p in leftovers] == [False, False]
     assert fresh.exists()  # maybe another run's download, still going

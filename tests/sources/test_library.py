@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import typer
 from arxiv_server import FakeArxiv, arxiv_server_fixture, closed_port_url  # noqa: F401
+from conftest import user_paths
 from typer.testing import CliRunner
 
-from localdigest import config
 from localdigest.cli.arxiv import register
 from localdigest.errors import InputError, NetworkError
 from localdigest.sources import library
@@ -22,6 +22,15 @@ runner = CliRunner()
 PAPER = "1111.2011v2"
 
 
+def lib() -> library.Library:
+    """The paper library of this test's user."""
+    return library.Library(user_paths().library)
+
+
+def seen() -> library.SeenStore:
+    return library.seen_store(user_paths().state)
+
+
 def cli() -> typer.Typer:
     app = typer.Typer()
     register(app)
@@ -29,7 +38,7 @@ def cli() -> typer.Typer:
 
 
 def library_files() -> list[str]:
-    root = config.library_dir()
+    root = user_paths().library
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
 
 
@@ -43,7 +52,7 @@ def go_offline(monkeypatch: pytest.MonkeyPatch) -> ArxivClient:
 
 def ensure(client: ArxivClient, paper: str) -> LibraryEntry:
     """The paper from the library, fetched through ``client`` when it is not there."""
-    (result,) = library.fetch([paper], client)
+    (result,) = lib().fetch([paper], client)
     if result.error is not None:
         raise result.error
     assert result.entry is not None
@@ -52,12 +61,12 @@ def ensure(client: ArxivClient, paper: str) -> LibraryEntry:
 
 def test_fetch_stores_pdf_and_metadata(arxiv_server: FakeArxiv, corpus: Path) -> None:
     calls: list[tuple[str, int, int | None]] = []
-    (result,) = library.fetch(
+    (result,) = lib().fetch(
         [f"https://arxiv.org/abs/{PAPER}"], arxiv_server.client, progress=lambda *a: calls.append(a)
     )
 
     assert result.status == "fetched" and result.error is None and result.entry is not None
-    folder = config.library_dir() / "1111.2011"
+    folder = user_paths().library / "1111.2011"
     assert result.entry.pdf_path == folder / "paper.pdf"
     original = (corpus / "pdfs" / f"{PAPER}.pdf").read_bytes()
     assert result.entry.pdf_path.read_bytes() == original
@@ -81,28 +90,28 @@ def test_repeat_fetch_makes_no_request_and_works_offline(
     first = ensure(arxiv_server.client, PAPER)
     count = len(arxiv_server.requests)
 
-    (again,) = library.fetch(["1111.2011"], arxiv_server.client)
+    (again,) = lib().fetch(["1111.2011"], arxiv_server.client)
     assert again.status == "present" and again.entry == first
     entry = ensure(go_offline(monkeypatch), f"http://arxiv.org/pdf/{PAPER}.pdf")
     assert entry.pdf_path == first.pdf_path and entry.meta.title == first.meta.title
-    assert library.is_fetched("1111.2011") and library.find_entry(PAPER) == entry
+    assert lib().is_fetched("1111.2011") and lib().find_entry(PAPER) == entry
     assert len(arxiv_server.requests) == count
 
 
 def test_several_ids_need_one_metadata_call(arxiv_server: FakeArxiv) -> None:
     ids = [PAPER, *arxiv_server.search_ids[:2], arxiv_server.search_ids[0]]
-    results = library.fetch(ids, arxiv_server.client)
+    results = lib().fetch(ids, arxiv_server.client)
     assert [r.status for r in results] == ["fetched", "fetched", "fetched", "present"]
     assert len(arxiv_server.to("/api/")) == 1
     assert len(arxiv_server.to("/pdf/")) == 3
-    assert {e.meta.arxiv_id for e in library.list_entries()} == {
+    assert {e.meta.arxiv_id for e in lib().list_entries()} == {
         "1111.2011",
         *(i.split("v")[0] for i in ids[1:3]),
     }
 
 
 def test_same_paper_twice_in_a_batch_is_downloaded_once(arxiv_server: FakeArxiv) -> None:
-    results = library.fetch(
+    results = lib().fetch(
         ["1111.2011", PAPER, f"https://arxiv.org/abs/{PAPER}"], arxiv_server.client
     )
     assert [r.status for r in results] == ["fetched", "present", "present"]
@@ -123,7 +132,7 @@ def test_unwritable_library_is_a_clear_error(
 
 def test_truncated_download_leaves_nothing(arxiv_server: FakeArxiv) -> None:
     arxiv_server.truncate_next(10)
-    (result,) = library.fetch([PAPER], arxiv_server.client)
+    (result,) = lib().fetch([PAPER], arxiv_server.client)
     assert isinstance(result.error, NetworkError)
     assert "was cut off" in result.error.message
     assert len(arxiv_server.to("/pdf/")) == 2  # one retry, then give up
@@ -152,10 +161,10 @@ def test_a_failed_refetch_keeps_the_stored_copy(arxiv_server: FakeArxiv) -> None
     before = library_files()
     arxiv_server.html_next(1)
     # Asking for another version replaces the stored one only when the download succeeds.
-    (result,) = library.fetch(["1111.2011v1"], arxiv_server.client)
+    (result,) = lib().fetch(["1111.2011v1"], arxiv_server.client)
     assert isinstance(result.error, InputError)
     assert library_files() == before
-    assert library.find_entry("1111.2011").meta.version == 2  # type: ignore[union-attr]
+    assert lib().find_entry("1111.2011").meta.version == 2  # type: ignore[union-attr]
 
 
 def test_explicit_other_version_is_fetched_and_replaces(arxiv_server: FakeArxiv) -> None:
@@ -163,7 +172,7 @@ def test_explicit_other_version_is_fetched_and_replaces(arxiv_server: FakeArxiv)
     entry = ensure(arxiv_server.client, "1111.2011v1")
     assert entry.meta.version == 1 and entry.meta.abs_url.endswith("1111.2011v1")
     assert arxiv_server.to("/pdf/")[-1].path == "/pdf/1111.2011v1"
-    assert library.find_entry(PAPER) is None and library.find_entry("1111.2011") == entry
+    assert lib().find_entry(PAPER) is None and lib().find_entry("1111.2011") == entry
 
 
 def test_unknown_paper_is_an_input_error(arxiv_server: FakeArxiv) -> None:
@@ -173,7 +182,7 @@ def test_unknown_paper_is_an_input_error(arxiv_server: FakeArxiv) -> None:
 
 
 def test_invalid_ids_make_no_request(arxiv_server: FakeArxiv) -> None:
-    results = library.fetch(
+    results = lib().fetch(
         ["foo", "../../etc/passwd", "hep-th/../../x", "2405.04434/.."], arxiv_server.client
     )
     assert all(isinstance(r.error, InputError) for r in results)
@@ -182,41 +191,41 @@ def test_invalid_ids_make_no_request(arxiv_server: FakeArxiv) -> None:
 
 
 def test_nothing_derived_from_an_id_leaves_the_library() -> None:
-    root = config.library_dir()
-    assert library.entry_dir(parse_arxiv_id("hep-th/9901001v2")) == root / "hep-th_9901001"
-    assert library.entry_dir(parse_arxiv_id("math.GT/0309136")) == root / "math.GT_0309136"
+    root = user_paths().library
+    assert lib().entry_dir(parse_arxiv_id("hep-th/9901001v2")) == root / "hep-th_9901001"
+    assert lib().entry_dir(parse_arxiv_id("math.GT/0309136")) == root / "math.GT_0309136"
     for text in ("../x", "/etc/passwd", "..", "hep-th/../../x", "C:\\x", "~/x"):
         with pytest.raises(InputError):
-            library.find_entry(text)
+            lib().find_entry(text)
         with pytest.raises(InputError):
-            library.mark_summarized(text)
+            lib().mark_summarized(text)
     with pytest.raises(ValueError):
-        library.entry_dir(ArxivId("../../etc"))
+        lib().entry_dir(ArxivId("../../etc"))
 
 
 def test_summarized_marks(arxiv_server: FakeArxiv) -> None:
-    assert library.local_state(PAPER) is None
+    assert lib().local_state(PAPER) is None
     ensure(arxiv_server.client, PAPER)
-    assert library.local_state("1111.2011") == "fetched"
-    library.mark_summarized(PAPER, {"model": "smollm2"})
-    assert library.is_summarized("1111.2011") and library.local_state(PAPER) == "summarized"
-    assert len(library.list_entries()) == 1
+    assert lib().local_state("1111.2011") == "fetched"
+    lib().mark_summarized(PAPER, {"model": "smollm2"})
+    assert lib().is_summarized("1111.2011") and lib().local_state(PAPER) == "summarized"
+    assert len(lib().list_entries()) == 1
 
 
 def test_damaged_meta_means_not_fetched(arxiv_server: FakeArxiv) -> None:
     entry = ensure(arxiv_server.client, PAPER)
     (entry.folder / "meta.json").write_text("{not json")
-    assert not library.is_fetched(PAPER) and library.list_entries() == []
+    assert not lib().is_fetched(PAPER) and lib().list_entries() == []
     assert ensure(arxiv_server.client, PAPER).meta.title == entry.meta.title  # fetched again
 
 
 def test_damaged_seen_store_starts_over() -> None:
-    store = library.seen_store()
+    store = library.seen_store(user_paths().state)
     store.path.parent.mkdir(parents=True)
     store.path.write_text("[1, 2")
     assert "2405.04434" not in store and len(store) == 0
     store.add(["2405.04434"])
-    assert "2405.04434" in library.seen_store()
+    assert "2405.04434" in library.seen_store(user_paths().state)
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -228,7 +237,7 @@ def test_cli_fetch_prints_where_each_pdf_is(arxiv_server: FakeArxiv) -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{PAPER}  fetched  ")
-    assert lines[0].endswith(str(config.library_dir() / "1111.2011" / "paper.pdf"))
+    assert lines[0].endswith(str(user_paths().library / "1111.2011" / "paper.pdf"))
     again = runner.invoke(cli(), ["fetch", PAPER])
     assert again.exit_code == 0 and "already in library" in again.stdout
 
@@ -239,7 +248,7 @@ def test_cli_fetch_bad_input_exits_3_and_fetches_the_rest(arxiv_server: FakeArxi
     assert "'foo' is not an arXiv id or URL — use e.g. 2405.04434" in result.stderr
     assert "arXiv has no paper 2412.99999" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 2
-    assert library.is_fetched(PAPER)
+    assert lib().is_fetched(PAPER)
 
 
 def test_cli_fetch_only_invalid_makes_no_request(arxiv_server: FakeArxiv) -> None:
@@ -268,7 +277,7 @@ def test_cli_ctrl_c_exits_130(arxiv_server: FakeArxiv, monkeypatch: pytest.Monke
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(library, "fetch", interrupted)
+    monkeypatch.setattr(library.Library, "fetch", interrupted)
     result = runner.invoke(cli(), ["fetch", PAPER])
     assert result.exit_code == 130
     assert (

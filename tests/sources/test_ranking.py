@@ -16,11 +16,13 @@ from digest_helpers import cache, make_summary
 from rich.console import Console
 from typer.testing import CliRunner
 
+from localdigest import config
 from localdigest.cli import app
 from localdigest.render.arxiv import search_table
 from localdigest.sources import listing as listing_module
 from localdigest.sources.arxiv.feed import parse_listing_feed
 from localdigest.sources.arxiv.meta import Filters, PaperMeta
+from localdigest.sources.library import seen_store
 from localdigest.sources.ranking import INTERESTS, LibraryPaper, rank
 from localdigest.workflows import ranked
 
@@ -172,8 +174,10 @@ def test_search_table_shows_relevance_and_matched_terms(
     assert re.search(r"↳ \w", result.stdout)
     assert any(w in result.stdout for w in ("attention", "transformer", "bert", "layer"))
 
-    papers = listing_module.today(arxiv_server.client, Filters(("cs.AI",)))
-    ranking = ranked.rank_listing(papers)
+    cfg = config.load()
+    seen = seen_store(cfg.paths.state)
+    papers = listing_module.today(arxiv_server.client, seen, Filters(("cs.AI",)))
+    ranking = ranked.rank_listing(papers, cfg)
     wide = Console(file=io.StringIO(), width=160)
     wide.print(search_table(papers, {}, width=160, scores=ranking.scores))
     text = wide.file.getvalue()  # type: ignore[attr-defined]

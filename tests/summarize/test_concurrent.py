@@ -16,12 +16,13 @@ import pytest
 from conftest import FakeBackend, fake_summarizer
 from model_server import LLAMA_SERVER_PROPS, StandIn
 
+from localdigest import config
 from localdigest.cache import Store
 from localdigest.errors import NetworkError
 from localdigest.papers import PaperInput, PaperSummary
 from localdigest.summarize import Options
 from localdigest.summarize.runner import Gate, RunStopped
-from localdigest.workflows.summarize import SummarizeRequest, prepare
+from localdigest.workflows.summarize import prepare
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import samplepaper as sp
@@ -97,10 +98,8 @@ class Events:
 
 
 def run(papers: Path, url: str, parallel: int, reporter: Any = None, **kw: Any) -> list[Any]:
-    request = SummarizeRequest(
-        sources=[str(papers)], server=url, parallel=parallel, n_ctx=640, max_tokens=64, **kw
-    )
-    return prepare(request).run(reporter)
+    cfg = config.load(server=url, parallel=parallel, n_ctx=640, max_tokens=64, **kw)
+    return prepare([str(papers)], cfg).run(reporter)
 
 
 def cache_contents(home: Path) -> dict[str, Any]:

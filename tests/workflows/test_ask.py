@@ -18,16 +18,16 @@ from conftest import FakeBackend, fake_summarizer
 from typer.testing import CliRunner, Result
 
 from localdigest import config
-from localdigest.cache import cached_summaries, open_store
+from localdigest.cache import Store, cached_summaries
 from localdigest.cli import app
 from localdigest.llm import llamacpp
 from localdigest.papers import PaperInput
-from localdigest.publish.digest import remember_digest
 from localdigest.sources import library
 from localdigest.sources.arxiv.ids import ArxivId
 from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.summarize import Options
 from localdigest.workflows.ask import AskJob, AskRequest, prepare
+from localdigest.workflows.digest import remember_digest
 from localdigest.workflows.summarize import open_index
 
 runner = CliRunner()
@@ -77,9 +77,21 @@ def no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(llamacpp.LlamaCppBackend, "__init__", refuse)
 
 
+def paths() -> config.Paths:
+    return config.load().paths
+
+
+def summaries() -> list[Any]:
+    store = Store(paths().cache)
+    try:
+        return cached_summaries(store)
+    finally:
+        store.close()
+
+
 def summarize_without_index(corpus: Path, *stems: str) -> None:
     """Cached summaries as an earlier localdigest made them: no passage index."""
-    store = open_store()
+    store = Store(paths().cache)
     summarizer = fake_summarizer(store, FakeBackend(), Options(mode="extract"))
     for stem in stems:
         summarizer.summarize(PaperInput(pdf(corpus, stem), Path(pdf(corpus, stem))))
@@ -174,7 +186,7 @@ def test_what_summarize_reads_is_asked_without_reading_again(corpus: Path) -> No
         app, ["summarize", pdf(corpus, "1706.03762"), "--mode", "extract", "-f", "json"]
     )
     assert summarized.exit_code == 0, summarized.output
-    index = open_index()
+    index = open_index(paths())
     assert index.counts()[0] == 1
     index.close()
     data = as_json(ask(WARMUP, "--mode", "extract", "-f", "json"))
@@ -195,20 +207,20 @@ def test_papers_summarized_before_are_read_into_a_new_index(corpus: Path) -> Non
 def test_a_damaged_index_is_rebuilt_and_nothing_else_is_lost(corpus: Path) -> None:
     summarize_without_index(corpus, "1810.04805")
     first = as_json(ask(CORPORA, "--mode", "extract", "-f", "json"))
-    index_file = config.cache_dir() / "passages.sqlite"
+    index_file = paths().cache / "passages.sqlite"
     with index_file.open("r+b") as f:
         f.write(b"\0" * 4096)  # the header gone: not a database any more
-    summaries = len(cached_summaries())
+    summarized = len(summaries())
     again = as_json(ask(CORPORA, "--mode", "extract", "-f", "json"))
     assert any("The passage index was rebuilt" in n for n in again["notes"])
     assert again["passages"] == first["passages"]
-    assert len(cached_summaries()) == summaries == 1  # the cache: untouched
+    assert len(summaries()) == summarized == 1  # the cache: untouched
 
 
 def test_fetched_papers_are_read_when_the_library_changes(corpus: Path) -> None:
     assert ask(CORPORA, pdf(corpus, "1810.04805"), "--mode", "extract").exit_code == 0
     aid = ArxivId("1706.03762", 7)
-    folder = library.entry_dir(aid)
+    folder = library.Library(paths().library).entry_dir(aid)
     folder.mkdir(parents=True)
     shutil.copy(pdf(corpus, "1706.03762"), folder / library.PDF_NAME)
     meta = PaperMeta(
@@ -232,8 +244,8 @@ def test_fetched_papers_are_read_when_the_library_changes(corpus: Path) -> None:
 
 def test_the_papers_of_a_digest(corpus: Path) -> None:
     summarize_without_index(corpus, "1810.04805", "1706.03762")
-    rows = {Path(r.summary.path).stem: r.summary for r in cached_summaries()}
-    remember_digest([rows["1706.03762"]])
+    rows = {Path(r.summary.path).stem: r.summary for r in summaries()}
+    remember_digest(paths(), [rows["1706.03762"]])
     data = as_json(ask(HEADS, "--digest", "latest", "--mode", "extract", "-f", "json"))
     assert data["searched"] == 1
     assert {p["paper"] for p in data["passages"]} == {"1706.03762"}
@@ -273,7 +285,8 @@ def writing_job(
 ) -> tuple[AskJob, FakeBackend]:
     """An ask job whose writer is the fake model, answering ``reply(prompt)``; its answers
     are cached in ``cache``."""
-    job = prepare(AskRequest(MULTI_HEAD, [pdf(corpus, "1706.03762")], mode="extract", top=2))
+    question = AskRequest(MULTI_HEAD, [pdf(corpus, "1706.03762")], top=2)
+    job = prepare(question, config.load(mode="extract"))
     fake = FakeBackend(replies={"answer": reply})
     job.writer = fake_summarizer(cache, fake, Options(mode="write"))
     job.read()

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import user_paths
 from digest_helpers import cache, make_summary
 from typer.testing import CliRunner
 
+from localdigest import config
 from localdigest.cli import app
-from localdigest.publish import digest
-from localdigest.workflows import weekly
+from localdigest.workflows import digest, weekly
 
 runner = CliRunner()
 
@@ -70,27 +71,27 @@ DAMAGED = {
 
 @pytest.mark.parametrize("damage", list(DAMAGED), ids=list(DAMAGED))
 def test_a_damaged_run_plan_means_start_afresh(damage: str) -> None:
-    path = weekly.plan_path()
+    path = weekly.plan_path(user_paths())
     path.parent.mkdir(parents=True, exist_ok=True)
     content = DAMAGED[damage]
     path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
     warnings: list[str] = []
-    assert weekly.load_unfinished(on_damage=warnings.append) is None
+    assert weekly.load_unfinished(user_paths(), on_damage=warnings.append) is None
     [warning] = warnings
     assert "run-plan.json is damaged" in warning and "starting afresh" in warning
     assert not path.exists() and path.with_name("run-plan.json.damaged").exists()
 
 
 def test_a_sound_plan_still_loads() -> None:
-    weekly.plan_path().parent.mkdir(parents=True, exist_ok=True)
-    weekly.plan_path().write_text(json.dumps(plan()))
-    loaded = weekly.load_unfinished()
+    weekly.plan_path(user_paths()).parent.mkdir(parents=True, exist_ok=True)
+    weekly.plan_path(user_paths()).write_text(json.dumps(plan()))
+    loaded = weekly.load_unfinished(user_paths())
     assert loaded is not None and [p.title for p in loaded.chosen] == ["Paper 1", "Paper 2"]
 
 
 def test_run_command_with_a_damaged_plan_warns_and_goes_on(tmp_path: Path) -> None:
-    weekly.plan_path().parent.mkdir(parents=True, exist_ok=True)
-    weekly.plan_path().write_text(json.dumps(plan(picks=[0])))
+    weekly.plan_path(user_paths()).parent.mkdir(parents=True, exist_ok=True)
+    weekly.plan_path(user_paths()).write_text(json.dumps(plan(picks=[0])))
     # Not interactive and nothing chosen: it stops (exit 2) before searching, but it got
     # past the damaged plan with a warning instead of a traceback.
     result = runner.invoke(app, ["run", "--out-dir", str(tmp_path)])
@@ -102,15 +103,17 @@ def test_a_digest_path_that_became_a_folder_gets_a_new_file(tmp_path: Path) -> N
     folder = tmp_path / "digest-2024-05-12.md"
     folder.mkdir()
     p = weekly.RunPlan.from_dict(plan(digest_path=str(folder)))
-    path = weekly.finish(p, [make_summary(1, "Paper 1")], tmp_path, dt.date(2024, 5, 12))
+    p.path = weekly.plan_path(user_paths())
+    cfg = config.load(digest_dir=tmp_path)
+    path = weekly.finish(cfg, p, [make_summary(1, "Paper 1")], {}, dt.date(2024, 5, 12))
     assert path.is_file() and path != folder
 
 
 def test_a_digest_state_without_a_time_zone_is_read_as_utc() -> None:
     cache(make_summary(1, "Old", created=dt.datetime(2024, 5, 1, tzinfo=dt.UTC)))
     cache(make_summary(2, "New", created=dt.datetime(2024, 5, 9, tzinfo=dt.UTC)))
-    digest.state_path().parent.mkdir(parents=True, exist_ok=True)
-    digest.state_path().write_text(json.dumps({"last_digest": "2024-05-05T00:00:00"}))
+    digest.state_path(user_paths()).parent.mkdir(parents=True, exist_ok=True)
+    digest.state_path(user_paths()).write_text(json.dumps({"last_digest": "2024-05-05T00:00:00"}))
     result = runner.invoke(app, ["digest", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert [p["title"] for p in json.loads(result.stdout)["papers"]] == ["New"]
@@ -119,8 +122,8 @@ def test_a_digest_state_without_a_time_zone_is_read_as_utc() -> None:
 @pytest.mark.parametrize("content", ['"2024"', "[1]", '{"last_digest": 5}', "{nope"])
 def test_a_damaged_digest_state_starts_afresh(content: str) -> None:
     cache(make_summary(1, "Paper"))
-    digest.state_path().parent.mkdir(parents=True, exist_ok=True)
-    digest.state_path().write_text(content)
+    digest.state_path(user_paths()).parent.mkdir(parents=True, exist_ok=True)
+    digest.state_path(user_paths()).write_text(content)
     result = runner.invoke(app, ["digest"])
     assert result.exit_code == 0, result.output
     assert "is damaged" in result.output and "# Paper" in result.stdout

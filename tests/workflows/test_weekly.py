@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 from arxiv_server import FakeArxiv, arxiv_server_fixture  # noqa: F401
+from conftest import user_paths
 from digest_helpers import make_summary
 from samplepaper import write_paper_pdf
 from typer.testing import CliRunner
 
+from localdigest import config
 from localdigest.cli import app
 from localdigest.cli import common as cli_common
 from localdigest.cli.options import parse_selection
@@ -66,7 +68,7 @@ def headings(markdown: str) -> list[str]:
 
 
 def title_of(versioned_id: str) -> str:
-    entry = library.find_entry(versioned_id)
+    entry = library.Library(user_paths().library).find_entry(versioned_id)
     assert entry is not None
     return entry.meta.title
 
@@ -157,7 +159,7 @@ def test_choosing_none_closes_the_run(fake: FakeArxiv, tmp_path: Path, monkeypat
     result = runner.invoke(app, ["run", "--out-dir", str(tmp_path / "d")], input="none\n")
     assert result.exit_code == 0, result.output
     assert "Nothing chosen" in result.output
-    assert weekly.load_unfinished() is None
+    assert weekly.load_unfinished(user_paths()) is None
     assert fake.to("/pdf") == [] and not (tmp_path / "d").exists()
 
 
@@ -166,7 +168,7 @@ def test_bad_pick_is_a_usage_error(fake: FakeArxiv) -> None:
     assert result.exit_code == 2
     assert "between 1 and 10" in result.output
     # The listing is kept: the next run resumes at the choice, without searching again.
-    plan = weekly.load_unfinished()
+    plan = weekly.load_unfinished(user_paths())
     assert plan is not None and plan.picks is None and len(plan.papers) == 10
 
 
@@ -209,6 +211,7 @@ def test_exit_error_prefers_network() -> None:
 
 def test_finish_without_papers_writes_nothing(tmp_path: Path) -> None:
     plan = weekly.RunPlan(started="2024-05-12T10:00:00+00:00", papers=[], picks=[])
+    cfg = config.load(digest_dir=tmp_path)
     with pytest.raises(InputError, match="no digest"):
-        weekly.finish(plan, [], tmp_path)
+        weekly.finish(cfg, plan, [], {})
     assert list(tmp_path.iterdir()) == []
