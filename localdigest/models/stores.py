@@ -258,7 +258,7 @@ def ollama_model(root: Path, manifest: Path) -> StoredModel:
     layers = data.get("layers") if isinstance(data, dict) else None
     digests = [
         layer.get("digest")
-        for layer in layers or []
+        for layer in (layers if isinstance(layers, list) else [])
         if isinstance(layer, dict) and layer.get("mediaType") == OLLAMA_MODEL_LAYER
     ]
     if not digests:

@@ -203,6 +203,19 @@ def test_an_ollama_manifest_of_1_mib_of_brackets_is_broken_json(
     assert "not valid JSON" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("layers", ["true", '"x"', "5", '{"mediaType": 1}'])
+def test_an_ollama_manifest_whose_layers_are_no_list_is_unusable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layers: str
+) -> None:
+    """Found by the property test: {"layers": true} was a TypeError."""
+    root = tmp_path / "ollama"
+    monkeypatch.setenv("OLLAMA_MODELS", str(root))
+    _ollama_manifest(root, "odd", f'{{"layers": {layers}}}')
+    result = runner.invoke(app, ["summarize", "x.pdf", "-m", "ollama:odd"])
+    assert result.exit_code == 4, result.output
+    assert "no model layer" in result.output and "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(
     "settings, pointer",
     [("[" * 100_000, ""), ('{"downloadsFolder": "a\\u0000b"}', ""), ("{}", "/tmp/x\0y\n")],
