@@ -196,6 +196,8 @@ SETTINGS: dict[str, Setting] = {
             "",
             "what you want to read about, in your own words (ranks `search` and `run`)",
         ),
+        Setting("authors", [], "authors you follow: their papers rank first (`follow`)", list),
+        Setting("keywords", [], "phrases you follow: papers with them rank higher", list),
     ]
 }
 
@@ -323,6 +325,8 @@ class RunConfig:
     notes_dir: Path | None
     run_max: int
     interests: str
+    authors: tuple[str, ...]  # followed: their papers rank first
+    keywords: tuple[str, ...]  # followed: papers that mention them rank higher
     origins: dict[str, str] = field(default_factory=dict, compare=False)
     # The server's API key: from the environment only, never written or shown.
     api_key: str | None = field(default=None, repr=False)
@@ -348,7 +352,7 @@ def load(**flags: Any) -> RunConfig:
     own = {k: v for k, v in flags.items() if v is not None}
     home = values.pop("home")
     models = Path(values.pop("models_dir")).expanduser()
-    for name in ("categories", "include", "exclude", "tags"):
+    for name in ("categories", "include", "exclude", "tags", "authors", "keywords"):
         values[name] = tuple(values[name])
     for name in ("digest_dir", "notes_dir"):
         if values[name] is not None:

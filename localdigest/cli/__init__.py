@@ -14,6 +14,7 @@ from localdigest.cli import (
     config,
     digest,
     evaluate,
+    library,
     models,
     run,
     schedule,
@@ -22,7 +23,18 @@ from localdigest.cli import (
 from localdigest.cli.app import app
 from localdigest.cli.common import on_sigterm_clean_up
 
-for _commands in (summarize, models, cache, arxiv, digest, run, schedule, config, evaluate):
+for _commands in (
+    summarize,
+    models,
+    cache,
+    arxiv,
+    library,
+    digest,
+    run,
+    schedule,
+    config,
+    evaluate,
+):
     _commands.register(app)
 
 
