@@ -86,7 +86,7 @@ def write_bib(path: Path, count: int) -> None:
         abstract = abstract.replace("%", r"\%").replace("&", r"\&")
         entries.append(
             f"@article{{entry{n},\n  title = {{{{{title}}}}},\n  author = {{{names}}},\n"
-            f"  year = {{{2015 + n % 10}}},\n  abstract = {{{abstract} G{{\\\"o}}del}},\n"
+            f'  year = {{{2015 + n % 10}}},\n  abstract = {{{abstract} G{{\\"o}}del}},\n'
             f"  keywords = {{topic{n % 20}; G\\'{{e}}n\\'{{e}}ral}}\n}}\n"
         )
     path.write_text("\n".join(entries), encoding="utf-8")

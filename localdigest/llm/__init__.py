@@ -55,33 +55,27 @@ class BackendSettings:
 
 
 def backend_factory(choice: ModelChoice, settings: BackendSettings) -> Callable[[], Backend]:
-    """A function that loads the backend for ``choice`` when first called (its outputs
-    never carry a thinking model's ``<think>`` blocks)."""
+    """A function that loads the backend for ``choice`` when first called."""
 
     def load() -> Backend:
-        from localdigest.llm.chat import without_thinking
         from localdigest.llm.llamacpp import LlamaCppBackend  # llama_cpp: only when needed
 
-        return without_thinking(
-            LlamaCppBackend(
-                choice,
-                n_ctx=settings.n_ctx,
-                gpu_layers=settings.gpu_layers,
-                threads=settings.threads,
-                seed=settings.seed,
-                verbose=settings.verbose,
-            )
+        return LlamaCppBackend(
+            choice,
+            n_ctx=settings.n_ctx,
+            gpu_layers=settings.gpu_layers,
+            threads=settings.threads,
+            seed=settings.seed,
+            verbose=settings.verbose,
         )
 
     return load
 
 
-def connect_server(settings: ServerSettings) -> tuple[Backend, ServerBackend]:
-    """The backend for the server at ``settings.url``, and the server backend itself (what
-    it says of the model: its size, its engine): asks it what it serves (exit 5 when it
-    cannot be reached, 4 when the model is wrong) before any paper is read."""
-    from localdigest.llm.chat import without_thinking
+def connect_server(settings: ServerSettings) -> ServerBackend:
+    """The backend for the server at ``settings.url`` (what it says of the model: its size,
+    its engine): asks it what it serves (exit 5 when it cannot be reached, 4 when the model
+    is wrong) before any paper is read."""
     from localdigest.llm.server import connect  # httpx: only when a server is used
 
-    backend = connect(settings)
-    return without_thinking(backend), backend
+    return connect(settings)

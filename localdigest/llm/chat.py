@@ -23,10 +23,8 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
-
-from localdigest.llm.base import Backend, Generation, GenerationSettings
 
 _TAGS = ("think", "thinking", "reasoning")
 _BLOCK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
@@ -153,48 +151,3 @@ def stop_sequences(template: ChatTemplate | None, token_texts: Sequence[str]) ->
     if marker:
         stops.append(marker)
     return list(dict.fromkeys(stops))
-
-
-# ----------------------------------------------------------------------------- any backend
-
-
-class WithoutThinking:
-    """Any backend, with thinking blocks removed from every output it returns."""
-
-    def __init__(self, inner: Backend) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.fingerprint = inner.fingerprint
-        self.n_ctx = inner.n_ctx
-        self.supports_concurrency = inner.supports_concurrency
-        self.parallel_slots = inner.parallel_slots
-
-    def __getattr__(self, name: str) -> Any:  # anything else the backend has
-        return getattr(self.inner, name)
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def cancel_calls(self) -> None:
-        self.inner.cancel_calls()
-
-    def prompt_tokens(self, system: str, user: str) -> int:
-        return self.inner.prompt_tokens(system, user)
-
-    def complete(
-        self,
-        system: str,
-        user: str,
-        settings: GenerationSettings,
-        on_token: Any = None,
-    ) -> Generation:
-        return _stripped(self.inner.complete(system, user, settings, on_token))
-
-
-def _stripped(g: Generation) -> Generation:
-    text = strip_thinking(g.text)
-    return g if text == g.text else replace(g, text=text)
-
-
-def without_thinking(backend: Backend) -> Backend:
-    return backend if isinstance(backend, WithoutThinking) else WithoutThinking(backend)

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from localdigest.errors import ModelError
 from localdigest.llm.base import DEFAULT_SEED, Generation, GenerationSettings, TokenCallback
-from localdigest.llm.chat import ChatTemplate, stop_sequences, strip_thinking
+from localdigest.llm.chat import ChatTemplate, stop_sequences
 from localdigest.models import ModelChoice, default_n_ctx
 from localdigest.models.gguf import kv_cache_bytes
 
@@ -229,7 +229,7 @@ class LlamaCppBackend:
                 finish = choice["finish_reason"]
         elapsed = time.perf_counter() - start
         return Generation(
-            text=strip_thinking("".join(pieces).strip()),
+            text="".join(pieces).strip(),
             prompt_tokens=len(tokens),
             completion_tokens=count,
             finish_reason=finish,

@@ -22,7 +22,6 @@ from localdigest.errors import LocaldigestError
 OLLAMA_PORT = 11434
 LMSTUDIO = "http://127.0.0.1:1234/v1"
 PROBE_SECONDS = 0.5  # an Ollama on this machine answers in milliseconds
-NAMES = ("ollama", "lmstudio")
 
 
 def ollama_root(host: str | None = None) -> str:

@@ -17,10 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from localdigest.cache import NOTES, Store, make_key
 from localdigest.llm import Backend, Generation, GenerationSettings
+from localdigest.llm.chat import strip_thinking
 from localdigest.papers import Stats
 from localdigest.summarize import guard
 from localdigest.summarize.chunking import Chunk
@@ -136,7 +137,7 @@ class PaperCalls:
         system = ctx.prompts.texts["system"]
 
         def generate(settings: GenerationSettings) -> Generation:
-            g = self.backend.complete(system, user, settings, on_token=ctx.reporter.tokens)
+            g = self._complete(system, user, settings)
             self.stats.add(g)
             return g
 
@@ -159,6 +160,13 @@ class PaperCalls:
             self.warnings.append(result.warning)
         return result.text
 
+    def _complete(self, system: str, user: str, settings: GenerationSettings) -> Generation:
+        """One call of the backend; a thinking model's ``<think>`` blocks never leave it
+        (whichever backend: a server may return them inside the text)."""
+        g = self.backend.complete(system, user, settings, on_token=self.ctx.reporter.tokens)
+        text = strip_thinking(g.text)
+        return g if text == g.text else replace(g, text=text)
+
     def complete_once(
         self, kind: str, prompt_name: str, max_tokens: int, **values: str
     ) -> tuple[str, float]:
@@ -179,7 +187,7 @@ class PaperCalls:
         if not ctx.refresh and (hit := ctx.store.get(key)) is not None:
             return str(hit["text"]), float(hit["seconds"])
         user = ctx.prompts.render(prompt_name, **values)
-        g = self.backend.complete(ctx.prompts.texts["system"], user, settings)
+        g = self._complete(ctx.prompts.texts["system"], user, settings)
         out = tidy(g.text, cut_short=g.finish_reason == "length")
         ctx.store.set(key, {"text": out, "seconds": g.seconds})
         return out, g.seconds

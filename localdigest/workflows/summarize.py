@@ -54,9 +54,11 @@ class SummarizeJob:
     def fetch(self, progress: ProgressFn | None = None) -> list[PaperInput]:
         """Download arXiv papers missing from the library; the papers to summarize."""
         if self.papers is None:
-            from localdigest.workflows import arxiv
+            client = None
+            if self.resolved.to_fetch:  # the HTTP stack: only when arXiv papers are missing
+                from localdigest.workflows import arxiv
 
-            client = arxiv.client(self.cfg) if self.resolved.to_fetch else None
+                client = arxiv.client(self.cfg)
             library = self.cfg.paths.library
             self.papers = inputs.fetch(self.resolved, client, library, progress)
         return self.papers
@@ -186,7 +188,7 @@ def _server(
         if not (cfg.model or "").lower().startswith("ollama:"):
             raise
         local = None
-    backend, served = connect_server(
+    backend = connect_server(
         ServerSettings(
             url=url,
             model=server_model,
@@ -197,12 +199,12 @@ def _server(
             retries=cfg.server_retries,
         )
     )
-    if cfg.structured_notes and not served.takes_grammar:
+    if cfg.structured_notes and not backend.takes_grammar:
         raise UsageError(
-            f"--structured-notes needs llama.cpp's grammars, and the server at {served.where} "
-            f"({served.info.kind}) takes none — use llama-server, or drop --structured-notes"
+            f"--structured-notes needs llama.cpp's grammars, and the server at {backend.where} "
+            f"({backend.info.kind}) takes none — use llama-server, or drop --structured-notes"
         )
     in_flight = int(cfg.parallel or backend.parallel_slots)
-    parameters = local.info.parameters if local else served.parameters
+    parameters = local.info.parameters if local else backend.parameters
     model = ModelRef(backend.name, backend.fingerprint, backend.n_ctx)
     return model, lambda: backend, in_flight, parameters

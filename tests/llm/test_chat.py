@@ -18,7 +18,6 @@ from localdigest.llm.chat import (
     ChatTemplate,
     stop_sequences,
     strip_thinking,
-    without_thinking,
 )
 from localdigest.models.gguf import read_gguf
 from localdigest.papers import PaperInput, PaperSummary
@@ -132,10 +131,8 @@ def test_no_thinking_reaches_a_summary_or_the_cache(tmp_path: Path) -> None:
             "tldr": lambda u: thoughts + "A method that improves accuracy.",
         }
     )
-    backend = without_thinking(fake)
-    assert backend.name == fake.name and backend.n_ctx == fake.n_ctx
     store = Store(tmp_path / "cache")
-    summarizer = fake_summarizer(store, backend)  # its name and key are the fake's
+    summarizer = fake_summarizer(store, fake)
     [result] = summarizer.run([PaperInput(str(SAMPLE), SAMPLE)])
     assert isinstance(result, PaperSummary), result
     assert fake.kinds().count("map") >= 1  # the fake did answer with thinking
