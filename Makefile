@@ -67,6 +67,7 @@ bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/server_bench.py $(SERVER_BENCH_ARGS)
 	$(BIN)/python bench/ask.py $(ASK_BENCH_ARGS)
+	$(BIN)/python bench/ranking.py $(RANKING_BENCH_ARGS)
 
 # llama.cpp's llama-server (-np 1, 2, 4) against the in-process one-by-one path, over the
 # corpus in one run. The first run builds llama-server from the llama.cpp source of the
@@ -80,9 +81,10 @@ bench-server: install
 bench-ask: install
 	$(BIN)/python bench/ask.py $(ASK_BENCH_ARGS)
 
-# Ranking a listing by the reader's library: 1000 papers, fresh processes (offline).
+# Importing a 5,000-entry library and ranking 1,000 listed papers by it, fresh processes,
+# offline; and how many of the top 10 are on the library's topics (bench/ranking.py --help).
 bench-ranking: install
-	$(BIN)/python bench/ranking.py $(BENCH_ARGS)
+	$(BIN)/python bench/ranking.py $(RANKING_BENCH_ARGS)
 
 # The HTML digest's browser test needs a Chromium: Debian's package (Playwright for Python
 # comes with `make install` and drives it; no browser is downloaded). Elsewhere the test

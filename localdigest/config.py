@@ -147,7 +147,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("n_ctx", None, "context window (default: trained context, max 4096)", int, 1),
         Setting("gpu_layers", 0, "layers offloaded to the GPU (-1 = all)", int, -1),
         Setting("threads", None, "CPU threads (default: half the cores)", int, 1, 4096),
-        Setting("server", None, "OpenAI-compatible server URL for every model call", str),
+        Setting(
+            "server", None, "OpenAI-compatible server URL for every model call, or ollama/lmstudio"
+        ),
         Setting("server_model", None, "which of the server's models (default: its only one)"),
         Setting(
             "parallel", None, "model calls in flight at once (default: server's slots)", int, 1
@@ -196,6 +198,8 @@ SETTINGS: dict[str, Setting] = {
             "",
             "what you want to read about, in your own words (ranks `search` and `run`)",
         ),
+        Setting("authors", [], "authors you follow: their papers rank first (`follow`)", list),
+        Setting("keywords", [], "phrases you follow: papers with them rank higher", list),
     ]
 }
 
@@ -323,6 +327,8 @@ class RunConfig:
     notes_dir: Path | None
     run_max: int
     interests: str
+    authors: tuple[str, ...]  # followed: their papers rank first
+    keywords: tuple[str, ...]  # followed: papers that mention them rank higher
     origins: dict[str, str] = field(default_factory=dict, compare=False)
     # The server's API key: from the environment only, never written or shown.
     api_key: str | None = field(default=None, repr=False)
@@ -348,7 +354,7 @@ def load(**flags: Any) -> RunConfig:
     own = {k: v for k, v in flags.items() if v is not None}
     home = values.pop("home")
     models = Path(values.pop("models_dir")).expanduser()
-    for name in ("categories", "include", "exclude", "tags"):
+    for name in ("categories", "include", "exclude", "tags", "authors", "keywords"):
         values[name] = tuple(values[name])
     for name in ("digest_dir", "notes_dir"):
         if values[name] is not None:

@@ -15,6 +15,7 @@ from localdigest.cli import (
     config,
     digest,
     evaluate,
+    library,
     models,
     run,
     schedule,
@@ -23,7 +24,19 @@ from localdigest.cli import (
 from localdigest.cli.app import app
 from localdigest.cli.common import on_sigterm_clean_up
 
-for _commands in (summarize, ask, models, cache, arxiv, digest, run, schedule, config, evaluate):
+for _commands in (
+    summarize,
+    ask,
+    models,
+    cache,
+    arxiv,
+    library,
+    digest,
+    run,
+    schedule,
+    config,
+    evaluate,
+):
     _commands.register(app)
 
 

@@ -83,6 +83,8 @@ def summarize_with_progress(
     from localdigest.workflows.summarize import prepare
 
     job = prepare(sources, cfg)
+    if job.runs_on and not quiet:
+        console.info(job.runs_on)
     if job.resolved.to_fetch and not quiet:
         with download_progress() as progress:
             job.fetch(progress)

@@ -47,7 +47,8 @@ ServerOpt = Annotated[
     typer.Option(
         metavar="URL",
         help="Send every model call to this OpenAI-compatible server, e.g. "
-        "http://127.0.0.1:8080/v1 (llama-server, vLLM, Ollama, LM Studio; config: server).",
+        "http://127.0.0.1:8080/v1 (llama-server, vLLM, Ollama, LM Studio), or `ollama` "
+        "($OLLAMA_HOST) or `lmstudio` (port 1234) by name (config: server).",
     ),
 ]
 ServerModelOpt = Annotated[

@@ -2,7 +2,9 @@
 
 The library is every paper in the paper library (its arXiv title and abstract) and every
 cached summary (title, abstract, TL;DR, summary), one document per paper: a paper both
-fetched and summarized is one document, dated by the later of the two.
+fetched and summarized is one document, dated by the later of the two; and every item the
+reader imported (``library import``: title, abstract, authors, keywords). The followed
+authors and keywords (settings ``authors``, ``keywords``) lift the papers that have them.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from datetime import UTC, datetime
 from localdigest.cache import Store, cached_summaries
 from localdigest.config import Paths, RunConfig
 from localdigest.sources.arxiv.meta import PaperMeta
-from localdigest.sources.ranking import LibraryPaper, Ranking, Score, rank
+from localdigest.sources.ranking import Follow, LibraryPaper, Ranking, Score, rank
 
 EMPTY_LIBRARY = (
-    "Your library is empty, so the list keeps arXiv's order — fetch or summarize papers "
-    "you like (or set `interests` in the config) and listings are ranked by them"
+    "Your library is empty, so the list keeps arXiv's order — import yours (`localdigest "
+    "library import refs.bib`), follow authors or keywords (`localdigest follow`), or "
+    "fetch and summarize papers you like, and listings are ranked by them"
 )
 
 
@@ -31,27 +34,42 @@ def _when(text: str) -> datetime | None:
 
 
 def library_papers(paths: Paths) -> list[LibraryPaper]:
-    """One document per paper the reader fetched or summarized."""
+    """One document per paper the reader fetched or summarized, and the imported ones."""
+    from localdigest.sources.imported import ImportedLibrary
     from localdigest.sources.library import Library  # the arXiv stack: only to rank
 
     texts: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
     dates: dict[str, datetime] = {}
     ids: dict[str, str | None] = {}
+    people: dict[str, Sequence[str]] = {}
 
     def add(
-        key: str, title: str, parts: Sequence[str], when: datetime | None, aid: str | None
+        key: str,
+        title: str,
+        parts: Sequence[str],
+        when: datetime | None,
+        aid: str | None,
+        authors: Sequence[str],
     ) -> None:
         known = texts.setdefault(key, [])
         known += [p for p in parts if p and p not in known]
         titles.setdefault(key, title)
+        people[key] = people.get(key) or authors
         ids[key] = ids.get(key) or aid
         if when is not None and (key not in dates or when > dates[key]):
             dates[key] = when
 
     for entry in Library(paths.library).list_entries():
         meta = entry.meta
-        add(meta.arxiv_id, meta.title, [meta.abstract], entry.fetched_at, meta.arxiv_id)
+        add(
+            meta.arxiv_id,
+            meta.title,
+            [meta.abstract],
+            entry.fetched_at,
+            meta.arxiv_id,
+            meta.authors,
+        )
     store = Store(paths.cache)
     try:
         rows = cached_summaries(store)
@@ -60,16 +78,22 @@ def library_papers(paths: Paths) -> list[LibraryPaper]:
     for row in rows:
         s = row.summary
         key = s.arxiv_id or s.sha256
-        add(key, s.title, [s.abstract, s.tldr, s.summary], _when(s.created), s.arxiv_id)
-    return [
-        LibraryPaper(key, titles[key], "\n".join(parts), dates.get(key), ids.get(key))
+        parts = [s.abstract, s.tldr, s.summary]
+        add(key, s.title, parts, _when(s.created), s.arxiv_id, s.authors)
+    own = [
+        LibraryPaper(
+            key, titles[key], "\n".join(parts), dates.get(key), ids.get(key), tuple(people[key])
+        )
         for key, parts in texts.items()
     ]
+    return own + ImportedLibrary(paths.state).papers()
 
 
 def rank_listing(papers: Sequence[PaperMeta], cfg: RunConfig) -> Ranking:
-    """Score a listing against the library and the ``interests`` setting."""
-    return rank(papers, library_papers(cfg.paths), cfg.interests)
+    """Score a listing against the library, the ``interests`` setting and what the reader
+    follows."""
+    follow = Follow(cfg.authors, cfg.keywords)
+    return rank(papers, library_papers(cfg.paths), cfg.interests, follow)
 
 
 def by_relevance(

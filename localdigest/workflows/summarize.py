@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from localdigest.cache import Store
 from localdigest.config import Paths, RunConfig
-from localdigest.errors import UsageError
+from localdigest.errors import ModelError, UsageError
 from localdigest.index import PassageIndex
 from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
 from localdigest.models import default_n_ctx, resolve_model
@@ -41,6 +41,7 @@ class SummarizeJob:
     resolved: inputs.Resolved
     summarizer: Summarizer
     papers: list[PaperInput] | None = None  # known once fetched
+    runs_on: str = ""  # where an ``ollama:`` model runs, and why (said before the work)
 
     @property
     def concurrency(self) -> int:
@@ -108,13 +109,18 @@ def resolve_mode(mode: ModeSetting, parameters: int | None) -> Mode:
 
 def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
     """Resolve the model and the sources; nothing is loaded, fetched or computed yet (with a
-    server: the server is asked what it serves, since the cache keys hold it)."""
-    if not cfg.server and cfg.origins.get("parallel") == "flag":
+    server: the server is asked what it serves, since the cache keys hold it).
+
+    ``--server ollama`` / ``lmstudio`` are those servers' local addresses; ``-m
+    ollama:NAME`` without ``--server`` goes to the running Ollama when it answers, and
+    runs the model's blob in-process only when it does not."""
+    server, server_model, runs_on = _where(cfg)
+    if not server and cfg.origins.get("parallel") == "flag":
         raise UsageError(
             "--parallel needs --server: the in-process model makes one call at a time "
             "(decoding several at once was measured slower on CPU: docs/performance.md)"
         )
-    if not cfg.server:  # ModelError (exit 4) before any paper is touched
+    if not server:  # ModelError (exit 4) before any paper is touched
         model, factory, parameters = _in_process(cfg)
         in_flight = 1
     options = Options(  # "auto" becomes a mode once the model's size is known
@@ -132,8 +138,8 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
         options = replace(options, section_tokens=0)
     prompts = load_prompts(cfg.prompts_dir)
     resolved = inputs.resolve(sources, cfg.paths.library)
-    if cfg.server:  # asked last: flags, prompts and inputs are checked without it
-        model, factory, in_flight, parameters = _server(cfg, cfg.server)
+    if server:  # asked last: flags, prompts and inputs are checked without it
+        model, factory, in_flight, parameters = _server(cfg, server, server_model)
     summarizer = Summarizer(
         Store(cfg.paths.cache),
         prompts,
@@ -143,7 +149,24 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
         refresh=cfg.refresh,
         in_flight=in_flight,
     )
-    return SummarizeJob(cfg, resolved, summarizer)
+    return SummarizeJob(cfg, resolved, summarizer, runs_on=runs_on)
+
+
+def _where(cfg: RunConfig) -> tuple[str | None, str | None, str]:
+    """The server to send calls to (None: in-process), which of its models, and for an
+    ``ollama:`` model, a line saying where it runs."""
+    from localdigest.llm.local_servers import ollama_answers, ollama_root, server_url
+
+    server = server_url(cfg.server)
+    prefix, _, name = (cfg.model or "").partition(":")
+    if server or prefix.lower() != "ollama" or not name:
+        return server, cfg.server_model, ""
+    root = ollama_root()
+    if not ollama_answers(root):
+        return None, None, f"Ollama does not answer at {root}: {cfg.model} runs in-process"
+    tagged = name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+    model = cfg.server_model or tagged
+    return f"{root}/v1", model, f"{cfg.model} runs on the Ollama server at {root}"
 
 
 def _in_process(cfg: RunConfig) -> tuple[ModelRef, Callable[[], Backend], int | None]:
@@ -163,17 +186,24 @@ def _in_process(cfg: RunConfig) -> tuple[ModelRef, Callable[[], Backend], int | 
     return ModelRef(choice.name, choice.fingerprint, n_ctx), factory, choice.info.parameters
 
 
-def _server(cfg: RunConfig, url: str) -> tuple[ModelRef, Callable[[], Backend], int, int | None]:
+def _server(
+    cfg: RunConfig, url: str, server_model: str | None
+) -> tuple[ModelRef, Callable[[], Backend], int, int | None]:
     """The server, asked what it serves: (its identity, the factory, calls in flight, the
     model's parameter count when known). ``--model`` names the same GGUF here, for exact
-    token counts."""
+    token counts (an ``ollama:`` model served by an Ollama elsewhere may have none here)."""
     from localdigest.llm.server import ServerSettings
 
-    local = resolve_model(cfg.model, cfg.paths.models) if cfg.model else None
+    try:
+        local = resolve_model(cfg.model, cfg.paths.models) if cfg.model else None
+    except ModelError:
+        if not (cfg.model or "").lower().startswith("ollama:"):
+            raise
+        local = None
     backend = connect_server(
         ServerSettings(
             url=url,
-            model=cfg.server_model,
+            model=server_model,
             n_ctx=cfg.n_ctx,
             local_model=local,
             api_key=cfg.api_key,
