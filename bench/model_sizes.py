@@ -226,17 +226,23 @@ def main() -> None:
     if not runs:
         raise SystemExit("no paper summarized: nothing to price write mode with")
     rows: list[dict[str, Any]] = []
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"model-sizes-{started.replace(':', '')}.json"
+    data = {"started": started, "machine": machine(), "write_runs": runs, "rows": rows}
     with tempfile.TemporaryDirectory() as tmp:
         text_file = Path(tmp) / "paper.txt"
         text_file.write_text(paper_text(next(p for p in pdfs if p.name == runs[0]["paper"])))
         for name in args.shapes.split(","):
-            print(f"{name}: building (first time only)...", flush=True)
-            model = synthetic.build(synthetic.SHAPES[name])
+            shape = synthetic.SHAPES[name]
+            if not synthetic.model_path(shape).exists():
+                print(f"{name}: building it (~3 min for the 3B)...", flush=True)
+            model = synthetic.build(shape)
             for t in threads:
                 row = {"shape": name, "file_mb": model.stat().st_size / 1e6}
                 row.update(run_worker(model, t, text_file, args.load))
                 row["write_minutes"] = write_mode_minutes(row, runs)
                 rows.append(row)
+                out.write_text(json.dumps(data, indent=2))  # row by row: a stopped run keeps them
                 print(table([row], runs).splitlines()[-1], flush=True)
     print(f"\n{table(rows, runs)}\n")
     print(
@@ -250,10 +256,6 @@ def main() -> None:
         "write-mode runs are not timed. 'stuff reads': the share of the paper's extracted "
         f"text in the first 5,000 tokens. Load average at the end {os.getloadavg()[0]:.1f}."
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"model-sizes-{started.replace(':', '')}.json"
-    data = {"started": started, "machine": machine(), "write_runs": runs, "rows": rows}
-    out.write_text(json.dumps(data, indent=2))
     print(f"results: {out}")
 
 
