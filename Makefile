@@ -17,7 +17,7 @@ endif
 export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test install lint bench bench-server bench-ranking bench-ask eval clean browser screenshot
+.PHONY: demo test install lint bench bench-sizes bench-server bench-ranking bench-ask eval clean browser screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,14 +60,23 @@ $(VENV)/.bench-installed: bench/requirements.txt | $(VENV)/.installed
 	$(BIN)/pip install --quiet -r bench/requirements.txt
 	touch $@
 
-# Cold summaries of the corpus vs raw llama.cpp and LangChain's map-reduce chain, then the
-# server rows (long: BENCH_ARGS="--limit 2" SERVER_BENCH_ARGS="--limit 2" for a quick run;
-# see bench/bench.py --help and bench/server_bench.py --help).
+# Cold summaries of the corpus vs raw llama.cpp and LangChain's map-reduce chain, the
+# server rows, then minutes per paper by model size (long: BENCH_ARGS="--limit 2"
+# SERVER_BENCH_ARGS="--limit 2" SIZES_ARGS="--limit 1" for a quick run; see each script's
+# --help).
 bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/server_bench.py $(SERVER_BENCH_ARGS)
 	$(BIN)/python bench/ask.py $(ASK_BENCH_ARGS)
 	$(BIN)/python bench/ranking.py $(RANKING_BENCH_ARGS)
+	$(BIN)/python bench/model_sizes.py $(SIZES_ARGS)
+
+# Load time, RSS, prefill/decode speed and minutes per paper of the Qwen2.5 0.5B, 1.5B and
+# 3B shapes (random weights, Q4_K_M; built on first use into ~/.cache/localdigest/bench-models,
+# ~10 min) on 1 and 2 threads: ~30 min. SIZES_ARGS="--shapes qwen2.5-3b --threads 2 --load 1"
+# measures one of them beside one busy process; see bench/model_sizes.py --help.
+bench-sizes: install $(VENV)/.bench-installed
+	$(BIN)/python bench/model_sizes.py $(SIZES_ARGS)
 
 # llama.cpp's llama-server (-np 1, 2, 4) against the in-process one-by-one path, over the
 # corpus in one run. The first run builds llama-server from the llama.cpp source of the

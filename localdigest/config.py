@@ -146,7 +146,7 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("n_ctx", None, "context window (default: trained context, max 4096)", int, 1),
         Setting("gpu_layers", 0, "layers offloaded to the GPU (-1 = all)", int, -1),
-        Setting("threads", None, "CPU threads (default: half the cores)", int, 1, 4096),
+        Setting("threads", None, "CPU threads (default: one per physical core)", int, 1, 4096),
         Setting(
             "server", None, "OpenAI-compatible server URL for every model call, or ollama/lmstudio"
         ),

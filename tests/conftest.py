@@ -19,8 +19,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOCALDIGEST_HOME", str(home))
     monkeypatch.setenv("LOCALDIGEST_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("LOCALDIGEST_MODELS_DIR", str(tmp_path / "no-models"))
-    for var in ("LOCALDIGEST_MODEL", "LOCALDIGEST_N_CTX", "LOCALDIGEST_THREADS"):
+    for var in ("LOCALDIGEST_MODEL", "LOCALDIGEST_N_CTX"):
         monkeypatch.delenv(var, raising=False)
+    # One thread, not the default one per physical core: the suite runs on shared 2-core
+    # machines, where llama.cpp's spinning threads lose many times over to other jobs (the
+    # 2-layer synthetic model's summarize: 2.3 s on 1 thread, 8.5 s on 2, load 5).
+    monkeypatch.setenv("LOCALDIGEST_THREADS", "1")
     # The model stores other tools keep (Ollama, LM Studio, the Hugging Face cache,
     # llama.cpp, GPT4All) are looked up under HOME and these variables: none of the user's.
     user = tmp_path / "user-home"

@@ -38,7 +38,9 @@ NCtxOpt = Annotated[
 GpuLayersOpt = Annotated[
     int | None, typer.Option(help="Layers offloaded to the GPU (-1 = all; needs a GPU build).")
 ]
-ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (default: half the cores).")]
+ThreadsOpt = Annotated[
+    int | None, typer.Option(help="CPU threads (default: one per physical core).")
+]
 MaxTokensOpt = Annotated[
     int | None, typer.Option(help="Most tokens in each summary paragraph (default 320).")
 ]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 from localdigest.errors import ModelError
@@ -32,13 +35,50 @@ DEFAULT_FLASH_ATTN = False
 
 
 def default_threads() -> int:
-    """Half the logical cores (about the physical ones), at least 1.
+    """The physical cores this process may run on, as llama.cpp counts them, at least 1.
 
-    llama.cpp's worker threads spin while they wait: with more threads than free cores
-    (hyper-threads, or anything else running) generation slows down many times over, so
-    the default stays conservative. --threads / LOCALDIGEST_THREADS raise it.
+    One thread per physical core: llama.cpp's worker threads spin while they wait, so a
+    hyper-thread sibling adds contention, not speed. --threads / LOCALDIGEST_THREADS
+    override it (fewer when other work keeps the cores busy: docs/performance.md).
     """
-    return max(1, (os.cpu_count() or 2) // 2)
+    return physical_cores() or max(1, (os.cpu_count() or 2) // 2)
+
+
+def physical_cores() -> int | None:
+    """Linux: distinct cores among the CPUs of this process's affinity mask; macOS: the
+    performance cores (else all physical cores); None where this cannot be told."""
+    if sys.platform == "darwin":
+        for key in ("hw.perflevel0.physicalcpu", "hw.physicalcpu"):
+            try:
+                out = subprocess.run(["sysctl", "-n", key], capture_output=True, text=True)
+            except OSError:
+                return None
+            if out.returncode == 0 and out.stdout.strip().isdigit():
+                return int(out.stdout) or None
+        return None
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        allowed = os.sched_getaffinity(0)
+    except (OSError, AttributeError):  # not Linux: no /proc, no sched_getaffinity
+        return None
+    return cores_in_cpuinfo(text, allowed) or None
+
+
+def cores_in_cpuinfo(text: str, allowed: set[int]) -> int:
+    """Distinct (physical id, core id) pairs in ``/proc/cpuinfo`` among the processors in
+    ``allowed``: SMT siblings share a pair. A processor without a core id (some ARM and
+    virtual machines) counts as a core of its own."""
+    cores: set[tuple[str, str]] = set()
+    for block in text.split("\n\n"):
+        fields = {}
+        for line in block.splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                fields[key.strip()] = value.strip()
+        cpu = fields.get("processor", "")
+        if cpu.isdigit() and int(cpu) in allowed:
+            cores.add((fields.get("physical id", "0"), fields.get("core id", f"cpu{cpu}")))
+    return len(cores)
 
 
 def _context_does_not_fit(choice: ModelChoice, n_ctx: int) -> str:
