@@ -82,10 +82,12 @@ def measure(model: Path, threads: int, text: str) -> dict[str, Any]:
     """Load ``model`` and make the three calls: the worker process's whole job."""
     import llama_cpp  # noqa: F401  (imported before the clock starts: load time is the model's)
 
-    from localdigest.llm import BackendSettings, GenerationSettings, backend_factory, resolve_model
+    from localdigest.llm import BackendSettings, GenerationSettings, backend_factory
+    from localdigest.models import resolve_model
 
     start = time.perf_counter()
-    backend = backend_factory(resolve_model(str(model)), BackendSettings(N_CTX, threads=threads))()
+    choice = resolve_model(str(model), model.parent)
+    backend = backend_factory(choice, BackendSettings(N_CTX, threads=threads))()
     result: dict[str, Any] = {"load_s": time.perf_counter() - start, "threads": threads}
     for i, (name, prompt, out) in enumerate(CALLS):
         # A different first line each call: no prompt prefix is reused from the last one.

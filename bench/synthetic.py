@@ -180,7 +180,7 @@ def copy_tokenizer(writer: gguf.GGUFWriter, vocab: int) -> None:
     normal, not unused as llama.cpp's converter types a real model's few pads: random
     weights sample them (two thirds of a Qwen-sized vocabulary) and an unused token's text
     is empty, which localdigest's backend would not count as a generated token."""
-    from localdigest.llm.models import embedded_model_path
+    from localdigest.models.resolve import embedded_model_path
 
     source = embedded_model_path()
     if source is None:

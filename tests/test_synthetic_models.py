@@ -10,11 +10,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from localdigest.llm.gguf import read_gguf
-from localdigest.llm.models import embedded_model_path
 from typer.testing import CliRunner
 
 from localdigest.cli import app
+from localdigest.models.gguf import read_gguf
+from localdigest.models.resolve import embedded_model_path
 
 pytest.importorskip("gguf", reason="the gguf package writes these models: pip install -e .[dev]")
 
