@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from localdigest.errors import ExitCode, LocaldigestError, Terminated
+from localdigest.errors import ExitCode, LocaldigestError, Terminated, UsageError
 from localdigest.fsutil import write_atomically
 
 if TYPE_CHECKING:
@@ -72,17 +72,29 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
+def read_piped(sources: Sequence[str]) -> bytes | None:
+    """The bytes piped into standard input when a source is ``-``, else None (not read)."""
+    from localdigest.sources.local import PIPE_HINT, STDIN
+
+    if STDIN not in sources:
+        return None
+    if interactive():
+        raise UsageError(f"'-' reads a PDF from standard input, which is a terminal — {PIPE_HINT}")
+    return typer.get_binary_stream("stdin").read()
+
+
 def summarize_with_progress(
-    sources: Sequence[str], cfg: RunConfig, quiet: bool = False
+    sources: Sequence[str], cfg: RunConfig, quiet: bool = False, piped: bytes | None = None
 ) -> list[Result]:
     """Prepare a summarize job, fetch what is missing with download bars, warn about inputs
-    that can't be used, run it with progress bars (none when ``quiet``)."""
+    that can't be used, run it with progress bars (none when ``quiet``). ``piped``: the PDF
+    read from standard input, for a ``-`` among the sources."""
     from localdigest.render import console
     from localdigest.render.arxiv import download_progress
     from localdigest.render.summary import RichReporter
     from localdigest.workflows.summarize import prepare
 
-    job = prepare(sources, cfg)
+    job = prepare(sources, cfg, piped)
     if job.runs_on and not quiet:
         console.info(job.runs_on)
     if job.resolved.to_fetch and not quiet:

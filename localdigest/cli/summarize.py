@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from localdigest.cli.common import emit, handle_errors, summarize_with_progress
+from localdigest.cli.common import emit, handle_errors, read_piped, summarize_with_progress
 from localdigest.cli.options import (
     GpuLayersOpt,
     MaxTokensOpt,
@@ -43,7 +43,10 @@ NoPagerOpt = Annotated[
 def summarize(
     sources: Annotated[
         list[str],
-        typer.Argument(help="PDF files, folders (searched for *.pdf), arXiv ids or URLs."),
+        typer.Argument(
+            help="PDF files, folders (searched for *.pdf), arXiv ids or URLs; - reads a PDF "
+            "from standard input."
+        ),
     ],
     model: ModelOpt = None,
     n_ctx: NCtxOpt = None,
@@ -106,6 +109,8 @@ def summarize(
 
       localdigest summarize 1706.03762 --format json -o summaries.json
 
+      curl -sL https://arxiv.org/pdf/1706.03762 | localdigest summarize -
+
       localdigest summarize papers/ --server http://127.0.0.1:8080/v1 --parallel 4
     """
     from localdigest import config
@@ -139,7 +144,7 @@ def summarize(
         read_all=read_all,
         structured_notes=structured_notes,
     )
-    results = summarize_with_progress(sources, cfg, quiet=quiet)
+    results = summarize_with_progress(sources, cfg, quiet=quiet, piped=read_piped(sources))
     if chosen == "table":
         results_view(results, brief=brief, pager=not no_pager)
         if output is not None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from localdigest.errors import InputError, NetworkError
 from localdigest.papers import PaperFailure, PaperInput
-from localdigest.sources.local import display_path, pdfs_in
+from localdigest.sources.local import STDIN, display_path, keep_piped_pdf, pdfs_in
 
 if TYPE_CHECKING:  # the library imports the arXiv stack: only for arXiv inputs
     from localdigest.sources.arxiv.client import ArxivClient
@@ -35,14 +35,22 @@ class Resolved:
         return [i for i in self.items if isinstance(i, str)]
 
 
-def resolve(args: Sequence[str], library: Path) -> Resolved:
+def resolve(args: Sequence[str], library: Path, piped: bytes | None = None) -> Resolved:
     """Turn arguments into papers without any network access (see the module docstring);
-    arXiv ids are looked up in the paper library under ``library``."""
+    arXiv ids are looked up in the paper library under ``library``. ``-`` is the PDF
+    ``piped`` into standard input, kept in ``library/stdin`` by its hash."""
     out = Resolved()
     for arg in args:
         shown = display_path(Path(arg))  # CLI text may hold undecodable bytes
         try:
-            if _is_arxiv(arg):
+            if arg == STDIN:
+                if piped is None:
+                    raise InputError(
+                        "'-' (a PDF on standard input) is read by summarize only — save "
+                        "the PDF to a file and name the file"
+                    )
+                out.items.append(PaperInput(STDIN, keep_piped_pdf(piped, library / "stdin")))
+            elif _is_arxiv(arg):
                 out.items.append(_from_library(arg, library) or arg)
             else:
                 out.items.extend(PaperInput(display_path(p), p) for p in pdfs_in(arg))

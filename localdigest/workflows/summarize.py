@@ -107,9 +107,10 @@ def resolve_mode(mode: ModeSetting, parameters: int | None) -> Mode:
     return "extract" if parameters is not None and parameters < SMALL_MODEL else "write"
 
 
-def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
+def prepare(sources: Sequence[str], cfg: RunConfig, piped: bytes | None = None) -> SummarizeJob:
     """Resolve the model and the sources; nothing is loaded, fetched or computed yet (with a
-    server: the server is asked what it serves, since the cache keys hold it).
+    server: the server is asked what it serves, since the cache keys hold it). ``piped``:
+    what standard input held, the PDF a ``-`` among the sources stands for.
 
     ``--server ollama`` / ``lmstudio`` are those servers' local addresses; ``-m
     ollama:NAME`` without ``--server`` goes to the running Ollama when it answers, and
@@ -137,7 +138,7 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
     if cfg.read_all:
         options = replace(options, section_tokens=0)
     prompts = load_prompts(cfg.prompts_dir)
-    resolved = inputs.resolve(sources, cfg.paths.library)
+    resolved = inputs.resolve(sources, cfg.paths.library, piped)
     if server:  # asked last: flags, prompts and inputs are checked without it
         model, factory, in_flight, parameters = _server(cfg, server, server_model)
     summarizer = Summarizer(
