@@ -15,6 +15,7 @@ from localdigest.cli.common import handle_errors
 from localdigest.cli.options import (
     CategoryOpt,
     ExcludeOpt,
+    FormatOpt,
     IncludeOpt,
     Selection,
     SubmittedSinceOpt,
@@ -35,14 +36,20 @@ def _exit_code(results: Sequence[FetchResult]) -> int:
     return int(ExitCode.INPUT) if errors else int(ExitCode.OK)
 
 
-def _fetch_and_report(inputs: Sequence[str], cfg: RunConfig) -> int:
+def _fetch_and_report(inputs: Sequence[str], cfg: RunConfig, fmt: TableFormat | None) -> int:
+    """Fetch and say what happened: lines, JSON (``json``), or lines on stderr (None: the
+    JSON of ``search`` is on stdout already)."""
     from localdigest.render import arxiv as render
+    from localdigest.render import console
     from localdigest.sources.library import Library
     from localdigest.workflows import arxiv
 
     with render.download_progress() as progress:
         results = Library(cfg.paths.library).fetch(inputs, arxiv.client(cfg), progress=progress)
-    render.print_fetch_results(results)
+    if fmt == "json":
+        console.print_json([r.to_dict() for r in results])
+    else:
+        render.print_fetch_results(results, console.out if fmt else console.err)
     return _exit_code(results)
 
 
@@ -70,9 +77,7 @@ def search(
             "to the search terms."
         ),
     ] = "submitted",
-    output: Annotated[
-        TableFormat, typer.Option("--format", help="A table, or JSON for scripts.")
-    ] = "table",
+    output: FormatOpt = "table",
     today: Annotated[
         bool, typer.Option("--today", help="Today's announcements in the -c categories.")
     ] = False,
@@ -121,7 +126,9 @@ def search(
     if wanted is None or not papers:
         return
     chosen = [papers[n - 1] for n in wanted.pick(len(papers))]
-    code = _fetch_and_report([p.versioned_id for p in chosen], cfg)
+    code = _fetch_and_report(
+        [p.versioned_id for p in chosen], cfg, None if output == "json" else "table"
+    )
     if code:
         raise typer.Exit(code)
 
@@ -131,15 +138,22 @@ def fetch(
         list[str],
         typer.Argument(metavar="ID_OR_URL", help="arXiv ids (2405.04434, hep-th/9901001) or URLs."),
     ],
+    output: FormatOpt = "table",
 ) -> None:
     """Download arXiv papers into the local library and print where each PDF is.
 
     Papers already there are not downloaded again. Exit code 3 if some inputs failed (the
     others are still fetched), 5 if arXiv could not be reached.
+
+    Examples:
+
+      localdigest fetch 1706.03762 https://arxiv.org/abs/2405.04434
+
+      localdigest fetch 1706.03762 --format json
     """
     from localdigest import config
 
-    code = _fetch_and_report(papers, config.load())
+    code = _fetch_and_report(papers, config.load(), output)
     if code:
         raise typer.Exit(code)
 

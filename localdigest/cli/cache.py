@@ -7,14 +7,18 @@ from typing import Annotated
 import typer
 
 from localdigest.cli.common import handle_errors
+from localdigest.cli.options import FormatOpt
 
 cache_app = typer.Typer(help="Inspect or clear the on-disk cache.", no_args_is_help=True)
 
 
 @cache_app.command("info")
 @handle_errors
-def cache_info() -> None:
-    """Where the cache is, its size and what it holds (and the passage index `ask` reads)."""
+def cache_info(fmt: FormatOpt = "table") -> None:
+    """Where the cache is, its size and what it holds (and the passage index `ask` reads).
+
+    Examples: localdigest cache info; localdigest cache info --format json
+    """
     from localdigest import config
     from localdigest.cache import Store
     from localdigest.render import console
@@ -22,15 +26,30 @@ def cache_info() -> None:
 
     paths = config.load().paths
     info = Store(paths.cache).info()
+    index = open_index(paths)
+    papers, passages = index.counts()
+    index.close()  # a checkpoint: the file holds everything
+    size = index.path.stat().st_size
+    if fmt == "json":
+        console.print_json(
+            {
+                **info,
+                "passages": {
+                    "path": str(index.path),
+                    "papers": papers,
+                    "passages": passages,
+                    "bytes": size,
+                },
+            }
+        )
+        return
     console.out.print(f"Cache: {info['path']}")
     console.out.print(f"Size:  {info['bytes'] / 1e6:.1f} MB")
     for kind, n in sorted(info["entries"].items()):
         console.out.print(f"  {kind}: {n} entries")
-    index = open_index(paths)
-    papers, passages = index.counts()
-    index.close()  # a checkpoint: the file holds everything
-    size = index.path.stat().st_size / 1e6
-    console.out.print(f"Passages for `ask`: {papers} papers, {passages} passages ({size:.1f} MB)")
+    console.out.print(
+        f"Passages for `ask`: {papers} papers, {passages} passages ({size / 1e6:.1f} MB)"
+    )
 
 
 @cache_app.command("clear")
@@ -39,7 +58,10 @@ def cache_clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Delete every cached note and summary, and the passages `ask` searches (downloaded
-    PDFs are kept; `ask` reads them again)."""
+    PDFs are kept; `ask` reads them again).
+
+    Example: localdigest cache clear --yes
+    """
     from localdigest import config
     from localdigest.cache import Store
     from localdigest.render import console

@@ -10,6 +10,7 @@ import typer
 from localdigest.cli.common import emit, handle_errors
 from localdigest.cli.options import (
     DigestFormat,
+    FormatOpt,
     LastOpt,
     NoFiguresOpt,
     PaperIdsArg,
@@ -95,16 +96,22 @@ def export(
     since: SinceOpt = None,
     last: LastOpt = None,
     no_figures: NoFiguresOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Export summaries as Markdown notes (YAML front matter) for a vault such as Obsidian.
 
     One note per paper, named after its title. Re-exporting updates each note in place
     (found by its arXiv id or PDF hash), keeping what you wrote below the marker line.
 
-    Example: localdigest export --notes ~/Vault/Papers --copy-pdf
+    Examples:
+
+      localdigest export --notes ~/Vault/Papers --copy-pdf
+
+      localdigest export --notes ~/Vault/Papers --last 5 --format json
     """
     from localdigest import config
     from localdigest.fsutil import check_folder
+    from localdigest.render.console import print_json
     from localdigest.render.notes import notes_results
     from localdigest.workflows import digest as workflow
 
@@ -114,7 +121,10 @@ def export(
     check_folder(cfg.notes_dir, "--notes")
     chosen = workflow.Selection(ids or (), parse_day(since), last)
     results = workflow.export(cfg, chosen, cfg.notes_dir, copy_pdf=copy_pdf, figures=not no_figures)
-    notes_results(results)
+    if fmt == "json":
+        print_json([r.to_dict() for r in results])
+    else:
+        notes_results(results)
 
 
 def register(app: typer.Typer) -> None:

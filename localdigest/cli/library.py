@@ -8,10 +8,8 @@ from typing import Annotated
 import typer
 
 from localdigest.cli.common import handle_errors
-from localdigest.cli.options import TableFormat
+from localdigest.cli.options import FormatOpt
 from localdigest.errors import ExitCode
-
-FormatOpt = Annotated[TableFormat, typer.Option("--format", help="A table, or JSON for scripts.")]
 
 library_app = typer.Typer(
     help="Your own library (BibTeX, CSL-JSON, Zotero, PDFs): what ranks each listing.",
@@ -35,7 +33,7 @@ def library(ctx: typer.Context, output: FormatOpt = "table") -> None:
     cfg = config.load()
     sources = workflow.sources(cfg, on_damage=console.warning)
     if output == "json":
-        render.print_json(
+        console.print_json(
             {
                 "file": str(cfg.paths.state / "imported-library.json"),
                 "items": sum(len(s.items) for s in sources),
@@ -84,7 +82,7 @@ def library_import(
 
     results = workflow.import_sources(config.load(), sources or [], on_damage=console.warning)
     if output == "json":
-        render.print_json([r.to_dict() for r in results])
+        console.print_json([r.to_dict() for r in results])
     else:
         render.import_results(results)
     if any(r.error is not None for r in results):
@@ -134,12 +132,13 @@ def follow(
     localdigest follow --remove --author Dao
     """
     from localdigest import config
+    from localdigest.render import console
     from localdigest.render import library as render
     from localdigest.workflows import library as workflow
 
     result = workflow.follow(config.load(), author or [], keywords or [], remove=remove)
     if output == "json":
-        render.print_json(result.to_dict())
+        console.print_json(result.to_dict())
     else:
         render.followed(result)
 

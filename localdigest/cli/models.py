@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from localdigest.cli.common import handle_errors
-from localdigest.cli.options import TableFormat
+from localdigest.cli.options import FormatOpt
 
 models_app = typer.Typer(invoke_without_command=True)
 
@@ -16,7 +16,7 @@ models_app = typer.Typer(invoke_without_command=True)
 @handle_errors
 def models(
     ctx: typer.Context,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json.")] = "table",
+    fmt: FormatOpt = "table",
 ) -> None:
     """List every GGUF model found on this machine, and which one is the default.
 
@@ -67,6 +67,7 @@ def pull(
     set_default: Annotated[
         bool, typer.Option("--set-default", help="Make it the default model (config: model).")
     ] = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Download a GGUF model from the Hugging Face hub (resumable, checksum-checked).
 
@@ -82,14 +83,21 @@ def pull(
       localdigest models pull qwen2.5-1.5b-instruct
 
       localdigest models pull bartowski/Llama-3.2-3B-Instruct-GGUF --quant Q4_K_M
+
+      localdigest models pull qwen2.5-1.5b-instruct --format json
     """
     from localdigest.errors import UsageError
+    from localdigest.render.console import print_json
     from localdigest.render.models import catalog_table, pull_progress, pulled
 
     if list_:
         from localdigest.models.catalog import downloaded, entries
 
-        catalog_table(entries(), downloaded())
+        on_disk = downloaded()
+        if fmt == "json":
+            print_json([{**e.to_dict(), "downloaded": e.name in on_disk} for e in entries()])
+        else:
+            catalog_table(entries(), on_disk)
         return
     if spec is None:
         raise UsageError("Name a model to pull, e.g. qwen2.5-1.5b-instruct — see --list")
@@ -104,7 +112,10 @@ def pull(
     with pull_progress() as progress:
         result = pull_model(spec, hub, quant=quant, revision=revision, progress=progress)
     path = config.set_in_file("model", result.spec) if set_default else None
-    pulled(result, path)
+    if fmt == "json":
+        print_json({**result.to_dict(), "default_set_in": str(path) if path else None})
+    else:
+        pulled(result, path)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,10 +19,15 @@ from localdigest.papers import ModeSetting, Style
 
 # What each command can write.
 SummaryFormat = Literal["table", "markdown", "json"]  # summarize, show
-TableFormat = Literal["table", "json"]  # search, config
+TableFormat = Literal["table", "json"]  # every other command that reports something
 DigestFormat = Literal["markdown", "json", "html"]  # digest
 AskFormat = Literal["text", "markdown", "json"]  # ask
 
+# --format on every command that reports something: for people (a table, or lines), or
+# JSON for scripts (render.console.print_json writes it).
+FormatOpt = Annotated[
+    TableFormat, typer.Option("--format", "-f", help="table (for people) or json (for scripts).")
+]
 
 ModelOpt = Annotated[
     str | None,

@@ -12,6 +12,7 @@ from localdigest.cli.common import handle_errors, summarize_with_progress
 from localdigest.cli.options import (
     CategoryOpt,
     ExcludeOpt,
+    FormatOpt,
     GpuLayersOpt,
     IncludeOpt,
     MaxTokensOpt,
@@ -81,6 +82,7 @@ def run(
     server_model: ServerModelOpt = None,
     parallel: ParallelOpt = None,
     no_figures: NoFiguresOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """The weekly routine: search arXiv -> choose -> fetch -> summarize -> dated digest.
 
@@ -96,6 +98,8 @@ def run(
       localdigest run
 
       localdigest run -c cs.CL --include "retrieval" --top 3 --out-dir ~/digests
+
+      localdigest run --top 5 --format json > run.json
     """
     from localdigest import config
     from localdigest.fsutil import check_folder
@@ -145,14 +149,24 @@ def run(
         plan = weekly.search(cfg, spec, sort)
         if not plan.papers:
             console.info("No new papers since your last search — nothing to do.")
+            if fmt == "json":
+                console.print_json(weekly.NOTHING_DONE)
             return
         if not plan.scores:
             console.info(ranked.EMPTY_LIBRARY)
     if plan.picks is None:
-        render_list(plan.papers, arxiv.local_states(cfg, plan.papers), scores=plan.scores)
+        # With --format json, stdout holds the JSON only: the list goes with the messages.
+        render_list(
+            plan.papers,
+            arxiv.local_states(cfg, plan.papers),
+            scores=plan.scores,
+            console=console.err if fmt == "json" else None,
+        )
         weekly.choose(plan, _picks(plan, pick, all_, top))
     if not plan.picks:
         console.info("Nothing chosen — no digest written.")
+        if fmt == "json":
+            console.print_json(weekly.NOTHING_DONE)
         return
     outcome = weekly.run_chosen(
         cfg,
@@ -163,7 +177,9 @@ def run(
         warn=console.warning,
     )
     console.info(f"Wrote the digest of {len(outcome.papers)} papers: {outcome.digest_path}")
-    if outcome.notes:
+    if fmt == "json":
+        console.print_json(outcome.to_dict())
+    elif outcome.notes:
         from localdigest.render.notes import notes_results
 
         notes_results(outcome.notes)
@@ -193,8 +209,11 @@ def _picks(plan: RunPlan, pick: str | None, all_: bool, top: int | None) -> list
     if top is not None:
         return plan.top(top)
     while True:
-        answer = typer.prompt(
-            "Which papers? (e.g. 1,4,7 or 2-5, all, none)", default="none", show_default=False
+        answer = typer.prompt(  # on stderr, where the list is with --format json
+            "Which papers? (e.g. 1,4,7 or 2-5, all, none)",
+            default="none",
+            show_default=False,
+            err=True,
         )
         try:
             return parse_selection(answer, count)

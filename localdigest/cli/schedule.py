@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from localdigest.cli.common import handle_errors
+from localdigest.cli.options import FormatOpt
 
 if TYPE_CHECKING:
     from localdigest.workflows.schedule import Frequency
@@ -97,15 +98,22 @@ def daily(
 
 @schedule_app.command("status")
 @handle_errors
-def status() -> None:
-    """Show the scheduled job (wherever it is), its next run and the end of its log."""
+def status(fmt: FormatOpt = "table") -> None:
+    """Show the scheduled job (wherever it is), its next run and the end of its log.
+
+    Examples: localdigest schedule status; localdigest schedule status --format json
+    """
     from localdigest import config
     from localdigest.render import schedule as render
     from localdigest.workflows import schedule
 
     paths = config.load().paths
     found = [installed for _, installed in schedule.installed_anywhere()]
-    render.status(found, schedule.log_path(paths), schedule.last_log_lines(paths))
+    log, last = schedule.log_path(paths), schedule.last_log_lines(paths)
+    if fmt == "json":
+        render.status_json(found, log, last)
+    else:
+        render.status(found, log, last)
 
 
 @schedule_app.command("remove")

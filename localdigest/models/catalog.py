@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from localdigest.models.inventory import physical_memory
@@ -35,6 +35,10 @@ class CatalogEntry:
     def ram(self) -> int:
         """Estimated bytes needed to run it at the default context (the rule above)."""
         return self.size + RAM_ALLOWANCE
+
+    def to_dict(self) -> dict[str, object]:
+        """For ``models pull --list --format json``."""
+        return {**asdict(self), "hub_file": self.spec, "ram": self.ram}
 
 
 @functools.cache

@@ -32,7 +32,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urljoin
@@ -156,6 +156,10 @@ class Pulled:
     def spec(self) -> str:
         """What --model takes to use it."""
         return f"hf:{self.repo}/{self.file}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--format json``: what --model takes, where the file is, what was fetched."""
+        return {"model": self.spec, **asdict(self), "path": str(self.path)}
 
 
 # ----------------------------------------------------------------------------- the spec

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from localdigest.errors import InputError, LocaldigestError, StorageError, UsageError
@@ -61,6 +61,18 @@ class NoteResult:
     path: Path
     status: Status
     warning: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--format json``: which paper, its note, and what happened to it."""
+        s = self.summary
+        return {
+            "title": s.title,
+            "arxiv_id": s.arxiv_id,
+            "sha256": s.sha256,
+            "path": str(self.path),
+            "status": self.status,
+            "warning": self.warning,
+        }
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -133,19 +132,18 @@ def print_papers_json(
         }
         for n, paper in enumerate(papers, 1)
     ]
-    consoles.out.print_json(json.dumps(rows, ensure_ascii=False), indent=2)
+    consoles.print_json(rows)
 
 
-def print_fetch_results(results: Sequence[FetchResult]) -> None:
-    """One line per stored paper on stdout (id, state, PDF path); failures in red on stderr.
-
-    An error shared by several inputs (arXiv unreachable) is said once.
+def print_fetch_results(results: Sequence[FetchResult], console: Console | None = None) -> None:
+    """One line per stored paper on stdout (or ``console``: id, state, PDF path); failures
+    in red on stderr. An error shared by several inputs (arXiv unreachable) is said once.
     """
     said: set[int] = set()
     for result in results:
         if result.entry is not None:
             state = "fetched" if result.status == "fetched" else "already in library"
-            consoles.out.print(
+            (console or consoles.out).print(
                 f"{result.entry.meta.versioned_id}  [dim]{state}[/]  {result.entry.pdf_path}",
                 highlight=False,
                 soft_wrap=True,

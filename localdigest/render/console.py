@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.segment import Segment
 from rich.text import Text
 
-from localdigest.text import has_unsafe, visible
+from localdigest.text import has_unsafe, safe_json, visible
 
 
 class SafeConsole(Console):
@@ -59,3 +59,10 @@ def info(message: str) -> None:
 def plain(text: str) -> None:
     """Text written to stdout as it is (Markdown, JSON), control characters made visible."""
     sys.stdout.write(visible(text))
+
+
+def print_json(data: object) -> None:
+    """What a command reports, as JSON on stdout for scripts (``--format json``): plain
+    text, no colours (rich's highlighting of 10,000 models took 690 MB:
+    bench/models_scan.py), every string through ``visible`` (``text.safe_json``)."""
+    plain(safe_json(data) + "\n")

@@ -3,7 +3,6 @@ what is followed."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -15,11 +14,6 @@ from localdigest.render import console
 if TYPE_CHECKING:
     from localdigest.sources.imported import Source
     from localdigest.workflows.library import Followed, ImportResult
-
-
-def print_json(data: object) -> None:
-    """Plain JSON on stdout (no highlighting: it is for scripts)."""
-    console.plain(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def import_results(results: Sequence[ImportResult]) -> None:

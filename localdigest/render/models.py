@@ -19,8 +19,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from localdigest.render.console import err, info, out, plain
-from localdigest.text import safe_json
+from localdigest.render.console import err, info, out, print_json
 
 if TYPE_CHECKING:
     from localdigest.models.catalog import CatalogEntry
@@ -100,8 +99,7 @@ def models_table(rows: Sequence[ModelRow], models_dir: Path) -> None:
 
 
 def models_json(rows: Sequence[ModelRow]) -> None:
-    # Plain JSON: through rich's highlighting 10,000 models took 690 MB (bench/models_scan.py).
-    plain(safe_json([r.as_json() for r in rows]) + "\n")
+    print_json([r.as_json() for r in rows])
 
 
 def catalog_table(entries: Sequence[CatalogEntry], on_disk: set[str]) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from localdigest.render.console import info, out
+from localdigest.render.console import info, out, print_json
 
 if TYPE_CHECKING:
     from localdigest.workflows.schedule import Installed, ScheduledJob
@@ -51,6 +51,21 @@ def status(found: Sequence[Installed], log: Path, last_lines: Sequence[str]) -> 
             out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
     else:
         out.print("  (no run logged yet)", highlight=False)
+
+
+def status_json(found: Sequence[Installed], log: Path, last_lines: Sequence[str]) -> None:
+    """``status`` for scripts: each job (none: an empty list), the log and its last lines."""
+    jobs = [
+        {
+            "backend": job.backend,
+            "kind": KINDS[job.backend],
+            "where": job.where,
+            "next_run": job.next_run,
+            "text": job.text,
+        }
+        for job in found
+    ]
+    print_json({"jobs": jobs, "log": str(log), "last_log_lines": list(last_lines)})
 
 
 def removed(backends: Sequence[str]) -> None:

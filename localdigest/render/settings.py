@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from localdigest.render.console import err, info, out
+from localdigest.render.console import err, info, out, print_json
 
 SOURCE_STYLE = {
     "flag": "bold magenta",
@@ -52,4 +51,4 @@ def settings_json(rows: Sequence[tuple[str, Any, str, str]], path: Path) -> None
         "config_file": str(path),
         "settings": [{"name": n, "value": v, "source": s, "help": h} for n, v, s, h in rows],
     }
-    out.print_json(json.dumps(data, ensure_ascii=False, default=str), indent=2)
+    print_json(data)

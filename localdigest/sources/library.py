@@ -5,6 +5,7 @@ Layout, under the library's ``root``::
     <safe_id>/paper.pdf        the PDF, complete and checked (starts with %PDF-, ends in %%EOF)
     <safe_id>/meta.json        title, authors, abstract, categories, dates, links, fetched_at
     <safe_id>/summarized.json  written by the summarizer through ``mark_summarized``
+    stdin/<sha256>.pdf         PDFs piped into ``summarize -`` (``local.keep_piped_pdf``)
 
 ``<safe_id>`` is the base id with "/" replaced by "_" (``hep-th_9901001``), so nothing
 derived from an id can leave the library folder. One folder per paper: a request without a
@@ -82,6 +83,19 @@ class FetchResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--format json``: the input, what happened, the paper and its PDF."""
+        entry, error = self.entry, self.error
+        return {
+            "input": self.input,
+            "status": self.status,
+            "arxiv_id": entry.meta.versioned_id if entry else None,
+            "title": entry.meta.title if entry else None,
+            "path": str(entry.pdf_path) if entry else None,
+            "error": error.message if error else None,
+            "exit_code": int(error.exit_code) if error else 0,
+        }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperFailure, PaperSummary, Result
 from localdigest.pdf.figures import KeyFigure
 from localdigest.publish.digest import to_markdown
+from localdigest.publish.formats import result_dict
 from localdigest.publish.notes import NoteResult
 from localdigest.sources.arxiv.meta import PaperMeta
 from localdigest.sources.ranking import Score
@@ -291,6 +292,32 @@ class RunOutcome:
     digest_path: Path
     notes: list[NoteResult] = field(default_factory=list)
     error: LocaldigestError | None = None  # the exit error of a partly failed run
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``run --format json``: the digest, its papers, the inputs that failed (to
+        fetch or to summarize) and the notes exported."""
+        failed = [
+            {"source": f.input, "error": f.error.message, "exit_code": int(f.error.exit_code)}
+            for f in self.fetched
+            if f.error is not None
+        ]
+        failed += [result_dict(r) for r in self.results if isinstance(r, PaperFailure)]
+        return {
+            "digest": str(self.digest_path),
+            "papers": [result_dict(p) for p in self.papers],
+            "failed": failed,
+            "notes": [n.to_dict() for n in self.notes],
+            "error": self.error.message if self.error is not None else None,
+        }
+
+
+NOTHING_DONE: dict[str, Any] = {
+    "digest": None,
+    "papers": [],
+    "failed": [],
+    "notes": [],
+    "error": None,
+}  # ``RunOutcome.to_dict`` of a run that summarized nothing
 
 
 Summarize = Callable[[Sequence[str], RunConfig], list[Result]]

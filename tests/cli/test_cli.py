@@ -207,9 +207,12 @@ def test_usage_errors_exit_2() -> None:
     assert runner.invoke(app, ["summarize", str(SAMPLE), "--format", "xml"]).exit_code == 2
 
 
-def test_cache_info_and_clear(tmp_path: Path) -> None:
+def test_cache_info_and_clear(tmp_path: Path, isolated_home: Path) -> None:
     info = runner.invoke(app, ["cache", "info"])
     assert info.exit_code == 0 and "Cache:" in info.stdout
+    as_json = json.loads(runner.invoke(app, ["cache", "info", "--format", "json"]).stdout)
+    assert as_json["path"] == str(isolated_home / "cache") and as_json["entries"] == {}
+    assert as_json["passages"]["papers"] == 0 and as_json["passages"]["bytes"] > 0
     cleared = runner.invoke(app, ["cache", "clear", "--yes"])
     assert cleared.exit_code == 0 and "Removed" in cleared.stdout
 

@@ -3,6 +3,7 @@ against a temporary crontab file (the job's command is run by /bin/sh as cron wo
 
 from __future__ import annotations
 
+import json
 import os
 import plistlib
 import re
@@ -56,6 +57,14 @@ def test_cron_install_replace_status_remove(crontab: Path, tmp_path: Path) -> No
     shown = runner.invoke(app, ["schedule", "status"])
     assert shown.exit_code == 0 and "crontab entry" in shown.stdout
     assert "--top 3" in shown.stdout and "no run logged yet" in shown.stdout
+    as_json = runner.invoke(app, ["schedule", "status", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    status = json.loads(as_json.stdout)
+    [job] = status["jobs"]
+    assert job["backend"] == "cron" and job["where"] == str(crontab)
+    assert "--top 3" in job["text"] and job["text"].startswith("5 6 * * * ")
+    assert status["log"] == str(schedule.log_path(user_paths()))
+    assert status["last_log_lines"] == []
 
     gone = runner.invoke(app, ["schedule", "remove"])
     assert gone.exit_code == 0 and "Removed the crontab entry" in gone.stderr
@@ -65,6 +74,8 @@ def test_cron_install_replace_status_remove(crontab: Path, tmp_path: Path) -> No
         "15 3 * * * /usr/bin/backup --quiet",
     ]
     assert "No localdigest job" in runner.invoke(app, ["schedule", "status"]).stderr
+    none = runner.invoke(app, ["schedule", "status", "-f", "json"])
+    assert json.loads(none.stdout)["jobs"] == []
     assert "nothing to remove" in runner.invoke(app, ["schedule", "remove"]).stderr
 
 

@@ -75,6 +75,12 @@ def test_complete_download_into_the_standard_cache(
     again = invoke(f"{REPO}/{FILE}")
     assert again.exit_code == 0 and "already in the hub cache" in again.stdout
     assert len(hub.gets()) == 1  # nothing downloaded twice
+    as_json = invoke(f"{REPO}/{FILE}", "--format", "json", "--set-default")
+    assert as_json.exit_code == 0, as_json.output
+    pulled = json.loads(as_json.stdout)
+    assert pulled["model"] == f"hf:{REPO}/{FILE}" and pulled["path"] == str(link)
+    assert pulled["downloaded"] == 0 and pulled["size"] == smollm2_path().stat().st_size
+    assert pulled["default_set_in"] == os.environ["LOCALDIGEST_CONFIG"]
 
 
 def test_quant_picks_the_file_from_the_repo(cache: Path, hub: FakeHub) -> None:
@@ -229,6 +235,9 @@ def test_catalogue_names_pull_and_resolve(cache: Path, fake_hub: FakeHub) -> Non
     assert configured_model(entry.name).path.name == entry.file
     listing = invoke("--list")
     assert listing.exit_code == 0 and "(downloaded)" in listing.stdout
+    rows = json.loads(invoke("--list", "--format", "json").stdout)
+    assert {r["name"]: r["downloaded"] for r in rows}[entry.name] is True
+    assert all(r["hub_file"] == f"{r['repo']}/{r['file']}" and r["ram"] > r["size"] for r in rows)
 
 
 def test_catalogue_facts_each_have_a_source() -> None:

@@ -238,6 +238,15 @@ def test_export_command_with_library_metadata(tmp_path: Path) -> None:
     again = runner.invoke(app, ["export", "--notes", str(vault), "--copy-pdf"])
     assert "0 created, 0 updated, 2 unchanged" in again.output
     assert len(list(vault.glob("*.md"))) == 2
+    as_json = runner.invoke(app, ["export", "--notes", str(vault), "--copy-pdf", "-f", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    rows = json.loads(as_json.stdout)
+    assert [(r["title"], r["status"]) for r in rows] == [
+        ("Attention Is All You Need", "unchanged"),
+        ("A Local Paper", "unchanged"),
+    ]
+    assert rows[0]["arxiv_id"] == "1706.03762"
+    assert rows[0]["path"] == str(vault / "attention-is-all-you-need.md")
 
 
 def test_export_needs_a_folder() -> None:

@@ -242,6 +242,19 @@ def test_cli_fetch_prints_where_each_pdf_is(arxiv_server: FakeArxiv) -> None:
     assert again.exit_code == 0 and "already in library" in again.stdout
 
 
+def test_cli_fetch_json_says_what_happened_to_each_input(arxiv_server: FakeArxiv) -> None:
+    runner.invoke(cli(), ["fetch", PAPER])
+    result = runner.invoke(cli(), ["fetch", "foo", PAPER, "2412.99999", "--format", "json"])
+    assert result.exit_code == 3
+    bad, present, missing = json.loads(result.stdout)
+    assert bad["input"] == "foo" and bad["status"] == "failed" and bad["exit_code"] == 3
+    assert "not an arXiv id" in bad["error"] and bad["path"] is None
+    assert present["status"] == "present" and present["arxiv_id"] == PAPER
+    assert present["path"] == str(user_paths().library / "1111.2011" / "paper.pdf")
+    assert present["title"] and present["error"] is None and present["exit_code"] == 0
+    assert missing["status"] == "failed" and "arXiv has no paper" in missing["error"]
+
+
 def test_cli_fetch_bad_input_exits_3_and_fetches_the_rest(arxiv_server: FakeArxiv) -> None:
     result = runner.invoke(cli(), ["fetch", "foo", PAPER, "2412.99999"])
     assert result.exit_code == 3

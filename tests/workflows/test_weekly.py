@@ -4,6 +4,7 @@ default model on short PDFs the test makes itself; plus its pure parts."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -143,6 +144,23 @@ def test_run_end_to_end_resumes_and_reuses(
     assert len(notes) == 2
     front = yaml.safe_load(notes[0].read_text().split("---\n")[1])
     assert front["categories"] and front["arxiv_id"] in {re.sub(r"v\d+$", "", i) for i in ids}
+
+
+@pytest.mark.model
+def test_run_json_is_the_only_thing_on_stdout(fake: FakeArxiv, tmp_path: Path) -> None:
+    out = tmp_path / "digests"
+    result = runner.invoke(app, ["run", "--top", "1", "--out-dir", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)  # the numbered list went to stderr
+    assert fake.search_ids[0] in result.stderr
+    [paper] = report["papers"]
+    assert paper["title"] == title_of(paper["arxiv_id"]) and paper["summary"]
+    assert Path(report["digest"]).parent == out and Path(report["digest"]).is_file()
+    assert report["failed"] == [] and report["notes"] == [] and report["error"] is None
+
+    nothing = runner.invoke(app, ["run", "--top", "1", "--out-dir", str(out), "-f", "json"])
+    assert nothing.exit_code == 0, nothing.output
+    assert json.loads(nothing.stdout) == weekly.NOTHING_DONE
 
 
 def test_no_terminal_and_no_choice_is_a_usage_error(fake: FakeArxiv) -> None:
