@@ -33,4 +33,6 @@ def main_callback(
 
     Exit codes: 0 ok · 2 usage error · 3 some inputs failed · 4 model unusable ·
     5 network error · 6 cache or library not writable · 130 interrupted.
+
+    Examples: localdigest summarize paper.pdf; localdigest COMMAND --help
     """

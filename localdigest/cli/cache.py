@@ -9,7 +9,11 @@ import typer
 from localdigest.cli.common import handle_errors
 from localdigest.cli.options import FormatOpt
 
-cache_app = typer.Typer(help="Inspect or clear the on-disk cache.", no_args_is_help=True)
+cache_app = typer.Typer(
+    help="Inspect or clear the on-disk cache.\n\n"
+    "Examples: localdigest cache info; localdigest cache clear --yes",
+    no_args_is_help=True,
+)
 
 
 @cache_app.command("info")

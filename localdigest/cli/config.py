@@ -31,6 +31,14 @@ def config(
 
     Precedence: flag > LOCALDIGEST_<NAME> environment variable > config file > default.
     --set NAME=VALUE shows what a command given that flag would use.
+
+    Examples:
+
+      localdigest config
+
+      localdigest config --edit
+
+      localdigest config --set max_tokens=200 --format json
     """
     from localdigest.render.settings import settings_json, settings_table
 

@@ -12,7 +12,8 @@ from localdigest.cli.options import FormatOpt
 from localdigest.errors import ExitCode
 
 library_app = typer.Typer(
-    help="Your own library (BibTeX, CSL-JSON, Zotero, PDFs): what ranks each listing.",
+    help="Your own library (BibTeX, CSL-JSON, Zotero, PDFs): what ranks each listing.\n\n"
+    "Examples: localdigest library import refs.bib; localdigest library --format json",
 )
 
 

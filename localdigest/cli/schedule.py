@@ -30,7 +30,9 @@ PrintOpt = Annotated[
 ]
 
 schedule_app = typer.Typer(
-    help="Run `localdigest run --top N` by itself every week or day (a user-level job).",
+    help="Run `localdigest run --top N` by itself every week or day (a user-level job).\n\n"
+    "Examples: localdigest schedule weekly --top 5 --day mon --at 07:30; "
+    "localdigest schedule status",
     no_args_is_help=True,
 )
 
@@ -92,7 +94,12 @@ def daily(
     backend: BackendOpt = None,
     dry: PrintOpt = False,
 ) -> None:
-    """Every day: search, take the N most relevant papers, summarize, write the digest."""
+    """Every day: search, take the N most relevant papers, summarize, write the digest.
+
+    Runs like `schedule weekly`, every day at --at.
+
+    Example: localdigest schedule daily --top 3 --at 07:00
+    """
     _install("daily", top, at, "mon", out_dir, notes, backend, dry)
 
 
@@ -119,7 +126,10 @@ def status(fmt: FormatOpt = "table") -> None:
 @schedule_app.command("remove")
 @handle_errors
 def remove() -> None:
-    """Remove the scheduled job (the log is kept)."""
+    """Remove the scheduled job (the log is kept).
+
+    Example: localdigest schedule remove
+    """
     from localdigest.render import schedule as render
     from localdigest.workflows import schedule
 

@@ -185,6 +185,14 @@ def show(
     """List cached summaries, or show one: its table row, then the summary in full.
 
     --brief shows the table only; long output on a terminal opens in your pager.
+
+    Examples:
+
+      localdigest show
+
+      localdigest show 1706.03762 --full
+
+      localdigest show attention --format json
     """
     from localdigest import config
     from localdigest.cache import find_cached
