@@ -90,6 +90,14 @@ def export(
         Path | None,
         typer.Option("--notes", help="Vault folder for the notes (config: notes_dir)."),
     ] = None,
+    bibtex: Annotated[
+        Path | None,
+        typer.Option(
+            "--bibtex",
+            metavar="FILE",
+            help="Write a BibTeX entry per paper to FILE (notes then only with --notes).",
+        ),
+    ] = None,
     copy_pdf: Annotated[
         bool, typer.Option("--copy-pdf", help="Copy each PDF into <notes>/attachments/.")
     ] = False,
@@ -98,33 +106,57 @@ def export(
     no_figures: NoFiguresOpt = False,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Export summaries as Markdown notes (YAML front matter) for a vault such as Obsidian.
+    """Export summaries as Markdown notes (YAML front matter) for a vault such as Obsidian,
+    or as BibTeX entries.
 
-    One note per paper, named after its title. Re-exporting updates each note in place
-    (found by its arXiv id or PDF hash), keeping what you wrote below the marker line.
+    One note per paper, named after its title, with its BibTeX citation key (citekey).
+    Re-exporting updates each note in place (found by its arXiv id or PDF hash), keeping
+    what you wrote below the marker line. --bibtex FILE writes an entry per paper (arXiv's
+    eprint fields) under the same keys.
 
     Examples:
 
       localdigest export --notes ~/Vault/Papers --copy-pdf
 
+      localdigest export --bibtex papers.bib --last 10
+
       localdigest export --notes ~/Vault/Papers --last 5 --format json
     """
     from localdigest import config
-    from localdigest.fsutil import check_folder
-    from localdigest.render.console import print_json
+    from localdigest.fsutil import check_folder, check_output
+    from localdigest.render import console
     from localdigest.render.notes import notes_results
     from localdigest.workflows import digest as workflow
 
     cfg = config.load(notes_dir=notes)
-    if cfg.notes_dir is None:
-        raise UsageError("Where to? Give --notes DIR, or set notes_dir in the config file")
-    check_folder(cfg.notes_dir, "--notes")
-    chosen = workflow.Selection(ids or (), parse_day(since), last)
-    results = workflow.export(cfg, chosen, cfg.notes_dir, copy_pdf=copy_pdf, figures=not no_figures)
+    # The configured notes folder is the default of plain `export`; with --bibtex only
+    # a --notes given here writes notes too.
+    folder = notes if bibtex is not None else cfg.notes_dir
+    if folder is None and bibtex is None:
+        raise UsageError(
+            "Where to? Give --notes DIR or --bibtex FILE, or set notes_dir in the config file"
+        )
+    if folder is not None:
+        check_folder(folder, "--notes")
+    if bibtex is not None:
+        bibtex = check_output(bibtex, "--bibtex")
+    papers = workflow.chosen_papers(cfg, workflow.Selection(ids or (), parse_day(since), last))
+    results = []
+    if folder is not None:
+        results = workflow.export(cfg, papers, folder, copy_pdf=copy_pdf, figures=not no_figures)
+    entries = workflow.export_bibtex(cfg, papers, bibtex) if bibtex is not None else 0
     if fmt == "json":
-        print_json([r.to_dict() for r in results])
-    else:
+        console.print_json(
+            {
+                "notes": [r.to_dict() for r in results],
+                "bibtex": {"path": str(bibtex), "entries": entries} if bibtex else None,
+            }
+        )
+        return
+    if folder is not None:
         notes_results(results)
+    if bibtex is not None:
+        console.info(f"Wrote {entries} BibTeX entries to {bibtex}")
 
 
 def register(app: typer.Typer) -> None:

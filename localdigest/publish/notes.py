@@ -1,10 +1,10 @@
 """Export summaries as Markdown notes for a notes vault (Obsidian, Logseq, plain folders).
 
 One note per paper, ``<title-slug>.md``, with YAML front matter (title, authors, arXiv id,
-categories, dates, tags, model, sha256) and a generated body between two marker comments.
-Re-exporting finds a paper's note by its arXiv id or PDF sha256 in the front matter and
-updates it in place: the file keeps its name, front-matter keys the user added and anything
-written below the end marker survive.
+categories, dates, tags, model, sha256, the BibTeX citation key) and a generated body
+between two marker comments. Re-exporting finds a paper's note by its arXiv id or PDF
+sha256 in the front matter and updates it in place: the file keeps its name, front-matter
+keys the user added and anything written below the end marker survive.
 
 Safety: a note's or attachment's name comes from ``slugify`` (one path component, no leading
 dot, bounded length, unicode-normalized) and every path is checked to stay inside the
@@ -26,6 +26,7 @@ from localdigest.errors import InputError, LocaldigestError, StorageError, Usage
 from localdigest.fsutil import copy_atomically, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.pdf.figures import KeyFigure
+from localdigest.publish.bibtex import PaperExtras, citation_keys, identity
 from localdigest.publish.formats import with_pages
 from localdigest.publish.markup import file_uri, md_inline, md_link, md_text, safe_url, yaml_str
 from localdigest.text import one_line
@@ -50,6 +51,7 @@ OUR_KEYS = (
     "source",
     "pdf",
     "sha256",
+    "citekey",
 )
 
 Status = Literal["created", "updated", "unchanged"]
@@ -73,14 +75,6 @@ class NoteResult:
             "status": self.status,
             "warning": self.warning,
         }
-
-
-@dataclass(frozen=True)
-class PaperExtras:
-    """What the library knows beyond the summary (from arXiv metadata)."""
-
-    categories: tuple[str, ...] = ()
-    published: str | None = None
 
 
 # ----------------------------------------------------------------------------- names
@@ -126,7 +120,11 @@ def _inside(root: Path, path: Path) -> Path:
 
 
 def front_matter(
-    summary: PaperSummary, extras: PaperExtras, tags: Sequence[str], pdf_link: str
+    summary: PaperSummary,
+    extras: PaperExtras,
+    tags: Sequence[str],
+    pdf_link: str,
+    citekey: str | None = None,
 ) -> dict[str, str | list[str] | None]:
     return {
         "title": one_line(summary.title),
@@ -140,6 +138,7 @@ def front_matter(
         "source": summary.url or summary.source,
         "pdf": pdf_link,
         "sha256": summary.sha256,
+        "citekey": citekey,  # the key of its entry in `export --bibtex` (publish.bibtex)
     }
 
 
@@ -325,6 +324,7 @@ def export_notes(
     figures = figures or {}
     extras = extras or {}
     index = index_notes(folder)
+    keys = citation_keys(summaries, extras)
     taken: set[Path] = set()
     results = []
     for summary in summaries:
@@ -339,7 +339,11 @@ def export_notes(
             except InputError as e:  # the note is still worth writing, with the old link
                 warning = e.message
         fields = front_matter(
-            summary, extras.get(summary.arxiv_id or "", PaperExtras()), tags, pdf_link
+            summary,
+            extras.get(summary.arxiv_id or "", PaperExtras()),
+            tags,
+            pdf_link,
+            keys[identity(summary)],
         )
         found = figures.get(summary.sha256)
         figure = _figure_link(folder, found, path.stem, copy_pdf) if found else None
@@ -384,9 +388,12 @@ def library_extras(summaries: Sequence[PaperSummary], root: Path) -> dict[str, P
         except LocaldigestError:  # metadata is a nicety: a bad id must not stop the export
             entry = None
         if entry is not None:
-            published = entry.meta.published
+            meta = entry.meta
             found[s.arxiv_id] = PaperExtras(
-                categories=tuple(entry.meta.categories),
-                published=published.date().isoformat() if published else None,
+                categories=tuple(meta.categories),
+                published=meta.published.date().isoformat() if meta.published else None,
+                primary_category=meta.primary_category or None,
+                doi=meta.doi,
+                journal_ref=meta.journal_ref,
             )
     return found

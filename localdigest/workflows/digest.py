@@ -18,6 +18,7 @@ from localdigest.errors import UsageError
 from localdigest.fsutil import load_state, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.pdf.figures import KeyFigure, key_figure
+from localdigest.publish.bibtex import identity, to_bibtex
 from localdigest.publish.digest import Digest, build, created_at
 from localdigest.publish.notes import NoteResult, export_notes, library_extras
 
@@ -95,20 +96,31 @@ def issue(
     )
 
 
+def chosen_papers(cfg: RunConfig, chosen: Selection) -> list[PaperSummary]:
+    """The cached summaries ``chosen`` means (UsageError when none match)."""
+    papers = select(cached(cfg.paths), chosen)
+    if not papers:
+        raise UsageError("No cached summaries match — run `localdigest summarize` first")
+    return papers
+
+
 def export(
     cfg: RunConfig,
-    chosen: Selection,
+    papers: Sequence[PaperSummary],
     folder: Path,
     *,
     copy_pdf: bool = False,
     figures: bool = True,
 ) -> list[NoteResult]:
-    """Write or update one note per chosen summary in ``folder``."""
-    papers = select(cached(cfg.paths), chosen)
-    if not papers:
-        raise UsageError("No cached summaries match — run `localdigest summarize` first")
+    """Write or update one note per paper in ``folder``."""
     found = figures_of(papers, cfg.paths) if figures else {}
     return notes(cfg, papers, folder, found, copy_pdf=copy_pdf)
+
+
+def export_bibtex(cfg: RunConfig, papers: Sequence[PaperSummary], path: Path) -> int:
+    """Write one BibTeX entry per paper to ``path`` (the keys the notes carry); how many."""
+    write_atomically(path, to_bibtex(papers, library_extras(papers, cfg.paths.library)))
+    return len({identity(p) for p in papers})
 
 
 def notes(

@@ -240,7 +240,9 @@ def test_export_command_with_library_metadata(tmp_path: Path) -> None:
     assert len(list(vault.glob("*.md"))) == 2
     as_json = runner.invoke(app, ["export", "--notes", str(vault), "--copy-pdf", "-f", "json"])
     assert as_json.exit_code == 0, as_json.output
-    rows = json.loads(as_json.stdout)
+    report = json.loads(as_json.stdout)
+    assert report["bibtex"] is None
+    rows = report["notes"]
     assert [(r["title"], r["status"]) for r in rows] == [
         ("Attention Is All You Need", "unchanged"),
         ("A Local Paper", "unchanged"),
