@@ -46,7 +46,8 @@ def digest(
     An opening line with the newsletter's name and the period, "This article was written
     by <model> on <date>.", an "In this issue" list, one "# <title>" section per paper
     (authors, arXiv or file link, the paper's key figure, TL;DR, summary) and a closing
-    line. The HTML page embeds the figures, so it is one file that opens offline.
+    line. The HTML page embeds the figures, so it is one file that opens offline. Written
+    to a file (-o), the issue also goes first in the Atom feed beside it (feed.xml).
 
     Examples:
 
@@ -71,6 +72,8 @@ def digest(
     chosen = workflow.Selection(ids or (), parse_day(since), last)
     issue = workflow.compose(cfg, chosen, figures=not no_figures, on_damage=console.warning)
     emit(newsletter.render(issue, format_for(output, fmt)), output)
+    if output is not None:
+        workflow.update_feed(issue, output, on_damage=console.warning)
     if audio is not None:
         _speak(newsletter.to_markdown(issue), audio)
     workflow.remember_digest(cfg.paths, issue.papers)

@@ -306,25 +306,33 @@ def to_html(digest: Digest) -> str:
         parts.append(f'<li><a href="#paper-{n}">{e(one_line(p.title))}</a></li>')
     parts += ["</ol>", "</nav>"]
     for n, p in enumerate(digest.papers, 1):
-        label, url = paper_link(p)
-        meta = f"{e(', '.join(p.authors))} · " if p.authors else ""
-        parts += [
-            f'<article id="paper-{n}">',
-            f"<h2>{e(one_line(p.title))}</h2>",
-            f'<p class="meta">{meta}{_html_link(label, url)}</p>',
-        ]
         figure = digest.figure(p)
-        if figure is not None:
-            parts.append(_html_figure(figure))
-        if p.tldr.strip():
-            tldr = with_pages(p, "tldr", lambda t: e(one_line(t)))
-            parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {tldr}</p>')
-        parts += [f"<p>{para}</p>" for para in html_paragraphs(with_pages(p))]
-        parts.append("</article>")
+        parts += html_article(p, n, _html_figure(figure) if figure is not None else "")
     if digest.closing:
         parts.append(f"<footer><p>{e(digest.closing)}</p></footer>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def html_article(p: PaperSummary, n: int, figure: str = "") -> list[str]:
+    """One paper of an issue as HTML lines (the page's, and the feed entry's): title,
+    authors and link, ``figure`` (HTML, or none), TL;DR, summary; every text escaped."""
+    e = html_text
+    label, url = paper_link(p)
+    meta = f"{e(', '.join(p.authors))} · " if p.authors else ""
+    parts = [
+        f'<article id="paper-{n}">',
+        f"<h2>{e(one_line(p.title))}</h2>",
+        f'<p class="meta">{meta}{_html_link(label, url)}</p>',
+    ]
+    if figure:
+        parts.append(figure)
+    if p.tldr.strip():
+        tldr = with_pages(p, "tldr", lambda t: e(one_line(t)))
+        parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {tldr}</p>')
+    parts += [f"<p>{para}</p>" for para in html_paragraphs(with_pages(p))]
+    parts.append("</article>")
+    return parts
 
 
 def _html_figure(figure: KeyFigure) -> str:

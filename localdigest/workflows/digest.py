@@ -15,11 +15,12 @@ from typing import Any
 from localdigest.cache import CachedSummary, Store, cached_summaries, find_cached
 from localdigest.config import Paths, RunConfig
 from localdigest.errors import UsageError
-from localdigest.fsutil import load_state, write_atomically
+from localdigest.fsutil import DAMAGED_SUFFIX, load_state, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.pdf.figures import KeyFigure, key_figure
 from localdigest.publish.bibtex import identity, to_bibtex
 from localdigest.publish.digest import Digest, build, created_at
+from localdigest.publish.feed import FEED_NAME, with_issue
 from localdigest.publish.notes import NoteResult, export_notes, library_extras
 
 STATE_NAME = "digest-state.json"
@@ -211,6 +212,39 @@ def _state_time(data: Any) -> dt.datetime:
         raise ValueError("no last_digest time in it")
     when = dt.datetime.fromisoformat(raw)
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def update_feed(
+    issue: Digest,
+    digest_file: Path,
+    on_damage: Callable[[str], None] | None = None,
+    made: dt.datetime | None = None,
+) -> Path:
+    """Put the issue written to ``digest_file`` first in the Atom feed beside it
+    (``feed.xml``, created when missing); the feed's path. A feed that can't be read is
+    moved aside to ``feed.xml.damaged`` and a new one started (``on_damage`` hears why)."""
+    path = digest_file.parent / FEED_NAME
+    made = made or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        existing: str | None = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        existing = None
+    except (OSError, UnicodeDecodeError) as e:
+        existing = f"unreadable: {e}"  # not XML: handled as a damaged feed below
+    try:
+        text = with_issue(existing, issue, made, digest_file.name)
+    except ValueError as e:
+        aside = path.with_name(path.name + DAMAGED_SUFFIX)
+        try:
+            path.replace(aside)
+            kept = f"kept as {aside.name}"
+        except OSError:
+            kept = "replaced"
+        if on_damage is not None:
+            on_damage(f"{path} is no Atom feed ({e}) — started a new one; the old one was {kept}")
+        text = with_issue(None, issue, made, digest_file.name)
+    write_atomically(path, text)
+    return path
 
 
 def remember_digest(

@@ -245,8 +245,10 @@ def finish(
     papers: Sequence[PaperSummary],
     figures: dict[str, KeyFigure],
     today: dt.date | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write the digest of the run, remember it, and close the plan; return the file."""
+    """Write the digest of the run and the feed beside it, remember it, and close the
+    plan; return the file."""
     if not papers:
         raise InputError(
             "No chosen paper could be summarized, so no digest was written — see the errors "
@@ -263,6 +265,7 @@ def finish(
     since = previous.date() if previous else None
     issue = digest.issue(cfg, papers, figures, today=today, since=since)
     write_atomically(path, to_markdown(issue))
+    digest.update_feed(issue, path, on_damage=warn)
     digest.remember_digest(cfg.paths, papers)
     plan.done = True
     save(plan)
@@ -359,7 +362,7 @@ def run_chosen(
     entries = [f.entry for f in fetched if f.entry is not None]
     papers = with_metadata(results, entries)
     found = digest.figures_of(papers, cfg.paths) if figures else {}  # once, for both
-    path = finish(cfg, plan, papers, found)
+    path = finish(cfg, plan, papers, found, warn=warn)
     outcome = RunOutcome(fetched, results, papers, path, error=exit_error(fetched, results))
     if cfg.notes_dir is not None:
         outcome.notes = digest.notes(cfg, papers, cfg.notes_dir, found)

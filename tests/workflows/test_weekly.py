@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,7 @@ def test_run_end_to_end_resumes_and_reuses(
     third = runner.invoke(app, ["run", "--out-dir", str(out), "--all"])
     assert third.exit_code == 0, third.output
     assert "No new papers" in third.output
-    assert sorted(p.name for p in out.iterdir()) == [digest_file.name]
+    assert sorted(p.name for p in out.iterdir()) == [digest_file.name, "feed.xml"]
 
     # 4. Listing seen papers again: PDFs and summaries are reused, the model is not loaded.
     def refuse(*_: object, **__: object) -> None:
@@ -157,6 +158,9 @@ def test_run_json_is_the_only_thing_on_stdout(fake: FakeArxiv, tmp_path: Path) -
     assert paper["title"] == title_of(paper["arxiv_id"]) and paper["summary"]
     assert Path(report["digest"]).parent == out and Path(report["digest"]).is_file()
     assert report["failed"] == [] and report["notes"] == [] and report["error"] is None
+    atom = "{http://www.w3.org/2005/Atom}"
+    [entry] = ET.parse(out / "feed.xml").getroot().findall(f"{atom}entry")  # beside the digest
+    assert entry.find(f"{atom}link").get("href") == Path(report["digest"]).name
 
     nothing = runner.invoke(app, ["run", "--top", "1", "--out-dir", str(out), "-f", "json"])
     assert nothing.exit_code == 0, nothing.output
