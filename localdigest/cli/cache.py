@@ -60,6 +60,7 @@ def cache_info(fmt: FormatOpt = "table") -> None:
 @handle_errors
 def cache_clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Delete every cached note and summary, and the passages `ask` searches (downloaded
     PDFs are kept; `ask` reads them again).
@@ -76,13 +77,17 @@ def cache_clear(
     if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
         raise typer.Exit(1)
     removed = store.clear()
+    index = open_index(paths)
+    papers = index.clear()
+    index.close()
+    if fmt == "json":
+        # entries: null when the cache was damaged (removed whole, a fresh one started)
+        console.print_json({"path": str(store.directory), "entries": removed, "papers": papers})
+        return
     if removed is None:
         console.out.print(f"The cache was damaged: removed it, {store.directory} is a fresh one.")
     else:
         console.out.print(f"Removed {removed} entries.")
-    index = open_index(paths)
-    papers = index.clear()
-    index.close()
     console.out.print(f"Removed the passages of {papers} papers.")
 
 

@@ -94,6 +94,7 @@ def library_import(
 @handle_errors
 def library_remove(
     source: Annotated[str, typer.Argument(help="The source as `localdigest library` lists it.")],
+    output: FormatOpt = "table",
 ) -> None:
     """Forget an imported source (the source itself is not touched).
 
@@ -104,7 +105,10 @@ def library_remove(
     from localdigest.workflows import library as workflow
 
     gone = workflow.forget(config.load(), source)
-    console.info(f"Removed {gone.path} ({len(gone.items)} items) from the imported library")
+    if output == "json":
+        console.print_json({"removed": gone.path, "kind": gone.kind, "items": len(gone.items)})
+    else:
+        console.info(f"Removed {gone.path} ({len(gone.items)} items) from the imported library")
 
 
 def follow(

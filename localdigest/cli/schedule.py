@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from localdigest.cli.common import handle_errors
-from localdigest.cli.options import FormatOpt
+from localdigest.cli.options import FormatOpt, TableFormat
 
 if TYPE_CHECKING:
     from localdigest.workflows.schedule import Frequency
@@ -46,6 +46,7 @@ def _install(
     notes: Path | None,
     backend: Literal["systemd", "cron", "launchd"] | None,
     dry: bool,
+    fmt: TableFormat,
 ) -> None:
     from localdigest import config
     from localdigest.render import schedule as render
@@ -55,12 +56,19 @@ def _install(
     job = schedule.make_job(cfg, frequency, top, at, day)
     chosen = schedule.choose_backend(backend)
     if dry:
-        render.dry_run(job, chosen.name, chosen.render(job))
+        if fmt == "json":
+            render.scheduled_json(job, None, chosen.name, chosen.render(job))
+        else:
+            render.dry_run(job, chosen.name, chosen.render(job))
         return
     for other, _ in schedule.installed_anywhere():
         if other.name != chosen.name:
             other.remove()  # one job, wherever it was before
-    render.scheduled(job, chosen.install(job))
+    installed = chosen.install(job)
+    if fmt == "json":
+        render.scheduled_json(job, installed, chosen.name)
+    else:
+        render.scheduled(job, installed)
 
 
 @schedule_app.command("weekly")
@@ -73,6 +81,7 @@ def weekly(
     notes: NotesOpt = None,
     backend: BackendOpt = None,
     dry: PrintOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Every week: search, take the N most relevant papers, summarize, write the digest.
 
@@ -81,7 +90,7 @@ def weekly(
 
     Example: localdigest schedule weekly --top 5 --day mon --at 07:30
     """
-    _install("weekly", top, at, day, out_dir, notes, backend, dry)
+    _install("weekly", top, at, day, out_dir, notes, backend, dry, fmt)
 
 
 @schedule_app.command("daily")
@@ -93,6 +102,7 @@ def daily(
     notes: NotesOpt = None,
     backend: BackendOpt = None,
     dry: PrintOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Every day: search, take the N most relevant papers, summarize, write the digest.
 
@@ -100,7 +110,7 @@ def daily(
 
     Example: localdigest schedule daily --top 3 --at 07:00
     """
-    _install("daily", top, at, "mon", out_dir, notes, backend, dry)
+    _install("daily", top, at, "mon", out_dir, notes, backend, dry, fmt)
 
 
 @schedule_app.command("status")
@@ -125,11 +135,12 @@ def status(fmt: FormatOpt = "table") -> None:
 
 @schedule_app.command("remove")
 @handle_errors
-def remove() -> None:
+def remove(fmt: FormatOpt = "table") -> None:
     """Remove the scheduled job (the log is kept).
 
     Example: localdigest schedule remove
     """
+    from localdigest.render import console
     from localdigest.render import schedule as render
     from localdigest.workflows import schedule
 
@@ -137,7 +148,10 @@ def remove() -> None:
     for backend, _ in schedule.installed_anywhere():
         if backend.remove():
             removed.append(backend.name)
-    render.removed(removed)
+    if fmt == "json":
+        console.print_json({"removed": removed})
+    else:
+        render.removed(removed)
 
 
 def register(app: typer.Typer) -> None:

@@ -53,19 +53,38 @@ def status(found: Sequence[Installed], log: Path, last_lines: Sequence[str]) -> 
         out.print("  (no run logged yet)", highlight=False)
 
 
+def _installed_dict(job: Installed) -> dict[str, str | None]:
+    kind = KINDS[job.backend]
+    return {"backend": job.backend, "kind": kind, "where": job.where, "next_run": job.next_run}
+
+
 def status_json(found: Sequence[Installed], log: Path, last_lines: Sequence[str]) -> None:
     """``status`` for scripts: each job (none: an empty list), the log and its last lines."""
-    jobs = [
-        {
-            "backend": job.backend,
-            "kind": KINDS[job.backend],
-            "where": job.where,
-            "next_run": job.next_run,
-            "text": job.text,
-        }
-        for job in found
-    ]
+    jobs = [{**_installed_dict(job), "text": job.text} for job in found]
     print_json({"jobs": jobs, "log": str(log), "last_log_lines": list(last_lines)})
+
+
+def scheduled_json(
+    job: ScheduledJob,
+    installed: Installed | None,
+    backend: str,
+    rendered: Mapping[str, str] | None = None,
+) -> None:
+    """``schedule weekly|daily`` for scripts: what runs when, and where it was installed
+    (``installed`` None: ``--print``, with the ``files`` it would write)."""
+    data = {
+        "installed": installed is not None,
+        "backend": backend,
+        "kind": KINDS[backend],
+        "when": job.when,
+        "command": list(job.command),
+        "log": str(job.log),
+    }
+    if installed is not None:
+        data.update(_installed_dict(installed))
+    else:
+        data["files"] = dict(rendered or {})
+    print_json(data)
 
 
 def removed(backends: Sequence[str]) -> None:

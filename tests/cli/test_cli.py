@@ -215,6 +215,8 @@ def test_cache_info_and_clear(tmp_path: Path, isolated_home: Path) -> None:
     assert as_json["passages"]["papers"] == 0 and as_json["passages"]["bytes"] > 0
     cleared = runner.invoke(app, ["cache", "clear", "--yes"])
     assert cleared.exit_code == 0 and "Removed" in cleared.stdout
+    as_json = json.loads(runner.invoke(app, ["cache", "clear", "-y", "-f", "json"]).stdout)
+    assert as_json == {"path": str(isolated_home / "cache"), "entries": 0, "papers": 0}
 
 
 def test_version_and_help() -> None:

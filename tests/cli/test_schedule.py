@@ -68,6 +68,11 @@ def test_cron_install_replace_status_remove(crontab: Path, tmp_path: Path) -> No
 
     gone = runner.invoke(app, ["schedule", "remove"])
     assert gone.exit_code == 0 and "Removed the crontab entry" in gone.stderr
+    installed = runner.invoke(app, ["schedule", "weekly", "--backend", "cron", "-f", "json"])
+    job = json.loads(installed.stdout)
+    assert job["installed"] is True and job["where"] == str(crontab) and len(ours(crontab)) == 1
+    removed = runner.invoke(app, ["schedule", "remove", "--format", "json"])
+    assert json.loads(removed.stdout) == {"removed": ["cron"]}
     assert ours(crontab) == []
     assert crontab.read_text().splitlines() == [
         "MAILTO=ada@example.org",
@@ -200,6 +205,14 @@ def test_print_installs_nothing(crontab: Path) -> None:
     result = runner.invoke(app, ["schedule", "weekly", "--backend", "systemd", "--print"])
     assert result.exit_code == 0, result.output
     assert "OnCalendar=Mon *-*-* 08:00:00" in result.stdout and "ExecStart=" in result.stdout
+    daily = ["schedule", "daily", "--backend", "cron", "--print"]
+    as_json = runner.invoke(app, [*daily, "-f", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    planned = json.loads(as_json.stdout)
+    assert planned["installed"] is False and planned["backend"] == "cron"
+    assert planned["when"] == "every day at 08:00" and planned["command"][-4:-2] == ["--top", "3"]
+    [line] = planned["files"].values()
+    assert line.startswith("0 8 * * * ")
     assert ours(crontab) == []
 
 

@@ -91,6 +91,8 @@ def test_reimport_is_idempotent_and_library_lists_what_came_from_where(
     removed = runner.invoke(app, ["library", "remove", str(bib)])
     assert removed.exit_code == 0 and "11 items" in removed.stderr
     assert json.loads(runner.invoke(app, ["library", "--format", "json"]).stdout)["items"] == 2
+    gone = runner.invoke(app, ["library", "remove", str(pdfs), "--format", "json"])
+    assert json.loads(gone.stdout) == {"removed": str(pdfs.resolve()), "kind": "pdfs", "items": 2}
 
 
 def test_a_missing_source_fails_alone(tmp_path: Path) -> None:
