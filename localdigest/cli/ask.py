@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from localdigest.cli.common import emit, handle_errors
+from localdigest.cli.common import emit, handle_errors, read_piped
 from localdigest.cli.options import (
     AnswerModeOpt,
     AskFormat,
@@ -26,8 +26,8 @@ def ask(
     sources: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Papers to ask: PDF files, folders, arXiv ids or URLs (default: every paper "
-            "localdigest has read, fetched or summarized)."
+            help="Papers to ask: PDF files, folders, arXiv ids or URLs, - for a PDF on "
+            "standard input (default: every paper localdigest has read, fetched or summarized)."
         ),
     ] = None,
     digest: Annotated[
@@ -90,7 +90,8 @@ def ask(
         server=server,
         server_model=server_model,
     )
-    job = prepare(AskRequest(question, sources or [], digest, top), cfg)
+    piped = read_piped(sources or [])
+    job = prepare(AskRequest(question, sources or [], digest, top, piped), cfg)
     try:
         if quiet:
             job.read()

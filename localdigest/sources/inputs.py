@@ -45,10 +45,7 @@ def resolve(args: Sequence[str], library: Path, piped: bytes | None = None) -> R
         try:
             if arg == STDIN:
                 if piped is None:
-                    raise InputError(
-                        "'-' (a PDF on standard input) is read by summarize only — save "
-                        "the PDF to a file and name the file"
-                    )
+                    raise InputError("'-': nothing was read from standard input — name a file")
                 out.items.append(PaperInput(STDIN, keep_piped_pdf(piped, library / "stdin")))
             elif _is_arxiv(arg):
                 out.items.append(_from_library(arg, library) or arg)

@@ -5,7 +5,7 @@ Layout, under the library's ``root``::
     <safe_id>/paper.pdf        the PDF, complete and checked (starts with %PDF-, ends in %%EOF)
     <safe_id>/meta.json        title, authors, abstract, categories, dates, links, fetched_at
     <safe_id>/summarized.json  written by the summarizer through ``mark_summarized``
-    stdin/<sha256>.pdf         PDFs piped into ``summarize -`` (``local.keep_piped_pdf``)
+    stdin/<sha256[:16]>.pdf    PDFs piped into ``summarize -`` (``local.keep_piped_pdf``)
 
 ``<safe_id>`` is the base id with "/" replaced by "_" (``hep-th_9901001``), so nothing
 derived from an id can leave the library folder. One folder per paper: a request without a

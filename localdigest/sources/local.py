@@ -39,16 +39,17 @@ def pdfs_in(arg: str) -> list[Path]:
 
 
 def keep_piped_pdf(data: bytes, folder: Path) -> Path:
-    """A PDF read from standard input, kept under ``folder`` as ``<sha256>.pdf``: the cache
-    knows a paper by its bytes, so piping the same PDF again (or naming its file) finds the
-    same summary, and `digest` and `ask` find the file later. InputError when ``data`` is
-    no PDF (a PDF's ``%PDF-`` header may follow up to 1 KB of other bytes)."""
+    """A PDF read from standard input, kept under ``folder`` named by its sha256 (the first
+    16 digits: `ask` cites a paper by its file name): the cache knows a paper by its bytes,
+    so piping the same PDF again (or naming its file) finds the same summary, and `digest`
+    and `ask` find the file later. InputError when ``data`` is no PDF (a PDF's ``%PDF-``
+    header may follow up to 1 KB of other bytes)."""
     if not data:
         raise InputError(f"Standard input is empty — {PIPE_HINT}")
     if b"%PDF-" not in data[:1024]:
         start = visible(data[:24].decode("utf-8", "replace"))
         raise InputError(f"Standard input is not a PDF (it starts with {start!r}) — {PIPE_HINT}")
-    path = folder / f"{hashlib.sha256(data).hexdigest()}.pdf"
-    if not path.is_file():
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.pdf"
+    if not (path.is_file() and path.read_bytes() == data):
         write_atomically(path, data)
     return path

@@ -60,6 +60,7 @@ class AskRequest:
     sources: Sequence[str] = ()  # none: every paper read
     digest: str | None = None  # "latest" or a day: that newsletter issue's papers
     top: int = 3
+    piped: bytes | None = None  # standard input: the PDF a "-" among the sources means
 
 
 @dataclass
@@ -209,7 +210,7 @@ def prepare(req: AskRequest, cfg: RunConfig) -> AskJob:
         from localdigest.workflows.digest import issue_papers
 
         digest = issue_papers(cfg.paths, req.digest)
-    resolved = inputs.resolve(req.sources, cfg.paths.library) if req.sources else None
+    resolved = inputs.resolve(req.sources, cfg.paths.library, req.piped) if req.sources else None
     writer, note = _writer(cfg)
     index = open_index(cfg.paths)
     return AskJob(req, cfg, query, index, resolved, digest, writer, [note] if note else [])

@@ -54,3 +54,16 @@ def test_piped_input_that_is_no_pdf_fails_alone_with_exit_3(
     assert result.exit_code == 3, result.output
     assert said in result.stderr and "summarize - < paper.pdf" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_ask_reads_a_piped_pdf_too(corpus: Path) -> None:
+    data = (corpus / "pdfs" / "1212.5701.pdf").read_bytes()
+    question = "What does ADADELTA adapt dynamically?"
+    result = runner.invoke(
+        app, ["ask", question, "-", "--mode", "extract", "-f", "json", "-q"], input=data
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["found"] and answer["passages"]
+    # Cited by the name it is kept under: its hash.
+    assert {p["paper"] for p in answer["passages"]} == {hashlib.sha256(data).hexdigest()[:16]}
