@@ -52,7 +52,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/vulture localdigest vulture_whitelist.py --min-confidence 60 --ignore-decorators "@*.command,@*.callback"
 
-test: install $(GEMMA) lint
+# Ray Data (~160 MB of wheels) for the Ray recipe's test (examples/ray_backlog.py) only.
+$(VENV)/.ray-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[ray]"
+	touch $@
+
+test: install $(GEMMA) $(VENV)/.ray-installed lint
 	LOCALDIGEST_TEST_GEMMA=$(GEMMA) $(BIN)/pytest
 
 # LangChain (the recipe the benchmark compares against) is for the benchmark only.
