@@ -56,7 +56,8 @@ class Summarize:
 
 def backlog(folder: str, out: str, cfg: config.RunConfig, workers: int, batch: int) -> int:
     """Summarize every PDF under ``folder`` into Parquet files in ``out``: the papers done."""
-    prepare([], cfg)  # a missing model or an unreachable server fails here, not on a worker
+    # A missing model or an unreachable server fails here, not on every worker.
+    prepare([], cfg).summarizer.store.close()
     resolved = inputs.resolve([folder], cfg.paths.library)
     if resolved.failures:
         raise InputError(resolved.failures[0].error)
