@@ -1,5 +1,6 @@
-"""The Ray Data recipe (examples/ray_backlog.py) on a local Ray instance, over corpus PDFs in
-extract mode: its summaries are `summarize`'s, under the same cache keys."""
+"""The Ray Data recipe (examples/ray_backlog.py) on a local Ray instance: over corpus PDFs in
+extract mode its summaries are `summarize`'s, under the same cache keys; in write mode its
+model calls go to a real OpenAI-compatible server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import samplepaper as sp
+from model_server import LlamaCppServer
+from model_stores import configured_model
 from typer.testing import CliRunner
 
 from localdigest import config
@@ -90,3 +94,39 @@ def test_recipe_writes_summarize_s_summaries_into_the_same_cache(
     warm = runner.invoke(app, ["summarize", str(backlog), "--mode", "extract", "-f", "json"])
     done = [e for e in json.loads(warm.stdout) if "error" not in e]
     assert len(done) == 2 and all(e["cached"] for e in done)
+
+
+@pytest.mark.model
+def test_recipe_sends_the_model_calls_to_a_server(
+    tmp_path: Path, local_ray: None, recipe: Any
+) -> None:
+    """Write mode through an OpenAI-compatible server (llama-cpp-python's, the embedded
+    model, on 127.0.0.1): the worker's calls go to it, and `summarize --server` then finds
+    the summary in the recipe's cache without a call."""
+    backlog = tmp_path / "backlog"
+    backlog.mkdir()
+    sp.write_paper_pdf(
+        backlog / "gates.pdf",
+        title=sp.SAMPLE_TITLE,
+        authors=sp.SAMPLE_AUTHORS,
+        abstract=sp.SAMPLE_ABSTRACT,
+        sections=sp.SAMPLE_SECTIONS[1:2],
+        references=sp.SAMPLE_REFERENCES[:1],
+    )
+    server = LlamaCppServer(configured_model("default").path, tmp_path / "server.log")
+    try:
+        flags = ["--server", server.url, "--mode", "write", "--max-tokens", "48"]
+        cfg = config.load(server=server.url, mode="write", max_tokens=48)
+        assert recipe.backlog(str(backlog), str(tmp_path / "out"), cfg, workers=1, batch=1) == 1
+        [row] = parquet.read_table(tmp_path / "out").to_pylist()
+        summary = json.loads(row["result"])
+        assert not row["error"] and summary["mode"] == "write" and summary["summary"]
+        calls = server.completions()
+        assert calls == summary["stats"]["llm_calls"] >= 3  # notes, the reduce, the TL;DR
+        warm = runner.invoke(app, ["summarize", str(backlog), *flags, "-f", "json"])
+        assert warm.exit_code == 0, warm.output
+        [again] = json.loads(warm.stdout)
+        assert again["cached"] and comparable(again) == comparable(summary)
+        assert server.completions() == calls
+    finally:
+        server.stop()
