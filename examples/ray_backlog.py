@@ -63,6 +63,8 @@ def backlog(folder: str, out: str, cfg: config.RunConfig, workers: int, batch: i
         raise InputError(resolved.failures[0].error)
     papers = [p for p in resolved.items if isinstance(p, PaperInput)]  # no arXiv id here
     rows = [{"source": p.source, "path": str(p.path)} for p in papers]
+    if not ray.is_initialized():  # a local instance, or the cluster at RAY_ADDRESS
+        ray.init(include_dashboard=False)
     summaries = ray.data.from_items(rows).map_batches(
         Summarize,
         fn_constructor_kwargs={"cfg": cfg},
@@ -88,6 +90,8 @@ def main() -> int:
     parser.add_argument("--address", help="a Ray cluster ('auto'); default: a local one")
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report
+    if args.address:
+        os.environ["RAY_ADDRESS"] = args.address
     try:
         cfg = config.load(
             mode=args.mode,
@@ -96,7 +100,6 @@ def main() -> int:
             server=args.server,
             parallel=args.parallel,
         )
-        ray.init(address=args.address, include_dashboard=False)
         done = backlog(args.folder, args.out, cfg, args.workers, args.batch)
     except LocaldigestError as e:
         print(f"error: {e.message}", file=sys.stderr)
