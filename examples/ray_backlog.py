@@ -14,7 +14,8 @@ grounding and cache keys. Results go to Parquet (one row a paper: ``source``, ``
 
 On a cluster (``--address auto``), every node must see the PDFs at the same path and the
 output folder; each node fills its own cache (its ``LOCALDIGEST_HOME``), Parquet is the
-result. Papers ``ask`` searches are indexed by ``localdigest summarize``, not here.
+result. The passage index ``ask`` searches is not filled here: ``localdigest ask QUESTION
+backlog/`` reads the folder into it.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class Summarize:
 
 
 def backlog(folder: str, out: str, cfg: config.RunConfig, workers: int, batch: int) -> int:
-    """Summarize every PDF under ``folder`` into Parquet files in ``out``: the papers done."""
+    """Summarize every PDF under ``folder`` into Parquet files in ``out`` (a row a PDF, a
+    failure too); the number of PDFs."""
     # A missing model or an unreachable server fails here, not on every worker.
     prepare([], cfg).summarizer.store.close()
     resolved = inputs.resolve([folder], cfg.paths.library)
