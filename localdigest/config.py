@@ -378,12 +378,13 @@ def default_home() -> Path:
 # Settings of the weekly routine (``localdigest digest / export / run``), kept together here.
 
 
-def parse_value(name: str, raw: str) -> Any:
-    """Parse a setting given as text (``config --set``) the way its env variable is parsed."""
+def parse_value(name: str, raw: str, given: str = "") -> Any:
+    """Parse a setting given as text (``config --set``, ``config set``) the way its env
+    variable is parsed; ``given``: how it was written, for the error."""
     if name not in SETTINGS:
         known = ", ".join(sorted(SETTINGS))
         raise UsageError(f"Unknown setting '{name}' — known settings: {known}")
-    return SETTINGS[name].parse(raw, f"--set {name}={raw!r}")
+    return SETTINGS[name].parse(raw, given or f"--set {name}={raw!r}")
 
 
 def check_config_file() -> None:
@@ -420,15 +421,11 @@ def unknown_config_keys() -> list[str]:
 
 
 def _toml_value(value: Any) -> str:
-    import json
+    """``value`` written as TOML (tomlkit: every character a TOML string may not hold is
+    escaped, e.g. DEL in a file name)."""
+    import tomlkit
 
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+    return str(tomlkit.item(list(value) if isinstance(value, tuple) else value).as_string())
 
 
 def commented_defaults() -> str:
@@ -451,25 +448,53 @@ def commented_defaults() -> str:
 
 def set_in_file(name: str, value: Any) -> Path:
     """Write ``name = value`` into the config file (created with commented defaults if
-    missing): an existing line for it is replaced, else its commented default, else the
-    line is added at the end. Other lines stay as they are."""
+    missing) through tomlkit: an existing key keeps its place and the user's comments stay;
+    a new one takes the place of its commented default, else goes at the top level. The new
+    text is parsed and the value checked before it atomically replaces the file, so the
+    file is never left unreadable (UsageError, exit 2, and the old file as it was)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    setting = SETTINGS[name]
+    path, _ = ensure_config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = tomlkit.parse(text)
+    except (TOMLKitError, UnicodeDecodeError) as e:
+        raise UsageError(f"Config file {path} is not valid TOML ({e}) — fix or delete it") from e
+    except OSError as e:
+        raise UsageError(f"Cannot read the config file {path} ({e.strerror or e}) — fix it") from e
+    value = list(value) if isinstance(value, tuple) else value
+    keys = {k.replace("-", "_"): k for k in doc}
+    placed = None if name in keys else _in_place_of_default(text, name, value)
+    if name in keys:
+        doc[keys[name]] = value
+    elif placed is None:
+        doc.add(name, value)  # tomlkit keeps a plain key above the tables
+    new = placed or tomlkit.dumps(doc)
+    try:
+        written = tomllib.loads(new)
+    except tomllib.TOMLDecodeError as e:  # a bug of ours: the old file stays
+        raise UsageError(f"Could not write {name} = {value!r} into {path} as TOML ({e})") from e
+    setting.check(written.get(keys.get(name, name)), f"{name} = {value!r}", "")
+    write_atomically(path, new)
+    return path
+
+
+def _in_place_of_default(text: str, name: str, value: Any) -> str | None:
+    """``text`` with the commented default of ``name`` (``# name = ...``, before any table)
+    replaced by the setting, or None where there is none."""
     import re
 
-    path, _ = ensure_config_file()
-    line = f"{name} = {_toml_value(value)}"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    key = re.compile(rf"^\s*{re.escape(name)}\s*=")
+    lines = text.splitlines()
     commented = re.compile(rf"^\s*#\s*{re.escape(name)}\s*=")
-    at = next((i for i, text in enumerate(lines) if key.match(text)), None)
-    if at is None:
-        at = next((i for i, text in enumerate(lines) if commented.match(text)), None)
-    if at is None:
-        lines.append(line)
-    else:
-        lines[at] = line
-    write_atomically(path, "\n".join(lines) + "\n")
-    config_file_values()  # the new file must still parse
-    return path
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("["):
+            return None  # a table starts: a key below it would be the table's
+        if commented.match(line):
+            lines[i] = f"{name} = {_toml_value(value)}"
+            return "\n".join(lines) + "\n"
+    return None
 
 
 def ensure_config_file() -> tuple[Path, bool]:

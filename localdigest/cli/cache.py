@@ -48,7 +48,8 @@ def cache_clear(
     paths = config.load().paths
     store = Store(paths.cache)
     if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
-        raise typer.Exit(1)
+        console.out.print("Nothing deleted.")
+        return  # declining is an answer, not a failure: exit 0
     removed = store.clear()
     if removed is None:
         console.out.print(f"The cache was damaged: removed it, {store.directory} is a fresh one.")

@@ -214,8 +214,24 @@ def test_cache_info_and_clear(tmp_path: Path) -> None:
     assert cleared.exit_code == 0 and "Removed" in cleared.stdout
 
 
+def test_declining_cache_clear_exits_0_and_keeps_everything() -> None:
+    from localdigest import config
+    from localdigest.cache import Store
+
+    store = Store(config.load().paths.cache)
+    store.set("kept", {"x": 1})
+    store.close()
+    declined = runner.invoke(app, ["cache", "clear"], input="n\n")
+    assert declined.exit_code == 0, declined.output  # 1 is for bugs
+    assert "Nothing deleted" in declined.stdout
+    store = Store(config.load().paths.cache)
+    assert store.get("kept") == {"x": 1}
+    store.close()
+
+
 def test_version_and_help() -> None:
-    assert runner.invoke(app, ["--version"]).stdout.startswith("localdigest ")
+    for flag in ("--version", "-V"):
+        assert runner.invoke(app, [flag]).stdout.startswith("localdigest ")
     help_text = runner.invoke(app, ["--help"]).stdout
     for command in ("summarize", "show", "models", "cache"):
         assert command in help_text
