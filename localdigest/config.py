@@ -13,6 +13,7 @@ and what is expected.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tomllib
@@ -23,7 +24,7 @@ from typing import Any, get_args
 
 from localdigest import defaults
 from localdigest.errors import UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import DAMAGED_SUFFIX, write_atomically
 from localdigest.papers import ModeSetting, Style
 
 APP_NAME = "localdigest"
@@ -138,8 +139,8 @@ def _typed(setting: Setting, value: Any) -> Any:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
-        Setting("home", None, "folder for the cache and the paper library"),
-        Setting("models_dir", "models", "folder searched for *.gguf files"),
+        Setting("home", None, "one folder for everything: cache, library, state, logs"),
+        Setting("models_dir", None, "folder searched for *.gguf files (default: ./models or data)"),
         Setting("model", None, "model: path, models-folder name, ollama:NAME, hf:ORG/REPO/FILE"),
         Setting(
             "model_hint", True, "say under a summary the demo model wrote how to do better", bool
@@ -261,10 +262,38 @@ def resolve(name: str, flag: Any = None) -> tuple[Any, str]:
 
 @dataclass(frozen=True)
 class Paths:
-    """Where localdigest keeps things: everything under one folder (``home``)."""
+    """Where localdigest keeps things. By default each kind in the platform's folder for it
+    (``platform``): the library in the user data folder, the run's state in the state
+    folder, logs in the log folder, and only what can be computed again (the cache, key
+    figures of local PDFs, the models index) in the cache folder, which cleaners empty.
+    With ``LOCALDIGEST_HOME`` (or ``home`` in the config file) everything is under that one
+    folder (``under``), as it always was."""
 
-    home: Path
+    home: Path  # the cache's folder: the cache, figures, the models index (recomputable)
     models: Path  # the models folder searched for *.gguf files
+    data: Path  # the library and the imported library: the user's
+    state: Path  # the run plan, the seen store, the digest state
+    logs: Path
+    one_folder: bool = False  # everything under ``home`` (LOCALDIGEST_HOME was set)
+
+    @classmethod
+    def under(cls, home: Path, models: Path | None = None) -> Paths:
+        """Everything under ``home`` (``LOCALDIGEST_HOME``)."""
+        return cls(home, models or _models_default(home), home, home, home / "logs", True)
+
+    @classmethod
+    def platform(cls, models: Path | None = None) -> Paths:
+        """Each kind of file in the platform's folder for it (platformdirs)."""
+        import platformdirs
+
+        data = platformdirs.user_data_path(APP_NAME)
+        return cls(
+            platformdirs.user_cache_path(APP_NAME),
+            models or _models_default(data),
+            data,
+            platformdirs.user_state_path(APP_NAME),
+            platformdirs.user_log_path(APP_NAME),
+        )
 
     @property
     def cache(self) -> Path:  # summaries and notes (diskcache): recomputable
@@ -272,19 +301,82 @@ class Paths:
 
     @property
     def library(self) -> Path:  # fetched PDFs and their metadata
-        return self.home / "library"
+        return self.data / "library"
 
     @property
-    def state(self) -> Path:  # the run plan, the seen store, the digest state, the index
-        return self.home
-
-    @property
-    def figures(self) -> Path:  # key figures of PDFs outside the library
+    def figures(self) -> Path:  # key figures of PDFs outside the library: recomputable
         return self.home / "figures"
 
-    @property
-    def logs(self) -> Path:
-        return self.home / "logs"
+
+def _models_default(data: Path) -> Path:
+    """``./models`` where there is one (a checkout has it), else ``models`` in ``data``."""
+    here = Path("models")
+    return here if here.is_dir() else data / "models"
+
+
+# Where each file of the user's lived before it had its own folder: everything was under
+# the cache folder (``Paths.home``). These are the names the stages give them
+# (sources.library, sources.imported, workflows.weekly / digest / schedule); a file set
+# aside as damaged (``<name>.damaged``) moves with it.
+_OLD_DATA = ("library", "imported-library.json")
+_OLD_STATE = ("run-plan.json", "seen.json", "digest-state.json")
+_OLD_LOGS = "logs"
+
+
+def move_old_layout(paths: Paths) -> str | None:
+    """Move the user's files from the old layout (all under the cache folder) to their own
+    folders, once: what is already at the new place stays, and what would overwrite it is
+    left where it was (nothing is lost). A one-line notice, or None when nothing moved.
+    Nothing happens under ``LOCALDIGEST_HOME``, whose layout did not change."""
+    if paths.one_folder or not paths.home.is_dir():
+        return None
+    old = paths.home
+    moves = [(n, paths.data) for n in _OLD_DATA] + [(n, paths.state) for n in _OLD_STATE]
+    moves += [(n + DAMAGED_SUFFIX, folder) for n, folder in moves]
+    tally = _Tally()
+    for name, folder in moves:
+        _move(old / name, folder / name, tally)
+    _move(old / _OLD_LOGS, paths.logs, tally)
+    if not tally.moved and not tally.failed:
+        return None
+    places = dict.fromkeys(str(p) for p in (paths.data, paths.state, paths.logs))
+    said = f"Moved {tally.moved} of your files from {old} to {', '.join(places)}"
+    said += " (a cache cleaner empties the cache folder)"
+    if tally.kept:
+        said += f"; {tally.kept} stayed in the old place (the new one has them)"
+    if tally.failed:
+        said += f"; could not move {tally.failed[0]} — move it by hand"
+    return said
+
+
+@dataclass
+class _Tally:
+    moved: int = 0  # files
+    kept: int = 0  # left in the old place: the new place has one of that name
+    failed: list[str] = field(default_factory=list)
+
+
+def _move(old: Path, new: Path, tally: _Tally) -> None:
+    """``old`` moved to ``new``; a folder whose new place exists is merged file by file."""
+    import shutil
+
+    if not old.exists() and not old.is_symlink():
+        return
+    try:
+        if not new.exists() and not new.is_symlink():
+            files = sum(not p.is_dir() for p in old.rglob("*")) if old.is_dir() else 1
+            new.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(old, new)
+            tally.moved += files
+        elif old.is_dir() and not old.is_symlink() and new.is_dir():
+            for child in sorted(old.iterdir()):
+                _move(child, new / child.name, tally)
+            with contextlib.suppress(OSError):
+                old.rmdir()  # emptied (not when something stayed)
+        else:
+            tally.kept += 1  # both have it: the new one is the one in use
+    except OSError as e:
+        tally.failed.append(f"{old} ({e.strerror or e})")
 
 
 @dataclass(frozen=True)
@@ -353,25 +445,20 @@ def load(**flags: Any) -> RunConfig:
         values[name], origins[name] = resolve(name, flags.pop(name, None))
     own = {k: v for k, v in flags.items() if v is not None}
     home = values.pop("home")
-    models = Path(values.pop("models_dir")).expanduser()
+    models_dir = values.pop("models_dir")
+    models = Path(models_dir).expanduser() if models_dir else None
     for name in ("categories", "include", "exclude", "tags", "authors", "keywords"):
         values[name] = tuple(values[name])
     for name in ("digest_dir", "notes_dir"):
         if values[name] is not None:
             values[name] = Path(values[name]).expanduser()
     return RunConfig(
-        paths=Paths(Path(home).expanduser() if home else default_home(), models),
+        paths=Paths.under(Path(home).expanduser(), models) if home else Paths.platform(models),
         origins=origins,
         api_key=os.environ.get(API_KEY_ENV) or None,
         **values,
         **own,
     )
-
-
-def default_home() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME))
 
 
 # ----------------------------------------------------------------------------- the digest side
@@ -409,8 +496,8 @@ def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, s
     rows = []
     for name, setting in SETTINGS.items():
         value, source = resolve(name, flags.get(name))
-        if name == "home" and not value:
-            value = str(default_home())  # the platform default it stands for
+        if name == "models_dir" and not value:  # the folder the default stands for
+            value = str(Paths.platform().models)
         rows.append((name, value, source, setting.help))
     return rows
 

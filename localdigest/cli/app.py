@@ -35,3 +35,6 @@ def main_callback(
     Exit codes: 0 ok · 2 usage error · 3 some inputs failed · 4 model unusable ·
     5 network error · 6 cache or library not writable · 130 interrupted.
     """
+    from localdigest.cli.common import move_old_layout
+
+    move_old_layout()

@@ -45,6 +45,25 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def move_old_layout() -> None:
+    """Before any command: the user's files of the old layout (all under the cache folder)
+    moved to their own folders, said in one line (see ``config.move_old_layout``). A config
+    file that can't be read is left for the command to report."""
+    from localdigest import config
+
+    try:
+        home, _ = config.resolve("home")
+    except LocaldigestError:
+        return
+    if home:  # LOCALDIGEST_HOME: one folder, as it always was
+        return
+    notice = config.move_old_layout(config.Paths.platform())
+    if notice:
+        from localdigest.render import console
+
+        console.info(notice)
+
+
 def _terminated(_signum: int, _frame: object) -> None:
     raise Terminated
 
