@@ -64,6 +64,21 @@ def move_old_layout() -> None:
         console.info(notice)
 
 
+T = TypeVar("T")
+
+
+def answered(ask: Callable[[], T], at_end: T) -> T:
+    """A prompt's answer; at the end of the input (Ctrl-D, stdin closed) ``at_end``, as if
+    declined, not click's "Aborted!" with exit 1 (the code for bugs). Ctrl-C stays an
+    interrupt (exit 130)."""
+    try:
+        return ask()
+    except typer.Abort as e:
+        if isinstance(e.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        return at_end
+
+
 def _terminated(_signum: int, _frame: object) -> None:
     raise Terminated
 

@@ -221,9 +221,10 @@ def test_declining_cache_clear_exits_0_and_keeps_everything() -> None:
     store = Store(config.load().paths.cache)
     store.set("kept", {"x": 1})
     store.close()
-    declined = runner.invoke(app, ["cache", "clear"], input="n\n")
-    assert declined.exit_code == 0, declined.output  # 1 is for bugs
-    assert "Nothing deleted" in declined.stdout
+    for answer in ("n\n", ""):  # no, and the end of the input (Ctrl-D)
+        declined = runner.invoke(app, ["cache", "clear"], input=answer)
+        assert declined.exit_code == 0, declined.output  # 1 is for bugs
+        assert "Nothing deleted" in declined.stdout
     store = Store(config.load().paths.cache)
     assert store.get("kept") == {"x": 1}
     store.close()
