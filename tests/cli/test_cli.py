@@ -230,6 +230,21 @@ def test_declining_cache_clear_exits_0_and_keeps_everything() -> None:
     store.close()
 
 
+def test_ctrl_c_at_a_prompt_is_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click turns Ctrl-C at a prompt into Abort (exit 1, for bugs); it stays Ctrl-C."""
+    import click
+    import typer
+
+    from localdigest.cli.common import answered
+
+    def ctrl_c(_: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.termui, "visible_prompt_func", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        answered(lambda: typer.confirm("Delete?"), at_end=False)
+
+
 def test_version_and_help() -> None:
     for flag in ("--version", "-V"):
         assert runner.invoke(app, [flag]).stdout.startswith("localdigest ")
