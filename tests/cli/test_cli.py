@@ -231,8 +231,10 @@ def test_declining_cache_clear_exits_0_and_keeps_everything() -> None:
 
 
 def test_ctrl_c_at_a_prompt_is_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
-    """click turns Ctrl-C at a prompt into Abort (exit 1, for bugs); it stays Ctrl-C."""
-    import click
+    """click (in typer) turns Ctrl-C at a prompt into Abort (exit 1, for bugs); it stays
+    Ctrl-C."""
+    import sys
+
     import typer
 
     from localdigest.cli.common import answered
@@ -240,7 +242,7 @@ def test_ctrl_c_at_a_prompt_is_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> 
     def ctrl_c(_: str) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(click.termui, "visible_prompt_func", ctrl_c)
+    monkeypatch.setattr(sys.modules[typer.confirm.__module__], "visible_prompt_func", ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         answered(lambda: typer.confirm("Delete?"), at_end=False)
 
