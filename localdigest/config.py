@@ -453,12 +453,17 @@ def load(**flags: Any) -> RunConfig:
         if values[name] is not None:
             values[name] = Path(values[name]).expanduser()
     return RunConfig(
-        paths=Paths.under(Path(home).expanduser(), models) if home else Paths.platform(models),
+        paths=user_paths(home, models),
         origins=origins,
         api_key=os.environ.get(API_KEY_ENV) or None,
         **values,
         **own,
     )
+
+
+def user_paths(home: str | None, models: Path | None = None) -> Paths:
+    """All under ``home`` (the ``home`` setting) when it is set, else the platform's folders."""
+    return Paths.under(Path(home).expanduser(), models) if home else Paths.platform(models)
 
 
 # ----------------------------------------------------------------------------- the digest side
@@ -497,7 +502,7 @@ def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, s
     for name, setting in SETTINGS.items():
         value, source = resolve(name, flags.get(name))
         if name == "models_dir" and not value:  # the folder the default stands for
-            value = str(Paths.platform().models)
+            value = str(user_paths(resolve("home")[0]).models)
         rows.append((name, value, source, setting.help))
     return rows
 

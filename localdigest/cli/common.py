@@ -55,9 +55,7 @@ def move_old_layout() -> None:
         home, _ = config.resolve("home")
     except LocaldigestError:
         return
-    if home:  # LOCALDIGEST_HOME: one folder, as it always was
-        return
-    notice = config.move_old_layout(config.Paths.platform())
+    notice = config.move_old_layout(config.user_paths(home))  # none under LOCALDIGEST_HOME
     if notice:
         from localdigest.render import console
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from localdigest.errors import ModelError
-from localdigest.llm.base import Generation, GenerationSettings, TokenCallback
+from localdigest.llm.base import Generation, GenerationSettings, TokenCallback, no_local_engine
 from localdigest.models import ModelChoice
 
 ESTIMATE_TOKENS_PER_BYTE = 0.4
@@ -130,8 +130,6 @@ class EstimatingBackend:
         settings: GenerationSettings,
         on_token: TokenCallback | None = None,
     ) -> Generation:
-        from localdigest.llm.base import no_local_engine
-
         raise no_local_engine(self.name)
 
     def cancel_calls(self) -> None:
