@@ -64,7 +64,8 @@ def config(
         settings_table(rows, cfg, cfg.exists(), settings.unknown_config_keys())
 
 
-@config_app.command("set")
+# A value may start with a dash (`gpu_layers -1`): it is the value, not an option.
+@config_app.command("set", context_settings={"ignore_unknown_options": True})
 @handle_errors
 def set_value(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The setting, e.g. max_tokens.")],

@@ -161,6 +161,12 @@ def test_config_set_keeps_comments_and_replaces_in_place() -> None:
     assert settings()["max_tokens"]["value"] == 300
 
 
+def test_config_set_takes_a_negative_number() -> None:
+    result = runner.invoke(app, ["config", "set", "gpu_layers", "-1"])
+    assert result.exit_code == 0, result.output
+    assert settings()["gpu_layers"]["value"] == -1
+
+
 def test_config_set_takes_the_place_of_the_commented_default() -> None:
     assert runner.invoke(app, ["config", "set", "categories", "cs.CL, cs.LG"]).exit_code == 0
     lines = config.config_path().read_text().splitlines()
