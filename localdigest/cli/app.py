@@ -26,7 +26,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_callback(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     """Summarize research papers on your own machine with a local GGUF model.
@@ -36,3 +37,6 @@ def main_callback(
 
     Examples: localdigest summarize paper.pdf; localdigest COMMAND --help
     """
+    from localdigest.cli.common import move_old_layout
+
+    move_old_layout()

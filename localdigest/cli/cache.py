@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from localdigest.cli.common import handle_errors
+from localdigest.cli.common import answered, handle_errors
 from localdigest.cli.options import FormatOpt
 
 cache_app = typer.Typer(
@@ -74,15 +74,24 @@ def cache_clear(
 
     paths = config.load().paths
     store = Store(paths.cache)
-    if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
-        raise typer.Exit(1)
+    question = f"Delete everything in {store.directory}?"
+    # With --format json the question goes to stderr: stdout holds the JSON only.
+    if not yes and not answered(lambda: typer.confirm(question, err=fmt == "json"), at_end=False):
+        if fmt == "json":
+            console.print_json(
+                {"path": str(store.directory), "deleted": False, "entries": 0, "papers": 0}
+            )
+        else:
+            console.out.print("Nothing deleted.")
+        return  # declining is an answer, not a failure: exit 0
     removed = store.clear()
     index = open_index(paths)
     papers = index.clear()
     index.close()
     if fmt == "json":
         # entries: null when the cache was damaged (removed whole, a fresh one started)
-        console.print_json({"path": str(store.directory), "entries": removed, "papers": papers})
+        data = {"path": str(store.directory), "deleted": True, "entries": removed}
+        console.print_json({**data, "papers": papers})
         return
     if removed is None:
         console.out.print(f"The cache was damaged: removed it, {store.directory} is a fresh one.")
