@@ -26,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localdigest.fsutil import write_atomically
+from localdigest.errors import LocaldigestError
+from localdigest.fsutil import read_inside, write_atomically
 from localdigest.pdf.document import file_sha256
 from localdigest.pdf.mupdf import load_pymupdf
 
 FIGURE_VERSION = 1  # bump when the finder or the rendering changes: figures are redone
 MAX_SIDE = 1000  # pixels on the longer side of the PNG
 MAX_DPI = 150
+MAX_IMAGE_BYTES = 20 << 20  # a figure file larger than this is not ours
 MAX_PAGES = 20  # a key figure further in than this is no "first look"
 PNG_NAME = "figure.png"
 INFO_NAME = "figure.json"
@@ -64,6 +66,18 @@ class KeyFigure:
     page: int  # 1-based, as a reader counts
     width: int
     height: int
+    root: Path  # the folder it is kept in (the library or the figures folder)
+
+    def read(self) -> tuple[bytes, str] | None:
+        """(its bytes, their MIME type) for publishing, or None when the file is gone, is
+        a link or leads out of ``root`` (a shared home may hold planted links), or is no
+        PNG or JPEG image."""
+        try:
+            data = read_inside(self.path, self.root, MAX_IMAGE_BYTES)
+        except LocaldigestError:
+            return None
+        kind = image_type(data)
+        return (data, kind) if kind else None
 
     @property
     def label(self) -> str:
@@ -300,13 +314,14 @@ def key_figure(
         return None
     sha256 = sha256 or file_sha256(pdf)
     png, info_path = figure_paths(pdf, sha256, library, figures)
+    root = library if png.parent.parent == library.resolve() else figures
     info = _read_info(info_path)
     fresh = info is not None and info.get("sha256") == sha256
     if fresh and info is not None and info.get("version") == FIGURE_VERSION:
         if not info.get("found"):
             return None
         if png.is_file():
-            return _from_info(png, info)
+            return _from_info(png, info, root)
     region = find_key_figure(pdf)
     record: dict[str, Any] = {"version": FIGURE_VERSION, "sha256": sha256, "found": False}
     figure = None
@@ -326,7 +341,7 @@ def key_figure(
             write_atomically(png, data)
         except OSError:
             return None
-        figure = _from_info(png, record)
+        figure = _from_info(png, record, root)
     else:
         with contextlib.suppress(OSError):
             png.unlink(missing_ok=True)  # the figure of an earlier version of this PDF
@@ -335,8 +350,9 @@ def key_figure(
     return figure
 
 
-def _from_info(png: Path, info: dict[str, Any]) -> KeyFigure:
+def _from_info(png: Path, info: dict[str, Any], root: Path) -> KeyFigure:
     return KeyFigure(
+        root=root,
         path=png,
         caption=str(info.get("caption") or ""),
         number=int(info.get("number") or 1),
@@ -344,6 +360,15 @@ def _from_info(png: Path, info: dict[str, Any]) -> KeyFigure:
         width=int(info.get("width") or 0),
         height=int(info.get("height") or 0),
     )
+
+
+def image_type(data: bytes) -> str | None:
+    """The MIME type of a PNG or JPEG by its first bytes; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
 
 
 def png_size(data: bytes) -> tuple[int, int]:
