@@ -26,12 +26,13 @@ deadline of each request, the API key sent to this server only and never shown.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from localdigest.errors import ModelError, NetworkError, UsageError
 from localdigest.llm.base import Generation, GenerationSettings, TokenCallback
@@ -51,6 +52,9 @@ CONTEXT_ERROR = re.compile(
     r"context[ _](length|size|window)|exceeds? the (available )?context|maximum context",
     re.IGNORECASE,
 )
+
+
+API_KEY = "LOCALDIGEST_API_KEY"  # the environment variable of the server's key
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,27 @@ def open_api(settings: ServerSettings) -> Api:
             backoff=settings.backoff,
             deadline=settings.timeout,
         ),
-        token=Token(settings.api_key, base, "LOCALDIGEST_API_KEY") if settings.api_key else None,
+        token=server_token(settings),
     )
     return Api(client, base, root, where)
+
+
+def server_token(settings: ServerSettings) -> Token | None:
+    """The credential for the server: ``LOCALDIGEST_API_KEY`` as a bearer token, or the
+    user and password in the URL (``http://user:pass@host``) as HTTP Basic auth, which is
+    what such a URL means to every HTTP client (a proxy in front of the server, say).
+    Both at once would leave one unused: refused."""
+    parts = urlsplit(settings.url.strip())
+    if parts.username is None and parts.password is None:
+        return Token(settings.api_key, settings.url, API_KEY) if settings.api_key else None
+    if settings.api_key:
+        raise UsageError(
+            f"--server {_clean_url(settings.url)!r} holds a user and password and "
+            f"{API_KEY} is set too — give one of them"
+        )
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    return Token(basic, settings.url, "the user and password in --server", scheme="Basic")
 
 
 class ServerBackend:
@@ -299,7 +321,7 @@ class ServerBackend:
 def _auth_message(where: str, status: int, message: str) -> str:
     return (
         f"The server at {where} refused the request ({status}: {message or 'unauthorized'}) — "
-        "set LOCALDIGEST_API_KEY to its API key"
+        f"set {API_KEY} to its API key, or put user:password@ in the --server URL"
     )
 
 

@@ -4,6 +4,7 @@ engine (llama-cpp-python's server) runs in tests/workflows/test_server_runs.py."
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -486,6 +487,25 @@ def test_the_prompt_must_fit_before_it_is_sent(stand_in: StandIn) -> None:
     with pytest.raises(ModelError, match=r"needs .* tokens but the context holds 64"):
         b.complete("system", "word " * 100, SETTINGS)
     assert stand_in.completions() == []
+
+
+def test_a_user_and_password_in_the_url_are_sent_as_basic_auth() -> None:
+    """Issue 25, item 13: they were dropped silently (and the server answered 401)."""
+    pair = base64.b64encode("ada:s3cret/é".encode()).decode()
+    server = StandIn(authorization=f"Basic {pair}").start()
+    try:
+        with_user = server.url.replace("://", "://ada:s3cret%2F%C3%A9@")
+        b = connect(ServerSettings(url=with_user, backoff=0.05))
+        assert b.complete("system", MAP_USER, SETTINGS).text
+        assert all(s.headers.get("Authorization") == f"Basic {pair}" for s in server.seen)
+        assert "s3cret" not in b.name
+        with pytest.raises(UsageError, match="LOCALDIGEST_API_KEY is set too"):
+            connect(ServerSettings(url=with_user, api_key="sk-other"))
+        with pytest.raises(NetworkError, match="user:password@") as e:
+            connect(ServerSettings(url=server.url.replace("://", "://ada:wrong@"), backoff=0.05))
+        assert "wrong" not in e.value.message
+    finally:
+        server.stop()
 
 
 def test_api_key_is_sent_and_never_shown() -> None:
