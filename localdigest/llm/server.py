@@ -40,6 +40,7 @@ from localdigest.llm.engines import COMPLETION, MODELS, Api, ServerInfo, detect,
 from localdigest.llm.tokens import TokenCounter
 from localdigest.models import ModelChoice
 from localdigest.net import Client, Policy, Reply, Token
+from localdigest.text import listing
 
 # The context assumed when the server reports none and --n-ctx is not given: the default
 # of llama-cpp-python's server and of older Ollama releases.
@@ -310,7 +311,7 @@ class ServerBackend:
         if status == 404:
             return ModelError(
                 f"The server at {where} has no model '{self.info.model}' ({message}) — "
-                f"it serves: {', '.join(self.info.models) or 'none'} (pick with --server-model)"
+                f"it serves: {listing(self.info.models)} (pick with --server-model)"
             )
         return ModelError(
             f"The server at {where} rejected the request ({status}: {message or 'no reason'})"
@@ -376,13 +377,13 @@ def _choose(models: list[str], wanted: str | None, where: str) -> str:
             return close[0]
         raise ModelError(
             f"The server at {where} has no model '{wanted}' — it serves: "
-            f"{', '.join(models) or 'none'} (pick one with --server-model)"
+            f"{listing(models)} (pick one with --server-model)"
         )
     if not models:
         raise ModelError(f"The server at {where} serves no model — load one there first")
     if len(models) > 1:
         raise ModelError(
-            f"The server at {where} serves {len(models)} models ({', '.join(models)}) — "
+            f"The server at {where} serves {len(models):,} models ({listing(models)}) — "
             "pick one with --server-model"
         )
     return models[0]

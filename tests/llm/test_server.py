@@ -248,6 +248,37 @@ def test_n_ctx_above_the_servers_is_refused(stand_in: StandIn) -> None:
     assert backend(stand_in, n_ctx=1024).n_ctx == 1024
 
 
+def test_a_list_of_10000_models_is_shortened_in_messages() -> None:
+    """Issue 25, item 13: all of them went into one 629 KB error line."""
+    server = StandIn(models=[f"model-{n:05d}-" + "x" * 50 for n in range(10_000)]).start()
+    try:
+        for wanted in (None, "nothing-like-it"):
+            with pytest.raises(ModelError) as e:
+                connect(ServerSettings(url=server.url, model=wanted))
+            assert "model-00000-" in e.value.message and "and 9,992 more" in e.value.message
+            assert len(e.value.message) < 1000
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("reported", [3, 50, 2**40, 2**53])
+def test_an_absurd_context_from_the_server_is_not_believed_nor_suggested(reported: int) -> None:
+    """Issue 25, item 13: messages suggested `--n-ctx` values the server made up (negative
+    and over 2**53 are refused as shapes; these are whole numbers, and still absurd)."""
+    props = {"total_slots": 2, "default_generation_settings": {"n_ctx": reported}}
+    server = StandIn(props=props).start()
+    try:
+        b = backend(server)
+        assert b.info.n_ctx is None and b.n_ctx == 2048  # as if it reported none
+        assert b.complete("system", MAP_USER, SETTINGS).text
+        assert backend(server, n_ctx=100_000).n_ctx == 100_000  # nothing to refuse it by
+        with pytest.raises(ModelError) as e:
+            b.complete("system", "word " * 5000, SETTINGS)
+        assert "the context holds 2048" in e.value.message
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
