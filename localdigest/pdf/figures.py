@@ -295,12 +295,28 @@ def figure_paths(pdf: Path, sha256: str, library: Path, figures: Path) -> tuple[
     return figures / f"{sha256}.png", figures / f"{sha256}.json"
 
 
+# The fields of a figure's record that are read, by type: a record with another type in
+# one of them (a damaged or planted file) is no record, so the figure is found again.
+_INFO_TYPES: dict[str, type] = {
+    **dict.fromkeys(("version", "number", "page", "width", "height"), int),
+    **{"sha256": str, "caption": str, "found": bool},
+}
+
+
 def _read_info(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    for key, kind in _INFO_TYPES.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if type(value) is not kind or (isinstance(value, int) and not 0 <= value < 1 << 31):
+            return None
+    return data
 
 
 def key_figure(
