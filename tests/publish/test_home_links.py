@@ -129,3 +129,17 @@ def test_open_inside(tmp_path: Path, secret: Path) -> None:
     linked_home = tmp_path / "linked-home"
     linked_home.symlink_to(home)  # the home itself may be a link
     assert fsutil.read_inside(linked_home / "a" / "ok.png", linked_home, 10) == b"fine"
+
+
+def test_the_markdown_digest_does_not_link_a_figure_linked_out_of_the_home(
+    corpus: Path, tmp_path: Path, secret: Path
+) -> None:
+    paper = outside_library(corpus)
+    cache(paper)
+    png = figure_file(paper)
+    png.unlink()
+    png.symlink_to(secret)
+    out = tmp_path / "digest.md"
+    result = runner.invoke(app, ["digest", "--last", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "![" not in out.read_text() and secret.name not in out.read_text()
