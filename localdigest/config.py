@@ -13,6 +13,7 @@ and what is expected.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tomllib
@@ -23,7 +24,7 @@ from typing import Any, get_args
 
 from localdigest import defaults
 from localdigest.errors import UsageError
-from localdigest.fsutil import write_atomically
+from localdigest.fsutil import DAMAGED_SUFFIX, write_atomically
 from localdigest.papers import ModeSetting, Style
 
 APP_NAME = "localdigest"
@@ -138,8 +139,8 @@ def _typed(setting: Setting, value: Any) -> Any:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
-        Setting("home", None, "folder for the cache and the paper library"),
-        Setting("models_dir", "models", "folder searched for *.gguf files"),
+        Setting("home", None, "one folder for everything: cache, library, state, logs"),
+        Setting("models_dir", None, "folder searched for *.gguf files (default: ./models or data)"),
         Setting("model", None, "model: path, models-folder name, ollama:NAME, hf:ORG/REPO/FILE"),
         Setting(
             "model_hint", True, "say under a summary the demo model wrote how to do better", bool
@@ -261,10 +262,38 @@ def resolve(name: str, flag: Any = None) -> tuple[Any, str]:
 
 @dataclass(frozen=True)
 class Paths:
-    """Where localdigest keeps things: everything under one folder (``home``)."""
+    """Where localdigest keeps things. By default each kind in the platform's folder for it
+    (``platform``): the library in the user data folder, the run's state in the state
+    folder, logs in the log folder, and only what can be computed again (the cache, key
+    figures of local PDFs, the models index) in the cache folder, which cleaners empty.
+    With ``LOCALDIGEST_HOME`` (or ``home`` in the config file) everything is under that one
+    folder (``under``), as it always was."""
 
-    home: Path
+    home: Path  # the cache's folder: the cache, figures, the models index (recomputable)
     models: Path  # the models folder searched for *.gguf files
+    data: Path  # the library and the imported library: the user's
+    state: Path  # the run plan, the seen store, the digest state
+    logs: Path
+    one_folder: bool = False  # everything under ``home`` (LOCALDIGEST_HOME was set)
+
+    @classmethod
+    def under(cls, home: Path, models: Path | None = None) -> Paths:
+        """Everything under ``home`` (``LOCALDIGEST_HOME``)."""
+        return cls(home, models or _models_default(home), home, home, home / "logs", True)
+
+    @classmethod
+    def platform(cls, models: Path | None = None) -> Paths:
+        """Each kind of file in the platform's folder for it (platformdirs)."""
+        import platformdirs
+
+        data = platformdirs.user_data_path(APP_NAME)
+        return cls(
+            platformdirs.user_cache_path(APP_NAME),
+            models or _models_default(data),
+            data,
+            platformdirs.user_state_path(APP_NAME),
+            platformdirs.user_log_path(APP_NAME),
+        )
 
     @property
     def cache(self) -> Path:  # summaries and notes (diskcache): recomputable
@@ -272,19 +301,82 @@ class Paths:
 
     @property
     def library(self) -> Path:  # fetched PDFs and their metadata
-        return self.home / "library"
+        return self.data / "library"
 
     @property
-    def state(self) -> Path:  # the run plan, the seen store, the digest state, the index
-        return self.home
-
-    @property
-    def figures(self) -> Path:  # key figures of PDFs outside the library
+    def figures(self) -> Path:  # key figures of PDFs outside the library: recomputable
         return self.home / "figures"
 
-    @property
-    def logs(self) -> Path:
-        return self.home / "logs"
+
+def _models_default(data: Path) -> Path:
+    """``./models`` where there is one (a checkout has it), else ``models`` in ``data``."""
+    here = Path("models")
+    return here if here.is_dir() else data / "models"
+
+
+# Where each file of the user's lived before it had its own folder: everything was under
+# the cache folder (``Paths.home``). These are the names the stages give them
+# (sources.library, sources.imported, workflows.weekly / digest / schedule); a file set
+# aside as damaged (``<name>.damaged``) moves with it.
+_OLD_DATA = ("library", "imported-library.json")
+_OLD_STATE = ("run-plan.json", "seen.json", "digest-state.json")
+_OLD_LOGS = "logs"
+
+
+def move_old_layout(paths: Paths) -> str | None:
+    """Move the user's files from the old layout (all under the cache folder) to their own
+    folders, once: what is already at the new place stays, and what would overwrite it is
+    left where it was (nothing is lost). A one-line notice, or None when nothing moved.
+    Nothing happens under ``LOCALDIGEST_HOME``, whose layout did not change."""
+    if paths.one_folder or not paths.home.is_dir():
+        return None
+    old = paths.home
+    moves = [(n, paths.data) for n in _OLD_DATA] + [(n, paths.state) for n in _OLD_STATE]
+    moves += [(n + DAMAGED_SUFFIX, folder) for n, folder in moves]
+    tally = _Tally()
+    for name, folder in moves:
+        _move(old / name, folder / name, tally)
+    _move(old / _OLD_LOGS, paths.logs, tally)
+    if not tally.moved and not tally.failed:
+        return None
+    places = dict.fromkeys(str(p) for p in (paths.data, paths.state, paths.logs))
+    said = f"Moved {tally.moved} of your files from {old} to {', '.join(places)}"
+    said += " (a cache cleaner empties the cache folder)"
+    if tally.kept:
+        said += f"; {tally.kept} stayed in the old place (the new one has them)"
+    if tally.failed:
+        said += f"; could not move {tally.failed[0]} — move it by hand"
+    return said
+
+
+@dataclass
+class _Tally:
+    moved: int = 0  # files
+    kept: int = 0  # left in the old place: the new place has one of that name
+    failed: list[str] = field(default_factory=list)
+
+
+def _move(old: Path, new: Path, tally: _Tally) -> None:
+    """``old`` moved to ``new``; a folder whose new place exists is merged file by file."""
+    import shutil
+
+    if not old.exists() and not old.is_symlink():
+        return
+    try:
+        if not new.exists() and not new.is_symlink():
+            files = sum(not p.is_dir() for p in old.rglob("*")) if old.is_dir() else 1
+            new.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(old, new)
+            tally.moved += files
+        elif old.is_dir() and not old.is_symlink() and new.is_dir():
+            for child in sorted(old.iterdir()):
+                _move(child, new / child.name, tally)
+            with contextlib.suppress(OSError):
+                old.rmdir()  # emptied (not when something stayed)
+        else:
+            tally.kept += 1  # both have it: the new one is the one in use
+    except OSError as e:
+        tally.failed.append(f"{old} ({e.strerror or e})")
 
 
 @dataclass(frozen=True)
@@ -353,14 +445,15 @@ def load(**flags: Any) -> RunConfig:
         values[name], origins[name] = resolve(name, flags.pop(name, None))
     own = {k: v for k, v in flags.items() if v is not None}
     home = values.pop("home")
-    models = Path(values.pop("models_dir")).expanduser()
+    models_dir = values.pop("models_dir")
+    models = Path(models_dir).expanduser() if models_dir else None
     for name in ("categories", "include", "exclude", "tags", "authors", "keywords"):
         values[name] = tuple(values[name])
     for name in ("digest_dir", "notes_dir"):
         if values[name] is not None:
             values[name] = Path(values[name]).expanduser()
     return RunConfig(
-        paths=Paths(Path(home).expanduser() if home else default_home(), models),
+        paths=user_paths(home, models),
         origins=origins,
         api_key=os.environ.get(API_KEY_ENV) or None,
         **values,
@@ -368,22 +461,22 @@ def load(**flags: Any) -> RunConfig:
     )
 
 
-def default_home() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME))
+def user_paths(home: str | None, models: Path | None = None) -> Paths:
+    """All under ``home`` (the ``home`` setting) when it is set, else the platform's folders."""
+    return Paths.under(Path(home).expanduser(), models) if home else Paths.platform(models)
 
 
 # ----------------------------------------------------------------------------- the digest side
 # Settings of the weekly routine (``localdigest digest / export / run``), kept together here.
 
 
-def parse_value(name: str, raw: str) -> Any:
-    """Parse a setting given as text (``config --set``) the way its env variable is parsed."""
+def parse_value(name: str, raw: str, given: str = "") -> Any:
+    """Parse a setting given as text (``config --set``, ``config set``) the way its env
+    variable is parsed; ``given``: how it was written, for the error."""
     if name not in SETTINGS:
         known = ", ".join(sorted(SETTINGS))
         raise UsageError(f"Unknown setting '{name}' — known settings: {known}")
-    return SETTINGS[name].parse(raw, f"--set {name}={raw!r}")
+    return SETTINGS[name].parse(raw, given or f"--set {name}={raw!r}")
 
 
 def check_config_file() -> None:
@@ -408,8 +501,8 @@ def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, s
     rows = []
     for name, setting in SETTINGS.items():
         value, source = resolve(name, flags.get(name))
-        if name == "home" and not value:
-            value = str(default_home())  # the platform default it stands for
+        if name == "models_dir" and not value:  # the folder the default stands for
+            value = str(user_paths(resolve("home")[0]).models)
         if name == "server" and isinstance(value, str):
             value = mask_password(value)
         rows.append((name, value, source, setting.help))
@@ -432,15 +525,11 @@ def unknown_config_keys() -> list[str]:
 
 
 def _toml_value(value: Any) -> str:
-    import json
+    """``value`` written as TOML (tomlkit: every character a TOML string may not hold is
+    escaped, e.g. DEL in a file name)."""
+    import tomlkit
 
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+    return str(tomlkit.item(list(value) if isinstance(value, tuple) else value).as_string())
 
 
 def commented_defaults() -> str:
@@ -463,25 +552,53 @@ def commented_defaults() -> str:
 
 def set_in_file(name: str, value: Any) -> Path:
     """Write ``name = value`` into the config file (created with commented defaults if
-    missing): an existing line for it is replaced, else its commented default, else the
-    line is added at the end. Other lines stay as they are."""
+    missing) through tomlkit: an existing key keeps its place and the user's comments stay;
+    a new one takes the place of its commented default, else goes at the top level. The new
+    text is parsed and the value checked before it atomically replaces the file, so the
+    file is never left unreadable (UsageError, exit 2, and the old file as it was)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    setting = SETTINGS[name]
+    path, _ = ensure_config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = tomlkit.parse(text)
+    except (TOMLKitError, UnicodeDecodeError) as e:
+        raise UsageError(f"Config file {path} is not valid TOML ({e}) — fix or delete it") from e
+    except OSError as e:
+        raise UsageError(f"Cannot read the config file {path} ({e.strerror or e}) — fix it") from e
+    value = list(value) if isinstance(value, tuple) else value
+    keys = {k.replace("-", "_"): k for k in doc}
+    placed = None if name in keys else _in_place_of_default(text, name, value)
+    if name in keys:
+        doc[keys[name]] = value
+    elif placed is None:
+        doc.add(name, value)  # tomlkit keeps a plain key above the tables
+    new = placed or tomlkit.dumps(doc)
+    try:
+        written = tomllib.loads(new)
+    except tomllib.TOMLDecodeError as e:  # a bug of ours: the old file stays
+        raise UsageError(f"Could not write {name} = {value!r} into {path} as TOML ({e})") from e
+    setting.check(written.get(keys.get(name, name)), f"{name} = {value!r}", "")
+    write_atomically(path, new)
+    return path
+
+
+def _in_place_of_default(text: str, name: str, value: Any) -> str | None:
+    """``text`` with the commented default of ``name`` (``# name = ...``, before any table)
+    replaced by the setting, or None where there is none."""
     import re
 
-    path, _ = ensure_config_file()
-    line = f"{name} = {_toml_value(value)}"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    key = re.compile(rf"^\s*{re.escape(name)}\s*=")
+    lines = text.splitlines()
     commented = re.compile(rf"^\s*#\s*{re.escape(name)}\s*=")
-    at = next((i for i, text in enumerate(lines) if key.match(text)), None)
-    if at is None:
-        at = next((i for i, text in enumerate(lines) if commented.match(text)), None)
-    if at is None:
-        lines.append(line)
-    else:
-        lines[at] = line
-    write_atomically(path, "\n".join(lines) + "\n")
-    config_file_values()  # the new file must still parse
-    return path
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("["):
+            return None  # a table starts: a key below it would be the table's
+        if commented.match(line):
+            lines[i] = f"{name} = {_toml_value(value)}"
+            return "\n".join(lines) + "\n"
+    return None
 
 
 def ensure_config_file() -> tuple[Path, bool]:

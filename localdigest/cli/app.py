@@ -26,7 +26,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_callback(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     """Summarize research papers on your own machine with a local GGUF model.
@@ -34,3 +35,6 @@ def main_callback(
     Exit codes: 0 ok · 2 usage error · 3 some inputs failed · 4 model unusable ·
     5 network error · 6 cache or library not writable · 130 interrupted.
     """
+    from localdigest.cli.common import move_old_layout
+
+    move_old_layout()

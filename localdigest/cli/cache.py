@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from localdigest.cli.common import handle_errors
+from localdigest.cli.common import answered, handle_errors
 
 cache_app = typer.Typer(help="Inspect or clear the on-disk cache.", no_args_is_help=True)
 
@@ -47,8 +47,10 @@ def cache_clear(
 
     paths = config.load().paths
     store = Store(paths.cache)
-    if not yes and not typer.confirm(f"Delete everything in {store.directory}?"):
-        raise typer.Exit(1)
+    question = f"Delete everything in {store.directory}?"
+    if not yes and not answered(lambda: typer.confirm(question), at_end=False):
+        console.out.print("Nothing deleted.")
+        return  # declining is an answer, not a failure: exit 0
     removed = store.clear()
     if removed is None:
         console.out.print(f"The cache was damaged: removed it, {store.directory} is a fresh one.")

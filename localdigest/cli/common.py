@@ -45,6 +45,38 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def move_old_layout() -> None:
+    """Before any command: the user's files of the old layout (all under the cache folder)
+    moved to their own folders, said in one line (see ``config.move_old_layout``). A config
+    file that can't be read is left for the command to report."""
+    from localdigest import config
+
+    try:
+        home, _ = config.resolve("home")
+    except LocaldigestError:
+        return
+    notice = config.move_old_layout(config.user_paths(home))  # none under LOCALDIGEST_HOME
+    if notice:
+        from localdigest.render import console
+
+        console.info(notice)
+
+
+T = TypeVar("T")
+
+
+def answered(ask: Callable[[], T], at_end: T) -> T:
+    """A prompt's answer; at the end of the input (Ctrl-D, stdin closed) ``at_end``, as if
+    declined, not click's "Aborted!" with exit 1 (the code for bugs). Ctrl-C stays an
+    interrupt (exit 130)."""
+    try:
+        return ask()
+    except typer.Abort as e:
+        if isinstance(e.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        return at_end
+
+
 def _terminated(_signum: int, _frame: object) -> None:
     raise Terminated
 

@@ -1,4 +1,5 @@
-"""``config``: every effective setting and where it came from; ``--edit`` opens the file."""
+"""``config``: every effective setting and where it came from; ``--edit`` opens the file;
+``config set KEY VALUE`` writes one setting into it."""
 
 from __future__ import annotations
 
@@ -15,8 +16,13 @@ from localdigest.cli.common import handle_errors
 from localdigest.cli.options import TableFormat
 from localdigest.errors import UsageError
 
+config_app = typer.Typer(invoke_without_command=True)
 
+
+@config_app.callback(invoke_without_command=True)
+@handle_errors
 def config(
+    ctx: typer.Context,
     path: Annotated[bool, typer.Option("--path", help="Print the config file's path.")] = False,
     edit: Annotated[
         bool, typer.Option("--edit", help="Open it in $EDITOR (created with commented defaults).")
@@ -30,8 +36,11 @@ def config(
     """Show every effective setting and where it came from: flag, env, config or default.
 
     Precedence: flag > LOCALDIGEST_<NAME> environment variable > config file > default.
-    --set NAME=VALUE shows what a command given that flag would use.
+    --set NAME=VALUE shows what a command given that flag would use; `config set NAME
+    VALUE` writes it into the file.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from localdigest.render.settings import settings_json, settings_table
 
     if path:
@@ -53,6 +62,35 @@ def config(
         settings_json(rows, cfg)
     else:
         settings_table(rows, cfg, cfg.exists(), settings.unknown_config_keys())
+
+
+# A value may start with a dash (`gpu_layers -1`): it is the value, not an option.
+@config_app.command("set", context_settings={"ignore_unknown_options": True})
+@handle_errors
+def set_value(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The setting, e.g. max_tokens.")],
+    value: Annotated[
+        str,
+        typer.Argument(metavar="VALUE", help="Its value, as its environment variable takes it."),
+    ],
+) -> None:
+    """Write one setting into the config file (created if missing), keeping its comments.
+
+    The value is read as LOCALDIGEST_<NAME> reads it (lists: comma-separated) and checked
+    before the file is replaced; a bad value leaves the file as it was (exit 2).
+
+    Examples:
+
+      localdigest config set max_tokens 300
+
+      localdigest config set categories cs.CL,cs.LG
+    """
+    from localdigest.render import console
+
+    key = name.strip().replace("-", "_")
+    parsed = settings.parse_value(key, value, f"config set {key} {value!r}")
+    file = settings.set_in_file(key, parsed)
+    console.info(f"Wrote {key} into {file}")
 
 
 def _edit_config() -> None:
@@ -80,4 +118,4 @@ def _edit_config() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("config")(handle_errors(config))
+    app.add_typer(config_app, name="config")

@@ -37,7 +37,7 @@ def library(ctx: typer.Context, output: FormatOpt = "table") -> None:
     if output == "json":
         render.print_json(
             {
-                "file": str(cfg.paths.state / "imported-library.json"),
+                "file": str(cfg.paths.data / "imported-library.json"),
                 "items": sum(len(s.items) for s in sources),
                 "sources": [
                     {
@@ -51,7 +51,7 @@ def library(ctx: typer.Context, output: FormatOpt = "table") -> None:
             }
         )
     else:
-        render.sources_table(sources, str(cfg.paths.state / "imported-library.json"))
+        render.sources_table(sources, str(cfg.paths.data / "imported-library.json"))
 
 
 @library_app.command("import")

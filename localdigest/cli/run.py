@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from localdigest.cli import common
-from localdigest.cli.common import handle_errors, summarize_with_progress
+from localdigest.cli.common import answered, handle_errors, summarize_with_progress
 from localdigest.cli.options import (
     CategoryOpt,
     ExcludeOpt,
@@ -182,6 +182,9 @@ def _resume_message(plan: RunPlan) -> str:
     )
 
 
+QUESTION = "Which papers? (e.g. 1,4,7 or 2-5, all, none)"
+
+
 def _picks(plan: RunPlan, pick: str | None, all_: bool, top: int | None) -> list[int]:
     from localdigest.render import console
 
@@ -193,8 +196,8 @@ def _picks(plan: RunPlan, pick: str | None, all_: bool, top: int | None) -> list
     if top is not None:
         return plan.top(top)
     while True:
-        answer = typer.prompt(
-            "Which papers? (e.g. 1,4,7 or 2-5, all, none)", default="none", show_default=False
+        answer = answered(
+            lambda: typer.prompt(QUESTION, default="none", show_default=False), at_end="none"
         )
         try:
             return parse_selection(answer, count)

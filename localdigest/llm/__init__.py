@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING
 
 from localdigest.llm.base import (
     DEFAULT_SEED,
+    LOCAL_EXTRA,
     Backend,
     Generation,
     GenerationSettings,
     TokenCallback,
+    local_engine,
+    no_local_engine,
 )
 from localdigest.models import ModelChoice
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:  # the server modules load only when a server is used
     from localdigest.llm.server import ServerBackend, ServerSettings
 
 __all__ = [
+    "LOCAL_EXTRA",
     "Backend",
     "BackendSettings",
     "Generation",
@@ -40,6 +44,8 @@ __all__ = [
     "TokenCallback",
     "backend_factory",
     "connect_server",
+    "local_engine",
+    "no_local_engine",
 ]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from localdigest import defaults
+from localdigest.errors import ModelError
 
 # Sampling defaults (temperature and seed are user settings too: see ``defaults``).
 DEFAULT_TEMPERATURE = defaults.TEMPERATURE
@@ -90,3 +91,27 @@ class Backend(Protocol):
         """Stop every call in flight in other threads (the run is stopping); they raise.
         A backend that runs one call at a time in the caller's thread has nothing to do."""
         ...
+
+
+# What a user without the in-process engine (llama-cpp-python) runs to add it.
+LOCAL_EXTRA = "pip install 'localdigest[local]'"
+
+
+def local_engine() -> bool:
+    """Whether llama-cpp-python, the in-process engine (the ``local`` extra), is installed;
+    found without importing it. Without it, extract mode counts tokens by estimate and
+    ``--server`` sends every call elsewhere."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("llama_cpp") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def no_local_engine(model: str) -> ModelError:
+    """The one line for a command that needs the in-process model where it is missing."""
+    return ModelError(
+        f"{model} would run in-process, which needs llama-cpp-python (not installed) — run "
+        f"`{LOCAL_EXTRA}`, or pass --server URL, or --mode extract"
+    )

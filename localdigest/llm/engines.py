@@ -394,7 +394,11 @@ def detect(api: Api, model: str, models: list[str], card: dict[str, Any]) -> Ser
 
 def local_counter(info: ServerInfo, local: ModelChoice | None) -> LocalTokens | None:
     """Counts from the same GGUF here: ``--model``, or the server's own file when the path
-    it reports exists on this machine."""
+    it reports exists on this machine (None without llama-cpp-python: counts are estimated)."""
+    from localdigest.llm.base import local_engine
+
+    if not local_engine():
+        return None
     if local is not None:
         counter = LocalTokens(local)
         if info.n_vocab is not None and info.n_vocab != counter.n_vocab:

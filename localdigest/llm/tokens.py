@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from localdigest.errors import ModelError
+from localdigest.llm.base import Generation, GenerationSettings, TokenCallback, no_local_engine
 from localdigest.models import ModelChoice
 
 ESTIMATE_TOKENS_PER_BYTE = 0.4
@@ -100,6 +101,39 @@ class EstimatedTokens(_Cached):
     def _count(self, text: str) -> int:
         n = len(text.encode("utf-8"))
         return math.ceil(n * ESTIMATE_TOKENS_PER_BYTE) if n else 0
+
+
+class EstimatingBackend:
+    """Extract mode where llama-cpp-python is not installed: the model's tokens counted by
+    estimate (``EstimatedTokens``), and no call made (``complete`` says how to add the
+    engine)."""
+
+    supports_concurrency = False
+    parallel_slots = 1
+
+    def __init__(self, name: str, fingerprint: str, n_ctx: int) -> None:
+        self.name = name
+        self.fingerprint = fingerprint
+        self.n_ctx = n_ctx
+        self._tokens = EstimatedTokens()
+
+    def count_tokens(self, text: str) -> int:
+        return self._tokens.count(text)
+
+    def prompt_tokens(self, system: str, user: str) -> int:
+        return self._tokens.prompt(system, user)
+
+    def complete(
+        self,
+        system: str,
+        user: str,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+    ) -> Generation:
+        raise no_local_engine(self.name)
+
+    def cancel_calls(self) -> None:
+        """One call at a time, and none made: nothing to stop."""
 
 
 class LocalTokens(_Cached):

@@ -271,18 +271,18 @@ def _new_note_path(folder: Path, summary: PaperSummary, taken: set[Path]) -> Pat
     return _inside(folder, path)
 
 
-def _copy_pdf(folder: Path, summary: PaperSummary, stem: str, home: Path | None) -> str:
+def _copy_pdf(folder: Path, summary: PaperSummary, stem: str, library: Path | None) -> str:
     """Copy the PDF into ``attachments/``; return the note's relative link to it.
 
-    The path comes from the cache, which a shared home makes untrusted: a PDF in the home
-    is read only through ``open_inside`` (no planted link out of it), and whatever is
-    copied must start like a PDF."""
+    The path comes from the cache, which a shared home makes untrusted: a PDF in the
+    library is read only through ``open_inside`` (no planted link out of it), and
+    whatever is copied must start like a PDF."""
     source = Path(summary.path)
     if not source.is_file():
         raise InputError(f"The PDF of '{summary.title}' is gone ({source}) — cannot copy it")
-    in_home = home is not None and source.absolute().is_relative_to(home.absolute())
+    kept = library is not None and source.absolute().is_relative_to(library.absolute())
     try:
-        opened = open_inside(source, home) if home and in_home else source.open("rb")
+        opened = open_inside(source, library) if library and kept else source.open("rb")
     except OSError as e:
         raise InputError(f"Cannot read {source} ({e.strerror or e}) — check the file") from e
     with opened:
@@ -320,10 +320,11 @@ def export_notes(
     copy_pdf: bool = False,
     extras: dict[str, PaperExtras] | None = None,
     figures: dict[str, KeyFigure] | None = None,
-    home: Path | None = None,
+    library: Path | None = None,
 ) -> list[NoteResult]:
     """Write or update one note per paper in ``folder``; return what happened to each.
-    PDFs copied from ``home`` (the shared one) are read without following links out of it.
+    PDFs copied from the ``library`` (in a home that may be shared) are read without
+    following links out of it.
 
     A paper with a key figure in ``figures`` (by sha256) shows it: copied into
     ``attachments/`` with ``copy_pdf``, else linked where the library keeps it."""
@@ -345,7 +346,7 @@ def export_notes(
         pdf_link = file_uri(summary.path)
         if copy_pdf:
             try:
-                pdf_link = _copy_pdf(folder, summary, path.stem, home)
+                pdf_link = _copy_pdf(folder, summary, path.stem, library)
             except InputError as e:  # the note is still worth writing, with the old link
                 warning = e.message
         fields = front_matter(

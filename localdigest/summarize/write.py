@@ -231,6 +231,8 @@ def _from_sentences(plan: PaperPlan, calls: PaperCalls, *, rewrite: bool) -> Dra
     chosen = sentences.tldr(picked, TLDR_MAX_WORDS)
     if not rewrite and chosen is not None:
         tldr = chosen.text
+    elif not rewrite and not calls.ctx.model.writes:
+        tldr = key  # what the model's TL;DR falls back to, with no model to write one
     else:
         tldr = _tldr(calls, plan, summary, source, key_sentence=key)
     if options.style == "tldr":

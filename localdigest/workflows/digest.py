@@ -128,7 +128,7 @@ def notes(
         copy_pdf=copy_pdf,
         extras=library_extras(papers, cfg.paths.library),
         figures=figures,
-        home=cfg.paths.home,
+        library=cfg.paths.library,
     )
 
 

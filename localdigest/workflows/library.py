@@ -73,7 +73,7 @@ def import_sources(
                 "BibTeX (.bib) or CSL-JSON (.json) export, or a folder of PDFs"
             )
         sources = [str(default)]
-    library = ImportedLibrary(cfg.paths.state, on_damage)
+    library = ImportedLibrary(cfg.paths.data, on_damage)
     results = []
     for given in sources:
         path = Path(given).expanduser().resolve()
@@ -136,12 +136,12 @@ def _read_pdfs(folder: Path, before: dict[str, Reference], skipped: list[str]) -
 
 def sources(cfg: RunConfig, on_damage: Callable[[str], None] | None = None) -> list[Source]:
     """What was imported, from where (``library``)."""
-    return ImportedLibrary(cfg.paths.state, on_damage).sources
+    return ImportedLibrary(cfg.paths.data, on_damage).sources
 
 
 def forget(cfg: RunConfig, given: str) -> Source:
     """Remove one imported source (as listed, or its path as given)."""
-    library = ImportedLibrary(cfg.paths.state)
+    library = ImportedLibrary(cfg.paths.data)
     gone = library.remove(given) or library.remove(str(Path(given).expanduser().resolve()))
     if gone is None:
         listed = ", ".join(s.path for s in library.sources) or "none yet"

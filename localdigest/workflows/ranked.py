@@ -86,7 +86,7 @@ def library_papers(paths: Paths) -> list[LibraryPaper]:
         )
         for key, parts in texts.items()
     ]
-    return own + ImportedLibrary(paths.state).papers()
+    return own + ImportedLibrary(paths.data).papers()
 
 
 def rank_listing(papers: Sequence[PaperMeta], cfg: RunConfig) -> Ranking:

@@ -146,10 +146,9 @@ def make_job(
     if cfg.notes_dir is not None:
         command += ["--notes", str(cfg.notes_dir.resolve())]
     command += list(extra)
-    env = {
-        "LOCALDIGEST_HOME": str(cfg.paths.home.resolve()),
-        "LOCALDIGEST_CONFIG": str(config_path().expanduser().resolve()),
-    }
+    env = {"LOCALDIGEST_CONFIG": str(config_path().expanduser().resolve())}
+    if cfg.paths.one_folder:  # else the job finds the same user's platform folders itself
+        env["LOCALDIGEST_HOME"] = str(cfg.paths.home.resolve())
     log = log_path(cfg.paths)
     return ScheduledJob(frequency, hour, minute, parse_day(day), command, env, log, folder)
 

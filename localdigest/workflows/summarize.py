@@ -16,7 +16,15 @@ from localdigest.cache import Store
 from localdigest.config import Paths, RunConfig
 from localdigest.errors import ModelError, UsageError
 from localdigest.index import PassageIndex
-from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
+from localdigest.llm import (
+    Backend,
+    BackendSettings,
+    backend_factory,
+    connect_server,
+    local_engine,
+    no_local_engine,
+)
+from localdigest.llm.tokens import EstimatingBackend
 from localdigest.models import default_n_ctx, resolve_model
 from localdigest.papers import Mode, ModeSetting, PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
@@ -140,10 +148,13 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
     resolved = inputs.resolve(sources, cfg.paths.library)
     if server:  # asked last: flags, prompts and inputs are checked without it
         model, factory, in_flight, parameters = _server(cfg, server, server_model)
+    mode = resolve_mode(cfg.mode, parameters)
+    if not server and not local_engine():
+        model, factory = _without_engine(model, mode)
     summarizer = Summarizer(
         Store(cfg.paths.cache),
         prompts,
-        replace(options, mode=resolve_mode(cfg.mode, parameters)),
+        replace(options, mode=mode),
         model,
         BackendLoader(factory),
         refresh=cfg.refresh,
@@ -184,6 +195,18 @@ def _in_process(cfg: RunConfig) -> tuple[ModelRef, Callable[[], Backend], int | 
     )
     factory = backend_factory(choice, settings)
     return ModelRef(choice.name, choice.fingerprint, n_ctx), factory, choice.info.parameters
+
+
+def _without_engine(model: ModelRef, mode: Mode) -> tuple[ModelRef, Callable[[], Backend]]:
+    """Where llama-cpp-python (the ``local`` extra) is not installed: extract mode with the
+    model's tokens estimated (another identity in the cache keys: the reading plan may
+    differ), or the one line that says how to add it."""
+    if mode != "extract":
+        raise no_local_engine(model.name)
+    estimated = replace(model, fingerprint=f"{model.fingerprint}+estimated-tokens", writes=False)
+    return estimated, lambda: EstimatingBackend(
+        estimated.name, estimated.fingerprint, estimated.n_ctx
+    )
 
 
 def _server(

@@ -214,8 +214,42 @@ def test_cache_info_and_clear(tmp_path: Path) -> None:
     assert cleared.exit_code == 0 and "Removed" in cleared.stdout
 
 
+def test_declining_cache_clear_exits_0_and_keeps_everything() -> None:
+    from localdigest import config
+    from localdigest.cache import Store
+
+    store = Store(config.load().paths.cache)
+    store.set("kept", {"x": 1})
+    store.close()
+    for answer in ("n\n", ""):  # no, and the end of the input (Ctrl-D)
+        declined = runner.invoke(app, ["cache", "clear"], input=answer)
+        assert declined.exit_code == 0, declined.output  # 1 is for bugs
+        assert "Nothing deleted" in declined.stdout
+    store = Store(config.load().paths.cache)
+    assert store.get("kept") == {"x": 1}
+    store.close()
+
+
+def test_ctrl_c_at_a_prompt_is_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click (in typer) turns Ctrl-C at a prompt into Abort (exit 1, for bugs); it stays
+    Ctrl-C."""
+    import sys
+
+    import typer
+
+    from localdigest.cli.common import answered
+
+    def ctrl_c(_: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules[typer.confirm.__module__], "visible_prompt_func", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        answered(lambda: typer.confirm("Delete?"), at_end=False)
+
+
 def test_version_and_help() -> None:
-    assert runner.invoke(app, ["--version"]).stdout.startswith("localdigest ")
+    for flag in ("--version", "-V"):
+        assert runner.invoke(app, [flag]).stdout.startswith("localdigest ")
     help_text = runner.invoke(app, ["--help"]).stdout
     for command in ("summarize", "show", "models", "cache"):
         assert command in help_text

@@ -146,3 +146,68 @@ def test_config_never_prints_the_password_of_a_server_url(monkeypatch: pytest.Mo
     assert settings()["server"]["value"] == "http://ada:***@gpu.example:8080/v1"
     flagged = settings("--set", "server=https://u:hunter2@h/v1")["server"]
     assert flagged["value"] == "https://u:***@h/v1" and flagged["source"] == "flag"
+
+
+# ----------------------------------------------------------------------------- config set
+
+
+def test_config_set_keeps_comments_and_replaces_in_place() -> None:
+    path = config.config_path()
+    path.write_text(
+        "# my settings\n"
+        "max_tokens = 100  # short, for the laptop\n"
+        "\n"
+        "# categories I read\n"
+        'categories = ["cs.CL"]\n'
+    )
+    result = runner.invoke(app, ["config", "set", "max_tokens", "300"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["config", "set", "temperature", "0.3"])
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    assert "max_tokens = 300  # short, for the laptop" in text
+    assert "# my settings" in text and "# categories I read" in text
+    assert tomllib.loads(text) == {"max_tokens": 300, "categories": ["cs.CL"], "temperature": 0.3}
+    assert settings()["max_tokens"]["value"] == 300
+
+
+def test_config_set_takes_a_negative_number() -> None:
+    result = runner.invoke(app, ["config", "set", "gpu_layers", "-1"])
+    assert result.exit_code == 0, result.output
+    assert settings()["gpu_layers"]["value"] == -1
+
+
+def test_config_set_takes_the_place_of_the_commented_default() -> None:
+    assert runner.invoke(app, ["config", "set", "categories", "cs.CL, cs.LG"]).exit_code == 0
+    lines = config.config_path().read_text().splitlines()
+    at = lines.index('categories = ["cs.CL", "cs.LG"]')
+    assert lines[at - 1] == f"# {config.SETTINGS['categories'].help}"
+    assert not any(line.startswith("# categories =") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [("max_tokens", "many", "max_tokens"), ("no_such", "1", "Unknown setting")],
+)
+def test_config_set_refuses_a_bad_value_and_leaves_the_file(name, value, said) -> None:
+    path = config.config_path()
+    path.write_text("# mine\nmax_tokens = 100\n")
+    result = runner.invoke(app, ["config", "set", name, value])
+    assert result.exit_code == 2
+    assert said in result.output and "Traceback" not in result.output
+    assert path.read_text() == "# mine\nmax_tokens = 100\n"
+
+
+def test_config_set_refuses_to_touch_an_unreadable_file() -> None:
+    path = config.config_path()
+    path.write_text("max_tokens = = 1\n")
+    result = runner.invoke(app, ["config", "set", "max_tokens", "5"])
+    assert result.exit_code == 2 and "not valid TOML" in result.output
+    assert path.read_text() == "max_tokens = = 1\n"
+
+
+@pytest.mark.parametrize("text", ["a\x7fb", 'quote " and \\ back', "line\nbreak", "tab\tx\x01"])
+def test_any_text_is_written_as_valid_toml(text: str) -> None:
+    """Issue 25.10: every character a TOML string may not hold raw is escaped."""
+    config.set_in_file("model", text)
+    assert tomllib.loads(config.config_path().read_text())["model"] == text

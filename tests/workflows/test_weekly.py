@@ -154,9 +154,12 @@ def test_no_terminal_and_no_choice_is_a_usage_error(fake: FakeArxiv) -> None:
     assert both.exit_code == 2
 
 
-def test_choosing_none_closes_the_run(fake: FakeArxiv, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("answer", ["none\n", ""])  # "none", and the end of the input
+def test_choosing_none_closes_the_run(
+    fake: FakeArxiv, tmp_path: Path, monkeypatch, answer: str
+) -> None:
     monkeypatch.setattr(cli_common, "interactive", lambda: True)
-    result = runner.invoke(app, ["run", "--out-dir", str(tmp_path / "d")], input="none\n")
+    result = runner.invoke(app, ["run", "--out-dir", str(tmp_path / "d")], input=answer)
     assert result.exit_code == 0, result.output
     assert "Nothing chosen" in result.output
     assert weekly.load_unfinished(user_paths()) is None
