@@ -503,8 +503,20 @@ def describe(flags: dict[str, Any] | None = None) -> list[tuple[str, Any, str, s
         value, source = resolve(name, flags.get(name))
         if name == "models_dir" and not value:  # the folder the default stands for
             value = str(user_paths(resolve("home")[0]).models)
+        if name == "server" and isinstance(value, str):
+            value = mask_password(value)
         rows.append((name, value, source, setting.help))
     return rows
+
+
+def mask_password(url: str) -> str:
+    """A URL with the password of its ``user:password@`` replaced by ``***`` (up to the
+    last ``@``: a password with an unescaped ``/`` or ``@`` is hidden whole too)."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.partition(':')[0]}:***@{host}"
 
 
 def unknown_config_keys() -> list[str]:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from localdigest.errors import StorageError, UsageError
+from localdigest.errors import InputError, StorageError, UsageError
 
 PART_SUFFIX = ".part"
 STALE_SECONDS = 3600.0  # a partial file untouched this long belongs to no live process
@@ -108,6 +108,42 @@ def _check_writable_folder(folder: Path, shown: str) -> None:
             raise StorageError(f"Cannot write {shown}: its disk is full — free some space")
 
 
+# ----------------------------------------------------------------------------- reading
+
+
+def open_inside(path: Path, root: Path) -> BinaryIO:
+    """``path`` opened to read, only as a plain file that is no link itself and lies inside
+    ``root`` once every link on its way is followed: what is published from a shared home
+    (a figure, a library PDF) can't be a planted link to a file elsewhere (a key, say).
+    ``root`` itself may be a link. Anything else: ``InputError`` naming the file."""
+    real_root = root.expanduser().resolve()
+    try:
+        real = path.expanduser().resolve()
+        if real != real_root and not real.is_relative_to(real_root):
+            raise InputError(
+                f"{path} leads outside {root} (a link to {real}) — not reading it; remove the link"
+            )
+        flags = os.O_RDONLY | _O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path.expanduser(), flags)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise InputError(f"{path} is a link — not reading it; remove the link") from e
+        raise InputError(f"Cannot read {path} ({why(e)}) — check the file") from e
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"{path} is not a plain file — not reading it")
+    return os.fdopen(fd, "rb")
+
+
+def read_inside(path: Path, root: Path, limit: int) -> bytes:
+    """The bytes of ``path`` read through ``open_inside``, refused when over ``limit``."""
+    with open_inside(path, root) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path} is over {limit:,} bytes — not reading it")
+    return data
+
+
 # ----------------------------------------------------------------------------- writing
 
 
@@ -121,12 +157,16 @@ def write_atomically(path: Path, data: str | bytes, *, inside: Path | None = Non
         _filling(path, lambda: f.write(blob))
 
 
-def copy_atomically(source: Path, path: Path, *, inside: Path | None = None) -> None:
-    """Copy the file ``source`` to ``path`` the same way (its bytes, never a link to it)."""
-    try:
-        src = source.open("rb")
-    except OSError as e:
-        raise StorageError(f"Cannot read {source} ({why(e)}) — check the file") from e
+def copy_atomically(source: Path | BinaryIO, path: Path, *, inside: Path | None = None) -> None:
+    """Copy the file ``source`` (a path, or a file opened by ``open_inside``) to ``path``
+    the same way (its bytes, never a link to it)."""
+    if isinstance(source, Path):
+        try:
+            src: BinaryIO = source.open("rb")
+        except OSError as e:
+            raise StorageError(f"Cannot read {source} ({why(e)}) — check the file") from e
+    else:
+        src = source
     with src, atomic_file(path, inside=inside) as f:
         _filling(path, lambda: shutil.copyfileobj(src, f, 1 << 20))
 

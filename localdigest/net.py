@@ -84,11 +84,13 @@ class Policy:
 
 @dataclass(frozen=True)
 class Token:
-    """A credential, sent as ``Authorization: Bearer`` to the origin of ``url`` only."""
+    """A credential, sent as ``Authorization: <scheme> <value>`` to the origin of ``url``
+    only."""
 
     value: str
     url: str  # where it was given for: its scheme, host and port
     source: str  # where it came from, for messages ("HF_TOKEN")
+    scheme: str = "Bearer"  # or "Basic" (the user and password in a server URL)
 
 
 def origin(url: str) -> str:
@@ -352,7 +354,7 @@ class Client:
     def _headers(self, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {**self.headers, **(extra or {})}
         if self.token is not None and origin(url) == origin(self.token.url):
-            headers["Authorization"] = f"Bearer {self.token.value}"
+            headers["Authorization"] = f"{self.token.scheme} {self.token.value}"
         return headers
 
     # -- requests

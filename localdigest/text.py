@@ -11,6 +11,7 @@ so every cache key of their notes.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # After the end mark, or after a closing quote or bracket that follows it ('... learning.”').
 _END = r"(?:(?<=[.!?])|(?<=[.!?][\"”’')\]]))"
@@ -119,6 +120,14 @@ def clamp(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+def listing(names: Sequence[str], shown: int = 8, empty: str = "none") -> str:
+    """Names for a message: the first ``shown`` (each at most 80 characters), then how
+    many more: "a, b, c and 9,997 more"."""
+    head = ", ".join(clamp(n, 80) for n in names[:shown]) or empty
+    rest = len(names) - shown
+    return f"{head} and {rest:,} more" if rest > 0 else head
 
 
 def visible_data(value: object) -> object:

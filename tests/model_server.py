@@ -183,6 +183,7 @@ class StandIn:
     content: str | bool | None = True  # True: fake_reply; otherwise this content (None: null)
     reasoning: str | None = None
     api_key: str | None = None  # answer 401 without this bearer token
+    authorization: str | None = None  # answer 401 without this Authorization header
     raw: dict[str, bytes] = field(default_factory=dict)  # path -> this 200 body, as it is
     faults: list[Fault] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
@@ -266,7 +267,8 @@ class StandIn:
                 self._send(h, fault.status, {"error": error}, headers)
                 return
         given = h.headers.get("Authorization") or ""
-        if self.api_key and given != f"Bearer {self.api_key}":
+        wanted = self.authorization or (f"Bearer {self.api_key}" if self.api_key else "")
+        if wanted and given != wanted:
             # as some servers do: the error quotes what it was given
             error = {"message": f"Invalid API Key: {given}", "type": "authentication_error"}
             self._send(h, 401, {"error": error})

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from digest_helpers import build_issue, export, make_summary
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from model_server import StandIn
 
@@ -217,12 +217,15 @@ SERVER_KEYS = [
     *("default_generation_settings", "model_path", "build_info", "choices", "message"),
     *("content", "reasoning_content", "finish_reason", "model", "usage", "prompt_tokens"),
     *("completion_tokens", "prompt_tokens_details", "cached_tokens", "timings", "prompt_ms"),
-    *("cache_n", "truncated", "tokens", "count", "prompt"),
+    *("cache_n", "truncated", "tokens", "count", "prompt", "version", "models", "name"),
+    *("digest", "parameters", "loaded_context_length", "max_context_length", "publisher"),
+    *("arch", "quantization", "max_model_len", "root", "permissions", "size"),
 ]
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(2**70), 2**70)
+    | st.sampled_from([-5, 0, 3, 2**30, 2**53, 2**53 + 1])  # counts that lie
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=6),
     lambda inner: (
@@ -231,17 +234,54 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=16,
 )
-GOOD_ANSWERS = {
-    "/v1/models": {"data": [{"id": "stand-in.gguf", "owned_by": "llamacpp"}]},
-    "/props": {"total_slots": 2, "default_generation_settings": {"n_ctx": 4096}},
-    "/tokenize": {"tokens": [1, 2, 3]},
-    "/apply-template": {"prompt": "<s>system user"},
-    "/v1/chat/completions": {
-        "model": "stand-in.gguf",
-        "choices": [{"message": {"content": "A note."}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 40, "completion_tokens": 3},
+COMPLETION = {
+    "model": "stand-in.gguf",
+    "choices": [{"message": {"content": "A note."}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 40, "completion_tokens": 3},
+}
+
+
+def card(**fields: object) -> dict[str, object]:
+    return {"data": [{"id": "stand-in.gguf", **fields}]}
+
+
+# Good answers of every endpoint the client reads, by the engine that serves them (an
+# endpoint left out answers 404, as that engine's does).
+ENGINE_ANSWERS: dict[str, dict[str, object]] = {
+    "llama-server": {
+        "/v1/models": card(owned_by="llamacpp", meta={"n_ctx": 4096, "n_vocab": 32000}),
+        "/props": {"total_slots": 2, "default_generation_settings": {"n_ctx": 4096}},
+        "/tokenize": {"tokens": [1, 2, 3]},
+        "/apply-template": {"prompt": "<s>system user"},
+        "/v1/chat/completions": COMPLETION,
+    },
+    "llama-cpp-python": {
+        "/v1/models": card(owned_by="me", permissions=[]),
+        "/v1/extras/tokenize/count": {"count": 3},
+        "/v1/chat/completions": COMPLETION,
+    },
+    "vllm": {
+        "/v1/models": card(owned_by="vllm", max_model_len=8192, root="org/model"),
+        "/tokenize": {"count": 3, "tokens": [1, 2, 3], "max_model_len": 8192},
+        "/v1/chat/completions": COMPLETION,
+    },
+    "ollama": {
+        "/v1/models": card(owned_by="library"),
+        "/api/version": {"version": "0.12.3"},
+        "/api/tags": {"models": [{"name": "stand-in.gguf", "digest": "sha256:" + "ab" * 32}]},
+        "/api/show": {"parameters": "stop <|im_end|>\nnum_ctx 4096"},
+        "/v1/chat/completions": COMPLETION,
+    },
+    "lmstudio": {
+        "/v1/models": card(owned_by="organization_owner"),
+        "/api/v0/models": card(loaded_context_length=4096, publisher="x", arch="llama"),
+        "/v1/chat/completions": COMPLETION,
     },
 }
+ENDPOINTS = [(engine, path) for engine, paths in ENGINE_ANSWERS.items() for path in paths]
+SANE_N_CTX = range(1, (1 << 24) + 1)
+NESTS = [None, None, None, "data", "choices", "message", "usage", "models", "n_ctx"]
+NESTS += ["max_model_len", "loaded_context_length", "total_slots"]
 
 
 @pytest.fixture(scope="module")
@@ -252,26 +292,31 @@ def hostile_server() -> Iterator[StandIn]:
 
 
 @settings(
-    max_examples=100,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    path=st.sampled_from(sorted(GOOD_ANSWERS)),
+    endpoint=st.sampled_from(ENDPOINTS),
     value=JSON_VALUES,
-    nest=st.sampled_from([None, None, None, "data", "choices", "message", "usage"]),
+    nest=st.sampled_from(NESTS),
 )
+@example(endpoint=("vllm", "/v1/models"), value=2**40, nest="max_model_len")
+@example(endpoint=("lmstudio", "/api/v0/models"), value=3, nest="loaded_context_length")
 def test_server_answers_of_any_shape_end_in_one_line(
-    hostile_server: StandIn, path: str, value: object, nest: str | None
+    hostile_server: StandIn, endpoint: tuple[str, str], value: object, nest: str | None
 ) -> None:
-    """Whatever one endpoint answers (the others answer well), connecting and one call
-    either work or fail with one line that names the server, exit 4 or 5: never a
-    traceback. ``nest`` puts the random value where a good answer has that field."""
+    """Whatever one endpoint of any engine answers (the others answer well), connecting and
+    one call either work or fail with one short line that names the server, exit 4 or 5,
+    and suggests no --n-ctx the server made up: never a traceback. ``nest`` puts the random
+    value where a good answer has that field."""
+    engine, path = endpoint
+    good = ENGINE_ANSWERS[engine]
     answer: object = value
     if nest is not None:
-        answer = json.loads(json.dumps(GOOD_ANSWERS[path]))
+        answer = json.loads(json.dumps(good[path]))
         _replace_field(answer, nest, value)
-    hostile_server.raw = {p: json.dumps(a).encode() for p, a in GOOD_ANSWERS.items()}
+    hostile_server.raw = {p: json.dumps(a).encode() for p, a in good.items()}
     hostile_server.raw[path] = json.dumps(answer).encode()
     try:
         backend = connect(ServerSettings(url=hostile_server.url, retries=0))
@@ -279,8 +324,12 @@ def test_server_answers_of_any_shape_end_in_one_line(
     except LocaldigestError as e:
         assert e.exit_code in (4, 5), e.message
         assert f"127.0.0.1:{hostile_server.port}" in e.message and "\n" not in e.message
+        assert len(e.message) < 1500, e.message
+        for n in re.findall(r"--n-ctx (-?\d+)", e.message):
+            assert int(n) in SANE_N_CTX, e.message
         return
     assert isinstance(generation.text, str) and generation.completion_tokens >= 0
+    assert backend.n_ctx in SANE_N_CTX
 
 
 def _replace_field(answer: object, key: str, value: object) -> None:

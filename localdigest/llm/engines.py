@@ -120,6 +120,11 @@ class Api:
         return reply.data
 
 
+# The contexts a server may report and be believed (tokens per request): outside, it
+# reports none (and messages never suggest such a value as --n-ctx).
+SANE_CTX = (64, 1 << 24)
+
+
 @dataclass
 class ServerInfo:
     """What the server says about itself and the model chosen."""
@@ -379,6 +384,8 @@ def detect(api: Api, model: str, models: list[str], card: dict[str, Any]) -> Ser
         if engine.detect(api, info, card):
             info.engine = engine()
             break
+    if not (isinstance(info.n_ctx, int) and SANE_CTX[0] <= info.n_ctx <= SANE_CTX[1]):
+        info.n_ctx = None  # -5 or 10^18 tokens: not a context to plan with or to suggest
     return info
 
 

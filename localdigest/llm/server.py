@@ -26,12 +26,13 @@ deadline of each request, the API key sent to this server only and never shown.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from localdigest.errors import ModelError, NetworkError, UsageError
 from localdigest.llm.base import Generation, GenerationSettings, TokenCallback
@@ -39,6 +40,7 @@ from localdigest.llm.engines import COMPLETION, MODELS, Api, ServerInfo, detect,
 from localdigest.llm.tokens import TokenCounter
 from localdigest.models import ModelChoice
 from localdigest.net import Client, Policy, Reply, Token
+from localdigest.text import listing
 
 # The context assumed when the server reports none and --n-ctx is not given: the default
 # of llama-cpp-python's server and of older Ollama releases.
@@ -51,6 +53,9 @@ CONTEXT_ERROR = re.compile(
     r"context[ _](length|size|window)|exceeds? the (available )?context|maximum context",
     re.IGNORECASE,
 )
+
+
+API_KEY = "LOCALDIGEST_API_KEY"  # the environment variable of the server's key
 
 
 @dataclass(frozen=True)
@@ -111,9 +116,27 @@ def open_api(settings: ServerSettings) -> Api:
             backoff=settings.backoff,
             deadline=settings.timeout,
         ),
-        token=Token(settings.api_key, base, "LOCALDIGEST_API_KEY") if settings.api_key else None,
+        token=server_token(settings),
     )
     return Api(client, base, root, where)
+
+
+def server_token(settings: ServerSettings) -> Token | None:
+    """The credential for the server: ``LOCALDIGEST_API_KEY`` as a bearer token, or the
+    user and password in the URL (``http://user:pass@host``) as HTTP Basic auth, which is
+    what such a URL means to every HTTP client (a proxy in front of the server, say).
+    Both at once would leave one unused: refused."""
+    parts = urlsplit(settings.url.strip())
+    if parts.username is None and parts.password is None:
+        return Token(settings.api_key, settings.url, API_KEY) if settings.api_key else None
+    if settings.api_key:
+        raise UsageError(
+            f"--server {_clean_url(settings.url)!r} holds a user and password and "
+            f"{API_KEY} is set too — give one of them"
+        )
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    return Token(basic, settings.url, "the user and password in --server", scheme="Basic")
 
 
 class ServerBackend:
@@ -288,7 +311,7 @@ class ServerBackend:
         if status == 404:
             return ModelError(
                 f"The server at {where} has no model '{self.info.model}' ({message}) — "
-                f"it serves: {', '.join(self.info.models) or 'none'} (pick with --server-model)"
+                f"it serves: {listing(self.info.models)} (pick with --server-model)"
             )
         return ModelError(
             f"The server at {where} rejected the request ({status}: {message or 'no reason'})"
@@ -299,7 +322,7 @@ class ServerBackend:
 def _auth_message(where: str, status: int, message: str) -> str:
     return (
         f"The server at {where} refused the request ({status}: {message or 'unauthorized'}) — "
-        "set LOCALDIGEST_API_KEY to its API key"
+        f"set {API_KEY} to its API key, or put user:password@ in the --server URL"
     )
 
 
@@ -354,13 +377,13 @@ def _choose(models: list[str], wanted: str | None, where: str) -> str:
             return close[0]
         raise ModelError(
             f"The server at {where} has no model '{wanted}' — it serves: "
-            f"{', '.join(models) or 'none'} (pick one with --server-model)"
+            f"{listing(models)} (pick one with --server-model)"
         )
     if not models:
         raise ModelError(f"The server at {where} serves no model — load one there first")
     if len(models) > 1:
         raise ModelError(
-            f"The server at {where} serves {len(models)} models ({', '.join(models)}) — "
+            f"The server at {where} serves {len(models):,} models ({listing(models)}) — "
             "pick one with --server-model"
         )
     return models[0]

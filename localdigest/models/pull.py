@@ -41,6 +41,7 @@ from localdigest.errors import CacheError, ModelError, NetworkError, UsageError
 from localdigest.fsutil import open_for_append, write_atomically
 from localdigest.models import catalog, stores
 from localdigest.net import REDIRECTS, Client, Cut, Opt, Policy, Reply, Token, origin, shape_problem
+from localdigest.text import listing
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_QUANT = "Q4_K_M"
@@ -207,7 +208,7 @@ def choose_files(files: list[RemoteFile], wanted: Wanted) -> list[RemoteFile]:
     if wanted.file is not None:
         exact = [f for f in files if f.path == wanted.file]
         if not exact:
-            names = ", ".join(f.path for f in ggufs[:8]) or "no GGUF files"
+            names = listing([f.path for f in ggufs], empty="no GGUF files")
             raise ModelError(f"{wanted.file} is not in {wanted.repo} (it has {names})")
         return _with_parts(exact[0], files)
     quant = (wanted.quant or DEFAULT_QUANT).upper()
@@ -217,10 +218,10 @@ def choose_files(files: list[RemoteFile], wanted: Wanted) -> list[RemoteFile]:
     if not picked and wanted.quant is None and len(ggufs) == 1:
         return ggufs
     if picked:
-        names = ", ".join(f.path for f in picked)
+        names = listing([f.path for f in picked])
         raise UsageError(f"{wanted.repo} has several {quant} files ({names}) — pull ORG/REPO/FILE")
     found = sorted({q for f in ggufs for q in _quants(f.path)})
-    has = ", ".join(found) if found else "no GGUF files"
+    has = listing(found, 20, "no GGUF files")
     raise ModelError(f"{wanted.repo} has no {quant} GGUF (it has {has}) — pass --quant")
 
 

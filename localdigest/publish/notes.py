@@ -14,16 +14,17 @@ vault folder before anything is written, so no metadata can write elsewhere.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 from urllib.parse import quote
 
 from localdigest.errors import InputError, LocaldigestError, StorageError, UsageError
-from localdigest.fsutil import copy_atomically, write_atomically
+from localdigest.fsutil import copy_atomically, open_inside, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.pdf.figures import KeyFigure
 from localdigest.publish.bibtex import PaperExtras, citation_keys, identity
@@ -34,6 +35,7 @@ from localdigest.text import one_line
 START = "<!-- localdigest:start — generated; re-exporting replaces this part -->"
 END = "<!-- localdigest:end — write your own notes below this line -->"
 ATTACHMENTS = "attachments"
+PDF_MAGIC = b"%PDF-"  # within the first KiB of anything copied as a PDF
 MAX_SLUG = 80  # characters; also kept under MAX_SLUG_BYTES in UTF-8
 MAX_SLUG_BYTES = 160  # file systems allow 255 bytes per name: room for "-<id>.md"
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
@@ -280,16 +282,30 @@ def _new_note_path(folder: Path, summary: PaperSummary, taken: set[Path]) -> Pat
     return _inside(folder, path)
 
 
-def _copy_pdf(folder: Path, summary: PaperSummary, stem: str) -> str:
-    """Copy the PDF into ``attachments/``; return the note's relative link to it."""
+def _copy_pdf(folder: Path, summary: PaperSummary, stem: str, library: Path | None) -> str:
+    """Copy the PDF into ``attachments/``; return the note's relative link to it.
+
+    The path comes from the cache, which a shared home makes untrusted: a PDF in the
+    library is read only through ``open_inside`` (no planted link out of it), and
+    whatever is copied must start like a PDF."""
     source = Path(summary.path)
     if not source.is_file():
         raise InputError(f"The PDF of '{summary.title}' is gone ({source}) — cannot copy it")
-    return _attach(folder, source, f"{stem}.pdf")
+    kept = library is not None and source.absolute().is_relative_to(library.absolute())
+    try:
+        opened = open_inside(source, library) if library and kept else source.open("rb")
+    except OSError as e:
+        raise InputError(f"Cannot read {source} ({e.strerror or e}) — check the file") from e
+    with opened:
+        if PDF_MAGIC not in opened.read(1024):
+            raise InputError(f"{source} is not a PDF — not copying it into the notes")
+        opened.seek(0)
+        return _attach(folder, opened, f"{stem}.pdf")
 
 
-def _attach(folder: Path, source: Path, name: str) -> str:
-    """Copy ``source`` into ``attachments/`` as ``name``; return the relative link."""
+def _attach(folder: Path, source: BinaryIO | bytes, name: str) -> str:
+    """Copy ``source`` (an open file, or bytes) into ``attachments/`` as ``name``; return
+    the relative link."""
     attachments = folder / ATTACHMENTS
     if attachments.is_symlink() or (attachments.exists() and not attachments.is_dir()):
         raise InputError(f"{attachments} is not a plain folder — not copying PDFs into it")
@@ -297,9 +313,13 @@ def _attach(folder: Path, source: Path, name: str) -> str:
     target = _inside(folder, attachments / name)
     if target.is_symlink():
         target.unlink()
-    if not (target.is_file() and target.stat().st_size == source.stat().st_size):
+    size = len(source) if isinstance(source, bytes) else os.fstat(source.fileno()).st_size
+    if not (target.is_file() and target.stat().st_size == size):
         # A fresh temporary file (never a name planted in the vault), renamed and checked.
-        copy_atomically(source, target, inside=attachments)
+        if isinstance(source, bytes):
+            write_atomically(target, source, inside=attachments)
+        else:
+            copy_atomically(source, target, inside=attachments)
     return f"{ATTACHMENTS}/{quote(target.name)}"
 
 
@@ -311,8 +331,11 @@ def export_notes(
     copy_pdf: bool = False,
     extras: dict[str, PaperExtras] | None = None,
     figures: dict[str, KeyFigure] | None = None,
+    library: Path | None = None,
 ) -> list[NoteResult]:
     """Write or update one note per paper in ``folder``; return what happened to each.
+    PDFs copied from the ``library`` (in a home that may be shared) are read without
+    following links out of it.
 
     A paper with a key figure in ``figures`` (by sha256) shows it: copied into
     ``attachments/`` with ``copy_pdf``, else linked where the library keeps it."""
@@ -335,7 +358,7 @@ def export_notes(
         pdf_link = file_uri(summary.path)
         if copy_pdf:
             try:
-                pdf_link = _copy_pdf(folder, summary, path.stem)
+                pdf_link = _copy_pdf(folder, summary, path.stem, library)
             except InputError as e:  # the note is still worth writing, with the old link
                 warning = e.message
         fields = front_matter(
@@ -363,11 +386,16 @@ def export_notes(
     return results
 
 
-def _figure_link(folder: Path, figure: KeyFigure, stem: str, copy: bool) -> tuple[str, str]:
-    """(label, link) of the paper's key figure for its note."""
+def _figure_link(folder: Path, figure: KeyFigure, stem: str, copy: bool) -> tuple[str, str] | None:
+    """(label, link) of the paper's key figure for its note; None when its file is no
+    image of ours (gone, a planted link, not a PNG or JPEG)."""
+    image = figure.read()
+    if image is None:
+        return None
     if copy:
+        suffix = ".png" if image[1] == "image/png" else ".jpg"
         try:
-            return figure.label, _attach(folder, figure.path, f"{stem}-figure.png")
+            return figure.label, _attach(folder, image[0], f"{stem}-figure{suffix}")
         except (InputError, OSError, StorageError):
             pass  # the note links the library's copy instead
     return figure.label, figure.path.resolve().as_uri()

@@ -85,7 +85,7 @@ def search_table(
 
 def _title(title: str, score: Score | None) -> Text:
     """The title; on a narrow terminal with the matched terms on a line of their own."""
-    text = Text(title)
+    text = Text(consoles.cell_title(title))
     if score is not None and score.matched_terms:
         text.append("\n↳ " + ", ".join(score.matched_terms), style="magenta")
     return text

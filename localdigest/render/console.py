@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.segment import Segment
 from rich.text import Text
 
-from localdigest.text import has_unsafe, safe_json, visible
+from localdigest.text import clamp, has_unsafe, safe_json, visible
 
 
 class SafeConsole(Console):
@@ -36,6 +36,14 @@ class SafeConsole(Console):
             if segment.control is None and has_unsafe(segment.text):
                 segment = Segment(visible(segment.text), segment.style)
             yield segment
+
+
+TITLE_LIMIT = 300  # characters of a title in a table row: a few lines, never a screenful
+
+
+def cell_title(title: str) -> str:
+    """A paper's title for a table cell: at most ``TITLE_LIMIT`` characters, with "…"."""
+    return clamp(" ".join(title.split()), TITLE_LIMIT)
 
 
 out = SafeConsole(soft_wrap=False)

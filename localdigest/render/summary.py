@@ -32,7 +32,7 @@ from rich.table import Table
 from localdigest.cache import CachedSummary
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
 from localdigest.publish.formats import with_pages
-from localdigest.render.console import err, out
+from localdigest.render.console import cell_title, err, out
 
 
 def _seconds(s: float) -> str:
@@ -80,7 +80,7 @@ def _results_table(results: Sequence[PaperSummary | PaperFailure]) -> Table:
         if r.warnings:
             tldr += "\n[yellow]" + escape("; ".join(r.warnings)) + "[/]"
         chunks = str(r.stats.chunks) if r.mode in ("", "write") else "—"  # extract: no map
-        table.add_row(escape(r.title), str(r.pages), chunks, when, tldr)
+        table.add_row(escape(cell_title(r.title)), str(r.pages), chunks, when, tldr)
     return table
 
 
@@ -166,7 +166,7 @@ def cached_list(rows: Sequence[CachedSummary]) -> None:
         s = row.summary
         table.add_row(
             row.short,
-            escape(s.title),
+            escape(cell_title(s.title)),
             escape(s.model),
             s.created[:16].replace("T", " "),
             escape(s.tldr),

@@ -104,9 +104,9 @@ def text_budget(
     budget = chunk_budget(tokens.n_ctx, overhead + 16, max_tokens)
     if budget < 64:
         raise UsageError(
-            f"--n-ctx {tokens.n_ctx} is too small: the '{prompt_name}' prompt and its "
-            f"{max_tokens}-token answer leave {budget} tokens for text — use --n-ctx "
-            f"{tokens.n_ctx - budget + 256} or more"
+            f"A context of {tokens.n_ctx} tokens is too small: the '{prompt_name}' prompt "
+            f"and its {max_tokens}-token answer leave {budget} tokens for text — use "
+            f"--n-ctx {tokens.n_ctx - budget + 256} or more (and a server with that context)"
         )
     return budget
 

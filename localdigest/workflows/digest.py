@@ -42,14 +42,15 @@ class Selection:
 
 def figures_of(papers: Sequence[PaperSummary], paths: Paths) -> dict[str, KeyFigure]:
     """The key figure of each paper whose PDF is still there and has one, by sha256 (found
-    once per paper, for the digest and the notes alike)."""
+    once per paper, for the digest and the notes alike). A figure whose file can't be
+    published (a link out of the home, no image: ``KeyFigure.read``) is none."""
     found: dict[str, KeyFigure] = {}
     for p in papers:
         if p.path and p.sha256 not in found:
             figure = key_figure(
                 Path(p.path), p.sha256, library=paths.library, figures=paths.figures
             )
-            if figure is not None:
+            if figure is not None and figure.read() is not None:
                 found[p.sha256] = figure
     return found
 
@@ -140,6 +141,7 @@ def notes(
         copy_pdf=copy_pdf,
         extras=library_extras(papers, cfg.paths.library),
         figures=figures,
+        library=cfg.paths.library,
     )
 
 

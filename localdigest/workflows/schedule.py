@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import plistlib
 import re
-import shlex
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,12 +75,39 @@ class ScheduledJob:
     log: Path = Path("run.log")
     workdir: Path = Path(".")
 
+    def __post_init__(self) -> None:
+        for text in [
+            *self.command,
+            *self.env,
+            *self.env.values(),
+            str(self.log),
+            str(self.workdir),
+        ]:
+            refuse_unsafe_text(text)
+
     @property
     def when(self) -> str:
         at = f"{self.hour:02d}:{self.minute:02d}"
         if self.frequency == "daily":
             return f"every day at {at}"
         return f"every {DAYS[self.weekday].capitalize()} at {at}"
+
+
+# Characters no scheduler format can carry as they are: controls (a newline would start a
+# new crontab line or unit directive), line and paragraph separators (Python splits lines
+# there), and lone surrogates (a file name that is not UTF-8 cannot be written as text).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def refuse_unsafe_text(text: str) -> None:
+    """The one check of every path and argument that goes into a job: none of them may
+    hold a character that a crontab line, a unit file or a plist cannot carry."""
+    if any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in text):
+        raise UsageError(
+            f"{text!r} holds a control character or is not valid UTF-8, so a scheduled job "
+            "cannot carry it safely — rename that folder, or choose another with --out-dir, "
+            "--notes or LOCALDIGEST_HOME"
+        )
 
 
 def parse_time(text: str) -> tuple[int, int]:
@@ -167,20 +194,18 @@ class Systemd:
         self.unit_dir = unit_dir or _user_config() / "systemd" / "user"
 
     def service(self, job: ScheduledJob) -> str:
-        env = "".join(
-            f'Environment="{k}={v.replace(chr(34), chr(92) + chr(34))}"\n'
-            for k, v in job.env.items()
-        )
-        command = " ".join(_systemd_quote(a) for a in job.command)
+        env = "".join(f"Environment={_systemd_quoted(f'{k}={v}')}\n" for k, v in job.env.items())
+        command = " ".join(_systemd_word(a) for a in job.command)
+        workdir, log = _systemd_path(job.workdir), _systemd_path(job.log)
         return (
             "[Unit]\n"
             "Description=localdigest: the weekly paper routine (localdigest run)\n"
             "Wants=network-online.target\nAfter=network-online.target\n\n"
             "[Service]\nType=oneshot\n"
-            f"WorkingDirectory={_systemd_quote(str(job.workdir))}\n"
+            f"WorkingDirectory={workdir}\n"
             f"{env}"
             f"ExecStart={command}\n"
-            f"StandardOutput=append:{job.log}\nStandardError=append:{job.log}\n"
+            f"StandardOutput=append:{log}\nStandardError=append:{log}\n"
             "Nice=10\n"
         )
 
@@ -245,10 +270,34 @@ class Systemd:
         return Installed("systemd", str(timer), text, value or None)
 
 
-def _systemd_quote(arg: str) -> str:
-    if re.fullmatch(r"[\w@%+=:,./-]+", arg):
-        return arg
-    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+# How unit files read values (systemd.syntax(7), systemd.service(5)): ``%`` starts a
+# specifier everywhere (``%%`` is one ``%``); ExecStart= also expands ``$VAR`` (``$$`` is
+# one ``$``) and splits words at spaces unless quoted, where ``\\`` and ``\"`` are escapes;
+# paths (WorkingDirectory=, append:) are taken as they are, stripped, and a line ending in
+# a backslash goes on in the next one.
+
+
+def _systemd_quoted(text: str) -> str:
+    """One double-quoted word of ExecStart= or Environment=."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+
+
+def _systemd_word(arg: str) -> str:
+    """One argument of ExecStart=: bare when it is plain, else quoted; ``$`` never expands."""
+    arg = arg.replace("$", "$$")
+    return arg if re.fullmatch(r"[\w@+=:,./-]+", arg) else _systemd_quoted(arg)
+
+
+def _systemd_path(path: Path) -> str:
+    """A path in a setting that takes no quotes: only ``%`` is escaped, so a path whose
+    ends would be stripped or joined to the next line is refused."""
+    text = str(path)
+    if text != text.strip() or text.endswith("\\"):
+        raise UsageError(
+            f"{text!r} ends in a space or a backslash, which a systemd unit cannot hold — "
+            "rename that folder, or use --backend cron"
+        )
+    return text.replace("%", "%%")
 
 
 class CrontabStore(Protocol):
@@ -309,20 +358,17 @@ class Cron:
 
     def line(self, job: ScheduledJob) -> str:
         dow = "*" if job.frequency == "daily" else str((job.weekday + 1) % 7)  # cron: 0 = Sun
-        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in job.env.items())
-        command = " ".join(shlex.quote(a) for a in job.command)
-        shell = f"cd {shlex.quote(str(job.workdir))} && {env} {command} >> " + shlex.quote(
-            str(job.log)
-        )
-        shell += " 2>&1"
-        # cron turns % into newlines: escape them.
-        return f"{job.minute} {job.hour} * * {dow} {shell.replace('%', chr(92) + '%')} {CRON_MARK}"
+        env = " ".join(f"{k}={_cron_word(v)}" for k, v in job.env.items())
+        command = " ".join(_cron_word(a) for a in job.command)
+        where, log = _cron_word(str(job.workdir)), _cron_word(str(job.log))
+        shell = f"cd {where} && {env} {command} >> {log} 2>&1"
+        return f"{job.minute} {job.hour} * * {dow} {shell} {CRON_MARK}"
 
     def render(self, job: ScheduledJob) -> dict[str, str]:
         return {self.store.where: self.line(job)}
 
     def _others(self) -> list[str]:
-        return [ln for ln in self.store.read().splitlines() if not ln.endswith(CRON_MARK)]
+        return [ln for ln in _crontab_lines(self.store.read()) if not ln.endswith(CRON_MARK)]
 
     def install(self, job: ScheduledJob) -> Installed:
         job.log.parent.mkdir(parents=True, exist_ok=True)
@@ -331,7 +377,7 @@ class Cron:
         return Installed("cron", self.store.where, self.line(job))
 
     def remove(self) -> bool:
-        current = self.store.read().splitlines()
+        current = _crontab_lines(self.store.read())
         others = [ln for ln in current if not ln.endswith(CRON_MARK)]
         if len(others) == len(current):
             return False
@@ -339,8 +385,25 @@ class Cron:
         return True
 
     def status(self) -> Installed | None:
-        ours = [ln for ln in self.store.read().splitlines() if ln.endswith(CRON_MARK)]
+        ours = [ln for ln in _crontab_lines(self.store.read()) if ln.endswith(CRON_MARK)]
         return Installed("cron", self.store.where, ours[0]) if ours else None
+
+
+def _cron_word(arg: str) -> str:
+    """One word of the job's shell command: bare when plain, else single-quoted for
+    /bin/sh, with every ``%`` (which cron turns into a newline) written as ``'\\%'``: out
+    of the quotes, escaped for cron, so whatever precedes it (a backslash, say) cannot undo
+    the escape."""
+    if re.fullmatch(r"[\w@+=:,./-]+", arg, re.ASCII):
+        return arg
+    quoted = "'" + arg.replace("'", "'\"'\"'") + "'"
+    return quoted.replace("%", "'\\%'")
+
+
+def _crontab_lines(text: str) -> list[str]:
+    """The lines of a crontab as cron splits them (at newlines only, unlike splitlines)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def crontab_store(runner: Runner = run_command) -> CrontabStore:

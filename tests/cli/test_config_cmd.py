@@ -138,6 +138,16 @@ def test_edit_reports_a_broken_file(tmp_path: Path, monkeypatch) -> None:
     assert "not valid TOML" in result.output
 
 
+def test_config_never_prints_the_password_of_a_server_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 25, item 13."""
+    monkeypatch.setenv("LOCALDIGEST_SERVER", "http://ada:s3cret@gpu.example:8080/v1")
+    table = runner.invoke(app, ["config"])
+    assert table.exit_code == 0 and "s3cret" not in table.output and "***" in table.output
+    assert settings()["server"]["value"] == "http://ada:***@gpu.example:8080/v1"
+    flagged = settings("--set", "server=https://u:hunter2@h/v1")["server"]
+    assert flagged["value"] == "https://u:***@h/v1" and flagged["source"] == "flag"
+
+
 # ----------------------------------------------------------------------------- config set
 
 

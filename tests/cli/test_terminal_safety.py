@@ -84,3 +84,11 @@ def test_a_non_utf8_name_in_an_error_is_shown_not_a_crash(tmp_path: Path) -> Non
     assert result.exit_code == 3
     clean(result.output)
     assert "\\xff" in result.output
+
+
+def test_a_5000_character_title_is_cut_in_tables() -> None:
+    """Issue 25, item 13: at most ~300 characters of a title in a table row."""
+    cache(make_summary(1, "Endless " * 625))
+    result = runner.invoke(app, ["show", "--format", "table"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "…" in result.output and result.output.count("Endless") < 60

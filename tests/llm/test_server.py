@@ -4,6 +4,7 @@ engine (llama-cpp-python's server) runs in tests/workflows/test_server_runs.py."
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -247,6 +248,37 @@ def test_n_ctx_above_the_servers_is_refused(stand_in: StandIn) -> None:
     assert backend(stand_in, n_ctx=1024).n_ctx == 1024
 
 
+def test_a_list_of_10000_models_is_shortened_in_messages() -> None:
+    """Issue 25, item 13: all of them went into one 629 KB error line."""
+    server = StandIn(models=[f"model-{n:05d}-" + "x" * 50 for n in range(10_000)]).start()
+    try:
+        for wanted in (None, "nothing-like-it"):
+            with pytest.raises(ModelError) as e:
+                connect(ServerSettings(url=server.url, model=wanted))
+            assert "model-00000-" in e.value.message and "and 9,992 more" in e.value.message
+            assert len(e.value.message) < 1000
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("reported", [3, 50, 2**40, 2**53])
+def test_an_absurd_context_from_the_server_is_not_believed_nor_suggested(reported: int) -> None:
+    """Issue 25, item 13: messages suggested `--n-ctx` values the server made up (negative
+    and over 2**53 are refused as shapes; these are whole numbers, and still absurd)."""
+    props = {"total_slots": 2, "default_generation_settings": {"n_ctx": reported}}
+    server = StandIn(props=props).start()
+    try:
+        b = backend(server)
+        assert b.info.n_ctx is None and b.n_ctx == 2048  # as if it reported none
+        assert b.complete("system", MAP_USER, SETTINGS).text
+        assert backend(server, n_ctx=100_000).n_ctx == 100_000  # nothing to refuse it by
+        with pytest.raises(ModelError) as e:
+            b.complete("system", "word " * 5000, SETTINGS)
+        assert "the context holds 2048" in e.value.message
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
@@ -486,6 +518,25 @@ def test_the_prompt_must_fit_before_it_is_sent(stand_in: StandIn) -> None:
     with pytest.raises(ModelError, match=r"needs .* tokens but the context holds 64"):
         b.complete("system", "word " * 100, SETTINGS)
     assert stand_in.completions() == []
+
+
+def test_a_user_and_password_in_the_url_are_sent_as_basic_auth() -> None:
+    """Issue 25, item 13: they were dropped silently (and the server answered 401)."""
+    pair = base64.b64encode("ada:s3cret/é".encode()).decode()
+    server = StandIn(authorization=f"Basic {pair}").start()
+    try:
+        with_user = server.url.replace("://", "://ada:s3cret%2F%C3%A9@")
+        b = connect(ServerSettings(url=with_user, backoff=0.05))
+        assert b.complete("system", MAP_USER, SETTINGS).text
+        assert all(s.headers.get("Authorization") == f"Basic {pair}" for s in server.seen)
+        assert "s3cret" not in b.name
+        with pytest.raises(UsageError, match="LOCALDIGEST_API_KEY is set too"):
+            connect(ServerSettings(url=with_user, api_key="sk-other"))
+        with pytest.raises(NetworkError, match="user:password@") as e:
+            connect(ServerSettings(url=server.url.replace("://", "://ada:wrong@"), backoff=0.05))
+        assert "wrong" not in e.value.message
+    finally:
+        server.stop()
 
 
 def test_api_key_is_sent_and_never_shown() -> None:

@@ -147,3 +147,17 @@ def test_non_utf8_file_names_and_control_characters_can_be_written(tmp_path: Pat
     [r] = export([s], tmp_path / "vault")
     note = r.path.read_text(encoding="utf-8")
     assert "\x1b" not in note and "\\xff" in note
+
+
+@pytest.mark.parametrize("field", ["title", "authors", "summary", "tldr"])
+def test_obsidian_comments_and_tags_are_escaped(tmp_path: Path, field: str) -> None:
+    """Issue 25, item 13: ``%%`` hid the rest of a note, ``#tag`` filed it under a tag."""
+    evil = "Cut %%here the rest is hidden%% by 100%%% and #pwned/tag or ##x, 5% C# stays"
+    value: object = [evil] if field == "authors" else evil
+    s = dataclasses.replace(make_summary(1, "Paper", path=pdf(tmp_path, "1.pdf")), **{field: value})
+    [r] = export([s], tmp_path / "vault")
+    body = body_of(r.path)
+    assert "here the rest is hidden" in body and "5% C" in body
+    for fragment in ("%%", "#pwned", "#x"):
+        assert not raw(body, fragment), (fragment, body)
+    assert not raw(digest.to_markdown(build_issue([s])), "%%")

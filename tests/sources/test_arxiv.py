@@ -555,3 +555,13 @@ def test_cli_error_feed_exits_5(arxiv_server: FakeArxiv) -> None:
     result = runner.invoke(cli(), ["search", "abc"])
     assert result.exit_code == 5
     assert "incorrect id format for abc" in result.stderr
+
+
+def test_a_5000_character_title_takes_a_few_rows_not_a_screenful(arxiv_server: FakeArxiv) -> None:
+    """Issue 25, item 13: such a title filled 140 table rows."""
+    [paper] = search(arxiv_server, ["testing"], max_results=1)
+    long = replace(paper, title="A very long title " * 280)  # 5,040 characters
+    con = Console(file=io.StringIO(), width=120)
+    con.print(search_table([long], {}, width=120))
+    shown = con.file.getvalue()  # type: ignore[attr-defined]
+    assert len(shown.splitlines()) < 12 and "…" in shown
