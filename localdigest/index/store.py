@@ -3,7 +3,8 @@
 One SQLite file next to the cache (``passages.sqlite``, in WAL mode) holds:
 
 - ``papers``: each paper read, by its PDF's sha256 (title, where it is, its arXiv id);
-- ``passages``: its passages as they are shown (section, first and last page, text);
+- ``passages``: its passages as they are shown (section, first and last page, text, and
+  which of the paper's paragraph-passages it spans: a window spans two);
 - ``terms``: an FTS5 table with one row per passage (rowid = the passage's id) and three
   columns, the passage's terms, its section heading's and its paper title's. The caller
   stems them (``summarize/passages.py``, with grounding's stemming), so FTS5's tokenizer
@@ -20,7 +21,9 @@ A question is answered in two steps, so that it stays fast at 10,000 papers: FTS
 of the passages: a term in a tenth of the library picks nothing out, and its long list
 of passages was most of a query's time), then every candidate is scored with all the
 question's terms (``rank.bm25f``). A question naming something (``Query.named``) is only
-answered from papers that name it too.
+answered from papers that name it too. No text is shown twice: a passage that overlaps a
+better one is left out, unless it holds all of it and more (a window over it and its
+neighbour), which then takes its place, with the context the better one lacked.
 
 Damage (SQLite says the file is not a database, or malformed) is repaired here: the file
 is removed, a fresh index started and marked for a backfill, which the ask workflow does
@@ -43,7 +46,7 @@ from localdigest.errors import CacheError
 from localdigest.index import rank
 
 # The passages' and terms' rules: a new FORMAT rebuilds the index from the papers read.
-FORMAT = "1"
+FORMAT = "2"  # 2: windows over neighbouring passages, Greek letters, stems folded
 CANDIDATES = 200  # passages FTS5 hands to the full scoring
 SELECTIVE = 0.05  # a term in more passages than this share does not pick candidates
 _SCHEMA = """
@@ -53,7 +56,8 @@ CREATE TABLE IF NOT EXISTS papers(
     path TEXT NOT NULL, arxiv_id TEXT, added TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS passages(
     id INTEGER PRIMARY KEY, paper INTEGER NOT NULL, section TEXT NOT NULL,
-    first_page INTEGER NOT NULL, last_page INTEGER NOT NULL, text TEXT NOT NULL);
+    first_page INTEGER NOT NULL, last_page INTEGER NOT NULL, text TEXT NOT NULL,
+    span_first INTEGER NOT NULL, span_last INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_paper ON passages(paper);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(body, section, title);
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, row);
@@ -73,7 +77,8 @@ class IndexedPaper:
 
 @dataclass(frozen=True)
 class Passage:
-    """A passage of a paper, with its search terms (stemmed, space-separated)."""
+    """A passage of a paper, with its search terms (stemmed, space-separated) and the
+    paper's paragraph-passages it spans (first and last, counted from 0)."""
 
     section: str
     first_page: int
@@ -81,6 +86,7 @@ class Passage:
     text: str
     terms: str
     section_terms: str
+    span: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -171,9 +177,9 @@ class PassageIndex:
             paper_id = cursor.lastrowid
             for p in passages:
                 row = db.execute(
-                    "INSERT INTO passages(paper, section, first_page, last_page, text)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (paper_id, p.section, p.first_page, p.last_page, p.text),
+                    "INSERT INTO passages(paper, section, first_page, last_page, text,"
+                    " span_first, span_last) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (paper_id, p.section, p.first_page, p.last_page, p.text, *p.span),
                 )
                 db.execute(
                     "INSERT INTO terms(rowid, body, section, title) VALUES (?, ?, ?, ?)",
@@ -381,6 +387,8 @@ class _Row(NamedTuple):
     first_page: int
     last_page: int
     text: str
+    span_first: int
+    span_last: int
 
     def candidate(self) -> rank.Candidate:
         return rank.Candidate(
@@ -410,14 +418,17 @@ def _search(
         return Found([], False, searched)
     selective = [t for t in known if df[t] <= SELECTIVE * lib.passages] or known
     allowed = _naming_papers(db, query.named, df, lib)
-    scored = sorted(
-        (
-            (rank.bm25f(row.candidate(), query.terms, df, lib), row)
-            for row in _candidates(db, selective, scope)
-            if allowed is None or row.paper in allowed
+    scored = _distinct(
+        sorted(
+            (
+                (rank.bm25f(row.candidate(), query.terms, df, lib), row)
+                for row in _candidates(db, selective, scope)
+                if allowed is None or row.paper in allowed
+            ),
+            key=lambda s: (-s[0], s[1].id),
         ),
-        key=lambda s: (-s[0], s[1].id),
-    )[:top]
+        top,
+    )
     if not scored:
         return Found([], False, searched)
     best = rank.coverage(scored[0][1].candidate(), query.terms, df, lib)
@@ -433,6 +444,30 @@ def _search(
         for score, row in scored
     ]
     return Found(hits, best >= rank.ANSWERS_AT, searched)
+
+
+def _distinct(scored: Sequence[tuple[float, _Row]], top: int) -> list[tuple[float, _Row]]:
+    """The first ``top`` passages of ``scored`` (best first) that show no text twice: one
+    that overlaps a passage already kept is left out, unless it spans all of it and more,
+    when it takes its place (and score)."""
+    kept: list[tuple[float, _Row]] = []
+    for score, row in scored:
+        if len(kept) == top:
+            break
+        overlaps = [
+            i
+            for i, (_, k) in enumerate(kept)
+            if k.paper == row.paper
+            and k.span_first <= row.span_last
+            and row.span_first <= k.span_last
+        ]
+        if not overlaps:
+            kept.append((score, row))
+        elif len(overlaps) == 1:
+            best, shown = kept[overlaps[0]]
+            if row.span_first <= shown.span_first and shown.span_last <= row.span_last:
+                kept[overlaps[0]] = (best, row)
+    return kept
 
 
 def _candidates(
@@ -459,7 +494,8 @@ def _candidates(
     ]
     rows = db.execute(
         "SELECT terms.rowid, terms.body, terms.section, terms.title, passages.paper, "
-        "passages.section, passages.first_page, passages.last_page, passages.text "
+        "passages.section, passages.first_page, passages.last_page, passages.text, "
+        "passages.span_first, passages.span_last "
         "FROM terms JOIN passages ON passages.id = terms.rowid "
         f"WHERE terms.rowid IN ({','.join('?' * len(ids))})",
         ids,

@@ -16,8 +16,9 @@ from localdigest.index import store as store_module
 from localdigest.summarize.passages import query, terms
 
 
-def passage(text: str, section: str = "1 Intro", page: int = 1) -> Passage:
-    return Passage(section, page, page, text, " ".join(terms(text)), " ".join(terms(section)))
+def passage(text: str, section: str = "1 Intro", page: int = 1, at: int = 0) -> Passage:
+    t = (at, at)
+    return Passage(section, page, page, text, " ".join(terms(text)), " ".join(terms(section)), t)
 
 
 def paper(sha: str, title: str = "A Paper") -> IndexedPaper:
@@ -38,8 +39,8 @@ def index(tmp_path: Path) -> PassageIndex:
         paper("a" * 64, "Attention Is All You Need"),
         [
             passage("We employ h = 8 parallel attention layers, or heads.", "3.2 Attention", 5),
-            passage("The base model trained for 100,000 steps on 8 GPUs.", "5 Training", 7),
-            *(passage(t, "6 Results", 8) for t in FILLER),
+            passage("The base model trained for 100,000 steps on 8 GPUs.", "5 Training", 7, 1),
+            *(passage(t, "6 Results", 8, i) for i, t in enumerate(FILLER, 2)),
         ],
         " ".join(terms("Attention Is All You Need")),
     )
@@ -47,7 +48,7 @@ def index(tmp_path: Path) -> PassageIndex:
         paper("b" * 64, "Adam: A Method for Stochastic Optimization"),
         [
             passage("Good default settings are alpha = 0.001 and beta1 = 0.9.", "2 Algorithm", 2),
-            *(passage(t, "6 Experiments", 6) for t in FILLER),
+            *(passage(t, "6 Experiments", 6, i) for i, t in enumerate(FILLER, 1)),
         ],
         " ".join(terms("Adam: A Method for Stochastic Optimization")),
     )
@@ -79,6 +80,29 @@ def test_within_some_papers(index: PassageIndex) -> None:
     assert index.search(q, 10, within=set()).hits == []
 
 
+def test_no_text_is_shown_twice(tmp_path: Path) -> None:
+    # A setting, and its result in the next paragraph: the window over both takes the
+    # place of the setting alone; the result alone, part of a passage shown, is left out.
+    setting = passage("We ran the task without wiping the external memory.", "4 Tests", 6, 0)
+    result = passage("Learning was slower and less robust.", "4 Tests", 6, 1)
+    other = passage("The external memory is wiped between tasks.", "3 Model", 3, 2)
+    window = Passage(
+        "4 Tests",
+        6,
+        6,
+        f"{setting.text} {result.text}",
+        f"{setting.terms} {result.terms}",
+        setting.section_terms,
+        (0, 1),
+    )
+    index = PassageIndex(tmp_path / "passages.sqlite")
+    index.add(paper("a" * 64), [setting, result, other, window], "a paper")
+    index.add(paper("b" * 64), [passage(t, at=i) for i, t in enumerate(FILLER)], "b paper")
+    hits = index.search(query("What happens without wiping the external memory?"), 3).hits
+    index.close()
+    assert sorted(h.text for h in hits) == sorted([window.text, other.text])
+
+
 def test_not_found(index: PassageIndex) -> None:
     # the library knows heads and attention, but no passage says anything about Romanian
     assert not index.search(query("What BLEU does the model reach on Romanian?"), 3).answers
@@ -102,7 +126,7 @@ def test_a_paper_is_replaced_whole(index: PassageIndex) -> None:
 
 def test_a_failed_write_leaves_nothing_of_the_paper(index: PassageIndex) -> None:
     before = index.counts()
-    broken = Passage("s", 1, 1, None, "term", "s")  # type: ignore[arg-type]
+    broken = Passage("s", 1, 1, None, "term", "s", (1, 1))  # type: ignore[arg-type]
     with pytest.raises(sqlite3.IntegrityError):  # a bug: said as it is, nothing repaired
         index.add(paper("c" * 64), [passage("A first passage is written."), broken], "t")
     assert index.counts() == before and not index.has("c" * 64)
