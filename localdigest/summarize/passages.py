@@ -25,6 +25,7 @@ lists are not passages.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -58,11 +59,18 @@ def terms(text: str) -> list[str]:
     """The searchable terms of ``text``: grounding's terms, a hyphenated word also as its
     parts, a possessive without its "'s"; written as FTS5 tokens (letters and digits)."""
     text = _GREEK.sub(_greek_name, unicodedata.normalize("NFKC", _POSSESSIVE.sub("", text)))
-    found = grounding_terms(text)
     parts = " ".join(m.replace("-", " ") for m in _HYPHENATED.findall(text))
-    if parts:
-        found += grounding_terms(parts)
-    return [_fold(f if f.isalnum() else _TOKEN.sub("", f)) for f in found if f.strip("'’-")]
+    return [t for w in words(f"{text} {parts}" if parts else text) for t in _word_terms(w)]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """One word's terms (none, or one): papers repeat their words, so each is made once."""
+    return tuple(
+        _fold(f if f.isalnum() else _TOKEN.sub("", f))
+        for f in grounding_terms(word)
+        if f.strip("'’-")
+    )
 
 
 def _greek_name(letter: re.Match[str]) -> str:
