@@ -20,10 +20,14 @@ A question is answered in two steps, so that it stays fast at 10,000 papers: FTS
 ``CANDIDATES`` passages by the question's selective terms (those in at most ``SELECTIVE``
 of the passages: a term in a tenth of the library picks nothing out, and its long list
 of passages was most of a query's time), then every candidate is scored with all the
-question's terms (``rank.bm25f``). A question naming something (``Query.named``) is only
-answered from papers that name it too. No text is shown twice: a passage that overlaps a
-better one is left out, unless it holds all of it and more (a window over it and its
-neighbour), which then takes its place, with the context the better one lacked.
+question's terms (``rank.bm25f``). Where the lists are short (``EXACT`` passages at most,
+all terms together: a small library, or rare words) every term picks candidates: in a
+library of a few papers, each paper's own words are in more than ``SELECTIVE`` of it,
+and a passage holding only those was never a candidate. A question naming something
+(``Query.named``) is only answered from papers that name it too. No text is shown twice:
+a passage that overlaps a better one is left out, unless it holds all of it and more (a
+window over it and its neighbour), which then takes its place, with the context the
+better one lacked.
 
 Damage (SQLite says the file is not a database, or malformed) is repaired here: the file
 is removed, a fresh index started and marked for a backfill, which the ask workflow does
@@ -48,7 +52,8 @@ from localdigest.index import rank
 # The passages' and terms' rules: a new FORMAT rebuilds the index from the papers read.
 FORMAT = "2"  # 2: windows over neighbouring passages, Greek letters, stems folded
 CANDIDATES = 200  # passages FTS5 hands to the full scoring
-SELECTIVE = 0.05  # a term in more passages than this share does not pick candidates
+SELECTIVE = 0.05  # a term in more passages than this share does not pick candidates...
+EXACT = 20_000  # ...unless the question's terms are in this many passages or fewer, all told
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS papers(
@@ -417,6 +422,8 @@ def _search(
     if not known or not lib.passages or scope == []:
         return Found([], False, searched)
     selective = [t for t in known if df[t] <= SELECTIVE * lib.passages] or known
+    if sum(df[t] for t in known) <= EXACT:  # cheap: every term picks candidates
+        selective = known
     allowed = _naming_papers(db, query.named, df, lib)
     scored = _distinct(
         sorted(

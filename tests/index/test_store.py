@@ -103,6 +103,24 @@ def test_no_text_is_shown_twice(tmp_path: Path) -> None:
     assert sorted(h.text for h in hits) == sorted([window.text, other.text])
 
 
+def test_a_small_library_is_searched_with_every_term(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "masked" and "tokens" are in 4 passages of 40 (over 5%: not selective), "hide" in
+    # one: at 10,000 papers only "hide" would pick candidates; here every term does.
+    answer = passage("We mask 15% of the input tokens; the masked tokens are predicted.", at=0)
+    rest = [passage("The hide of the model.", at=1)]
+    rest += [passage(f"Masked tokens in setting {i}.", at=i) for i in range(2, 5)]
+    rest += [passage(f"Filler passage number {i} about nothing.", at=i) for i in range(5, 40)]
+    index = PassageIndex(tmp_path / "passages.sqlite")
+    index.add(paper("a" * 64), [answer, *rest], "a paper")
+    asked = query("Which masked tokens does it hide?")
+    assert answer.text in [h.text for h in index.search(asked, 10).hits]
+    monkeypatch.setattr(store_module, "EXACT", 0)  # as in a large library
+    assert answer.text not in [h.text for h in index.search(asked, 10).hits]
+    index.close()
+
+
 def test_not_found(index: PassageIndex) -> None:
     # the library knows heads and attention, but no passage says anything about Romanian
     assert not index.search(query("What BLEU does the model reach on Romanian?"), 3).answers
