@@ -17,14 +17,12 @@ it is in the standard library (no import cost), and it is durable by itself: a k
 leaves the previous state, never half a paper.
 
 A question is answered in two steps, so that it stays fast at 10,000 papers: FTS5 picks
-``CANDIDATES`` passages by the question's selective terms (those in at most ``SELECTIVE``
-of the passages: a term in a tenth of the library picks nothing out, and its long list
-of passages was most of a query's time), then every candidate is scored with all the
-question's terms (``rank.bm25f``). Where the lists are short (``EXACT`` passages at most,
-all terms together: a small library, or rare words) every term picks candidates: in a
-library of a few papers, each paper's own words are in more than ``SELECTIVE`` of it,
-and a passage holding only those was never a candidate. A question naming something
-(``Query.named``) is only answered from papers that name it too. No text is shown twice:
+``CANDIDATES`` passages by the question's rarest terms, as many of them as are held by
+``POSTINGS`` passages at most all told (at least the rarest: a common term picks little
+out, and its long list of passages was most of a query's time), then every candidate is
+scored with all the question's terms (``rank.bm25f``). In a small library that is every
+term. A question naming something (``Query.named``) is only answered from papers that
+name it too (a name in at most ``SELECTIVE`` of the passages). No text is shown twice:
 a passage that overlaps a better one is left out, unless it holds all of it and more (a
 window over it and its neighbour), which then takes its place, with the context the
 better one lacked.
@@ -52,8 +50,8 @@ from localdigest.index import rank
 # The passages' and terms' rules: a new FORMAT rebuilds the index from the papers read.
 FORMAT = "2"  # 2: windows over neighbouring passages, Greek letters, stems folded
 CANDIDATES = 200  # passages FTS5 hands to the full scoring
-SELECTIVE = 0.05  # a term in more passages than this share does not pick candidates...
-EXACT = 20_000  # ...unless the question's terms are in this many passages or fewer, all told
+POSTINGS = 20_000  # the passages FTS5 reads to pick candidates, the rarest terms' first
+SELECTIVE = 0.05  # a name in more passages than this share does not say which papers
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS papers(
@@ -421,15 +419,17 @@ def _search(
     known = [t for t in query.terms if df.get(t)]
     if not known or not lib.passages or scope == []:
         return Found([], False, searched)
-    selective = [t for t in known if df[t] <= SELECTIVE * lib.passages] or known
-    if sum(df[t] for t in known) <= EXACT:  # cheap: every term picks candidates
-        selective = known
+    picking: list[str] = []
+    for term in sorted(known, key=lambda t: df[t]):
+        if picking and sum(df[t] for t in picking) + df[term] > POSTINGS:
+            break
+        picking.append(term)
     allowed = _naming_papers(db, query.named, df, lib)
     scored = _distinct(
         sorted(
             (
                 (rank.bm25f(row.candidate(), query.terms, df, lib), row)
-                for row in _candidates(db, selective, scope)
+                for row in _candidates(db, picking, scope)
                 if allowed is None or row.paper in allowed
             ),
             key=lambda s: (-s[0], s[1].id),

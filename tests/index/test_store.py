@@ -106,8 +106,8 @@ def test_no_text_is_shown_twice(tmp_path: Path) -> None:
 def test_a_small_library_is_searched_with_every_term(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # "masked" and "tokens" are in 4 passages of 40 (over 5%: not selective), "hide" in
-    # one: at 10,000 papers only "hide" would pick candidates; here every term does.
+    # "masked" and "tokens" are in 4 passages of 40, "hide" in one: in a large library
+    # (past POSTINGS) only "hide" would pick candidates; here every term does.
     answer = passage("We mask 15% of the input tokens; the masked tokens are predicted.", at=0)
     rest = [passage("The hide of the model.", at=1)]
     rest += [passage(f"Masked tokens in setting {i}.", at=i) for i in range(2, 5)]
@@ -116,7 +116,7 @@ def test_a_small_library_is_searched_with_every_term(
     index.add(paper("a" * 64), [answer, *rest], "a paper")
     asked = query("Which masked tokens does it hide?")
     assert answer.text in [h.text for h in index.search(asked, 10).hits]
-    monkeypatch.setattr(store_module, "EXACT", 0)  # as in a large library
+    monkeypatch.setattr(store_module, "POSTINGS", 3)  # as in a large library
     assert answer.text not in [h.text for h in index.search(asked, 10).hits]
     index.close()
 
