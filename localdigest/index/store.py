@@ -50,6 +50,7 @@ from localdigest.index import rank
 # The passages' and terms' rules: a new FORMAT rebuilds the index from the papers read.
 FORMAT = "2"  # 2: windows over neighbouring passages, Greek letters, stems folded
 CANDIDATES = 200  # passages FTS5 hands to the full scoring
+JOINED_SPAN = 3  # two overlapping windows are shown as one passage of three
 POSTINGS = 20_000  # the passages FTS5 reads to pick candidates, the rarest terms' first
 SELECTIVE = 0.05  # a name in more passages than this share does not say which papers
 _SCHEMA = """
@@ -454,9 +455,11 @@ def _search(
 
 
 def _distinct(scored: Sequence[tuple[float, _Row]], top: int) -> list[tuple[float, _Row]]:
-    """The first ``top`` passages of ``scored`` (best first) that show no text twice: one
-    that overlaps a passage already kept is left out, unless it spans all of it and more,
-    when it takes its place (and score)."""
+    """The first ``top`` passages of ``scored`` (best first) that show no text twice. One
+    that overlaps a single passage already kept joins it, in its place and with its
+    score: spanning all of it and more, it is shown instead; overlapping its end or its
+    start (two windows sharing a paragraph), the two are shown as one, up to
+    ``JOINED_SPAN`` paragraph-passages. Any other overlap is left out."""
     kept: list[tuple[float, _Row]] = []
     for score, row in scored:
         if len(kept) == top:
@@ -472,9 +475,34 @@ def _distinct(scored: Sequence[tuple[float, _Row]], top: int) -> list[tuple[floa
             kept.append((score, row))
         elif len(overlaps) == 1:
             best, shown = kept[overlaps[0]]
-            if row.span_first <= shown.span_first and shown.span_last <= row.span_last:
-                kept[overlaps[0]] = (best, row)
+            joined = _joined(shown, row)
+            if joined is not None:
+                kept[overlaps[0]] = (best, joined)
     return kept
+
+
+def _joined(shown: _Row, row: _Row) -> _Row | None:
+    """``shown`` and ``row`` (overlapping, of one paper) as one passage, or None when they
+    do not make one short enough."""
+    if row.span_first <= shown.span_first and shown.span_last <= row.span_last:
+        return row
+    first, second = sorted((shown, row), key=lambda r: r.span_first)
+    if second.span_last <= first.span_last or second.span_last - first.span_first >= JOINED_SPAN:
+        return None
+    # the paragraph they share ends the first and starts the second: the longest start of
+    # the second (at a word break) that ends the first
+    cut = len(second.text)
+    while cut > 0 and not first.text.endswith(second.text[:cut]):
+        cut = second.text.rfind(" ", 0, cut)
+    if cut <= 0:
+        return None
+    return shown._replace(
+        text=first.text + second.text[cut:],
+        first_page=first.first_page,
+        last_page=max(first.last_page, second.last_page),
+        span_first=first.span_first,
+        span_last=second.span_last,
+    )
 
 
 def _candidates(

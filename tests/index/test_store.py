@@ -103,6 +103,22 @@ def test_no_text_is_shown_twice(tmp_path: Path) -> None:
     assert sorted(h.text for h in hits) == sorted([window.text, other.text])
 
 
+def test_two_windows_sharing_a_paragraph_are_shown_as_one() -> None:
+    def row(n: int, text: str, span: tuple[int, int], paper: int = 1) -> store_module._Row:
+        return store_module._Row(n, "", "", "", paper, "4 Tests", 6, 6 + span[1] // 3, text, *span)
+
+    single = row(1, "Beta two.", (1, 1))
+    ab, bc = row(2, "Alpha one. Beta two.", (0, 1)), row(3, "Beta two. Gamma three.", (1, 2))
+    cd, other = row(4, "Gamma three. Delta four.", (2, 3)), row(5, "Else.", (0, 0), paper=2)
+    shown = store_module._distinct(
+        [(4.0, single), (3.0, ab), (2.0, bc), (1.5, cd), (1.0, other)], 3
+    )
+    assert [(score, r.text, r.span_first, r.span_last, r.last_page) for score, r in shown] == [
+        (4.0, "Alpha one. Beta two. Gamma three.", 0, 2, 6),  # the single, then ab, then bc
+        (1.0, "Else.", 0, 0, 6),  # cd would make four: left out
+    ]
+
+
 def test_a_small_library_is_searched_with_every_term(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
