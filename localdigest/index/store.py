@@ -25,7 +25,7 @@ term. A question naming something (``Query.named``) is only answered from papers
 name it too (a name in at most ``SELECTIVE`` of the passages). No text is shown twice:
 a passage that overlaps a better one is left out, unless it holds all of it and more (a
 window over it and its neighbour), which then takes its place, with the context the
-better one lacked.
+better one lacked, or the two are windows sharing a paragraph, then shown as one.
 
 Damage (SQLite says the file is not a database, or malformed) is repaired here: the file
 is removed, a fresh index started and marked for a backfill, which the ask workflow does

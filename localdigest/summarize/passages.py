@@ -57,7 +57,8 @@ _VOWELS = frozenset("aeiou")
 
 def terms(text: str) -> list[str]:
     """The searchable terms of ``text``: grounding's terms, a hyphenated word also as its
-    parts, a possessive without its "'s"; written as FTS5 tokens (letters and digits)."""
+    parts, a possessive without its "'s", a Greek letter as its name, each stem folded
+    (``_fold``); written as FTS5 tokens (letters and digits)."""
     text = _GREEK.sub(_greek_name, unicodedata.normalize("NFKC", _POSSESSIVE.sub("", text)))
     parts = " ".join(m.replace("-", " ") for m in _HYPHENATED.findall(text))
     return [t for w in words(f"{text} {parts}" if parts else text) for t in _word_terms(w)]
