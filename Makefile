@@ -90,7 +90,7 @@ bench-server: install
 	$(BIN)/python bench/server_bench.py $(SERVER_BENCH_ARGS)
 
 # ask: reading a paper (indexing vs extract mode), then a 10,000-paper library built from
-# the corpus texts under different ids (~1 GB in ~/.cache/localdigest/bench-ask, reused)
+# the corpus texts under different ids (~1.9 GB in ~/.cache/localdigest/bench-ask, reused)
 # and questions over it (ASK_BENCH_ARGS="--papers 1000" for a quick run; --bm25s compares).
 bench-ask: install
 	$(BIN)/python bench/ask.py $(ASK_BENCH_ARGS)

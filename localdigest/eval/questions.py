@@ -9,8 +9,9 @@ that answers among the ``DEPTH`` shown (none when the index said "not found"); r
 the share answered in the first three, MRR the mean of 1/rank. For each question no paper
 answers (``paper`` null): whether ``ask`` said "not found".
 
-The ranking's few settings (``rank.ANSWERS_AT``, the field weights, ``store.SELECTIVE``)
-were chosen on the questions at even positions of the file; the odd ones are held out.
+The ranking's few settings (``rank.ANSWERS_AT``, the field weights, the passages' sizes
+and windows, the terms' folding) were chosen on the questions at even positions of the
+file; the odd ones are held out.
 Both halves are reported apart (``halves``), so a number tuned on its own questions shows.
 """
 

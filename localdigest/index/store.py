@@ -3,7 +3,8 @@
 One SQLite file next to the cache (``passages.sqlite``, in WAL mode) holds:
 
 - ``papers``: each paper read, by its PDF's sha256 (title, where it is, its arXiv id);
-- ``passages``: its passages as they are shown (section, first and last page, text);
+- ``passages``: its passages as they are shown (section, first and last page, text, and
+  which of the paper's paragraph-passages it spans: a window spans two);
 - ``terms``: an FTS5 table with one row per passage (rowid = the passage's id) and three
   columns, the passage's terms, its section heading's and its paper title's. The caller
   stems them (``summarize/passages.py``, with grounding's stemming), so FTS5's tokenizer
@@ -16,11 +17,15 @@ it is in the standard library (no import cost), and it is durable by itself: a k
 leaves the previous state, never half a paper.
 
 A question is answered in two steps, so that it stays fast at 10,000 papers: FTS5 picks
-``CANDIDATES`` passages by the question's selective terms (those in at most ``SELECTIVE``
-of the passages: a term in a tenth of the library picks nothing out, and its long list
-of passages was most of a query's time), then every candidate is scored with all the
-question's terms (``rank.bm25f``). A question naming something (``Query.named``) is only
-answered from papers that name it too.
+``CANDIDATES`` passages by the question's rarest terms, as many of them as are held by
+``POSTINGS`` passages at most all told (at least the rarest: a common term picks little
+out, and its long list of passages was most of a query's time), then every candidate is
+scored with all the question's terms (``rank.bm25f``). In a small library that is every
+term. A question naming something (``Query.named``) is only answered from papers that
+name it too (a name in at most ``SELECTIVE`` of the passages). No text is shown twice:
+a passage that overlaps a better one is left out, unless it holds all of it and more (a
+window over it and its neighbour), which then takes its place, with the context the
+better one lacked, or the two are windows sharing a paragraph, then shown as one.
 
 Damage (SQLite says the file is not a database, or malformed) is repaired here: the file
 is removed, a fresh index started and marked for a backfill, which the ask workflow does
@@ -43,9 +48,11 @@ from localdigest.errors import CacheError
 from localdigest.index import rank
 
 # The passages' and terms' rules: a new FORMAT rebuilds the index from the papers read.
-FORMAT = "1"
+FORMAT = "2"  # 2: windows over neighbouring passages, Greek letters, stems folded
 CANDIDATES = 200  # passages FTS5 hands to the full scoring
-SELECTIVE = 0.05  # a term in more passages than this share does not pick candidates
+JOINED_SPAN = 3  # two overlapping windows are shown as one passage of three
+POSTINGS = 20_000  # the passages FTS5 reads to pick candidates, the rarest terms' first
+SELECTIVE = 0.05  # a name in more passages than this share does not say which papers
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS papers(
@@ -53,7 +60,8 @@ CREATE TABLE IF NOT EXISTS papers(
     path TEXT NOT NULL, arxiv_id TEXT, added TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS passages(
     id INTEGER PRIMARY KEY, paper INTEGER NOT NULL, section TEXT NOT NULL,
-    first_page INTEGER NOT NULL, last_page INTEGER NOT NULL, text TEXT NOT NULL);
+    first_page INTEGER NOT NULL, last_page INTEGER NOT NULL, text TEXT NOT NULL,
+    span_first INTEGER NOT NULL, span_last INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_paper ON passages(paper);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(body, section, title);
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, row);
@@ -73,7 +81,8 @@ class IndexedPaper:
 
 @dataclass(frozen=True)
 class Passage:
-    """A passage of a paper, with its search terms (stemmed, space-separated)."""
+    """A passage of a paper, with its search terms (stemmed, space-separated) and the
+    paper's paragraph-passages it spans (first and last, counted from 0)."""
 
     section: str
     first_page: int
@@ -81,6 +90,7 @@ class Passage:
     text: str
     terms: str
     section_terms: str
+    span: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -171,9 +181,9 @@ class PassageIndex:
             paper_id = cursor.lastrowid
             for p in passages:
                 row = db.execute(
-                    "INSERT INTO passages(paper, section, first_page, last_page, text)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (paper_id, p.section, p.first_page, p.last_page, p.text),
+                    "INSERT INTO passages(paper, section, first_page, last_page, text,"
+                    " span_first, span_last) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (paper_id, p.section, p.first_page, p.last_page, p.text, *p.span),
                 )
                 db.execute(
                     "INSERT INTO terms(rowid, body, section, title) VALUES (?, ?, ?, ?)",
@@ -381,6 +391,8 @@ class _Row(NamedTuple):
     first_page: int
     last_page: int
     text: str
+    span_first: int
+    span_last: int
 
     def candidate(self) -> rank.Candidate:
         return rank.Candidate(
@@ -408,16 +420,23 @@ def _search(
     known = [t for t in query.terms if df.get(t)]
     if not known or not lib.passages or scope == []:
         return Found([], False, searched)
-    selective = [t for t in known if df[t] <= SELECTIVE * lib.passages] or known
+    picking: list[str] = []
+    for term in sorted(known, key=lambda t: df[t]):
+        if picking and sum(df[t] for t in picking) + df[term] > POSTINGS:
+            break
+        picking.append(term)
     allowed = _naming_papers(db, query.named, df, lib)
-    scored = sorted(
-        (
-            (rank.bm25f(row.candidate(), query.terms, df, lib), row)
-            for row in _candidates(db, selective, scope)
-            if allowed is None or row.paper in allowed
+    scored = _distinct(
+        sorted(
+            (
+                (rank.bm25f(row.candidate(), query.terms, df, lib), row)
+                for row in _candidates(db, picking, scope)
+                if allowed is None or row.paper in allowed
+            ),
+            key=lambda s: (-s[0], s[1].id),
         ),
-        key=lambda s: (-s[0], s[1].id),
-    )[:top]
+        top,
+    )
     if not scored:
         return Found([], False, searched)
     best = rank.coverage(scored[0][1].candidate(), query.terms, df, lib)
@@ -433,6 +452,57 @@ def _search(
         for score, row in scored
     ]
     return Found(hits, best >= rank.ANSWERS_AT, searched)
+
+
+def _distinct(scored: Sequence[tuple[float, _Row]], top: int) -> list[tuple[float, _Row]]:
+    """The first ``top`` passages of ``scored`` (best first) that show no text twice. One
+    that overlaps a single passage already kept joins it, in its place and with its
+    score: spanning all of it and more, it is shown instead; overlapping its end or its
+    start (two windows sharing a paragraph), the two are shown as one, up to
+    ``JOINED_SPAN`` paragraph-passages. Any other overlap is left out."""
+    kept: list[tuple[float, _Row]] = []
+    for score, row in scored:
+        if len(kept) == top:
+            break
+        overlaps = [
+            i
+            for i, (_, k) in enumerate(kept)
+            if k.paper == row.paper
+            and k.span_first <= row.span_last
+            and row.span_first <= k.span_last
+        ]
+        if not overlaps:
+            kept.append((score, row))
+        elif len(overlaps) == 1:
+            best, shown = kept[overlaps[0]]
+            joined = _joined(shown, row)
+            if joined is not None:
+                kept[overlaps[0]] = (best, joined)
+    return kept
+
+
+def _joined(shown: _Row, row: _Row) -> _Row | None:
+    """``shown`` and ``row`` (overlapping, of one paper) as one passage, or None when they
+    do not make one short enough."""
+    if row.span_first <= shown.span_first and shown.span_last <= row.span_last:
+        return row
+    first, second = sorted((shown, row), key=lambda r: r.span_first)
+    if second.span_last <= first.span_last or second.span_last - first.span_first >= JOINED_SPAN:
+        return None
+    # the paragraph they share ends the first and starts the second: the longest start of
+    # the second (at a word break) that ends the first
+    cut = len(second.text)
+    while cut > 0 and not first.text.endswith(second.text[:cut]):
+        cut = second.text.rfind(" ", 0, cut)
+    if cut <= 0:
+        return None
+    return shown._replace(
+        text=first.text + second.text[cut:],
+        first_page=first.first_page,
+        last_page=max(first.last_page, second.last_page),
+        span_first=first.span_first,
+        span_last=second.span_last,
+    )
 
 
 def _candidates(
@@ -459,7 +529,8 @@ def _candidates(
     ]
     rows = db.execute(
         "SELECT terms.rowid, terms.body, terms.section, terms.title, passages.paper, "
-        "passages.section, passages.first_page, passages.last_page, passages.text "
+        "passages.section, passages.first_page, passages.last_page, passages.text, "
+        "passages.span_first, passages.span_last "
         "FROM terms JOIN passages ON passages.id = terms.rowid "
         f"WHERE terms.rowid IN ({','.join('?' * len(ids))})",
         ids,

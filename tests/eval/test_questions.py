@@ -29,15 +29,16 @@ def test_every_readable_paper_is_asked(report: QuestionReport) -> None:
 
 
 def test_the_scores_do_not_fall_back(report: QuestionReport) -> None:
-    # Measured (docs/ask.md): recall@3 0.617, MRR 0.532, "not found" 9 of 10. Lexical
-    # retrieval misses the questions worded unlike their answer; these floors catch a
-    # change that loses the ones it finds.
+    # Measured (docs/ask.md): recall@3 0.767, MRR 0.663, "not found" 9 of 10 (0.617 and
+    # 0.532 before the windows and the folded stems). Lexical retrieval misses the
+    # questions worded unlike their answer; these floors catch a change that loses the
+    # ones it finds.
     every = report.scores()
-    assert every["recall_at_3"] >= 0.55 and every["mrr"] >= 0.47
+    assert every["recall_at_3"] >= 0.7 and every["mrr"] >= 0.6
     assert every["not_found"] >= 0.8  # the target: 4 probes of 5
     assert every["false_not_found"] <= 0.1
     held_out = report.scores("odd")
-    assert held_out["recall_at_3"] >= 0.5 and held_out["not_found"] >= 0.8
+    assert held_out["recall_at_3"] >= 0.68 and held_out["not_found"] >= 0.8
 
 
 def test_a_rank_is_the_first_passage_on_the_page_holding_the_answer(

@@ -16,8 +16,9 @@ from localdigest.index import store as store_module
 from localdigest.summarize.passages import query, terms
 
 
-def passage(text: str, section: str = "1 Intro", page: int = 1) -> Passage:
-    return Passage(section, page, page, text, " ".join(terms(text)), " ".join(terms(section)))
+def passage(text: str, section: str = "1 Intro", page: int = 1, at: int = 0) -> Passage:
+    t = (at, at)
+    return Passage(section, page, page, text, " ".join(terms(text)), " ".join(terms(section)), t)
 
 
 def paper(sha: str, title: str = "A Paper") -> IndexedPaper:
@@ -38,8 +39,8 @@ def index(tmp_path: Path) -> PassageIndex:
         paper("a" * 64, "Attention Is All You Need"),
         [
             passage("We employ h = 8 parallel attention layers, or heads.", "3.2 Attention", 5),
-            passage("The base model trained for 100,000 steps on 8 GPUs.", "5 Training", 7),
-            *(passage(t, "6 Results", 8) for t in FILLER),
+            passage("The base model trained for 100,000 steps on 8 GPUs.", "5 Training", 7, 1),
+            *(passage(t, "6 Results", 8, i) for i, t in enumerate(FILLER, 2)),
         ],
         " ".join(terms("Attention Is All You Need")),
     )
@@ -47,7 +48,7 @@ def index(tmp_path: Path) -> PassageIndex:
         paper("b" * 64, "Adam: A Method for Stochastic Optimization"),
         [
             passage("Good default settings are alpha = 0.001 and beta1 = 0.9.", "2 Algorithm", 2),
-            *(passage(t, "6 Experiments", 6) for t in FILLER),
+            *(passage(t, "6 Experiments", 6, i) for i, t in enumerate(FILLER, 1)),
         ],
         " ".join(terms("Adam: A Method for Stochastic Optimization")),
     )
@@ -79,6 +80,63 @@ def test_within_some_papers(index: PassageIndex) -> None:
     assert index.search(q, 10, within=set()).hits == []
 
 
+def test_no_text_is_shown_twice(tmp_path: Path) -> None:
+    # A setting, and its result in the next paragraph: the window over both takes the
+    # place of the setting alone; the result alone, part of a passage shown, is left out.
+    setting = passage("We ran the task without wiping the external memory.", "4 Tests", 6, 0)
+    result = passage("Learning was slower and less robust.", "4 Tests", 6, 1)
+    other = passage("The external memory is wiped between tasks.", "3 Model", 3, 2)
+    window = Passage(
+        "4 Tests",
+        6,
+        6,
+        f"{setting.text} {result.text}",
+        f"{setting.terms} {result.terms}",
+        setting.section_terms,
+        (0, 1),
+    )
+    index = PassageIndex(tmp_path / "passages.sqlite")
+    index.add(paper("a" * 64), [setting, result, other, window], "a paper")
+    index.add(paper("b" * 64), [passage(t, at=i) for i, t in enumerate(FILLER)], "b paper")
+    hits = index.search(query("What happens without wiping the external memory?"), 3).hits
+    index.close()
+    assert sorted(h.text for h in hits) == sorted([window.text, other.text])
+
+
+def test_two_windows_sharing_a_paragraph_are_shown_as_one() -> None:
+    def row(n: int, text: str, span: tuple[int, int], paper: int = 1) -> store_module._Row:
+        return store_module._Row(n, "", "", "", paper, "4 Tests", 6, 6 + span[1] // 3, text, *span)
+
+    single = row(1, "Beta two.", (1, 1))
+    ab, bc = row(2, "Alpha one. Beta two.", (0, 1)), row(3, "Beta two. Gamma three.", (1, 2))
+    cd, other = row(4, "Gamma three. Delta four.", (2, 3)), row(5, "Else.", (0, 0), paper=2)
+    shown = store_module._distinct(
+        [(4.0, single), (3.0, ab), (2.0, bc), (1.5, cd), (1.0, other)], 3
+    )
+    assert [(score, r.text, r.span_first, r.span_last, r.last_page) for score, r in shown] == [
+        (4.0, "Alpha one. Beta two. Gamma three.", 0, 2, 6),  # the single, then ab, then bc
+        (1.0, "Else.", 0, 0, 6),  # cd would make four: left out
+    ]
+
+
+def test_a_small_library_is_searched_with_every_term(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "masked" and "tokens" are in 4 passages of 40, "hide" in one: in a large library
+    # (past POSTINGS) only "hide" would pick candidates; here every term does.
+    answer = passage("We mask 15% of the input tokens; the masked tokens are predicted.", at=0)
+    rest = [passage("The hide of the model.", at=1)]
+    rest += [passage(f"Masked tokens in setting {i}.", at=i) for i in range(2, 5)]
+    rest += [passage(f"Filler passage number {i} about nothing.", at=i) for i in range(5, 40)]
+    index = PassageIndex(tmp_path / "passages.sqlite")
+    index.add(paper("a" * 64), [answer, *rest], "a paper")
+    asked = query("Which masked tokens does it hide?")
+    assert answer.text in [h.text for h in index.search(asked, 10).hits]
+    monkeypatch.setattr(store_module, "POSTINGS", 3)  # as in a large library
+    assert answer.text not in [h.text for h in index.search(asked, 10).hits]
+    index.close()
+
+
 def test_not_found(index: PassageIndex) -> None:
     # the library knows heads and attention, but no passage says anything about Romanian
     assert not index.search(query("What BLEU does the model reach on Romanian?"), 3).answers
@@ -102,7 +160,7 @@ def test_a_paper_is_replaced_whole(index: PassageIndex) -> None:
 
 def test_a_failed_write_leaves_nothing_of_the_paper(index: PassageIndex) -> None:
     before = index.counts()
-    broken = Passage("s", 1, 1, None, "term", "s")  # type: ignore[arg-type]
+    broken = Passage("s", 1, 1, None, "term", "s", (1, 1))  # type: ignore[arg-type]
     with pytest.raises(sqlite3.IntegrityError):  # a bug: said as it is, nothing repaired
         index.add(paper("c" * 64), [passage("A first passage is written."), broken], "t")
     assert index.counts() == before and not index.has("c" * 64)

@@ -23,6 +23,11 @@ def sentence(n: int, words_each: int = 10) -> str:
     return f"Word{n} " + " ".join(f"w{n}x{i}" for i in range(words_each - 2)) + " ends."
 
 
+def paragraphs_of(found: list[passages.Passage]) -> list[passages.Passage]:
+    """The paragraph-passages, without the windows over two of them."""
+    return [p for p in found if p.span[0] == p.span[1]]
+
+
 def test_short_paragraphs_join_only_on_the_same_pages(tmp_path: Path) -> None:
     paragraphs = [
         (sentence(1), (1, 1)),
@@ -32,26 +37,47 @@ def test_short_paragraphs_join_only_on_the_same_pages(tmp_path: Path) -> None:
     ]
     section = pdf.Section("1 Intro", "body", "", 1).with_paragraphs(paragraphs)
     found = passages.passages(doc(tmp_path, [section]))
-    assert [(p.first_page, p.last_page) for p in found] == [(1, 1), (2, 2), (2, 3)]
+    assert [(p.first_page, p.last_page) for p in paragraphs_of(found)] == [(1, 1), (2, 2), (2, 3)]
     assert found[0].text == f"{sentence(1)} {sentence(2)}"
     assert all(p.section == "1 Intro" for p in found)
+    # the window: the two passages that meet on page 2, not the ones of pages 1 and 2
+    assert [(p.span, p.first_page, p.last_page) for p in found[3:]] == [((1, 2), 2, 3)]
+    assert found[3].text == f"{sentence(3)} {sentence(4, 50)}"
+    assert found[3].terms == f"{found[1].terms} {found[2].terms}"
+
+
+def test_a_window_stays_in_its_section_and_under_its_size(tmp_path: Path) -> None:
+    one = pdf.Section("1 Intro", "body", "", 1).with_paragraphs([(sentence(1, 45), (1, 1))])
+    two = pdf.Section("2 Method", "body", "", 1).with_paragraphs(
+        [(sentence(2, 45), (1, 1)), (sentence(3, 180), (1, 1)), (sentence(4, 200), (1, 1))]
+    )
+    found = passages.passages(doc(tmp_path, [one, two]))
+    assert [p.span for p in found] == [
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (3, 3),
+        (1, 2),
+    ]  # 380 words: no (2, 3)
+    assert all(len(p.text.split()) <= passages.WINDOW_WORDS for p in found)
 
 
 def test_a_long_paragraph_is_cut_at_sentence_ends(tmp_path: Path) -> None:
     long = " ".join(sentence(n, 20) for n in range(30))  # 600 words
     section = pdf.Section("2 Method", "body", long, 4, ((4, 4),))
     found = passages.passages(doc(tmp_path, [section]))
-    assert len(found) > 3
-    assert all(len(p.text.split()) <= passages.MAX_WORDS for p in found)
+    pieces = paragraphs_of(found)
+    assert len(pieces) > 3
+    assert all(len(p.text.split()) <= passages.MAX_WORDS for p in pieces)
     assert all(p.text.endswith("ends.") for p in found)
-    assert " ".join(p.text for p in found) == long  # nothing lost, nothing repeated
+    assert " ".join(p.text for p in pieces) == long  # nothing lost, nothing repeated
 
 
 def test_back_matter_is_not_a_passage(tmp_path: Path) -> None:
     kinds = ["front", "abstract", "body", "contents", "acknowledgments", "references", "appendix"]
     sections = [pdf.Section(k.title(), k, sentence(i, 45), 1) for i, k in enumerate(kinds)]
     found = passages.passages(doc(tmp_path, sections))
-    assert [p.section for p in found] == ["Abstract", "Body", "Appendix"]
+    assert [p.section for p in found] == ["Abstract", "Body", "Appendix"]  # no window either
 
 
 def test_terms_are_the_groundings_and_more() -> None:
@@ -59,13 +85,36 @@ def test_terms_are_the_groundings_and_more() -> None:
     assert passages.terms(text) == grounding_terms(text)
     # a possessive and a hyphenated word: also the word and its parts
     said = passages.terms("BERT's learning-rate")
-    assert {"bert", "learningrate", "learn", "rate"} <= set(said)
+    assert {"bert", "learningrat", "learn", "rat"} <= set(said)
     assert all(t.isalnum() for t in said)  # FTS5 tokens
+
+
+@pytest.mark.parametrize(
+    ("asked", "printed"),
+    [
+        ("decay rate", "decay rates"),
+        ("fine-tune", "fine-tuning"),
+        ("strategy", "strategies"),
+        ("stop", "stopping"),
+        ("overfit", "overfitting"),
+        ("estimate", "estimated"),
+        ("betas and epsilon", "β1 = 0.9, \N{GREEK LUNATE EPSILON SYMBOL} = 1e-8"),
+        ("alpha", "\N{MATHEMATICAL ITALIC SMALL ALPHA} = 0.001"),
+    ],
+)
+def test_a_question_meets_the_words_as_papers_print_them(asked: str, printed: str) -> None:
+    assert set(passages.query(asked).terms) <= set(passages.terms(printed))
+
+
+def test_stems_that_differ_stay_apart() -> None:
+    assert passages.terms("small buzz") == ["small", "buzz"]  # ll, zz kept
+    assert passages.terms("rate") != passages.terms("ratio")
+    assert passages.terms("key day") == ["key", "day"]  # a y after a vowel stays
 
 
 def test_a_question_and_what_it_names() -> None:
     q = passages.query("How many heads does the Transformer use on WMT English-to-Romanian?")
-    assert "many" not in q.terms and "how" not in q.terms
+    assert "many" not in q.terms and "man" not in q.terms and "how" not in q.terms
     assert {"head", "transformer", "wmt", "romanian"} <= set(q.terms)
     assert set(q.named) == {"transformer", "wmt", "english", "romanian"}
     assert passages.query("BERT uses what?").named == ("bert",)  # named at the start too
@@ -81,14 +130,16 @@ def test_matched_words_are_the_words_as_printed() -> None:
 def test_a_real_paper(corpus: Path) -> None:
     document = pdf.extract(corpus / "pdfs" / "1706.03762.pdf")
     found = passages.passages(document)
-    assert 40 < len(found) < 120
+    pieces = paragraphs_of(found)
+    assert 40 < len(pieces) < 120 and len(pieces) < len(found) < 2 * len(pieces)
     kinds = {s.heading: s.kind for s in document.sections}
     assert {kinds[p.section] for p in found} <= set(passages.KINDS)
     assert "References" not in {p.section for p in found}
     assert all(1 <= p.first_page <= p.last_page <= document.pages for p in found)
     assert all(p.last_page - p.first_page <= 1 for p in found)
-    sizes = [len(words(p.text)) for p in found]
+    sizes = [len(words(p.text)) for p in pieces]
     assert max(sizes) <= passages.MAX_WORDS + 60  # one sentence may run past the cut
+    assert all(len(p.text.split()) <= passages.WINDOW_WORDS for p in found)
     heads = [p for p in found if "h = 8" in p.text]
     assert heads and heads[0].section == "3.2.2 Multi-Head Attention"
     assert (heads[0].first_page, heads[0].last_page) == (5, 5)
