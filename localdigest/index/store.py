@@ -43,7 +43,7 @@ from localdigest.errors import CacheError
 from localdigest.index import rank
 
 # The passages' and terms' rules: a new FORMAT rebuilds the index from the papers read.
-FORMAT = "1"
+FORMAT = "2"  # 2: passages cut at sentences split knowing abbreviations
 CANDIDATES = 200  # passages FTS5 hands to the full scoring
 SELECTIVE = 0.05  # a term in more passages than this share does not pick candidates
 _SCHEMA = """

@@ -27,8 +27,9 @@ from localdigest.summarize.facts import ACRONYM, REFERENCE_MARK, Fact
 from localdigest.summarize.quality import content_words, degeneration, numbers
 from localdigest.text import split_sentences
 
-VERSION = 3  # part of an extracted summary's cache key: a changed selection recomputes it
-# (3: the TL;DR is a picked sentence too, not the model's)
+VERSION = 4  # part of an extracted summary's cache key: a changed selection recomputes it
+# (3: the TL;DR is a picked sentence too, not the model's; 4: sentences split knowing
+# abbreviations, "et al." and initials)
 SUMMARY_WORDS = 150  # about what the reduce prompt asks for (4-6 sentences)
 MIN_WORDS, MAX_WORDS = 8, 50  # shorter or longer sentences read badly on their own
 MAX_ABSTRACT_WORDS = 75  # an abstract's long results sentence is worth its length
@@ -111,7 +112,7 @@ def candidates(sections: Sequence[Section]) -> list[Candidate]:
         lead = 0
         for paragraph, pages in section.paragraphs():
             text = _FOOTNOTE_MARK.sub(" ", paragraph)  # "... difficulties. 1 In the ..."
-            for raw in split_sentences(text, before_capital=True):
+            for raw in split_sentences(text):
                 sentence = _clean(raw)
                 longest = MAX_ABSTRACT_WORDS if section.kind == "abstract" else MAX_WORDS
                 if not _prose(sentence, longest):
