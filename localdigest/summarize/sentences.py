@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from localdigest.pdf import Section
-from localdigest.summarize.facts import ACRONYM, REFERENCE_MARK, Fact
+from localdigest.summarize.facts import ACRONYM, REFERENCE_MARK, Fact, Statements
 from localdigest.summarize.quality import content_words, degeneration, numbers
 from localdigest.text import split_sentences
 
@@ -205,19 +205,25 @@ def select(
             continue
         picked.append(c)
         used += n
-    for fact in must:
-        if any(fact.stated_in(c.text) for c in picked):
+    # Which candidates state which fact, found once (a fact against every candidate was
+    # quadratic in the text: issue 25).
+    statements = Statements([c.text for c in scored])
+    stating = [{scored[i].order for i in statements.stating(f)} for f in must]
+    states_any = set().union(*stating)
+    by_order = {c.order: c for c in scored}
+    for orders in stating:
+        if any(c.order in orders for c in picked):
             continue
-        stating = [c for c in scored if fact.stated_in(c.text) and c not in picked]
-        if not stating:
+        if used + MIN_WORDS > budget * 1.25 and all(c.order in states_any for c in picked):
+            break  # full, and every pick states a fact: nothing more can join
+        # The best sentence stating it that does not repeat a picked one.
+        ranked = sorted((by_order[o] for o in orders), key=lambda c: (-c.score, c.order))
+        best = next((c for c in ranked if c not in picked and not _repeats(picked, c)), None)
+        if best is None:
             continue
-        stating = [c for c in stating if not _repeats(picked, c)]
-        if not stating:
-            continue
-        best = max(stating, key=lambda c: c.score)
         if used + len(best.text.split()) > budget * 1.25 and picked:
             weakest = min(
-                (c for c in picked if not any(f.stated_in(c.text) for f in must)),
+                (c for c in picked if c.order not in states_any),
                 key=lambda c: c.score,
                 default=None,
             )

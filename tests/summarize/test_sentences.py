@@ -82,3 +82,38 @@ def test_the_tldr_is_a_claim_when_one_was_picked() -> None:
     assert tldr([problem, claim, long], 40) == claim
     assert tldr([problem, long], 40) == problem  # no short claim: the best short one
     assert tldr([long], 40) is None
+
+
+def _extract_seconds(kilobytes: int) -> float:
+    """Key facts and the selection with its coverage pass on one page of ``kilobytes`` of
+    text that is all abstract (a page no heading splits), every sentence with new numbers
+    and names: the shape that had made extract mode quadratic."""
+    import time
+
+    from localdigest.summarize.facts import key_facts
+
+    lines, size, i = [], 0, 0
+    while size < kilobytes * 1000:
+        line = (
+            f"We propose Method{i} which reaches {i}.{i % 7}% accuracy on the Bench{i} "
+            f"benchmark with {1000 + i} samples and {i % 97 + 2}.5x speed."
+        )
+        lines.append(line)
+        size += len(line) + 1
+        i += 1
+    text = "\n\n".join(" ".join(lines[j : j + 8]) for j in range(0, len(lines), 8))
+    title = "A Method That Reaches Accuracy"
+    start = time.perf_counter()
+    must = [f for f in key_facts(text, title) if f.kind in ("number", "title")]
+    select([pdf.Section("Abstract", "abstract", text, 1)], title, must=must)
+    return time.perf_counter() - start
+
+
+def test_extract_is_linear_in_the_size_of_the_text() -> None:
+    """Issue 25.7: 0.25 / 0.5 / 1 MB took 4 / 13 / 46 s (the text re-split at every number,
+    every fact checked against every sentence). Four times the text must take about four
+    times as long: under 8x (quadratic is 16x; before the fix, 60 / 240 KB took 9.4 / 189 s
+    under load), best of two runs against load."""
+    small = min(_extract_seconds(60) for _ in range(2))
+    big = min(_extract_seconds(240) for _ in range(2))
+    assert big / small < 8, (small, big)
