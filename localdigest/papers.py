@@ -12,11 +12,20 @@ from typing import Any, Literal, Protocol
 # extract for models under 1B parameters and write for bigger ones.
 Mode = Literal["write", "extract", "rewrite"]
 ModeSetting = Literal["auto", Mode]
-# The summary's shape: the newsletter paragraph; labelled claims / method / results /
-# limitations lines; or only the one-sentence TL;DR.
-Style = Literal["paragraph", "bullets", "tldr"]
+# The summary's shape: the newsletter paragraph (in extract mode, two: what the paper
+# claims, what the abstract does not say); labelled claims / method / results /
+# limitations lines; a card (extract mode: the paper's sentences under Claim, Method,
+# Results, Limitations; other modes write the labelled lines); or only the TL;DR.
+Style = Literal["paragraph", "bullets", "card", "tldr"]
 # How a reader is told what each paragraph of a summary is (PaperSummary.roles).
-ROLE_LABELS = {"claims": "What the paper claims", "beyond": "What the abstract does not say"}
+ROLE_LABELS = {
+    "claims": "What the paper claims",
+    "beyond": "What the abstract does not say",
+    "claim": "Claim",
+    "method": "Method",
+    "result": "Results",
+    "limitation": "Limitations",
+}
 
 
 class Counted(Protocol):
@@ -105,8 +114,8 @@ class PaperSummary:
     # One entry per sentence of the summary and of the TL;DR, in order.
     grounding: list[Grounding] = field(default_factory=list)
     # What each paragraph of ``summary`` is (extract mode): "claims" (what the paper
-    # claims, the abstract compressed) and "beyond" (what the abstract does not say);
-    # [] for one paragraph of another kind.
+    # claims, the abstract compressed) and "beyond" (what the abstract does not say), or
+    # a card's "claim", "method", "result", "limitation" (ROLE_LABELS); [] for none.
     roles: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -97,10 +97,21 @@ class Parts:
     claims: list[Candidate]
     beyond: list[Candidate]
     tldr: Candidate | None
+    roles: dict[int, str]  # a second-part sentence's order -> the role it was chosen for
 
     @property
     def picked(self) -> list[Candidate]:
         return [*self.claims, *self.beyond]
+
+    def card(self) -> list[tuple[str, str]]:
+        """(role, text) lines of a card: the claim (the TL;DR), then the method, results
+        (the claims' headline numbers first) and limitations sentences, each role once."""
+        lines: dict[str, list[str]] = {"claim": [], "method": [], "result": [], "limitation": []}
+        for c in self.claims:
+            lines["claim" if c == self.tldr else "result"].append(c.text)
+        for c in self.beyond:
+            lines[self.roles[c.order]].append(c.text)
+        return [(role, " ".join(texts)) for role, texts in lines.items() if texts]
 
 
 def is_contribution(sentence: str) -> bool:
@@ -126,7 +137,12 @@ def compose(
     body = [c for c in scored if c.order not in taken and c.kind != "abstract"]
     room = SUMMARY_WORDS - sum(len(c.text.split()) for c in claims)
     beyond = _beyond(body, claims, abstract_terms, room)
-    return Parts(sorted(claims, key=lambda c: c.order), sorted(beyond, key=lambda c: c.order), tldr)
+    return Parts(
+        sorted(claims, key=lambda c: c.order),
+        sorted(beyond, key=lambda c: c.order),
+        tldr,
+        {c.order: role for c, role in beyond.items()},
+    )
 
 
 def _contribution(front: Sequence[Candidate], max_words: int) -> Candidate | None:
@@ -221,10 +237,10 @@ def _role_score(c: Candidate, role: str, abstract_terms: set[str]) -> float | No
 
 def _beyond(
     body: Sequence[Candidate], chosen: Sequence[Candidate], abstract_terms: set[str], room: int
-) -> list[Candidate]:
+) -> dict[Candidate, str]:
     """One sentence per role in ``ROLES`` order, the best that fits and repeats nothing
-    chosen (the claims included), within ``room`` words."""
-    picked: list[Candidate] = []
+    chosen (the claims included), within ``room`` words; each with its role."""
+    picked: dict[Candidate, str] = {}
     used = 0
     ranked = {
         role: sorted(
@@ -240,7 +256,7 @@ def _beyond(
                 continue
             if _repeats_any(c, [*chosen, *picked]):
                 continue
-            picked.append(c)
+            picked[c] = role
             used += n
             break
     return picked

@@ -34,7 +34,13 @@ MAX_COLLAPSE_DEPTH = 3
 # The eval had found one-sentence "paragraphs" (11 words).
 SUMMARY_MIN_WORDS = 40
 TLDR_MAX_WORDS = 40  # the prompt asks for 30; a longer TL;DR is a copied paragraph
-REDUCE_PROMPTS = {"paragraph": "reduce", "bullets": "reduce_bullets", "tldr": "tldr"}
+# A card in the model's words is the labelled lines of the bullets style.
+REDUCE_PROMPTS = {
+    "paragraph": "reduce",
+    "bullets": "reduce_bullets",
+    "card": "reduce_bullets",
+    "tldr": "tldr",
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def write(plan: PaperPlan, calls: PaperCalls) -> Draft:
     if options.style == "tldr":
         tldr = _tldr(calls, plan, joined, source, fallback=False)
         return Draft(tldr, tldr, headings)
-    bullets = options.style == "bullets"
+    bullets = options.style in ("bullets", "card")
 
     def clean(g: Generation) -> str:
         cut = g.finish_reason == "length"
@@ -210,6 +216,10 @@ def _from_sentences(plan: PaperPlan, calls: PaperCalls, *, rewrite: bool) -> Dra
     roles: list[str] = []
     if options.style == "bullets":
         extracted = "\n".join(f"- {c.text}" for c in picked)
+    elif options.style == "card":
+        card = chosen.card()
+        roles = [role for role, _ in card]
+        extracted = "\n\n".join(text for _, text in card)
     else:
         blocks = {
             "claims": " ".join(c.text for c in chosen.claims),

@@ -145,3 +145,22 @@ def test_extract_is_linear_in_the_size_of_the_text() -> None:
     small = min(_extract_seconds(60) for _ in range(2))
     big = min(_extract_seconds(240) for _ in range(2))
     assert big / small < 8, (small, big)
+
+
+def test_a_card_labels_the_papers_own_sentences(corpus: Path, tmp_path: Path) -> None:
+    from conftest import FakeBackend, fake_summarizer
+
+    from localdigest.papers import PaperInput
+    from localdigest.publish.formats import to_markdown
+    from localdigest.summarize import Options
+
+    fake = FakeBackend()
+    s = fake_summarizer(tmp_path / "cache", fake, Options(mode="extract", style="card"))
+    path = corpus / "pdfs" / "1810.04805.pdf"
+    result = s.summarize(PaperInput(str(path), path))
+    assert result.roles[0] == "claim" and {"method", "result"} <= set(result.roles)
+    assert len(result.summary.split("\n\n")) == len(result.roles)
+    assert result.summary.startswith(result.tldr)
+    shown = to_markdown([result])
+    assert "**Claim:** We introduce" in shown and "**Method:**" in shown
+    assert fake.calls == []
