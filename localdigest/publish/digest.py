@@ -81,9 +81,8 @@ class Digest:
         models = self.models
         when = self.written.isoformat()
         if not models:
-            return (
-                f"Its summaries are sentences chosen from each paper (no model wrote them), {when}."
-            )
+            chosen = "This article's summaries were chosen from each paper"
+            return f"{chosen} on {when}: no model wrote them."
         who = models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
         if any(p.written_by == "extraction" for p in self.papers):
             who += " (the other summaries are sentences chosen from the papers)"
