@@ -85,6 +85,11 @@ _LIMIT_SECTION = re.compile(
     r"\b(?:conclusions?|discussion|limitations?|future|summary|concluding)\b", re.IGNORECASE
 )
 _INTRODUCTION = re.compile(r"\bintroduction\b", re.IGNORECASE)
+# "In this section, we present BERT fine-tuning results on 11 NLP tasks." says no fact.
+_ANNOUNCES = re.compile(
+    r"^(?:in|here,? in) (?:this|the (?:following|next)) (?:section|subsection|chapter)\b",
+    re.IGNORECASE,
+)
 # The roles of the second part, in the order their first sentence is chosen (then again).
 ROLES = ("result", "method", "limitation", "result", "method", "result", "limitation")
 
@@ -208,7 +213,7 @@ def _role_score(c: Candidate, role: str, abstract_terms: set[str]) -> float | No
     its role's cues and section, and what it says that the abstract does not."""
     text, heading = c.text, c.heading
     n_words = len(text.split())
-    if not BEYOND_MIN_WORDS <= n_words <= BEYOND_MAX_WORDS:
+    if not BEYOND_MIN_WORDS <= n_words <= BEYOND_MAX_WORDS or _ANNOUNCES.match(text):
         return None
     found = [n for n in numbers(text) if len(n.replace(".", "")) > 1 or "." in n]
     # Specific beats general: numbers and names; a long sentence costs its words.
