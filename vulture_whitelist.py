@@ -23,7 +23,8 @@ evaluate.PaperEval.reference_words  # the eval's JSON
 scoring.SummaryScore.rouge1, scoring.SummaryScore.rouge2, scoring.SummaryScore.rougeL
 scoring.SummaryScore.rougeLsum, scoring.SummaryScore.facts_missing
 scoring.SummaryScore.scaffolding, scoring.SummaryScore.numbers_without_page
-scoring.SummaryScore.invented_numbers  # the eval's JSON
+scoring.SummaryScore.invented_numbers, scoring.SummaryScore.body_facts_missing
+scoring.SummaryScore.tldr_contribution  # the eval's JSON
 quality.Degeneration.repeated_ngrams  # the eval's JSON
 baselines.SentenceTokenizer.language, baselines.SentenceTokenizer.to_words  # read by sumy
 baselines.textrank.stop_words  # set on sumy's summarizer, which reads it

@@ -12,9 +12,20 @@ from typing import Any, Literal, Protocol
 # extract for models under 1B parameters and write for bigger ones.
 Mode = Literal["write", "extract", "rewrite"]
 ModeSetting = Literal["auto", Mode]
-# The summary's shape: the newsletter paragraph; labelled claims / method / results /
-# limitations lines; or only the one-sentence TL;DR.
-Style = Literal["paragraph", "bullets", "tldr"]
+# The summary's shape: the newsletter paragraph (in extract mode, two: what the paper
+# claims, what the abstract does not say); labelled claims / method / results /
+# limitations lines; a card (extract mode: the paper's sentences under Claim, Method,
+# Results, Limitations; other modes write the labelled lines); or only the TL;DR.
+Style = Literal["paragraph", "bullets", "card", "tldr"]
+# How a reader is told what each paragraph of a summary is (PaperSummary.roles).
+ROLE_LABELS = {
+    "claims": "What the paper claims",
+    "beyond": "What the abstract does not say",
+    "claim": "Claim",
+    "method": "Method",
+    "result": "Results",
+    "limitation": "Limitations",
+}
 
 
 class Counted(Protocol):
@@ -102,9 +113,34 @@ class PaperSummary:
     mode: str = ""  # how the summary was written: write, extract or rewrite ("": unknown)
     # One entry per sentence of the summary and of the TL;DR, in order.
     grounding: list[Grounding] = field(default_factory=list)
+    # What each paragraph of ``summary`` is (extract mode): "claims" (what the paper
+    # claims, the abstract compressed) and "beyond" (what the abstract does not say), or
+    # a card's "claim", "method", "result", "limitation" (ROLE_LABELS); [] for none.
+    roles: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def written_by(self) -> str:
+        """Who wrote the text: "extraction" (the paper's own sentences, chosen without a
+        model) or the model's name."""
+        return "extraction" if self.mode == "extract" else self.model
+
+    @property
+    def credit(self) -> str:
+        """Who wrote the text, as a reader is told it: extract mode names no model."""
+        if self.written_by == "extraction":
+            return "sentences chosen from the paper (no model wrote them)"
+        return f"written by {self.model}"
+
+    def paragraphs(self, text: str | None = None) -> list[tuple[str, str]]:
+        """(role, paragraph) for each paragraph of ``text`` (default: the summary; the
+        summary with its page marks, say), the role "" where none was given."""
+        text = self.summary if text is None else text
+        blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
+        roles = self.roles if len(self.roles) == len(blocks) else []
+        return [(roles[i] if roles else "", b) for i, b in enumerate(blocks)]
 
     def grounded(self, part: str = "summary") -> list[Grounding]:
         return [g for g in self.grounding if g.part == part]

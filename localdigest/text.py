@@ -1,11 +1,13 @@
 """Splitting text into sentences, words and paragraphs: the one place these rules live.
 
-Two sentence rules exist on purpose. ``split_sentences`` breaks after ``.``, ``!`` or ``?``
-and whitespace, which is what cleaning model output and scoring need. With
-``before_capital=True`` it also wants the next sentence to start with a capital letter or a
-bracket, so that "e.g. a" or "Fig. 3" in a paper's text does not split: chunking and the
-TextRank baseline use that one. Changing either would change how papers are chunked, and
-so every cache key of their notes.
+One sentence rule serves every stage (extraction, grounding, chunking, passages, cleaning
+model output): a sentence ends at ``.``, ``!`` or ``?`` (and a closing quote or bracket
+after it) followed by whitespace, when the next sentence starts with neither a lower-case
+letter nor a digit, and a full stop ends nothing after an abbreviation ("et al.", "i.e.",
+"e.g.", "vs.", "Fig. 3", "Eq.", "Sec.", "Prof.", "U.S.") or an initial ("G. E. Hinton").
+"et al." and an initial do end a sentence before a word that opens one ("... by Smith et
+al. We then ..."). Changing it changes how papers are chunked and extracted, and so cache
+keys (``sentences.VERSION``, the notes' chunk texts, the passage index's ``FORMAT``).
 """
 
 from __future__ import annotations
@@ -13,23 +15,65 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-# After the end mark, or after a closing quote or bracket that follows it ('... learning.”').
-_END = r"(?:(?<=[.!?])|(?<=[.!?][\"”’')\]]))"
-_BREAK = re.compile(_END + r"\s+")
-_BREAK_BEFORE_CAPITAL = re.compile(_END + r"\s+(?=[A-Z(\[])")
+# An end mark, closing quotes or brackets after it, then the whitespace before the next one.
+_CANDIDATE = re.compile(r"[.!?][\"”’')\]]*\s+")
+_LAST_TOKEN = re.compile(r"\S+$")
+_INITIALS = re.compile(r"(?:[A-Z]\.){0,3}[A-Z]")  # "G", "U.S", "J.R.R"
+# Lower-cased, without the final full stop.
+ABBREVIATIONS = {
+    "al", "i.e", "e.g", "vs", "cf", "viz", "approx", "resp", "fig", "figs", "eq", "eqs",
+    "eqn", "eqns", "sec", "secs", "tab", "ref", "refs", "thm", "lem", "prop", "def", "alg",
+    "ch", "chap", "vol", "pp", "prof", "dr", "mr", "mrs", "ms", "jr", "st", "ph.d", "dept",
+    "univ", "inc", "ltd", "corp", "u.s.a",
+}  # fmt: skip
+# Words that open a sentence: after "et al." or an initial, a sentence ends before them.
+_OPENERS = {
+    "We", "The", "This", "These", "Our", "In", "It", "Its", "They", "Their", "Here",
+    "However", "Moreover", "Such", "Both", "Unlike", "A", "An", "As", "For", "To", "On",
+    "Thus", "Finally", "Furthermore", "Similarly", "Instead", "While", "When",
+}  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _ALNUM = re.compile(r"[a-z0-9]+")
 
 
-def split_sentences(text: str, *, before_capital: bool = False, maxsplit: int = 0) -> list[str]:
-    """The pieces of ``text`` between sentence breaks, as they are (not stripped)."""
-    rule = _BREAK_BEFORE_CAPITAL if before_capital else _BREAK
-    return rule.split(text, maxsplit=maxsplit)
+def _ends_sentence(text: str, m: re.Match[str]) -> bool:
+    """Whether the end mark at ``m`` (followed by whitespace) ends a sentence."""
+    after = text[m.end() : m.end() + 1]
+    if not after or after.islower() or after.isdigit():
+        return False
+    if text[m.start()] != "." or m.group().rstrip()[-1:] != ".":
+        return True  # "!", "?", or a bracket or quote closes the sentence
+    token = _LAST_TOKEN.search(text, max(0, m.start() - 40), m.start())
+    word = token.group().lstrip("([{“\"'‘") if token else ""
+    if not word:
+        return True
+    if word.lower() not in ABBREVIATIONS and not _INITIALS.fullmatch(word):
+        return True
+    if word.lower() == "al" or (_INITIALS.fullmatch(word) and "." not in word):
+        nxt = text[m.end() : m.end() + 40].split(maxsplit=1)
+        return bool(nxt) and nxt[0].strip(",;:") in _OPENERS
+    return False
+
+
+def split_sentences(text: str, *, maxsplit: int = 0) -> list[str]:
+    """The pieces of ``text`` between sentence breaks, as they are (not stripped; the
+    whitespace of a break is left out)."""
+    pieces: list[str] = []
+    start = 0
+    for m in _CANDIDATE.finditer(text):
+        if maxsplit and len(pieces) >= maxsplit:
+            break
+        if _ends_sentence(text, m):
+            cut = m.start() + len(m.group().rstrip())
+            pieces.append(text[start:cut])
+            start = m.end()
+    pieces.append(text[start:])
+    return pieces
 
 
 def sentences(text: str) -> list[str]:
     """The sentences of ``text``, stripped, empty ones left out."""
-    return [s.strip() for s in _BREAK.split(text.strip()) if s.strip()]
+    return [s.strip() for s in split_sentences(text.strip()) if s.strip()]
 
 
 def first_sentence(text: str) -> str:
@@ -51,7 +95,7 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-_PAGE_MARK = re.compile(r"\s*\[(?:p\. [\d, –-]+|\?)\]")
+_PAGE_MARK = re.compile(r"\s*\[(?:pp?\.\s*[\d, –-]+|\?)\]")
 
 
 def page_mark(pages: list[int]) -> str:
@@ -72,6 +116,8 @@ def page_mark(pages: list[int]) -> str:
 
 
 def strip_page_marks(text: str) -> str:
+    """``text`` without page marks (``[p. 2, 15]``, ``[pp. 3-5]``, ``[?]``): ours, or a
+    model's imitation of them."""
     return _PAGE_MARK.sub("", text)
 
 

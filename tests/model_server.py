@@ -157,10 +157,15 @@ class Seen:
     at: float
 
 
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
 def fake_reply(user: str) -> str:
     """What the stand-in writes: depends on the prompt alone (like FakeBackend's kinds)."""
     kind = call_kind(user)
-    tag = hashlib.sha256(user.encode()).hexdigest()[:6]
+    # Letters only: a hex tag such as "01883d" reads as a number the paper does not hold,
+    # and grounding cuts the sentence (it did when the reduce prompt's text changed).
+    tag = hashlib.sha256(user.encode()).hexdigest()[:6].translate(_LETTERS)
     if kind == "reduce":
         return f"The paper proposes a method {tag}. It improves accuracy by 3 points."
     if kind == "tldr":

@@ -74,9 +74,7 @@ def readings(text: str) -> tuple[Tokens, Tokens]:
 
 def sentences(text: str) -> list[tuple[Tokens]]:
     """The words of each sentence of both mended forms of ``text``."""
-    return [
-        (tokens(s),) for form in mended(text) for s in split_sentences(form, before_capital=True)
-    ]
+    return [(tokens(s),) for form in mended(text) for s in split_sentences(form)]
 
 
 @cache

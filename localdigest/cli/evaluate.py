@@ -68,6 +68,15 @@ def eval_(
             "abstract's key facts, instead of withholding it.",
         ),
     ] = False,
+    body_facts: Annotated[
+        Path | None,
+        typer.Option(
+            "--body-facts",
+            metavar="FILE",
+            help="Labels of what only each paper's body says (default: "
+            "tests/fixtures/body_facts.json when present); scored as body-facts recall.",
+        ),
+    ] = None,
     questions: Annotated[
         Path | None,
         typer.Option(
@@ -82,10 +91,11 @@ def eval_(
 
     Each paper is summarized with its abstract removed (the section dropped and its
     sentences scrubbed from the rest), then scored: ROUGE-1/2/L/Lsum F1, the share of the
-    abstract's key facts stated, sentences traced to a page, scaffolding, degeneration,
-    number faithfulness, length and time; next to the lead, TextRank and one-call "stuff"
-    baselines. --reader scores normal runs (abstract read) instead. Prints a table and
-    writes the JSON report.
+    abstract's key facts stated, the share of the labelled body facts stated, sentences
+    traced to a page, pairs of sentences saying the same thing, whether the TL;DR states the
+    contribution, scaffolding, degeneration, number faithfulness, length and time; next to
+    the lead, TextRank and one-call "stuff" baselines. --reader scores normal runs
+    (abstract read) instead. Prints a table and writes the JSON report.
 
     --questions FILE scores `ask` instead: each question asked of the PDFs, recall@3 (a
     top-3 passage on the right paper and page holds the answer), MRR and the share of
@@ -111,7 +121,10 @@ def eval_(
     expected = expected or pdfs.parent / "expected.json"
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
-    papers = evaluate.load_papers(pdfs, expected, limit)
+    default_labels = Path("tests/fixtures/body_facts.json")
+    body_facts = body_facts or (default_labels if default_labels.is_file() else None)
+    labels = evaluate.load_body_facts(body_facts) if body_facts is not None else None
+    papers = evaluate.load_papers(pdfs, expected, limit, labels)
     cfg = config.load(
         model=model,
         n_ctx=n_ctx,

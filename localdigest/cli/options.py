@@ -81,8 +81,9 @@ SeedOpt = Annotated[
 StyleOpt = Annotated[
     Style,
     typer.Option(
-        help="paragraph (newsletter, default), bullets (claims/method/results/limits) "
-        "or tldr (one sentence)."
+        help="paragraph (newsletter, default; extract mode: what the paper claims, then "
+        "what the abstract does not say), bullets (claims/method/results/limits), card "
+        "(labelled Claim/Method/Results/Limitations lines) or tldr (one sentence)."
     ),
 ]
 ReadAllOpt = Annotated[

@@ -26,7 +26,7 @@ class SentenceTokenizer:
     language = "english"
 
     def to_sentences(self, text: str) -> list[str]:
-        return [s.strip() for s in split_sentences(text, before_capital=True) if s.strip()]
+        return [s.strip() for s in split_sentences(text) if s.strip()]
 
     def to_words(self, text: str) -> list[str]:
         return words(text)  # sumy lower-cases words itself

@@ -54,11 +54,35 @@ class EvalPaper:
     reference: str  # the authors' abstract
     arxiv_id: str | None = None
     title: str | None = None
+    body_facts: list[dict[str, Any]] = field(default_factory=list)  # the reader's labels
 
 
-def load_papers(pdfs: Path, expected: Path, limit: int | None = None) -> list[EvalPaper]:
+def load_body_facts(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """The reader's labels of what only a paper's body says, by paper (the PDF's name
+    without .pdf): ``tests/fixtures/body_facts.json``'s format."""
+    try:
+        labels = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"Cannot read the body facts {path} ({e}) — fix or pass another") from e
+    if not isinstance(labels, list) or not all(
+        isinstance(f, dict) and {"paper", "fact", "match"} <= set(f) for f in labels
+    ):
+        raise UsageError(f"{path} is not a list of {{paper, fact, match}} labels — fix it")
+    by_paper: dict[str, list[dict[str, Any]]] = {}
+    for f in labels:
+        by_paper.setdefault(str(f["paper"]), []).append(f)
+    return by_paper
+
+
+def load_papers(
+    pdfs: Path,
+    expected: Path,
+    limit: int | None = None,
+    body_facts: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[EvalPaper]:
     """Pair the PDFs of a folder with their expected abstracts (by file name); entries
-    without an abstract (a damaged file) or without a PDF are left out."""
+    without an abstract (a damaged file) or without a PDF are left out. ``body_facts``:
+    labels by paper (``load_body_facts``)."""
     if not pdfs.is_dir():
         raise UsageError(f"PDF folder {pdfs} does not exist — pass --pdfs DIR")
     try:
@@ -84,8 +108,11 @@ def load_papers(pdfs: Path, expected: Path, limit: int | None = None) -> list[Ev
             )
         path = pdfs / Path(str(entry.get("file", ""))).name
         if reference.strip() and path.is_file():
+            labels = (body_facts or {}).get(path.stem, [])
             papers.append(
-                EvalPaper(path, reference.strip(), entry.get("arxiv_id"), entry.get("title"))
+                EvalPaper(
+                    path, reference.strip(), entry.get("arxiv_id"), entry.get("title"), labels
+                )
             )
     if not papers:
         raise UsageError(f"No PDF in {pdfs} has an expected abstract in {expected}")
@@ -105,6 +132,7 @@ class PaperEval:
     reference_words: int
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)  # system -> Score dict
     texts: dict[str, str] = field(default_factory=dict)  # system -> its summary
+    tldr: str = ""  # localdigest's TL;DR
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     # localdigest's model calls, and how many of them (or of their outputs) the guard
@@ -149,8 +177,18 @@ class EvalReport:
                 "min_number_faithfulness": min(float(r["number_faithfulness"]) for r in rows),
                 "on_topic": mean("on_topic"),
                 "words": mean("words"),
+                "max_words": max(int(r["words"]) for r in rows),
                 "seconds": round(sum(float(r["seconds"]) for r in rows), 1),
+                "overlap_pairs": sum(int(r.get("overlap_pairs", 0)) for r in rows),
             }
+            labelled = [float(r["body_facts"]) for r in rows if r.get("body_facts") is not None]
+            if labelled:
+                result[system]["body_facts"] = round(sum(labelled) / len(labelled), 4)
+            tldrs = [
+                bool(r["tldr_contribution"]) for r in rows if r.get("tldr_contribution") is not None
+            ]
+            if tldrs:
+                result[system]["tldr_contribution"] = round(sum(tldrs) / len(tldrs), 4)
         return result
 
     def targets(self) -> dict[str, Any]:
@@ -177,8 +215,16 @@ class EvalReport:
             ours["numbers_without_page"] == 0,
             ours["numbers_without_page"],
         )
+        target("no_overlap_pairs", ours["overlap_pairs"] == 0, ours["overlap_pairs"])
         if self.reader:  # as a reader runs it: the abstract is read
             target("facts_at_least_0.6", ours["facts"] >= 0.6, ours["facts"])
+            if "body_facts" in ours:  # issue 22: more than the abstract
+                body = ours["body_facts"]
+                target("body_facts_at_least_0.3", body >= 0.3, body)
+            if "tldr_contribution" in ours:
+                share = ours["tldr_contribution"]
+                target("tldr_contribution_at_least_0.9", share >= 0.9, share)
+            target("words_at_most_200", ours["max_words"] <= 200, ours["max_words"])
             return t
         for base in ("lead", "textrank"):
             if base in o:
@@ -281,8 +327,16 @@ def evaluate(
         for system, (text, seconds) in outputs.items():
             row.texts[system] = text
             row.scores[system] = score(
-                text, paper.reference, doc.text, seconds, facts, pages
+                text,
+                paper.reference,
+                doc.text,
+                seconds,
+                facts,
+                pages,
+                tldr=s.tldr if system == "localdigest" else None,
+                body_facts=paper.body_facts,
             ).as_dict()
+        row.tldr = s.tldr
         results.append(row)
         if checkpoint is not None:
             checkpoint(report)  # a long run keeps what it has measured so far

@@ -7,14 +7,16 @@ ROUGE needs an optional package (``rouge-score``, the ``eval`` extra).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from localdigest.errors import UsageError
+from localdigest.eval.labels import matches, tokens
 from localdigest.summarize.facts import Fact, stated
 from localdigest.summarize.grounding import PageIndex, ground_text, share_supported
 from localdigest.summarize.hygiene import scaffolding_in
-from localdigest.summarize.quality import degeneration, number_faithfulness, on_topic
+from localdigest.summarize.parts import is_contribution
+from localdigest.summarize.quality import degeneration, number_faithfulness, on_topic, overlap_pairs
 from localdigest.text import sentences
 
 EVAL_EXTRA_HINT = "pip install 'localdigest[eval]'"
@@ -54,6 +56,13 @@ class SummaryScore:
     on_topic: float
     words: int
     seconds: float
+    # Issue 22: the share of the paper's labelled body facts (tests/fixtures/body_facts.json)
+    # the summary states (None: no labels for it), the pairs of its sentences saying the same
+    # thing (quality.OVERLAP), whether the TL;DR states the contribution (None: no TL;DR).
+    body_facts: float | None = None
+    body_facts_missing: list[str] = field(default_factory=list)
+    overlap_pairs: int = 0
+    tldr_contribution: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,9 +75,14 @@ def score(
     seconds: float = 0.0,
     facts: Sequence[Fact] = (),
     pages: PageIndex | None = None,
+    tldr: str | None = None,
+    body_facts: Sequence[dict[str, Any]] = (),
 ) -> SummaryScore:
     """Everything measured about ``summary``: ``reference`` is the authors' abstract and
-    ``facts`` its key facts; ``paper_text`` and ``pages`` the paper as the system read it."""
+    ``facts`` its key facts; ``paper_text`` and ``pages`` the paper as the system read it;
+    ``body_facts`` the reader's labels of what only the body says (``eval/labels.py``)."""
+    said = [tokens(summary)]
+    missing_body = [f["fact"] for f in body_facts if not matches(f["match"], said)]
     r = rouge(summary, reference)
     d = degeneration(summary)
     faithful, invented = number_faithfulness(summary, paper_text)
@@ -93,4 +107,8 @@ def score(
         on_topic=on_topic(summary, paper_text),
         words=d.words,
         seconds=round(seconds, 2),
+        body_facts=round(1 - len(missing_body) / len(body_facts), 4) if body_facts else None,
+        body_facts_missing=missing_body,
+        overlap_pairs=overlap_pairs(summary),
+        tldr_contribution=is_contribution(tldr) if tldr else None,
     )

@@ -48,7 +48,8 @@ from localdigest.errors import CacheError
 from localdigest.index import rank
 
 # The passages' and terms' rules: a new FORMAT rebuilds the index from the papers read.
-FORMAT = "2"  # 2: windows over neighbouring passages, Greek letters, stems folded
+FORMAT = "2"  # 2: windows over neighbouring passages, Greek letters, stems folded, and
+# passages cut at sentences split knowing abbreviations
 CANDIDATES = 200  # passages FTS5 hands to the full scoring
 JOINED_SPAN = 3  # two overlapping windows are shown as one passage of three
 POSTINGS = 20_000  # the passages FTS5 reads to pick candidates, the rarest terms' first

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from localdigest.errors import UsageError
-from localdigest.papers import PaperSummary
+from localdigest.papers import ROLE_LABELS, PaperSummary
 from localdigest.pdf.figures import KeyFigure
-from localdigest.publish.formats import with_pages
+from localdigest.publish.formats import md_summary, with_pages
 from localdigest.publish.markup import (
     file_uri,
     html_paragraphs,
@@ -65,7 +65,8 @@ class Digest:
 
     @property
     def models(self) -> list[str]:
-        return list(dict.fromkeys(p.model for p in self.papers))
+        """The models that wrote summaries of this issue (extracted ones name none)."""
+        return list(dict.fromkeys(p.model for p in self.papers if p.written_by != "extraction"))
 
     @property
     def period(self) -> str:
@@ -78,8 +79,14 @@ class Digest:
     @property
     def byline(self) -> str:
         models = self.models
+        when = self.written.isoformat()
+        if not models:
+            chosen = "This article's summaries were chosen from each paper"
+            return f"{chosen} on {when}: no model wrote them."
         who = models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
-        return f"This article was written by {who} on {self.written.isoformat()}."
+        if any(p.written_by == "extraction" for p in self.papers):
+            who += " (the other summaries are sentences chosen from the papers)"
+        return f"This article was written by {who} on {when}."
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -173,7 +180,7 @@ def to_markdown(digest: Digest) -> str:
             out += [f"![{md_inline(figure.label)}](<{image}>)", ""]
         if p.tldr.strip():
             out += [f"**TL;DR:** {with_pages(p, 'tldr', lambda t: md_text(one_line(t)))}", ""]
-        out.append(with_pages(p, escape=md_text) or "(no summary)")
+        out.append(md_summary(p) or "(no summary)")
     out += ["", md_text(digest.closing), ""] if digest.closing else [""]
     return "\n".join(out)
 
@@ -204,6 +211,7 @@ def paper_dict(p: PaperSummary, figure: KeyFigure | None = None) -> dict[str, An
         "summary_with_pages": "\n\n".join(paragraphs(with_pages(p))),
         "grounding": p.grounding,
         "model": p.model,
+        "written_by": p.written_by,
         "summarized": p.created,
         "sha256": p.sha256,
         "key": p.key,
@@ -330,7 +338,10 @@ def html_article(p: PaperSummary, n: int, figure: str = "") -> list[str]:
     if p.tldr.strip():
         tldr = with_pages(p, "tldr", lambda t: e(one_line(t)))
         parts.append(f'<p class="tldr"><strong>TL;DR:</strong> {tldr}</p>')
-    parts += [f"<p>{para}</p>" for para in html_paragraphs(with_pages(p))]
+    for role, text in p.paragraphs(with_pages(p)):
+        name = ROLE_LABELS.get(role, "")
+        lead = f"<strong>{e(name)}:</strong> " if name else ""
+        parts += [f"<p>{lead}{para}</p>" for para in html_paragraphs(text)]
     parts.append("</article>")
     return parts
 

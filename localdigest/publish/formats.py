@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from localdigest.papers import Grounding, PaperFailure, PaperSummary, Result
+from localdigest.papers import ROLE_LABELS, Grounding, PaperFailure, PaperSummary, Result
 from localdigest.publish.markup import file_uri, md_inline, md_link, md_text
 from localdigest.text import page_mark, safe_json
 
@@ -63,6 +63,22 @@ def with_pages(
     return text.replace(_OPEN, "[").replace(_CLOSE, "]")
 
 
+def labelled(
+    summary: PaperSummary, escape: Callable[[str], str] | None = None
+) -> list[tuple[str, str]]:
+    """(label, paragraph with its page marks) for each paragraph of the summary: "What the
+    abstract does not say" before the second part of an extracted one, "" where none."""
+    text = with_pages(summary, escape=escape)
+    return [(ROLE_LABELS.get(role, ""), para) for role, para in summary.paragraphs(text)]
+
+
+def md_summary(summary: PaperSummary) -> str:
+    """The summary as Markdown paragraphs, each part's label in bold."""
+    return "\n\n".join(
+        f"**{label}:** {para}" if label else para for label, para in labelled(summary, md_text)
+    )
+
+
 def to_text(results: Sequence[Result], fmt: str) -> str:
     """Summaries as ``json`` or ``markdown`` text."""
     return to_json(results) if fmt == "json" else to_markdown(results)
@@ -73,6 +89,7 @@ def result_dict(r: Result) -> dict[str, Any]:
         return {"source": r.source, "error": r.error, "exit_code": r.exit_code}
     d = r.to_dict()
     d.pop("abstract", None)
+    d["written_by"] = r.written_by  # "model" keeps naming the model of the cache key
     return d
 
 
@@ -89,13 +106,13 @@ def to_markdown(results: Sequence[Result]) -> str:
                 f"# {md_inline(r.source)}\n\n**Could not summarize:** {md_text(r.error)}\n"
             )
             continue
-        meta = [f"{r.pages} pages", f"model {md_inline(r.model)}"]
+        meta = [f"{r.pages} pages", md_inline(r.credit)]
         if r.authors:
             meta.insert(0, md_inline(", ".join(r.authors)))
         link = r.url or file_uri(r.path)
         meta.append(md_link(r.url or r.path, link))
         parts.append(
             f"# {md_inline(r.title)}\n\n*{' · '.join(meta)}*\n\n"
-            f"**TL;DR:** {with_pages(r, 'tldr', md_text)}\n\n{with_pages(r, escape=md_text)}\n"
+            f"**TL;DR:** {with_pages(r, 'tldr', md_text)}\n\n{md_summary(r)}\n"
         )
     return "\n".join(parts)

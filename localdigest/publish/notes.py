@@ -28,7 +28,7 @@ from localdigest.fsutil import copy_atomically, open_inside, write_atomically
 from localdigest.papers import PaperSummary
 from localdigest.pdf.figures import KeyFigure
 from localdigest.publish.bibtex import PaperExtras, citation_keys, identity
-from localdigest.publish.formats import with_pages
+from localdigest.publish.formats import md_summary, with_pages
 from localdigest.publish.markup import file_uri, md_inline, md_link, md_text, safe_url, yaml_str
 from localdigest.text import one_line
 
@@ -50,6 +50,7 @@ OUR_KEYS = (
     "date",
     "tags",
     "model",
+    "written_by",
     "source",
     "pdf",
     "sha256",
@@ -136,7 +137,7 @@ def front_matter(
         "published": extras.published,
         "date": summary.created[:10] or None,
         "tags": [re.sub(r"\s+", "-", t.strip()).lstrip("#") for t in tags if t.strip()],
-        "model": summary.model,
+        "written_by": summary.written_by,
         "source": summary.url or summary.source,
         "pdf": pdf_link,
         "sha256": summary.sha256,
@@ -215,13 +216,14 @@ def note_body(summary: PaperSummary, pdf_link: str, figure: tuple[str, str] | No
         lines += [f"![{md_inline(figure[0])}](<{image}>)", ""]
     if summary.tldr.strip():
         lines += [f"**TL;DR:** {with_pages(summary, 'tldr', lambda t: md_text(one_line(t)))}", ""]
-    body = with_pages(summary, escape=md_text) or "(no summary)"
+    body = md_summary(summary) or "(no summary)"
     lines += ["## Summary", "", body, ""]
     name = Path(summary.path).name or "paper.pdf"
     links = [f"- PDF: {md_link(name, pdf_link, relative=True)}"]
     if url := safe_url(summary.url):
         links.append(f"- {md_inline(label)}: <{url}>")
-    by = f"*Summarized by {md_inline(summary.model)} on {md_inline(summary.created)}.*"
+    credit = summary.credit[:1].upper() + summary.credit[1:]
+    by = f"*{md_inline(credit)}, {md_inline(summary.created)}.*"
     lines += ["## Links", "", *links, "", by]
     return "\n".join(lines)
 

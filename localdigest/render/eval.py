@@ -24,9 +24,10 @@ def _mark(ok: bool, text: str) -> str:
 
 
 def eval_tables(report: EvalReport) -> None:
-    """Per paper and system: ROUGE F1, key facts stated (Facts), sentences traced to a page
-    (Gnd), number faithfulness (Nums), degenerate (Loop), words and model time; then the
-    means and the targets."""
+    """Per paper and system: ROUGE-L F1, key facts stated (Facts), labelled body facts stated
+    (Body), pairs of sentences saying the same thing (Ovl), sentences traced to a page (Gnd),
+    number faithfulness (Nums), degenerate (Loop) and words; then the means (and time;
+    TLc: the share of TL;DRs stating the contribution) and the targets."""
     mode = "abstract read" if report.reader else "abstract withheld"
     papers = Table(
         title=f"Eval: {escape(report.model)} ({mode})",
@@ -38,14 +39,14 @@ def eval_tables(report: EvalReport) -> None:
     for name, justify in [
         ("Paper", "left"),
         ("System", "left"),
-        ("R-2", "right"),
         ("R-L", "right"),
         ("Facts", "right"),
+        ("Body", "right"),
+        ("Ovl", "right"),
         ("Gnd", "right"),
         ("Nums", "right"),
         ("Loop", "center"),
         ("Words", "right"),
-        ("Time", "right"),
     ]:
         papers.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     notes: list[str] = []  # under the table: long lines would stretch its columns
@@ -62,14 +63,14 @@ def eval_tables(report: EvalReport) -> None:
             papers.add_row(
                 label if i == 0 else "",
                 system,
-                f"{s['rouge2']:.3f}",
                 f"{s['rougeL']:.3f}",
                 f"{s['facts']:.2f}",
+                "—" if s.get("body_facts") is None else f"{s['body_facts']:.2f}",
+                _mark(not s.get("overlap_pairs"), str(s.get("overlap_pairs", 0))),
                 _mark(s["grounded"] >= 0.9, f"{s['grounded']:.2f}"),
                 _mark(s["number_faithfulness"] >= 0.95, f"{s['number_faithfulness']:.2f}"),
                 _mark(not s["degenerate"], "yes" if s["degenerate"] else "no"),
                 str(s["words"]),
-                f"{s['seconds']:.0f}s",
                 end_section=i == len(report.systems) - 1,
             )
         notes.extend(f"{label}: [yellow]warning:[/] {escape(w)}" for w in p.warnings)
@@ -89,13 +90,14 @@ def eval_tables(report: EvalReport) -> None:
         collapse_padding=True,
         pad_edge=False,
     )
-    for name in (  # R-1, on-topic share and words: in the JSON (80 columns here)
+    for name in (  # R-1, R-2, RLs, on-topic share and words: in the JSON (80 columns here)
         "System",
         "N",
-        "R-2",
         "R-L",
-        "RLs",
         "Fact",
+        "Body",
+        "Ovl",
+        "TLc",
         "Gnd",
         "Num",
         "Scaf",
@@ -107,10 +109,11 @@ def eval_tables(report: EvalReport) -> None:
         overall.add_row(
             system,
             str(m["papers"]),
-            f"{m['rouge2']:.3f}",
             f"{m['rougeL']:.3f}",
-            f"{m['rougeLsum']:.3f}",
             f"{m['facts']:.2f}",
+            f"{m['body_facts']:.2f}" if "body_facts" in m else "—",
+            str(m["overlap_pairs"]),
+            f"{m['tldr_contribution']:.2f}" if "tldr_contribution" in m else "—",
             f"{m['grounded']:.2f}",
             f"{m['number_faithfulness']:.2f}",
             str(m["scaffolding"]),

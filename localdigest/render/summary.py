@@ -31,7 +31,7 @@ from rich.table import Table
 
 from localdigest.cache import CachedSummary
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
-from localdigest.publish.formats import with_pages
+from localdigest.publish.formats import labelled, with_pages
 from localdigest.render.console import cell_title, err, out
 
 
@@ -87,15 +87,19 @@ def _results_table(results: Sequence[PaperSummary | PaperFailure]) -> Table:
 def summary_block(r: PaperSummary) -> Panel:
     """One paper in full: TL;DR, the summary paragraphs with the pages of each sentence,
     where it came from, what was read."""
-    paragraphs = [p.strip() for p in with_pages(r).split("\n\n") if p.strip()]
-    body = "\n\n".join(escape(" ".join(p.split())) for p in paragraphs) or "(no summary)"
+    body = "\n\n".join(
+        (f"[bold]{escape(label)}:[/] " if label else "") + escape(" ".join(p.split()))
+        for label, p in labelled(r)
+    )
+    body = body or "(no summary)"
     lines = [f"[bold]TL;DR:[/] {escape(with_pages(r, 'tldr'))}", "", body, ""]
     if r.authors:
         lines.append(f"[dim]Authors:[/] {escape(', '.join(r.authors))}")
     lines.append(f"[dim]Source:[/] {escape(r.url or r.path)}")
     s = r.stats
     lines.append(
-        f"[dim]Model {escape(r.model)} · {r.pages} pages · {s.chunks} chunks · "
+        f"[dim]{escape(r.credit[:1].upper() + r.credit[1:])} · {r.pages} pages · "
+        f"{s.chunks} chunks · "
         f"{s.llm_calls} model calls · {s.input_tokens} tokens in, {s.output_tokens} out · "
         f"{_seconds(s.seconds)} · {r.created}[/]"
     )

@@ -68,7 +68,7 @@ def _fit(text: str, count: TokenCounter, budget: int) -> list[str]:
         return [text]
     pieces: list[str] = []
     current = ""
-    for sentence in split_sentences(text, before_capital=True):
+    for sentence in split_sentences(text):
         candidate = f"{current} {sentence}".strip()
         if count(candidate) <= budget:
             current = candidate

@@ -26,6 +26,7 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?P<n>\d+(?:[.,]\d+)*)(?P<unit>\s?(?:%|x\b|×|[KMBT]\b|million\b|billion\b))?"
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_NEXT_WORD = re.compile(r"\s*(\S+)")
 # Acronyms and CamelCase: two capitals (BERT, GPUs, SQuAD), or a capital inside (AlexNet).
 ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*\b")
 _CAPITALISED = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z]+)*$")
@@ -88,8 +89,8 @@ def number_facts(abstract: str) -> list[Fact]:
         raw = m["n"].rstrip(".,")
         value = numbers(raw)[0] if numbers(raw) else raw
         unit = (m["unit"] or "").strip()
-        after = text[m.end() :].split()[:1]
-        measure = after[0].strip(".,;:()") if after else ""
+        after = _NEXT_WORD.match(text, m.end())  # not the rest split at every number
+        measure = after[1].strip(".,;:()") if after else ""
         if measure.lower() in STOP_WORDS or not measure.replace("-", "").isalpha():
             measure = ""
         if _YEAR.match(raw) and not unit:
@@ -133,22 +134,26 @@ def name_facts(abstract: str) -> list[Fact]:
                 _end_run(run, names)
         _end_run(run, names)
     found: dict[str, Fact] = {}
+    seen: set[str] = set()  # every form of the names found so far
     for name, given in names:
         name = name.strip(" -")
         if len(name) < 2 or name in _NOT_NAMES:
             continue
         forms = _name_forms(name) + (_name_forms(given) if given else ())
-        if not any(set(forms) & set(f.forms) for f in found.values()):
+        if name not in found and not seen.intersection(forms):
             found[name] = Fact("name", name, tuple(sorted(set(forms))))
+            seen.update(forms)
     facts = list(found.values())
-    # A name inside a longer one is that one ("Neural Networks" in "Deep Neural Networks").
-    return [
-        f
-        for f in facts
-        if not any(
-            g is not f and any(a in b and a != b for a in f.forms for b in g.forms) for g in facts
-        )
-    ]
+    # A name inside a longer one is that one ("Neural Networks" in "Deep Neural Networks"):
+    # every run of words inside each form, looked up once (not every pair of names).
+    inside: dict[str, set[int]] = {}  # a run of words -> the facts it is inside
+    for n, f in enumerate(facts):
+        for form in f.forms:
+            w = form.split()
+            for i in range(len(w)):
+                for j in range(i + 1, min(len(w), i + len(w) - 1) + 1):
+                    inside.setdefault(" " + " ".join(w[i:j]) + " ", set()).add(n)
+    return [f for n, f in enumerate(facts) if not any(inside.get(a, {n}) - {n} for a in f.forms)]
 
 
 def _end_run(run: list[str], names: list[tuple[str, str | None]], given: str | None = None) -> None:
@@ -187,6 +192,25 @@ def key_facts(abstract: str, title: str = "") -> list[Fact]:
     if head is not None and not any(f.forms == head.forms for f in facts):
         facts.insert(0, head)
     return facts
+
+
+class Statements:
+    """Which of many texts state a fact, each text read once: a number fact is looked up
+    in an index of every text's numbers, so checking F facts against T texts costs F + T,
+    not F x T (extract mode on a megabyte of text had taken 46 s)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+        self._by_number: dict[str, set[int]] = {}
+        for i, text in enumerate(texts):
+            for n in numbers(text):
+                self._by_number.setdefault(n, set()).add(i)
+
+    def stating(self, fact: Fact) -> set[int]:
+        """The positions of the texts that state ``fact``."""
+        if fact.kind == "number":
+            return set().union(*(self._by_number.get(v, set()) for v in fact.forms))
+        return {i for i, text in enumerate(self.texts) if fact.stated_in(text)}
 
 
 def stated(text: str, facts: Sequence[Fact]) -> tuple[float, list[Fact]]:

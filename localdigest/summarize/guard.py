@@ -28,7 +28,8 @@ from localdigest.text import sentences, words
 
 # Parts of the cache keys: a changed guard recomputes what it guarded. NOTES_VERSION covers
 # the map and collapse calls, VERSION the summary and TL;DR.
-VERSION = 9  # 8: summaries and TL;DRs grounded in the paper's pages; 9: and their links
+VERSION = 10  # 8: summaries and TL;DRs grounded in the paper's pages; 9: and their links;
+# 10: sentences split knowing abbreviations, page marks the model wrote stripped
 NOTES_VERSION = 4  # 4: notes lose headings and lone labels (tidy_notes)
 
 # The guard's own off-topic bar is lower than the eval's: a retry costs a model call, so it

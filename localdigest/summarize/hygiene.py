@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from localdigest.text import split_sentences
+from localdigest.text import split_sentences, strip_page_marks
 
 # Echoes of our own prompt scaffolding that small models copy into their answers.
 _ECHO = re.compile(
@@ -37,9 +37,10 @@ _CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]?(?=[\s.,;:]|$)")
 
 
 def tidy(text: str, cut_short: bool) -> str:
-    """One clean paragraph: no prompt echoes or citation marks, no repeated sentences,
-    and no sentence cut off by max_tokens."""
-    text = _CITATION.sub("", _LABEL.sub("", _ECHO.sub(" ", text)))
+    """One clean paragraph: no prompt echoes, citation marks or page marks of its own
+    ("... on average [p. 2]." fakes the grounding's marks: grounding adds the real ones),
+    no repeated sentences, and no sentence cut off by max_tokens."""
+    text = _CITATION.sub("", _LABEL.sub("", _ECHO.sub(" ", strip_page_marks(text))))
     text = re.sub(r"(?m)^\s*#{1,6}\s.*$", " ", text)  # markdown headings small models add
     text = re.sub(r"\s+", " ", text).strip()
     seen: set[str] = set()
@@ -79,7 +80,7 @@ def tidy_notes(text: str) -> str:
 def tidy_bullets(text: str, cut_short: bool) -> str:
     """Bullet lines (the ``bullets`` style): echoes and citations out, one bullet per line."""
     lines = []
-    for line in tidy_notes(_CITATION.sub("", text)).splitlines():
+    for line in tidy_notes(_CITATION.sub("", strip_page_marks(text))).splitlines():
         line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip()
         if line:
             lines.append(f"- {line}")

@@ -167,7 +167,7 @@ def _pieces(paragraph: str) -> Iterator[str]:
             yield paragraph.strip()
         return
     piece: list[str] = []
-    for sentence in split_sentences(paragraph, before_capital=True):
+    for sentence in split_sentences(paragraph):
         piece.append(sentence.strip())
         if sum(len(s.split()) for s in piece) >= MAX_WORDS * 0.6:
             yield " ".join(piece)

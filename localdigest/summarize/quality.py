@@ -201,3 +201,36 @@ def on_topic(summary: str, source: str) -> float:
         return 1.0
     vocab = {stem(w) for w in words(source)}
     return round(sum(1 for w in said if stem(w) in vocab) / len(said), 4)
+
+
+# ----------------------------------------------------------------------------- overlap
+
+# Two sentences that share this share of their content words and numbers (of the shorter
+# one's) say the same thing: a summary keeps one of them (issue 22).
+OVERLAP = 0.4
+
+
+def terms_of(sentence: str) -> set[str]:
+    """What a sentence says, for comparing it with another: its content words (stemmed)
+    and its numbers."""
+    return {stem(w) for w in content_words(sentence)} | set(numbers(sentence))
+
+
+def overlap(a: str, b: str) -> float:
+    """The share of the shorter sentence's terms the other one also has (0 when either
+    has none)."""
+    ta, tb = terms_of(a), terms_of(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / min(len(ta), len(tb))
+
+
+def overlap_pairs(text: str) -> int:
+    """The pairs of sentences of ``text`` that say the same thing (``OVERLAP``)."""
+    said = [terms_of(s) for s in sentences(text)]
+    return sum(
+        1
+        for i, a in enumerate(said)
+        for b in said[i + 1 :]
+        if a and b and len(a & b) / min(len(a), len(b)) >= OVERLAP
+    )

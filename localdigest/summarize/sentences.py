@@ -9,9 +9,8 @@ sentence of the sections the summarizer reads is scored for what a reader of a s
 - place: the abstract, and the first sentences of the introduction and the conclusion;
 
 minus what reads badly out of context (figure and section references, citations, formulas,
-"this"/"these" openings that point at a previous sentence). Sentences are then picked
-greedily by score, skipping any that mostly repeat one already picked, up to a word budget,
-and returned in the paper's order with their pages.
+"this"/"these" openings that point at a previous sentence). ``parts.compose`` picks from
+them the two parts of the summary.
 """
 
 from __future__ import annotations
@@ -23,16 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from localdigest.pdf import Section
-from localdigest.summarize.facts import ACRONYM, REFERENCE_MARK, Fact
-from localdigest.summarize.quality import content_words, degeneration, numbers
+from localdigest.summarize.facts import ACRONYM, REFERENCE_MARK
+from localdigest.summarize.quality import content_words, numbers
 from localdigest.text import split_sentences
 
-VERSION = 3  # part of an extracted summary's cache key: a changed selection recomputes it
-# (3: the TL;DR is a picked sentence too, not the model's)
-SUMMARY_WORDS = 150  # about what the reduce prompt asks for (4-6 sentences)
+VERSION = 5  # part of an extracted summary's cache key: a changed selection recomputes it
+# (3: the TL;DR is a picked sentence too, not the model's; 4: sentences split knowing
+# abbreviations, "et al." and initials; 5: two parts, what the paper claims and what the
+# abstract does not say, no two sentences saying the same thing)
 MIN_WORDS, MAX_WORDS = 8, 50  # shorter or longer sentences read badly on their own
 MAX_ABSTRACT_WORDS = 75  # an abstract's long results sentence is worth its length
-REDUNDANT = 0.5  # cosine to a picked sentence above which a candidate repeats it
 
 _CLAIM = re.compile(
     r"\b(we (propose|present|introduce|show|demonstrate|find|achieve|obtain|report|develop|"
@@ -70,15 +69,18 @@ class Candidate:
 
 
 _CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm|Listing)\s*[A-Z]?\d+", re.IGNORECASE)
-_FORMULA = re.compile(r"[=<>≤≥∑∏∫√]|\(\d{1,3}\)|\b[a-z]\s*[=+]")
+_FORMULA = re.compile(r"[=<>≤≥≈∑∏∫√]|\(\d{1,3}\)|\b[a-z]\s*[=+]")
+_ENDED = re.compile(r"[.!?][\"”’')\]]*$")  # not cut off where a column or page ended
 _NUMERIC = re.compile(r"^[-+±(]?\d[\d.,%]*[)]?$")
 
 
 def _prose(sentence: str, longest: int = MAX_WORDS) -> bool:
     """A sentence that reads on its own: words (not table cells or a formula), starting
-    with a capital letter, not a caption."""
+    with a capital letter and ending with its end mark, not a caption."""
     w = sentence.split()
     if not MIN_WORDS <= len(w) <= longest or not sentence[0].isupper():
+        return False
+    if not _ENDED.search(sentence):
         return False
     if _CAPTION.match(sentence) or _FORMULA.search(sentence):
         return False
@@ -96,7 +98,8 @@ def _clean(sentence: str) -> str:
     footnote mark dropped."""
     sentence = re.sub(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]", "", sentence)
     sentence = re.sub(r"^\d{1,2}\s+(?=[A-Z])", "", sentence.strip())
-    sentence = re.sub(r"(?<=[.!?])\s*\d{1,2}$", "", sentence)  # a footnote mark at the end
+    # a footnote mark at the end, or the number of the next section ("... available. 5.")
+    sentence = re.sub(r"(?<=[.!?])(?:\s*\d{1,2}|\s+\d{1,2}\.)$", "", sentence)
     lead = _SECTION_LEAD.match(sentence)
     if lead:
         rest = sentence[lead.end() :]
@@ -111,7 +114,7 @@ def candidates(sections: Sequence[Section]) -> list[Candidate]:
         lead = 0
         for paragraph, pages in section.paragraphs():
             text = _FOOTNOTE_MARK.sub(" ", paragraph)  # "... difficulties. 1 In the ..."
-            for raw in split_sentences(text, before_capital=True):
+            for raw in split_sentences(text):
                 sentence = _clean(raw)
                 longest = MAX_ABSTRACT_WORDS if section.kind == "abstract" else MAX_WORDS
                 if not _prose(sentence, longest):
@@ -175,70 +178,3 @@ def score(cands: Sequence[Candidate], title: str) -> list[Candidate]:
         s -= 0.15 * min(2, len(_CITES.findall(c.text)))
         scored.append(Candidate(c.text, c.heading, c.kind, c.pages, c.order, c.lead, round(s, 4)))
     return scored
-
-
-def select(
-    sections: Sequence[Section],
-    title: str,
-    budget: int = SUMMARY_WORDS,
-    must: Sequence[Fact] = (),
-) -> list[Candidate]:
-    """The best sentences within ``budget`` words, none repeating another, in paper order.
-
-    ``must``: facts the selection should state (the coverage pass: the title's key phrase
-    and the abstract's headline numbers); for each one it misses, the best sentence that
-    states it joins, in place of the weakest pick when the budget is spent."""
-    scored = score(candidates(sections), title)
-    vectors = dict(zip((c.order for c in scored), _vectors(scored), strict=True))
-    picked: list[Candidate] = []
-    used = 0
-    for c in sorted(scored, key=lambda c: (-c.score, c.order)):
-        if used >= budget:
-            break
-        n = len(c.text.split())
-        if used + n > budget * 1.25:
-            continue
-        if any(_cosine(vectors[c.order], vectors[p.order]) > REDUNDANT for p in picked):
-            continue
-        if _repeats(picked, c):
-            continue
-        picked.append(c)
-        used += n
-    for fact in must:
-        if any(fact.stated_in(c.text) for c in picked):
-            continue
-        stating = [c for c in scored if fact.stated_in(c.text) and c not in picked]
-        if not stating:
-            continue
-        stating = [c for c in stating if not _repeats(picked, c)]
-        if not stating:
-            continue
-        best = max(stating, key=lambda c: c.score)
-        if used + len(best.text.split()) > budget * 1.25 and picked:
-            weakest = min(
-                (c for c in picked if not any(f.stated_in(c.text) for f in must)),
-                key=lambda c: c.score,
-                default=None,
-            )
-            if weakest is None:
-                continue
-            picked.remove(weakest)
-            used -= len(weakest.text.split())
-        picked.append(best)
-        used += len(best.text.split())
-    return sorted(picked, key=lambda c: c.order)
-
-
-def _repeats(picked: Sequence[Candidate], c: Candidate) -> bool:
-    """Whether ``c`` beside the picked sentences would read as a loop (two sentences of the
-    paper opening alike, "On the WMT 2014 English-to-French task ..." twice)."""
-    ordered = sorted([*picked, c], key=lambda x: x.order)
-    return degeneration(" ".join(x.text for x in ordered)).degenerate
-
-
-def tldr(picked: Sequence[Candidate], max_words: int) -> Candidate | None:
-    """The picked sentence to stand as the TL;DR: of those within ``max_words``, the best
-    one that states what the paper does ("we propose / show ..."), else the best one."""
-    short = [c for c in picked if len(c.text.split()) <= max_words]
-    claims = [c for c in short if _CLAIM.search(c.text)]
-    return max(claims or short, key=lambda c: c.score, default=None)

@@ -148,6 +148,7 @@ class Summarizer(CallContext):
             stats=stats,
             mode=self.options.mode,
             grounding=grounded.grounding,
+            roles=draft.roles if grounded.summary == draft.summary else [],
         )
         self.store.set(key, {"schema": SUMMARY_SCHEMA, **result.to_dict()})
         return result

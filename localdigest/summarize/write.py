@@ -5,8 +5,8 @@
   in groups first, with a bounded depth where each level must shrink), then a one-sentence
   TL;DR. The guard checks each output against the text the model read and grounds it in
   the paper's pages.
-- ``extract``: the paper's most informative sentences (``sentences.select``), no model call;
-  the TL;DR is one of them.
+- ``extract``: the paper's own sentences in two parts (``parts.compose``): what it claims,
+  and what the abstract does not say; no model call, the TL;DR is the contribution sentence.
 - ``rewrite``: those sentences, rewritten by the model (kept only when the rewrite passes
   the same checks), and the model's TL;DR.
 """
@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from localdigest.errors import InputError
 from localdigest.llm import Generation
 from localdigest.papers import Mode
-from localdigest.summarize import reading, sentences
+from localdigest.summarize import parts, reading
 from localdigest.summarize.calls import PaperCalls
 from localdigest.summarize.chunking import make_chunks
 from localdigest.summarize.facts import key_facts, title_fact
@@ -34,7 +34,13 @@ MAX_COLLAPSE_DEPTH = 3
 # The eval had found one-sentence "paragraphs" (11 words).
 SUMMARY_MIN_WORDS = 40
 TLDR_MAX_WORDS = 40  # the prompt asks for 30; a longer TL;DR is a copied paragraph
-REDUCE_PROMPTS = {"paragraph": "reduce", "bullets": "reduce_bullets", "tldr": "tldr"}
+# A card in the model's words is the labelled lines of the bullets style.
+REDUCE_PROMPTS = {
+    "paragraph": "reduce",
+    "bullets": "reduce_bullets",
+    "card": "reduce_bullets",
+    "tldr": "tldr",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Draft:
     summary: str
     tldr: str
     headings: list[str]
+    roles: list[str] = field(default_factory=list)  # PaperSummary.roles
 
 
 Writer = Callable[[PaperPlan, PaperCalls], Draft]
@@ -69,7 +76,7 @@ def write(plan: PaperPlan, calls: PaperCalls) -> Draft:
     if options.style == "tldr":
         tldr = _tldr(calls, plan, joined, source, fallback=False)
         return Draft(tldr, tldr, headings)
-    bullets = options.style == "bullets"
+    bullets = options.style in ("bullets", "card")
 
     def clean(g: Generation) -> str:
         cut = g.finish_reason == "length"
@@ -93,8 +100,8 @@ def write(plan: PaperPlan, calls: PaperCalls) -> Draft:
 
 
 def extract(plan: PaperPlan, calls: PaperCalls) -> Draft:
-    """The paper's most informative sentences, no model call; the TL;DR is a picked
-    sentence short enough to be one, one saying what the paper does where there is one."""
+    """The paper's own sentences in two parts, no model call; the TL;DR is the sentence
+    stating the contribution."""
     return _from_sentences(plan, calls, rewrite=False)
 
 
@@ -202,13 +209,24 @@ def _from_sentences(plan: PaperPlan, calls: PaperCalls, *, rewrite: bool) -> Dra
         if document.withheld is not None
         else [f for f in key_facts(document.abstract, plan.title) if f.kind in ("number", "title")]
     )
-    picked = sentences.select(plan.reading.sections, plan.title, must=must)
-    if not picked:
+    chosen = parts.compose(plan.reading.sections, plan.title, must, TLDR_MAX_WORDS)
+    picked = chosen.picked
+    if not picked or chosen.tldr is None:
         raise InputError(f"'{plan.title}': no sentence of it reads as prose — try --mode write")
+    roles: list[str] = []
     if options.style == "bullets":
         extracted = "\n".join(f"- {c.text}" for c in picked)
+    elif options.style == "card":
+        card = chosen.card()
+        roles = [role for role, _ in card]
+        extracted = "\n\n".join(text for _, text in card)
     else:
-        extracted = " ".join(c.text for c in picked)
+        blocks = {
+            "claims": " ".join(c.text for c in chosen.claims),
+            "beyond": " ".join(c.text for c in chosen.beyond),
+        }
+        roles = [role for role, text in blocks.items() if text]
+        extracted = "\n\n".join(blocks[role] for role in roles)
     summary = extracted
     if rewrite and options.style != "tldr":
         judge = _judge(plan, require_title=True)
@@ -221,21 +239,17 @@ def _from_sentences(plan: PaperPlan, calls: PaperCalls, *, rewrite: bool) -> Dra
             min_words=min(SUMMARY_MIN_WORDS, len(extracted.split()) // 2),
             judge=judge,
         )
-        summary = rewritten if judge.problem(rewritten) is None else extracted
+        if judge.problem(rewritten) is None:
+            summary, roles = rewritten, []  # one paragraph in the model's words
     source = f"{plan.title}\n{plan.anchor}\n{extracted}"
-    key = max(picked, key=lambda c: c.score).text
-    # Extract mode writes nothing: its TL;DR is a picked sentence short enough to be one,
-    # one saying what the paper does where there is one (read on three papers, the 135M
-    # model's own TL;DRs were vague or wrong: "a new method ... based on MFCCs and GMMs"
-    # for a survey whose baseline they are).
-    chosen = sentences.tldr(picked, TLDR_MAX_WORDS)
-    if not rewrite and chosen is not None:
-        tldr = chosen.text
-    elif not rewrite and not calls.ctx.model.writes:
-        tldr = key  # what the model's TL;DR falls back to, with no model to write one
+    # Extract mode writes nothing: its TL;DR is the sentence stating the contribution
+    # (read on three papers, the 135M model's own TL;DRs were vague or wrong: "a new
+    # method ... based on MFCCs and GMMs" for a survey whose baseline they are).
+    if rewrite:
+        tldr = _tldr(calls, plan, summary, source, key_sentence=chosen.tldr.text)
     else:
-        tldr = _tldr(calls, plan, summary, source, key_sentence=key)
+        tldr = chosen.tldr.text
     if options.style == "tldr":
-        summary = tldr
+        summary, roles = tldr, []
     headings = list(dict.fromkeys(c.heading for c in picked if c.heading))
-    return Draft(summary, tldr, headings)
+    return Draft(summary, tldr, headings, roles)

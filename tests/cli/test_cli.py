@@ -91,7 +91,8 @@ def test_default_mode_traces_every_sentence_to_a_page(real_home: Path) -> None:
     assert paper["mode"] == "extract" and paper["stats"]["chunks"] == 0
     summary = [g for g in paper["grounding"] if g["part"] == "summary"]
     assert summary and all(g["supported"] and g["pages"] for g in summary)
-    assert " ".join(g["sentence"] for g in summary) == paper["summary"]
+    assert " ".join(g["sentence"] for g in summary) == " ".join(paper["summary"].split())
+    assert paper["roles"] == ["claims", "beyond"] and paper["written_by"] == "extraction"
     [tldr] = [g for g in paper["grounding"] if g["part"] == "tldr"]
     assert tldr["supported"] and tldr["sentence"] == paper["tldr"]
     doc_text = pdf.extract(SAMPLE).text

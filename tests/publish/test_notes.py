@@ -60,7 +60,7 @@ def test_front_matter_and_body(tmp_path: Path) -> None:
     assert meta["published"] == "2017-06-12"
     assert meta["date"] == s.created[:10]
     assert meta["tags"] == ["paper", "to-read"]
-    assert meta["model"] == MODEL
+    assert meta["written_by"] == MODEL  # mode unknown: the model is credited
     assert meta["sha256"] == s.sha256
     assert meta["pdf"] == (tmp_path / "pdfs" / "a.pdf").as_uri()
     assert '# Attention: "Is" All You Need?' in body
@@ -100,7 +100,7 @@ def test_reexport_updates_in_place_without_duplicates(tmp_path: Path) -> None:
     assert "Better summary." in body and "Paper 1 proposes" not in body
     assert body.rstrip().endswith("My own thoughts.")
     assert body.count(notes.START) == 1 and body.count(notes.END) == 1
-    assert read_note(updated[1].path)[0]["model"] == "qwen.gguf"
+    assert read_note(updated[1].path)[0]["written_by"] == "qwen.gguf"
 
 
 def test_note_is_found_by_sha256_once_the_arxiv_id_is_known(tmp_path: Path) -> None:

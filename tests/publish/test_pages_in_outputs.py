@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -68,3 +69,40 @@ def test_scaffolding_is_found_and_tidied_away() -> None:
     assert scaffolding_in(echo) == ["paper title", "abstract by the authors"]
     assert scaffolding_in(tidy(echo, cut_short=False)) == []
     assert scaffolding_in("The model reads papers and writes summaries.") == []
+
+
+def test_extract_mode_credits_no_model_and_shows_what_the_abstract_does_not_say(
+    tmp_path: Path, corpus: Path, isolated_home: Path
+) -> None:
+    """Issue 22: no model call was made, yet the Markdown said "model SmolLM2-...", notes
+    "Summarized by SmolLM2-..." and the digest "This article was written by SmolLM2-..."."""
+    import json
+
+    from localdigest.render import console
+    from localdigest.render.summary import summary_block
+
+    paper = grounded_summary(tmp_path, corpus)
+    assert paper.roles == ["claims", "beyond"]
+    name = FakeBackend.name
+    issue = build_issue([paper], figures=False)
+    notes_dir = tmp_path / "vault"
+    note = export([paper], notes_dir, figures=False)[0].path.read_text()
+    with console.out.capture() as shown:
+        console.out.print(summary_block(paper))
+    texts = {
+        "markdown": to_markdown([paper]),
+        "html": digest.render(issue, "html"),
+        "digest": digest.render(issue, "markdown"),
+        "notes": note,
+        "terminal": shown.get(),
+    }
+    for where, text in texts.items():
+        assert name not in text, where  # no model named as the writer
+        assert "What the abstract does not say" in " ".join(text.split()), where
+    record = json.loads(to_json([paper]))[0]
+    assert record["written_by"] == "extraction" and record["model"] == name
+    assert json.loads(digest.render(issue, "json"))["papers"][0]["written_by"] == "extraction"
+    # A model's own summary keeps its credit.
+    written = dataclasses.replace(paper, mode="write", roles=[])
+    assert f"written by {name}" in to_markdown([written])
+    assert name in build_issue([written], figures=False).byline

@@ -230,3 +230,23 @@ def test_no_section_without_a_heading_is_reported(tmp_path: Path, corpus: Path) 
     for listed in (result.sections_read, result.sections_skipped, result.sections_shortened):
         assert (listed and all(h.strip() for h in listed)) or not listed
     assert "References" in result.sections_skipped
+
+
+def test_page_marks_the_model_writes_are_stripped_before_grounding(
+    tmp_path: Path, paper: PaperInput
+) -> None:
+    # issue 25.12: "... on average [p. 2]." came out as "\[p. [p. 1] 2\]" and a TL;DR
+    # ending in "[p."; the grounding adds the real marks.
+    fake = FakeBackend(
+        replies={
+            "reduce": lambda _: (
+                "The paper proposes a method [p. 2]. It improves accuracy by 3 points [p. 1, 3]."
+            ),
+            "tldr": lambda _: "A method that improves accuracy [p. 9].",
+        }
+    )
+    result = summarizer(tmp_path, fake).summarize(paper)
+    assert "[p" not in result.summary and "[p" not in result.tldr
+    assert result.summary.startswith("The paper proposes a method.")
+    assert all("[" not in g.sentence for g in result.grounding)
+    assert tidy("Fast [pp. 3-5] and small [?].", cut_short=False) == "Fast and small."

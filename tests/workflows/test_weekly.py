@@ -109,7 +109,9 @@ def test_run_end_to_end_resumes_and_reuses(
     digest_file = out / f"digest-{today}.md"
     text = digest_file.read_text()
     assert headings(text) == [title_of(ids[0]), title_of(ids[1])]
-    assert f"This article was written by SmolLM2-135M-Instruct.Q4_1.gguf on {today}." in text
+    # The default (extract) mode: no model wrote the summaries, and the byline says so.
+    assert f"summaries were chosen from each paper on {today}: no model wrote them." in text
+    assert "SmolLM2" not in text
     base0 = re.sub(r"v\d+$", "", ids[0])
     assert f"[arXiv:{base0}](<https://arxiv.org/abs/{ids[0]}>)" in text
     assert "**In this issue:**" in text
