@@ -26,10 +26,11 @@ from localdigest.summarize.facts import ACRONYM, REFERENCE_MARK
 from localdigest.summarize.quality import content_words, numbers
 from localdigest.text import split_sentences
 
-VERSION = 5  # part of an extracted summary's cache key: a changed selection recomputes it
+VERSION = 6  # part of an extracted summary's cache key: a changed selection recomputes it
 # (3: the TL;DR is a picked sentence too, not the model's; 4: sentences split knowing
 # abbreviations, "et al." and initials; 5: two parts, what the paper claims and what the
-# abstract does not say, no two sentences saying the same thing)
+# abstract does not say, no two sentences saying the same thing; 6: settings such as
+# "β1 = 0.9" read as prose, part 2 favours compared results and stated limitations)
 MIN_WORDS, MAX_WORDS = 8, 50  # shorter or longer sentences read badly on their own
 MAX_ABSTRACT_WORDS = 75  # an abstract's long results sentence is worth its length
 
@@ -70,6 +71,7 @@ class Candidate:
 
 _CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm|Listing)\s*[A-Z]?\d+", re.IGNORECASE)
 _FORMULA = re.compile(r"[=<>≤≥≈∑∏∫√]|\(\d{1,3}\)|\b[a-z]\s*[=+]")
+_SETTING = re.compile(r"(?<!\S)[^\W\d]\w*\s*=\s*[\d.]+(?:[−-]\d+)?(?=[\s,.;])")
 _ENDED = re.compile(r"[.!?][\"”’')\]]*$")  # not cut off where a column or page ended
 _NUMERIC = re.compile(r"^[-+±(]?\d[\d.,%]*[)]?$")
 
@@ -82,6 +84,9 @@ def _prose(sentence: str, longest: int = MAX_WORDS) -> bool:
         return False
     if not _ENDED.search(sentence):
         return False
+    # "β1 = 0.9" states a setting, not a formula: read as a word
+    sentence = _SETTING.sub("setting", sentence)
+    w = sentence.split()
     if _CAPTION.match(sentence) or _FORMULA.search(sentence):
         return False
     numeric = sum(1 for t in w if _NUMERIC.match(t.strip(",;:")))
