@@ -38,7 +38,6 @@ class ModelRef:
     name: str
     fingerprint: str
     n_ctx: int
-    writes: bool = True  # False: the model counts tokens only (no engine to run it here)
 
 
 class BackendLoader:

@@ -204,7 +204,7 @@ def _without_engine(model: ModelRef, mode: Mode) -> tuple[ModelRef, Callable[[],
     differ), or the one line that says how to add it."""
     if mode != "extract":
         raise no_local_engine(model.name)
-    estimated = replace(model, fingerprint=f"{model.fingerprint}+estimated-tokens", writes=False)
+    estimated = replace(model, fingerprint=f"{model.fingerprint}+estimated-tokens")
     return estimated, lambda: EstimatingBackend(
         estimated.name, estimated.fingerprint, estimated.n_ctx
     )
