@@ -17,6 +17,7 @@ from localdigest.config import Paths, RunConfig
 from localdigest.errors import ModelError, UsageError
 from localdigest.index import PassageIndex
 from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
+from localdigest.llm.llamacpp import default_threads
 from localdigest.models import default_n_ctx, resolve_model
 from localdigest.papers import Mode, ModeSetting, PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
@@ -28,6 +29,7 @@ from localdigest.summarize import (
     Summarizer,
     load_prompts,
 )
+from localdigest.summarize.rates import RateLog, rates_key
 
 if TYPE_CHECKING:
     from localdigest.sources.library import ProgressFn
@@ -75,6 +77,8 @@ class SummarizeJob:
         try:
             results = summarizer.run(papers)
         finally:
+            if summarizer.rates is not None:
+                summarizer.rates.save()  # what this run's calls taught, for the next estimate
             self.summarizer.store.close()
             index.close()
         ids = [r.arxiv_id for r in results if isinstance(r, PaperSummary) and r.arxiv_id]
@@ -140,14 +144,18 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
     resolved = inputs.resolve(sources, cfg.paths.library)
     if server:  # asked last: flags, prompts and inputs are checked without it
         model, factory, in_flight, parameters = _server(cfg, server, server_model)
+    store = Store(cfg.paths.cache)
     summarizer = Summarizer(
-        Store(cfg.paths.cache),
+        store,
         prompts,
         replace(options, mode=resolve_mode(cfg.mode, parameters)),
         model,
         BackendLoader(factory),
         refresh=cfg.refresh,
         in_flight=in_flight,
+        rates=RateLog(
+            store, rates_key(model.fingerprint, model.n_ctx, model.threads, model.gpu_layers)
+        ),
     )
     return SummarizeJob(cfg, resolved, summarizer, runs_on=runs_on)
 
@@ -175,15 +183,17 @@ def _in_process(cfg: RunConfig) -> tuple[ModelRef, Callable[[], Backend], int | 
     # ModelError (exit 4) before any paper is touched
     choice = resolve_model(cfg.model, cfg.paths.models, cfg.origins.get("model", "flag"))
     n_ctx = cfg.n_ctx or default_n_ctx(choice.info)
+    threads = cfg.threads or default_threads()
     settings = BackendSettings(
         n_ctx=n_ctx,
         gpu_layers=cfg.gpu_layers,
-        threads=cfg.threads,
+        threads=threads,
         seed=cfg.seed,
         verbose=cfg.verbose,
     )
     factory = backend_factory(choice, settings)
-    return ModelRef(choice.name, choice.fingerprint, n_ctx), factory, choice.info.parameters
+    model = ModelRef(choice.name, choice.fingerprint, n_ctx, threads, cfg.gpu_layers)
+    return model, factory, choice.info.parameters
 
 
 def _server(
