@@ -59,6 +59,9 @@ def planned_calls(
     if options.mode == "rewrite":  # the picked sentences: about a summary's length
         rewrite = prompt("rewrite") + options.max_tokens
         calls = [PlannedCall("rewrite", rewrite, options.max_tokens)]
+    elif plan.one_pass:
+        whole = prompt("stuff", text=plan.chunks[0].text)
+        calls = [PlannedCall("stuff", whole, options.max_tokens)]
     else:
         calls = [
             PlannedCall("map", prompt("map", text=c.text) + 8, options.map_tokens)

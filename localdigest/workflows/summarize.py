@@ -19,6 +19,7 @@ from localdigest.index import PassageIndex
 from localdigest.llm import Backend, BackendSettings, backend_factory, connect_server
 from localdigest.llm.llamacpp import default_threads
 from localdigest.models import default_n_ctx, resolve_model
+from localdigest.models.inventory import LARGE_MODEL
 from localdigest.papers import Mode, ModeSetting, PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
 from localdigest.summarize import (
@@ -99,7 +100,7 @@ def open_index(paths: Paths) -> PassageIndex:
     return PassageIndex(paths.cache / INDEX_NAME)
 
 
-SMALL_MODEL = 1_000_000_000  # parameters: under this, "auto" extracts instead of writing
+SMALL_MODEL = LARGE_MODEL  # parameters: under this, "auto" extracts instead of writing
 
 
 def resolve_mode(mode: ModeSetting, parameters: int | None) -> Mode:
@@ -145,10 +146,13 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
     if server:  # asked last: flags, prompts and inputs are checked without it
         model, factory, in_flight, parameters = _server(cfg, server, server_model)
     store = Store(cfg.paths.cache)
+    # A model of 1B parameters or more writes from the whole reading plan in one call
+    # where it fits: priced against map-reduce in docs/performance.md.
+    one_pass = parameters is not None and parameters >= LARGE_MODEL
     summarizer = Summarizer(
         store,
         prompts,
-        replace(options, mode=resolve_mode(cfg.mode, parameters)),
+        replace(options, mode=resolve_mode(cfg.mode, parameters), one_pass=one_pass),
         model,
         BackendLoader(factory),
         refresh=cfg.refresh,
