@@ -69,7 +69,11 @@ def price(calls: list[tuple[int, int]], row: dict[str, Any]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="*", help=f"PDFs or folders (default {CORPUS})")
-    ap.add_argument("--rates", type=Path, required=True, help="a model_sizes.py results JSON")
+    ap.add_argument("--rates", type=Path, help="a model_sizes.py results JSON")
+    ap.add_argument(
+        "--flat-rates",
+        help="PREFILL,DECODE tok/s at every prompt size, instead of --rates (e.g. 70,19)",
+    )
     ap.add_argument("--shape", default="qwen2.5-3b")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit", type=int, default=3)
@@ -83,8 +87,17 @@ def main() -> None:
     from localdigest.summarize.estimate import planned_calls
     from localdigest.summarize.plan import plan
 
-    data = json.loads(args.rates.read_text())
-    [row] = [r for r in data["rows"] if r["shape"] == args.shape and r["threads"] == args.threads]
+    if args.flat_rates:
+        prefill, decode = (float(x) for x in args.flat_rates.split(","))
+        flat = {"prefill_tok_s": prefill, "decode_tok_s": decode}
+        row = {name: {"prompt_tokens": size, **flat} for name, size, _ in CALLS}
+        data: dict[str, Any] = {}
+    elif args.rates:
+        data = json.loads(args.rates.read_text())
+        shape, threads = args.shape, args.threads
+        [row] = [r for r in data["rows"] if r["shape"] == shape and r["threads"] == threads]
+    else:
+        raise SystemExit("give --rates (a model_sizes.py results JSON) or --flat-rates")
     choice = resolve_model(None, Path("models"))
     backend = backend_factory(choice, BackendSettings(2048, threads=1))()
     prompts = load_prompts()
@@ -145,7 +158,8 @@ def main() -> None:
     for name, values in table.items():
         print(f"| {name} | {sum(values) / len(values) / 60:.1f} | {len(values)} |")
     print(
-        f"\n{args.shape} Q4_K_M, {args.threads} thread(s), rates from {args.rates.name} "
+        f"\n{args.shape} Q4_K_M, {args.threads} thread(s), rates from "
+        f"{args.rates.name if args.rates else '--flat-rates ' + args.flat_rates} "
         f"(map prefill {row['map']['prefill_tok_s']:.0f} tok/s, decode "
         f"{row['map']['decode_tok_s']:.1f}); the plan fits 8192 tokens in {fits} of "
         f"{len(pdfs)} papers; (a) reads {sum(shares) / len(shares):.0%} of a paper on average."

@@ -148,3 +148,16 @@ def test_rates_round_trip_through_the_cache(tmp_path: Path) -> None:
     assert again.prefill_rate() == pytest.approx(1000)
     assert again.decode_rate() == pytest.approx(20)
     assert again.expected_output("map", 160) == 3
+
+
+def test_the_papers_bar_counts_the_estimate_down() -> None:
+    from localdigest.render.summary import TimeLeft, duration
+
+    left = TimeLeft()
+    left.start(300.0, task=0)
+    assert left.seconds_left() == 300
+    left.paper(100.0)  # the first paper starts: its time runs off the estimate
+    assert 299 < left.seconds_left() <= 300
+    left.done(100.0)
+    assert left.seconds_left() == 200
+    assert [duration(s) for s in (0.2, 40, 360, 4800)] == ["1 s", "40 s", "6 min", "1 h 20 min"]
