@@ -157,8 +157,9 @@ class Summarizer(CallContext):
                 f"'{title}' has no text to summarize (the PDF holds {', '.join(kinds)}) "
                 "— check that it is the paper itself"
             )
-        stats.estimated_seconds = round(self.expected_seconds(planned), 2)
-        self.reporter.paper_estimated(stats.estimated_seconds)
+        if self.rates is not None:  # the in-process model: an ETA
+            stats.estimated_seconds = round(self.expected_seconds(planned), 2)
+            self.reporter.paper_estimated(stats.estimated_seconds)
         calls = PaperCalls(self, stats)
         stats.chunks = len(planned.chunks)
         stats.text_tokens = self.backend.count_tokens(doc.text)

@@ -157,7 +157,11 @@ def prepare(sources: Sequence[str], cfg: RunConfig) -> SummarizeJob:
         BackendLoader(factory),
         refresh=cfg.refresh,
         in_flight=in_flight,
-        rates=RateLog(
+        # The ETA: the in-process model's rates (a server's calls overlap, and a timing
+        # call there would be one more request to an engine others may share)
+        rates=None
+        if server
+        else RateLog(
             store, rates_key(model.fingerprint, model.n_ctx, model.threads, model.gpu_layers)
         ),
     )

@@ -72,12 +72,6 @@ class Events:
             self.counts[name] = self.counts.get(name, 0) + 1
             return self.counts[name]
 
-    def run_estimated(self, papers: int, seconds: float) -> None:
-        self._count("run_estimated")
-
-    def paper_estimated(self, seconds: float) -> None:
-        self._count("paper_estimated")
-
     def paper_start(self, paper: Any) -> None:
         self._count("paper_start")
 
