@@ -58,6 +58,10 @@ class Stats:
     reduce_seconds: float = 0.0
     prompt_seconds: float = 0.0  # prefill time inside model calls
     decode_seconds: float = 0.0
+    # What this paper was expected to take, made before it ran (summarize/estimate.py;
+    # 0: no estimate, e.g. no model call or no rates known for the model yet)
+    estimated_seconds: float = 0.0
+    threads: int = 0  # the in-process model's threads (0: none, or a server's)
 
     def add(self, g: Counted) -> None:
         self.llm_calls += 1

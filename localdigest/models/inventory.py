@@ -36,6 +36,11 @@ BUFFERS = 256 << 20  # compute buffers and the runtime, a rough allowance
 # with room, while 8192 doubles the KV cache (180 MB for SmolLM2-135M, ~0.9 GB for a 3B
 # model with 8 KV heads) and the attention buffers for nothing. --n-ctx raises it.
 MAX_DEFAULT_CTX = 4096
+# A model of LARGE_MODEL parameters or more reads a paper's whole reading plan in one call
+# when it fits (summarize's one pass: no notes, no reduce), which a 10-page paper's plan
+# does in 8192 tokens; priced on the 3B shape in docs/performance.md.
+LARGE_MODEL = 1_000_000_000
+LARGE_MODEL_CTX = 8192
 MIN_DEFAULT_CTX = 2048  # below this the default prompts no longer fit
 MEMORY_SHARE = 0.75  # of this machine's memory a model may take by default
 
@@ -101,13 +106,19 @@ def physical_memory() -> int | None:
 
 
 def context_for(
-    trained: int | None, size: int, kv_per_token: int | None, memory: int | None = None
+    trained: int | None,
+    size: int,
+    kv_per_token: int | None,
+    memory: int | None = None,
+    parameters: int | None = None,
 ) -> int:
-    """The default context: the trained one up to ``MAX_DEFAULT_CTX``, halved while the
+    """The default context: the trained one up to ``MAX_DEFAULT_CTX`` (``LARGE_MODEL_CTX``
+    for a model of ``LARGE_MODEL`` parameters or more), halved while the
     weights, that KV cache and the buffers would take more than ``MEMORY_SHARE`` of the
     machine's memory (not below ``MIN_DEFAULT_CTX``). Total memory, not free memory, is
     used: the context is part of every cache key, so it must not change between runs."""
-    n_ctx = min(trained or MIN_DEFAULT_CTX, MAX_DEFAULT_CTX)
+    cap = LARGE_MODEL_CTX if (parameters or 0) >= LARGE_MODEL else MAX_DEFAULT_CTX
+    n_ctx = min(trained or MIN_DEFAULT_CTX, cap)
     memory = memory if memory is not None else physical_memory()
     if memory and kv_per_token:
         while n_ctx > MIN_DEFAULT_CTX and memory_needed(size, kv_per_token, n_ctx) > (
@@ -272,7 +283,9 @@ def rows_for(
             facts = index.read(model.real)
         n_ctx = ram = None
         if facts.error is None:
-            n_ctx = context_for(facts.context, facts.size, facts.kv_per_token)
+            n_ctx = context_for(
+                facts.context, facts.size, facts.kv_per_token, parameters=facts.params
+            )
             ram = memory_needed(facts.size, facts.kv_per_token, n_ctx)
         loads = llama_cpp_knows(facts.arch) if facts.error is None else False
         rows.append(ModelRow(model, facts, loads, n_ctx, ram, model.real == default))

@@ -267,9 +267,11 @@ def model_fingerprint(path: Path) -> str:
 
 
 def default_n_ctx(info: GGUFInfo) -> int:
-    """The trained context up to 4096, smaller when this machine's memory is short (see
-    ``inventory.context_for``)."""
-    return context_for(info.context_length, info.size, kv_bytes_per_token(info))
+    """The trained context up to 4096 (8192 for a model of 1B parameters or more), smaller
+    when this machine's memory is short (see ``inventory.context_for``)."""
+    return context_for(
+        info.context_length, info.size, kv_bytes_per_token(info), parameters=info.parameters
+    )
 
 
 def found_models(directory: Path) -> list[stores.StoredModel]:

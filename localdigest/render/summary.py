@@ -23,11 +23,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from localdigest.cache import CachedSummary
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
@@ -178,6 +181,50 @@ def cached_list(rows: Sequence[CachedSummary]) -> None:
     out.print(table)
 
 
+def duration(seconds: float) -> str:
+    """A rough duration: "40 s", "6 min", "1 h 20 min"."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+class TimeLeft(ProgressColumn):
+    """The papers bar's time left: the run's estimate less the estimates of the papers
+    done, less the time the current paper has run (up to its own estimate)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0.0
+        self.finished = 0.0
+        self.current = 0.0
+        self.since = 0.0
+        self.task: int | None = None
+        self._lock = threading.Lock()
+
+    def start(self, seconds: float, task: int) -> None:
+        self.total, self.task = seconds, task
+
+    def paper(self, seconds: float) -> None:
+        with self._lock:
+            self.current, self.since = seconds, time.monotonic()
+
+    def done(self, estimated: float) -> None:
+        with self._lock:
+            self.finished += estimated
+            self.current = 0.0
+
+    def seconds_left(self) -> float:
+        with self._lock:
+            running = min(time.monotonic() - self.since, self.current) if self.current else 0.0
+            return max(0.0, self.total - self.finished - running)
+
+    def render(self, task: Task) -> Text:
+        if task.id != self.task or not self.total:
+            return Text("")
+        return Text(f"~{duration(self.seconds_left())} left", style="progress.remaining")
+
+
 class RichReporter:
     """Progress bars on stderr: papers, the current paper's chunks, live tokens/s.
 
@@ -187,12 +234,14 @@ class RichReporter:
     """
 
     def __init__(self, total: int, parallel: int = 1) -> None:
+        self.left = TimeLeft()
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            self.left,
             TextColumn("{task.fields[rate]}"),
             console=err,
             transient=True,
@@ -214,6 +263,20 @@ class RichReporter:
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+
+    def run_estimated(self, papers: int, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.left.start(seconds, self.papers)
+        what = "paper" if papers == 1 else "papers"
+        self.progress.console.print(
+            f"[dim]About {duration(seconds)} for {papers} {what} (from this model's "
+            "measured speed)[/]"
+        )
+
+    def paper_estimated(self, seconds: float) -> None:
+        if self.parallel == 1:
+            self.left.paper(seconds)
 
     def paper_start(self, paper: PaperInput) -> None:
         if self.parallel > 1:
@@ -256,6 +319,8 @@ class RichReporter:
             self._show_calls()
 
     def paper_done(self, result: PaperSummary | PaperFailure) -> None:
+        if isinstance(result, PaperSummary) and not result.cached:
+            self.left.done(result.stats.estimated_seconds)
         if self.parallel > 1:
             with self._lock:
                 self._open -= 1

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING
 
 from localdigest.cache import NOTES, Store, make_key
 from localdigest.llm import Backend, Generation, GenerationSettings
@@ -30,6 +31,9 @@ from localdigest.summarize.options import Options
 from localdigest.summarize.progress import NullReporter, Reporter
 from localdigest.summarize.prompts import Prompts
 
+if TYPE_CHECKING:
+    from localdigest.summarize.rates import RateLog
+
 
 @dataclass(frozen=True)
 class ModelRef:
@@ -38,6 +42,8 @@ class ModelRef:
     name: str
     fingerprint: str
     n_ctx: int
+    threads: int = 0  # the in-process model's threads (0: a server's, not known here)
+    gpu_layers: int = 0
 
 
 class BackendLoader:
@@ -81,10 +87,18 @@ class CallContext:
     refresh: bool = False  # compute again, ignoring the cache (and overwriting it)
     in_flight: int = 1  # model calls allowed at once (above 1: a server's slots)
     note_locks: NoteLocks | None = None  # set when papers run side by side
+    # The model's rates (summarize/estimate.py): the run's estimates, and what its calls teach.
+    rates: RateLog | None = None
 
     @property
     def backend(self) -> Backend:
         return self.load_backend()
+
+
+def map_call(title: str, chunk: Chunk) -> tuple[str, dict[str, str]]:
+    """The map call of ``chunk``: what its notes' key holds, and the prompt's values."""
+    sections = ", ".join(chunk.headings) or "(untitled)"
+    return f"{sections}\n{chunk.text}", {"title": title, "sections": sections, "text": chunk.text}
 
 
 class PaperCalls:
@@ -115,6 +129,15 @@ class PaperCalls:
             guard=guard.NOTES_VERSION if ctx.options.guard else False,
         )
 
+    def has_notes(self, key: str) -> bool:
+        """Whether the notes of ``key`` will be taken from the cache."""
+        return not self.ctx.refresh and self.ctx.store.get(key) is not None
+
+    def map_to_do(self, title: str, chunk: Chunk) -> bool:
+        """Whether ``chunk``'s notes are still to be written (not cached)."""
+        body, _ = map_call(title, chunk)
+        return not self.has_notes(self.notes_key("map", title, body, self.ctx.options.map_tokens))
+
     # -- one call
 
     def guarded(
@@ -136,24 +159,31 @@ class PaperCalls:
         user = ctx.prompts.render(name, **values)
         system = ctx.prompts.texts["system"]
 
+        made: list[Generation] = []
+
         def generate(settings: GenerationSettings) -> Generation:
             g = self._complete(system, user, settings)
             self.stats.add(g)
+            made.append(g)
             return g
 
         settings = ctx.options.generation(max_tokens, name)
-        if not ctx.options.guard:
-            return clean(generate(settings))
-        result = guard.guarded(
-            generate,
-            settings,
-            source,
-            label=name,
-            clean=clean,
-            check_numbers=check_numbers,
-            min_words=min_words,
-            judge=judge,
-        )
+        try:
+            if not ctx.options.guard:
+                return clean(generate(settings))
+            result = guard.guarded(
+                generate,
+                settings,
+                source,
+                label=name,
+                clean=clean,
+                check_numbers=check_numbers,
+                min_words=min_words,
+                judge=judge,
+            )
+        finally:
+            if ctx.rates is not None and made:  # what this kind of call generates, retries too
+                ctx.rates.call(name, made)
         self.stats.retries += result.attempts - 1
         self.stats.repairs += result.repaired
         if result.warning:
@@ -253,14 +283,10 @@ class PaperCalls:
     def _map(self, title: str, chunks: Sequence[Chunk]) -> list[str]:
         ctx = self.ctx
         ctx.reporter.chunks_planned(len(chunks))
-        calls = []
-        for chunk in chunks:
-            sections = ", ".join(chunk.headings) or "(untitled)"
-            values = {"title": title, "sections": sections, "text": chunk.text}
-            calls.append((f"{sections}\n{chunk.text}", values))
+        calls = [map_call(title, chunk) for chunk in chunks]
         max_tokens = ctx.options.map_tokens
         keys = [self.notes_key("map", title, body, max_tokens) for body, _ in calls]
-        todo = [i for i, key in enumerate(keys) if ctx.refresh or ctx.store.get(key) is None]
+        todo = [i for i, key in enumerate(keys) if not self.has_notes(key)]
         if ctx.in_flight > 1 and self.backend.supports_concurrency and len(todo) > 1:
             return self._map_side_by_side(todo, keys, calls)
         notes = [self.cached_notes("map", max_tokens, body, values) for body, values in calls]

@@ -53,6 +53,10 @@ class Options:
     # The map's notes fill a fixed structure (claim, method, results, limitation) through
     # llama.cpp's grammar support, so a small model cannot wander into headings or echoes.
     structured_notes: bool = False
+    # When the whole reading plan fits one call, the summary is written from it in that one
+    # call (the stuff prompt), with no notes and no reduce; else map-reduce. The default
+    # for models of 1B parameters and more (measured: docs/performance.md).
+    one_pass: bool = False
 
     def generation(self, max_tokens: int, prompt: str = "") -> GenerationSettings:
         """Sampling settings for a call of ``prompt`` (the map's notes follow NOTES_GRAMMAR
@@ -76,6 +80,8 @@ class Options:
         d["guard"] = guard.VERSION if self.guard else False
         d["drop_abstract"] = withheld is not None
         d["withhold"] = withheld or ""
+        if not self.one_pass:  # keys made before it existed stay the same
+            d.pop("one_pass")
         if self.mode != "write":
             d["extractor"] = sentences.VERSION
         return d

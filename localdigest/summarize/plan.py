@@ -50,6 +50,8 @@ class PaperPlan:
     chunks: list[Chunk]
     pages: PageIndex  # the kept text of each page: what a sentence is grounded in
     seconds: float = 0.0  # reading plan and chunking (counted as the map's time)
+    # The whole reading plan is the one chunk, written from in one call (Options.one_pass)
+    one_pass: bool = False
 
 
 def plan(
@@ -66,7 +68,14 @@ def plan(
     read = reading.plan(kept, tokens.count_tokens, options.section_tokens)
     mapped = _to_map(read.sections, document.abstract, anchor)
     chunks: list[Chunk] = []
-    if options.mode == "write":
+    one_pass = False
+    if options.mode == "write" and options.one_pass and options.style == "paragraph":
+        budget = text_budget(prompts, tokens, "stuff", title, options.max_tokens)
+        everything = [(s.heading, s.text) for s in read.sections]
+        whole = make_chunks(everything, tokens.count_tokens, budget)
+        one_pass = len(whole) == 1
+        chunks = whole if one_pass else []
+    if options.mode == "write" and not one_pass:
         budget = text_budget(prompts, tokens, "map", title, options.map_tokens)
         pairs = [(s.heading, s.text) for s in mapped]
         chunks = make_chunks(pairs, tokens.count_tokens, budget, options.chunk_tokens)
@@ -79,6 +88,7 @@ def plan(
         chunks,
         PageIndex.of_sections(kept),
         seconds=time.perf_counter() - t,
+        one_pass=one_pass,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from localdigest import pdf
@@ -27,6 +27,7 @@ from localdigest.papers import PaperInput, PaperSummary, Result, Stats
 from localdigest.sources.local import display_path
 from localdigest.summarize import runner
 from localdigest.summarize.calls import CallContext, PaperCalls
+from localdigest.summarize.estimate import calibrate, planned_calls
 from localdigest.summarize.grounding import ground
 from localdigest.summarize.passages import index_document
 from localdigest.summarize.plan import PaperPlan, plan
@@ -43,6 +44,8 @@ class Summarizer(CallContext):
     With an ``index``, every paper it reads is also cut into passages there (``ask``)."""
 
     index: PassageIndex | None = None
+    # Documents the run's estimate already extracted (sha -> document, seconds it took)
+    extracted: dict[str, tuple[pdf.Document, float]] = field(default_factory=dict)
 
     def using(self, **changes: Any) -> Summarizer:
         """The same summarizer with other fields (reporter, refresh, backend loader...)."""
@@ -66,7 +69,50 @@ class Summarizer(CallContext):
         paper the same way (the model, the context size, the cache) and KeyboardInterrupt
         stop the run."""
         listed = [i if isinstance(i, runner.Task) else runner.Task(i) for i in items]
+        if self.rates is not None and self.options.mode != "extract":
+            self.estimate_run(listed)
         return runner.run(self, listed, _summarize_item)
+
+    def estimate_run(self, items: Sequence[runner.Task]) -> None:
+        """Extract and plan every paper not cached yet (kept for its run), time the model
+        once if its rates are not known yet, and report the expected seconds of them all."""
+        assert self.rates is not None
+        todo: list[PaperPlan] = []
+        for item in items:
+            try:
+                sha = item.sha = item.sha or pdf.file_sha256(item.paper.path)
+                if not self.refresh and self.store.get(self.summary_key(sha)) is not None:
+                    continue
+                t = time.perf_counter()
+                doc = self._extract(item.paper)
+            except (InputError, OSError):
+                continue  # the run fails this paper and says why
+            self.extracted[sha] = (doc, time.perf_counter() - t)
+            todo.append(self.plan(doc, _title(item.paper, doc)))
+        if not todo:
+            return
+        if not self.rates.known.known:
+            self.rates.calibrated(calibrate(todo[0], self.prompts, self.backend))
+        seconds = sum(self.expected_seconds(p) for p in todo) / max(1, self.in_flight)
+        self.reporter.run_estimated(len(todo), seconds)
+
+    def _extract(self, paper: PaperInput) -> pdf.Document:
+        options = self.options
+        return pdf.extract(paper.path, password=options.password, max_pages=options.max_pages)
+
+    def expected_seconds(self, planned: PaperPlan) -> float:
+        """The seconds ``planned`` is expected to take at the rates the run started with."""
+        if self.rates is None:
+            return 0.0
+        notes = PaperCalls(self)
+        calls = planned_calls(
+            planned,
+            self.options,
+            self.prompts,
+            self.backend,
+            lambda c: notes.map_to_do(planned.title, c),
+        )
+        return self.rates.known.seconds(calls, planned.document.pages) if calls else 0.0
 
     def plan(self, document: pdf.Document, title: str) -> PaperPlan:
         """What the model would read of ``document`` (no model call; the tokenizer loads)."""
@@ -91,13 +137,17 @@ class Summarizer(CallContext):
                 return replace(summary, cached=True)
 
         t = time.perf_counter()
-        doc = document or pdf.extract(
-            paper.path, password=self.options.password, max_pages=self.options.max_pages
-        )
-        stats = Stats(extract_seconds=time.perf_counter() - t)
+        doc, extracted = document, 0.0
+        if doc is None and sha in self.extracted:
+            doc, extracted = self.extracted.pop(sha)
+            started -= extracted  # the estimate's extraction was this paper's
+        if doc is None:
+            doc = self._extract(paper)
+        stats = Stats(extract_seconds=time.perf_counter() - t + extracted)
+        stats.threads = self.model.threads
         # A title is shown and stored everywhere: control characters and the bytes of a
         # file name that is not UTF-8 are escapes from here on.
-        title = visible(paper.title or doc.title or paper.path.stem)
+        title = _title(paper, doc)
         if self.index is not None and document is None:  # not the eval's withheld text
             index_document(self.index, paper, doc, title)
         planned = self.plan(doc, title)
@@ -107,6 +157,9 @@ class Summarizer(CallContext):
                 f"'{title}' has no text to summarize (the PDF holds {', '.join(kinds)}) "
                 "— check that it is the paper itself"
             )
+        if self.rates is not None:  # the in-process model: an ETA
+            stats.estimated_seconds = round(self.expected_seconds(planned), 2)
+            self.reporter.paper_estimated(stats.estimated_seconds)
         calls = PaperCalls(self, stats)
         stats.chunks = len(planned.chunks)
         stats.text_tokens = self.backend.count_tokens(doc.text)
@@ -118,6 +171,9 @@ class Summarizer(CallContext):
         stats.reduce_seconds = time.perf_counter() - t - stats.map_seconds
         stats.map_seconds += planned.seconds
         stats.seconds = time.perf_counter() - started
+        if self.rates is not None and stats.llm_calls:
+            in_calls = stats.prompt_seconds + stats.decode_seconds
+            self.rates.paper(stats.seconds - in_calls, doc.pages)
         stats.pages_read = doc.pages
         if self.options.max_pages is not None:
             stats.pages_read = min(doc.pages, self.options.max_pages)
@@ -152,6 +208,10 @@ class Summarizer(CallContext):
         )
         self.store.set(key, {"schema": SUMMARY_SCHEMA, **result.to_dict()})
         return result
+
+
+def _title(paper: PaperInput, doc: pdf.Document) -> str:
+    return visible(paper.title or doc.title or paper.path.stem)
 
 
 def _summarize_item(ctx: CallContext, item: runner.Task) -> PaperSummary:

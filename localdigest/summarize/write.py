@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -63,6 +64,8 @@ def write(plan: PaperPlan, calls: PaperCalls) -> Draft:
     the notes (a number a map call made up is in the notes but not in the paper), and
     grounds them in the paper's pages (``SupportJudge``)."""
     options, title, anchor = calls.ctx.options, plan.title, plan.anchor
+    if plan.one_pass:
+        return _one_pass(plan, calls)
     notes = calls.map(title, plan.chunks)
     if not notes:
         raise InputError(
@@ -96,6 +99,34 @@ def write(plan: PaperPlan, calls: PaperCalls) -> Draft:
             f"'{title}': the model wrote an empty summary — try another --model, or "
             "--refresh to generate it again"
         )
+    return Draft(summary, _tldr(calls, plan, summary, source), headings)
+
+
+def _one_pass(plan: PaperPlan, calls: PaperCalls) -> Draft:
+    """The summary written from the whole reading plan in one call (it fits the context:
+    ``Options.one_pass``), then the TL;DR."""
+    options, title = calls.ctx.options, plan.title
+    [whole] = plan.chunks
+    calls.ctx.reporter.chunks_planned(1)
+    t = time.perf_counter()
+    summary = calls.guarded(
+        "stuff",
+        options.max_tokens,
+        f"{title}\n{whole.text}",
+        lambda g: tidy(g.text, g.finish_reason == "length"),
+        {"title": title, "text": whole.text},
+        min_words=min(SUMMARY_MIN_WORDS, options.max_tokens // 4),
+        judge=_judge(plan, require_title=True),
+    )
+    calls.stats.map_seconds += time.perf_counter() - t
+    calls.ctx.reporter.chunk_done(cached=False)
+    if not summary.strip():
+        raise InputError(
+            f"'{title}': the model wrote an empty summary — try another --model, or "
+            "--refresh to generate it again"
+        )
+    source = f"{title}\n{whole.text}"
+    headings = read_headings(plan.reading.sections, plan.chunks)
     return Draft(summary, _tldr(calls, plan, summary, source), headings)
 
 

@@ -25,7 +25,9 @@ from localdigest.llm import (
     no_local_engine,
 )
 from localdigest.llm.tokens import EstimatingBackend
+from localdigest.llm.llamacpp import default_threads
 from localdigest.models import default_n_ctx, resolve_model
+from localdigest.models.inventory import LARGE_MODEL
 from localdigest.papers import Mode, ModeSetting, PaperFailure, PaperInput, PaperSummary, Result
 from localdigest.sources import inputs
 from localdigest.summarize import (
@@ -36,6 +38,7 @@ from localdigest.summarize import (
     Summarizer,
     load_prompts,
 )
+from localdigest.summarize.rates import RateLog, rates_key
 
 if TYPE_CHECKING:
     from localdigest.sources.library import ProgressFn
@@ -83,6 +86,8 @@ class SummarizeJob:
         try:
             results = summarizer.run(papers)
         finally:
+            if summarizer.rates is not None:
+                summarizer.rates.save()  # what this run's calls taught, for the next estimate
             self.summarizer.store.close()
             index.close()
         ids = [r.arxiv_id for r in results if isinstance(r, PaperSummary) and r.arxiv_id]
@@ -103,7 +108,7 @@ def open_index(paths: Paths) -> PassageIndex:
     return PassageIndex(paths.cache / INDEX_NAME)
 
 
-SMALL_MODEL = 1_000_000_000  # parameters: under this, "auto" extracts instead of writing
+SMALL_MODEL = LARGE_MODEL  # parameters: under this, "auto" extracts instead of writing
 
 
 def resolve_mode(mode: ModeSetting, parameters: int | None) -> Mode:
@@ -152,14 +157,25 @@ def prepare(sources: Sequence[str], cfg: RunConfig, piped: bytes | None = None) 
     mode = resolve_mode(cfg.mode, parameters)
     if not server and not local_engine():
         model, factory = _without_engine(model, mode)
+    store = Store(cfg.paths.cache)
+    # A model of 1B parameters or more writes from the whole reading plan in one call
+    # where it fits: priced against map-reduce in docs/performance.md.
+    one_pass = parameters is not None and parameters >= LARGE_MODEL
     summarizer = Summarizer(
-        Store(cfg.paths.cache),
+        store,
         prompts,
-        replace(options, mode=mode),
+        replace(options, mode=mode, one_pass=one_pass),
         model,
         BackendLoader(factory),
         refresh=cfg.refresh,
         in_flight=in_flight,
+        # The ETA: the in-process model's rates (a server's calls overlap, and a timing
+        # call there would be one more request to an engine others may share)
+        rates=None
+        if server
+        else RateLog(
+            store, rates_key(model.fingerprint, model.n_ctx, model.threads, model.gpu_layers)
+        ),
     )
     return SummarizeJob(cfg, resolved, summarizer, runs_on=runs_on)
 
@@ -187,15 +203,17 @@ def _in_process(cfg: RunConfig) -> tuple[ModelRef, Callable[[], Backend], int | 
     # ModelError (exit 4) before any paper is touched
     choice = resolve_model(cfg.model, cfg.paths.models, cfg.origins.get("model", "flag"))
     n_ctx = cfg.n_ctx or default_n_ctx(choice.info)
+    threads = cfg.threads or default_threads()
     settings = BackendSettings(
         n_ctx=n_ctx,
         gpu_layers=cfg.gpu_layers,
-        threads=cfg.threads,
+        threads=threads,
         seed=cfg.seed,
         verbose=cfg.verbose,
     )
     factory = backend_factory(choice, settings)
-    return ModelRef(choice.name, choice.fingerprint, n_ctx), factory, choice.info.parameters
+    model = ModelRef(choice.name, choice.fingerprint, n_ctx, threads, cfg.gpu_layers)
+    return model, factory, choice.info.parameters
 
 
 def _without_engine(model: ModelRef, mode: Mode) -> tuple[ModelRef, Callable[[], Backend]]:

@@ -180,7 +180,7 @@ def check_header(path: Path) -> None:
         assert info.parameters is None or type(info.parameters) is int
         per_token = kv_bytes_per_token(info)
         assert per_token is None or (type(per_token) is int and per_token > 0)
-        assert 1 <= default_n_ctx(info) <= 4096
+        assert 1 <= default_n_ctx(info) <= 8192
 
 
 @settings(

@@ -9,6 +9,7 @@ from conftest import FAKE_FINDINGS, FAKE_TITLE, FakeBackend, fake_summarizer
 
 from localdigest import pdf
 from localdigest.eval.withhold import withheld_document
+from localdigest.models.inventory import LARGE_MODEL, context_for
 from localdigest.papers import PaperFailure, PaperInput, PaperSummary
 from localdigest.summarize import Options, Summarizer, load_prompts
 from localdigest.summarize.hygiene import tidy, tidy_notes
@@ -250,3 +251,48 @@ def test_page_marks_the_model_writes_are_stripped_before_grounding(
     assert result.summary.startswith("The paper proposes a method.")
     assert all("[" not in g.sentence for g in result.grounding)
     assert tidy("Fast [pp. 3-5] and small [?].", cut_short=False) == "Fast and small."
+
+
+# ----------------------------------------------------------------------------- one pass
+# A model of 1B parameters or more writes from the whole reading plan in one call where it
+# fits the context (no notes, no reduce), and gets an 8192-token context by default.
+
+# Long enough for the guard's minimum, every sentence on the fake paper's pages
+SUMMARY = (
+    f"{FAKE_FINDINGS} Each paragraph of the study reports a measured result for the method. "
+    "The measured result of every paragraph shows that the proposed method improves "
+    "accuracy by 3 points over the baseline."
+)
+
+
+def test_a_plan_that_fits_is_written_in_one_call(tmp_path: Path, paper: PaperInput) -> None:
+    fake = FakeBackend(replies={"map": lambda _: SUMMARY})
+    s = summarizer(tmp_path, fake)
+    result = s.using(options=Options(one_pass=True)).summarize(paper)
+    assert fake.kinds() == ["map", "tldr"]  # the stuff prompt (one PAPER fence), the TL;DR
+    assert "Summary paragraph:" in fake.calls[0][1] and "Paper title:" in fake.calls[0][1]
+    assert "Paragraph 11" in fake.calls[0][1]  # the whole plan, to its last paragraph
+    assert result.stats.chunks == 1 and result.stats.llm_calls == 2
+    assert result.summary.startswith("The paper proposes")
+
+
+def test_a_plan_that_does_not_fit_is_map_reduced(tmp_path: Path, paper: PaperInput) -> None:
+    fake = FakeBackend(n_ctx=700)
+    s = summarizer(tmp_path, fake)
+    result = s.using(options=Options(one_pass=True, chunk_tokens=300)).summarize(paper)
+    n_map = fake.kinds().count("map")
+    assert n_map == result.stats.chunks >= 2
+    assert fake.kinds() == ["map"] * n_map + ["reduce", "tldr"]
+
+
+def test_one_pass_is_in_the_key_only_when_on() -> None:
+    assert "one_pass" not in Options().as_key()  # keys made before it stay the same
+    assert Options(one_pass=True).as_key()["one_pass"] is True
+
+
+def test_a_large_model_gets_a_larger_default_context() -> None:
+    memory = 64 << 30
+    assert context_for(32768, 2 << 30, 36864, memory, parameters=LARGE_MODEL - 1) == 4096
+    assert context_for(32768, 2 << 30, 36864, memory, parameters=3 * LARGE_MODEL) == 8192
+    # still halved where memory is short
+    assert context_for(32768, 2 << 30, 36864, 3 << 30, parameters=3 * LARGE_MODEL) < 8192
