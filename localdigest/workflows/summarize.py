@@ -24,8 +24,8 @@ from localdigest.llm import (
     local_engine,
     no_local_engine,
 )
-from localdigest.llm.tokens import EstimatingBackend
 from localdigest.llm.llamacpp import default_threads
+from localdigest.llm.tokens import EstimatingBackend
 from localdigest.models import default_n_ctx, resolve_model
 from localdigest.models.inventory import LARGE_MODEL
 from localdigest.papers import Mode, ModeSetting, PaperFailure, PaperInput, PaperSummary, Result
