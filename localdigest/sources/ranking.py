@@ -362,7 +362,7 @@ class _Index:
             r.terms if r.terms is not None else library_terms(r.title, r.text, r.authors)
             for r in readers
         ]
-        vocab = {t: i for i, t in enumerate(set().union(*docs))}
+        vocab = {t: i for i, t in enumerate(sorted(set().union(*docs)))}
         self.vocab = list(vocab)
         size = len(vocab)
         lengths = np.array([len(d) for d in docs], dtype=np.float64)
