@@ -50,7 +50,6 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
     from numpy.typing import NDArray
 
     from localdigest.sources.arxiv.meta import PaperMeta
@@ -127,11 +126,11 @@ class Follow:
     def found(self, paper: PaperMeta) -> tuple[list[str], list[str]]:
         """The followed authors of ``paper`` (as the paper names them) and the followed
         keywords in its title or abstract."""
-        wanted = [name_key(a) for a in self.authors]
+        wanted = [w for w in map(name_key, self.authors) if w]
         by = [
             a
-            for a in paper.authors
-            if (key := name_key(a)) and any(_same_person(key, w) for w in wanted if w)
+            for a in (paper.authors if wanted else ())
+            if (key := name_key(a)) and any(_same_person(key, w) for w in wanted)
         ]
         text = f"{paper.title} {paper.abstract}"
         return by, [k for k in self.keywords if k.strip() and mentions(text, k)]
@@ -221,6 +220,7 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "ignore").decode().lower()
 
 
+@cache
 def name_key(name: str) -> str:
     """An author as one term: last name and first given name, accents and case dropped
     ("Erdős, Pál", "Pal Erdos" and arXiv's "P\\'al Erd\\H{o}s" are all ``erdos_pal``);
@@ -331,13 +331,14 @@ def rank(
     weights = _age_weights(library) + ([1.0] if len(readers) > len(library) else [])
     similar, best_reader = index.best_matches(weights)
     listed_age = _listed_age_weights(papers)
+    shared = index.matched(best_reader)
     scores = []
     for k, paper in enumerate(papers):
         by, keywords = follow.found(paper)
         why = [f"by {a}" for a in by] + [f'"{k}"' for k in keywords]
         i = int(best_reader[k])
         similarity = float(similar[k]) * listed_age[k] if i >= 0 else 0.0
-        words = index.matched(k, i, paper) if i >= 0 else []
+        words = _matched_terms(shared[k], paper)
         rest = (1 - FOLLOWED_AUTHOR) ** len(by) * (1 - FOLLOWED_KEYWORD) ** len(keywords)
         scores.append(
             Score(
@@ -347,6 +348,16 @@ def rank(
             )
         )
     return Ranking(scores, len(library))
+
+
+def _matched_terms(shared: list[str], paper: PaperMeta) -> list[str]:
+    """The authors both share (as the paper writes them), then the shared words that weigh
+    most."""
+    people = [t for t in shared if t.startswith(AUTHOR_MARK)]
+    if people:
+        names = {AUTHOR_MARK + name_key(x): x for x in paper.authors}
+        people = [names.get(t, t) for t in people]
+    return people + [t for t in shared if not t.startswith(AUTHOR_MARK)][:MATCHED_TERMS]
 
 
 class _Index:
@@ -408,47 +419,73 @@ class _Index:
         best = np.zeros(n)
         best_reader = np.full(n, -1)
         total = np.zeros(n)
-        for first in range(0, count, BLOCK):
+        own_listed = [  # a paper you have is not its own reason
+            (i, k)
+            for i, r in enumerate(self.readers)
+            if (k := self.listed_at.get(r.arxiv_id or "")) is not None
+        ]
+        starts = np.searchsorted(ri, np.arange(0, count + BLOCK, BLOCK))
+        for block, first in enumerate(range(0, count, BLOCK)):
             last = min(first + BLOCK, count)
-            mine = (ri >= first) & (ri < last)
-            t, r = rt[mine], ri[mine] - first
-            query = np.zeros((last - first, len(dense)), dtype=np.float32)
+            t = rt[starts[block] : starts[block + 1]]
+            r = ri[starts[block] : starts[block + 1]] - first
             dense_term = column[t] >= 0
-            query[r[dense_term], column[t[dense_term]]] = 1.0
-            scores = (query @ table).astype(np.float64)
-            t, r = t[~dense_term], r[~dense_term]
-            hits = post_at[t + 1] - post_at[t]
-            at = np.repeat(post_at[t] - (np.cumsum(hits) - hits), hits)
-            at += np.arange(len(at))
-            flat = np.repeat(r, hits) * n + post_doc[at]
-            scores += np.bincount(flat, weights=post_w[at], minlength=scores.size).reshape(
-                scores.shape
+            sparse_t, sparse_r = t[~dense_term], r[~dense_term]
+            at, hits = _spans(post_at[sparse_t], post_at[sparse_t + 1])
+            flat = np.repeat(sparse_r * n, hits)
+            flat += post_doc[at]
+            scores: NDArray[Any] = np.bincount(
+                flat, weights=post_w[at], minlength=(last - first) * n
             )
+            scores = scores.reshape(-1, n)
+            query = np.zeros((last - first, len(dense)), dtype=np.float32)
+            query[r[dense_term], column[t[dense_term]]] = 1.0
+            scores += query @ table
             scores *= scale[first:last, None]
-            for i in range(first, last):  # a paper you have is not its own reason
-                k = self.listed_at.get(self.readers[i].arxiv_id or "")
-                if k is not None:
+            for i, k in own_listed:
+                if first <= i < last:
                     scores[i - first, k] = 0.0
             total += scores.sum(axis=0)
-            top = scores.max(axis=0)
+            arg = scores.argmax(axis=0)
+            top = scores[arg, np.arange(n)]
             better = top > best
             best[better] = top[better]
-            best_reader[better] = scores.argmax(axis=0)[better] + first
+            best_reader[better] = arg[better] + first
         return total / max(sum(weights), 1e-9), best_reader
 
-    def matched(self, k: int, i: int, paper: PaperMeta) -> list[str]:
-        """The authors both share (as the paper writes them), then the shared words that
-        weigh most: rare in the index, frequent in both texts."""
+    def matched(self, best_reader: NDArray[Any]) -> list[list[str]]:
+        """For each listed paper, the terms it shares with its closest library paper (none
+        without one), those that weigh most first: rare in the index, frequent in both
+        texts (equal weights in the vocabulary's order)."""
         import numpy as np
 
-        a, b = self._terms(k), self._terms(self.n + i)
-        shared, at_a, at_b = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
-        weight = self.idf[shared] * (1 + np.log(a[1][at_a])) * (1 + np.log(b[1][at_b]))
-        names = {AUTHOR_MARK + name_key(x): x for x in paper.authors}
-        ranked = [self.vocab[t] for t in shared[np.argsort(-weight, kind="stable")]]
-        people = [names.get(t, t) for t in ranked if t.startswith(AUTHOR_MARK)]
-        return people + [t for t in ranked if not t.startswith(AUTHOR_MARK)][:MATCHED_TERMS]
+        size = len(self.vocab)
+        listed = np.flatnonzero(best_reader >= 0)
+        keys, tfs = [], []
+        for docs in (listed, self.n + best_reader[listed]):  # the listed papers, their best
+            at, hits = _spans(self.starts[docs], self.starts[docs + 1])
+            keys.append(np.repeat(np.arange(len(docs)), hits) * size + self.term[at])
+            tfs.append(self.tf[at])
+        shared, at_a, at_b = np.intersect1d(
+            keys[0], keys[1], assume_unique=True, return_indices=True
+        )
+        pair, term = shared // size, shared % size
+        weight = self.idf[term] * (1 + np.log(tfs[0][at_a])) * (1 + np.log(tfs[1][at_b]))
+        order = np.lexsort((-weight, pair))  # by paper, then heaviest first (stable)
+        words = [self.vocab[t] for t in term[order].tolist()]
+        bounds = np.searchsorted(pair[order], np.arange(len(listed) + 1)).tolist()
+        found: list[list[str]] = [[] for _ in range(self.n)]
+        for j, k in enumerate(listed.tolist()):
+            found[k] = words[bounds[j] : bounds[j + 1]]
+        return found
 
-    def _terms(self, doc: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        start, stop = self.starts[doc], self.starts[doc + 1]
-        return self.term[start:stop], self.tf[start:stop]
+
+def _spans(starts: NDArray[Any], stops: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """The positions of every span ``starts[j]:stops[j]``, one span after another, and the
+    length of each."""
+    import numpy as np
+
+    hits = stops - starts
+    at = np.repeat(starts - (np.cumsum(hits) - hits), hits)
+    at += np.arange(len(at))
+    return at, hits
