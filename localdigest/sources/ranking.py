@@ -274,12 +274,10 @@ def mentions(text: str, phrase: str) -> bool:
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 
-def listed_text(paper: PaperMeta) -> str:
-    return f"{paper.title}. {paper.title}. {paper.abstract}"
-
-
 def listing_terms(paper: PaperMeta) -> list[str]:
-    return [*terms(listed_text(paper)), *author_terms(paper.authors)]
+    """A listed paper's terms: its title counts twice."""
+    title = terms(paper.title)
+    return [*title, *title, *terms(paper.abstract), *author_terms(paper.authors)]
 
 
 def library_terms(title: str, text: str, authors: Sequence[str]) -> tuple[str, ...]:
@@ -351,13 +349,11 @@ def rank(
 
 
 def _matched_terms(shared: list[str], paper: PaperMeta) -> list[str]:
-    """The authors both share (as the paper writes them), then the shared words that weigh
-    most."""
-    people = [t for t in shared if t.startswith(AUTHOR_MARK)]
-    if people:
-        names = {AUTHOR_MARK + name_key(x): x for x in paper.authors}
-        people = [names.get(t, t) for t in people]
-    return people + [t for t in shared if not t.startswith(AUTHOR_MARK)][:MATCHED_TERMS]
+    """The authors both share as the paper writes them, then the words (``_Index.matched``)."""
+    if not shared or not shared[0].startswith(AUTHOR_MARK):
+        return shared
+    names = {AUTHOR_MARK + name_key(x): x for x in paper.authors}
+    return [names.get(t, t) if t.startswith(AUTHOR_MARK) else t for t in shared]
 
 
 class _Index:
@@ -375,6 +371,7 @@ class _Index:
         ]
         vocab = {t: i for i, t in enumerate(sorted(set().union(*docs)))}
         self.vocab = list(vocab)
+        self.author = np.array([t.startswith(AUTHOR_MARK) for t in self.vocab], dtype=bool)
         size = len(vocab)
         lengths = np.array([len(d) for d in docs], dtype=np.float64)
         flat = np.fromiter(
@@ -455,8 +452,8 @@ class _Index:
 
     def matched(self, best_reader: NDArray[Any]) -> list[list[str]]:
         """For each listed paper, the terms it shares with its closest library paper (none
-        without one), those that weigh most first: rare in the index, frequent in both
-        texts (equal weights in the vocabulary's order)."""
+        without one): the authors, then the MATCHED_TERMS words that weigh most (rare in
+        the index, frequent in both texts; equal weights in the vocabulary's order)."""
         import numpy as np
 
         size = len(self.vocab)
@@ -471,9 +468,15 @@ class _Index:
         )
         pair, term = shared // size, shared % size
         weight = self.idf[term] * (1 + np.log(tfs[0][at_a])) * (1 + np.log(tfs[1][at_b]))
-        order = np.lexsort((-weight, pair))  # by paper, then heaviest first (stable)
-        words = [self.vocab[t] for t in term[order].tolist()]
-        bounds = np.searchsorted(pair[order], np.arange(len(listed) + 1)).tolist()
+        author = self.author[term]
+        order = np.lexsort((-weight, ~author, pair))  # by paper, authors, heaviest (stable)
+        pair, term, author = pair[order], term[order], author[order]
+        bounds = np.searchsorted(pair, np.arange(len(listed) + 1))
+        authors = np.bincount(pair[author], minlength=len(listed))
+        place = np.arange(len(pair)) - bounds[pair] - authors[pair]  # among the words
+        keep = author | (place < MATCHED_TERMS)
+        words = [self.vocab[t] for t in term[keep].tolist()]
+        bounds = np.searchsorted(pair[keep], np.arange(len(listed) + 1)).tolist()
         found: list[list[str]] = [[] for _ in range(self.n)]
         for j, k in enumerate(listed.tolist()):
             found[k] = words[bounds[j] : bounds[j + 1]]
