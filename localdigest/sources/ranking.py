@@ -369,14 +369,19 @@ class _Index:
             r.terms if r.terms is not None else library_terms(r.title, r.text, r.authors)
             for r in readers
         ]
-        vocab = {t: i for i, t in enumerate(sorted(set().union(*docs)))}
-        self.vocab = list(vocab)
-        self.author = np.array([t.startswith(AUTHOR_MARK) for t in self.vocab], dtype=bool)
-        size = len(vocab)
         lengths = np.array([len(d) for d in docs], dtype=np.float64)
-        flat = np.fromiter(
-            map(vocab.__getitem__, chain.from_iterable(docs)), np.int64, int(lengths.sum())
+        count = int(lengths.sum())
+        first: dict[str, int] = {}  # each term and where it first occurs
+        seen = np.fromiter(
+            map(first.setdefault, chain.from_iterable(docs), range(count)), np.int64, count
         )
+        words = list(first)
+        self.vocab = sorted(words)  # term ids in sorted order: the same in every process
+        size = len(words)
+        term_at = np.zeros(count, dtype=np.int64)
+        term_at[list(first.values())] = np.argsort(sorted(range(size), key=words.__getitem__))
+        flat = term_at[seen]
+        self.author = np.array([t.startswith(AUTHOR_MARK) for t in self.vocab], dtype=bool)
         doc_of = np.repeat(np.arange(len(docs)), lengths.astype(np.int64))
         pairs, tf = np.unique(doc_of * size + flat, return_counts=True)
         self.doc, self.term = pairs // size, pairs % size  # sorted by document, then term
