@@ -434,22 +434,22 @@ class _Index:
             dense_term = column[t] >= 0
             sparse_t, sparse_r = t[~dense_term], r[~dense_term]
             at, hits = _spans(post_at[sparse_t], post_at[sparse_t + 1])
-            flat = np.repeat(sparse_r * n, hits)
-            flat += post_doc[at]
-            scores: NDArray[Any] = np.bincount(
-                flat, weights=post_w[at], minlength=(last - first) * n
+            flat = post_doc[at] * (last - first)
+            flat += np.repeat(sparse_r, hits)
+            scores: NDArray[Any] = np.bincount(  # listed paper x library paper
+                flat, weights=post_w[at], minlength=n * (last - first)
             )
-            scores = scores.reshape(-1, n)
-            query = np.zeros((last - first, len(dense)), dtype=np.float32)
-            query[r[dense_term], column[t[dense_term]]] = 1.0
-            scores += query @ table
-            scores *= scale[first:last, None]
+            scores = scores.reshape(n, -1)
+            query = np.zeros((len(dense), last - first), dtype=np.float32)
+            query[column[t[dense_term]], r[dense_term]] = 1.0
+            scores += table.T @ query
+            scores *= scale[None, first:last]
             for i, k in own_listed:
                 if first <= i < last:
-                    scores[i - first, k] = 0.0
-            total += scores.sum(axis=0)
-            arg = scores.argmax(axis=0)
-            top = scores[arg, np.arange(n)]
+                    scores[k, i - first] = 0.0
+            total += scores.sum(axis=1)
+            arg = scores.argmax(axis=1)  # the first of equal ones
+            top = scores[np.arange(n), arg]
             better = top > best
             best[better] = top[better]
             best_reader[better] = arg[better] + first
