@@ -441,7 +441,7 @@ class _Index:
             scores: NDArray[Any] = np.bincount(  # listed paper x library paper
                 flat, weights=post_w[at], minlength=n * (last - first)
             )
-            scores = scores.reshape(n, -1)
+            scores = scores.astype(np.float64, copy=False).reshape(n, -1)  # none: int zeros
             query = np.zeros((len(dense), last - first), dtype=np.float32)
             query[column[t[dense_term]], r[dense_term]] = 1.0
             scores += table.T @ query
