@@ -130,8 +130,9 @@ class ImportedLibrary:
         found: dict[str, LibraryPaper] = {}
         for source in self.sources:
             for item, terms in zip(source.items, source.terms, strict=True):
-                found[item.identity] = LibraryPaper(
-                    key=item.identity,
+                identity = item.identity
+                found[identity] = LibraryPaper(
+                    key=identity,
                     title=item.title,
                     text=item_text(item),
                     when=_when(item.added),

@@ -31,9 +31,11 @@ keywords``, and leads its ``matched_terms`` ("by Tri Dao", '"state space"').
 All pairs at once: the listing's BM25 weights are a term-by-paper table; for the terms
 common in both the listing and the library the table is dense and one matrix product scores
 every library paper against every listed one, and the rarer terms add their few (library
-paper, listed paper) pairs. ``bm25s`` scored one query at a time: 4.9 s for a 5,000-paper
-library against 1,000 listed papers, where this takes a few tenths (docs/performance.md).
-numpy is imported on the first ranking, never by ``--help``.
+paper, listed paper) pairs; the shared terms of every listed paper and its best match come
+from one intersection. Term ids follow the sorted vocabulary, so equal weights break the
+same way in every process. ``bm25s`` scored one query at a time: 4.9 s for a 5,000-paper
+library against 1,000 listed papers, where this takes 0.65 s on the loaded 2-core machine
+(docs/performance.md). numpy is imported on the first ranking, never by ``--help``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
     from numpy.typing import NDArray
 
     from localdigest.sources.arxiv.meta import PaperMeta
@@ -127,11 +128,11 @@ class Follow:
     def found(self, paper: PaperMeta) -> tuple[list[str], list[str]]:
         """The followed authors of ``paper`` (as the paper names them) and the followed
         keywords in its title or abstract."""
-        wanted = [name_key(a) for a in self.authors]
+        wanted = [w for w in map(name_key, self.authors) if w]
         by = [
             a
-            for a in paper.authors
-            if (key := name_key(a)) and any(_same_person(key, w) for w in wanted if w)
+            for a in (paper.authors if wanted else ())
+            if (key := name_key(a)) and any(_same_person(key, w) for w in wanted)
         ]
         text = f"{paper.title} {paper.abstract}"
         return by, [k for k in self.keywords if k.strip() and mentions(text, k)]
@@ -221,6 +222,7 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "ignore").decode().lower()
 
 
+@cache
 def name_key(name: str) -> str:
     """An author as one term: last name and first given name, accents and case dropped
     ("Erdős, Pál", "Pal Erdos" and arXiv's "P\\'al Erd\\H{o}s" are all ``erdos_pal``);
@@ -274,12 +276,10 @@ def mentions(text: str, phrase: str) -> bool:
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 
-def listed_text(paper: PaperMeta) -> str:
-    return f"{paper.title}. {paper.title}. {paper.abstract}"
-
-
 def listing_terms(paper: PaperMeta) -> list[str]:
-    return [*terms(listed_text(paper)), *author_terms(paper.authors)]
+    """A listed paper's terms: its title counts twice."""
+    title = terms(paper.title)
+    return [*title, *title, *terms(paper.abstract), *author_terms(paper.authors)]
 
 
 def library_terms(title: str, text: str, authors: Sequence[str]) -> tuple[str, ...]:
@@ -331,13 +331,14 @@ def rank(
     weights = _age_weights(library) + ([1.0] if len(readers) > len(library) else [])
     similar, best_reader = index.best_matches(weights)
     listed_age = _listed_age_weights(papers)
+    shared = index.matched(best_reader)
     scores = []
     for k, paper in enumerate(papers):
         by, keywords = follow.found(paper)
         why = [f"by {a}" for a in by] + [f'"{k}"' for k in keywords]
         i = int(best_reader[k])
         similarity = float(similar[k]) * listed_age[k] if i >= 0 else 0.0
-        words = index.matched(k, i, paper) if i >= 0 else []
+        words = _matched_terms(shared[k], paper)
         rest = (1 - FOLLOWED_AUTHOR) ** len(by) * (1 - FOLLOWED_KEYWORD) ** len(keywords)
         scores.append(
             Score(
@@ -347,6 +348,14 @@ def rank(
             )
         )
     return Ranking(scores, len(library))
+
+
+def _matched_terms(shared: list[str], paper: PaperMeta) -> list[str]:
+    """The authors both share as the paper writes them, then the words (``_Index.matched``)."""
+    if not shared or not shared[0].startswith(AUTHOR_MARK):
+        return shared
+    names = {AUTHOR_MARK + name_key(x): x for x in paper.authors}
+    return [names.get(t, t) if t.startswith(AUTHOR_MARK) else t for t in shared]
 
 
 class _Index:
@@ -362,13 +371,19 @@ class _Index:
             r.terms if r.terms is not None else library_terms(r.title, r.text, r.authors)
             for r in readers
         ]
-        vocab = {t: i for i, t in enumerate(set().union(*docs))}
-        self.vocab = list(vocab)
-        size = len(vocab)
         lengths = np.array([len(d) for d in docs], dtype=np.float64)
-        flat = np.fromiter(
-            map(vocab.__getitem__, chain.from_iterable(docs)), np.int64, int(lengths.sum())
+        count = int(lengths.sum())
+        first: dict[str, int] = {}  # each term and where it first occurs
+        seen = np.fromiter(
+            map(first.setdefault, chain.from_iterable(docs), range(count)), np.int64, count
         )
+        words = list(first)
+        self.vocab = sorted(words)  # term ids in sorted order: the same in every process
+        size = len(words)
+        term_at = np.zeros(count, dtype=np.int64)
+        term_at[list(first.values())] = np.argsort(sorted(range(size), key=words.__getitem__))
+        flat = term_at[seen]
+        self.author = np.array([t.startswith(AUTHOR_MARK) for t in self.vocab], dtype=bool)
         doc_of = np.repeat(np.arange(len(docs)), lengths.astype(np.int64))
         pairs, tf = np.unique(doc_of * size + flat, return_counts=True)
         self.doc, self.term = pairs // size, pairs % size  # sorted by document, then term
@@ -408,47 +423,79 @@ class _Index:
         best = np.zeros(n)
         best_reader = np.full(n, -1)
         total = np.zeros(n)
-        for first in range(0, count, BLOCK):
+        own_listed = [  # a paper you have is not its own reason
+            (i, k)
+            for i, r in enumerate(self.readers)
+            if (k := self.listed_at.get(r.arxiv_id or "")) is not None
+        ]
+        starts = np.searchsorted(ri, np.arange(0, count + BLOCK, BLOCK))
+        for block, first in enumerate(range(0, count, BLOCK)):
             last = min(first + BLOCK, count)
-            mine = (ri >= first) & (ri < last)
-            t, r = rt[mine], ri[mine] - first
-            query = np.zeros((last - first, len(dense)), dtype=np.float32)
+            t = rt[starts[block] : starts[block + 1]]
+            r = ri[starts[block] : starts[block + 1]] - first
             dense_term = column[t] >= 0
-            query[r[dense_term], column[t[dense_term]]] = 1.0
-            scores = (query @ table).astype(np.float64)
-            t, r = t[~dense_term], r[~dense_term]
-            hits = post_at[t + 1] - post_at[t]
-            at = np.repeat(post_at[t] - (np.cumsum(hits) - hits), hits)
-            at += np.arange(len(at))
-            flat = np.repeat(r, hits) * n + post_doc[at]
-            scores += np.bincount(flat, weights=post_w[at], minlength=scores.size).reshape(
-                scores.shape
+            sparse_t, sparse_r = t[~dense_term], r[~dense_term]
+            at, hits = _spans(post_at[sparse_t], post_at[sparse_t + 1])
+            flat = post_doc[at] * (last - first)
+            flat += np.repeat(sparse_r, hits)
+            scores: NDArray[Any] = np.bincount(  # listed paper x library paper
+                flat, weights=post_w[at], minlength=n * (last - first)
             )
-            scores *= scale[first:last, None]
-            for i in range(first, last):  # a paper you have is not its own reason
-                k = self.listed_at.get(self.readers[i].arxiv_id or "")
-                if k is not None:
-                    scores[i - first, k] = 0.0
-            total += scores.sum(axis=0)
-            top = scores.max(axis=0)
+            scores = scores.astype(np.float64, copy=False).reshape(n, -1)  # none: int zeros
+            query = np.zeros((len(dense), last - first), dtype=np.float32)
+            query[column[t[dense_term]], r[dense_term]] = 1.0
+            scores += table.T @ query
+            scores *= scale[None, first:last]
+            for i, k in own_listed:
+                if first <= i < last:
+                    scores[k, i - first] = 0.0
+            total += scores.sum(axis=1)
+            arg = scores.argmax(axis=1)  # the first of equal ones
+            top = scores[np.arange(n), arg]
             better = top > best
             best[better] = top[better]
-            best_reader[better] = scores.argmax(axis=0)[better] + first
+            best_reader[better] = arg[better] + first
         return total / max(sum(weights), 1e-9), best_reader
 
-    def matched(self, k: int, i: int, paper: PaperMeta) -> list[str]:
-        """The authors both share (as the paper writes them), then the shared words that
-        weigh most: rare in the index, frequent in both texts."""
+    def matched(self, best_reader: NDArray[Any]) -> list[list[str]]:
+        """For each listed paper, the terms it shares with its closest library paper (none
+        without one): the authors, then the MATCHED_TERMS words that weigh most (rare in
+        the index, frequent in both texts; equal weights in the vocabulary's order)."""
         import numpy as np
 
-        a, b = self._terms(k), self._terms(self.n + i)
-        shared, at_a, at_b = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
-        weight = self.idf[shared] * (1 + np.log(a[1][at_a])) * (1 + np.log(b[1][at_b]))
-        names = {AUTHOR_MARK + name_key(x): x for x in paper.authors}
-        ranked = [self.vocab[t] for t in shared[np.argsort(-weight, kind="stable")]]
-        people = [names.get(t, t) for t in ranked if t.startswith(AUTHOR_MARK)]
-        return people + [t for t in ranked if not t.startswith(AUTHOR_MARK)][:MATCHED_TERMS]
+        size = len(self.vocab)
+        listed = np.flatnonzero(best_reader >= 0)
+        keys, tfs = [], []
+        for docs in (listed, self.n + best_reader[listed]):  # the listed papers, their best
+            at, hits = _spans(self.starts[docs], self.starts[docs + 1])
+            keys.append(np.repeat(np.arange(len(docs)), hits) * size + self.term[at])
+            tfs.append(self.tf[at])
+        shared, at_a, at_b = np.intersect1d(
+            keys[0], keys[1], assume_unique=True, return_indices=True
+        )
+        pair, term = shared // size, shared % size
+        weight = self.idf[term] * (1 + np.log(tfs[0][at_a])) * (1 + np.log(tfs[1][at_b]))
+        author = self.author[term]
+        order = np.lexsort((-weight, ~author, pair))  # by paper, authors, heaviest (stable)
+        pair, term, author = pair[order], term[order], author[order]
+        bounds = np.searchsorted(pair, np.arange(len(listed) + 1))
+        authors = np.bincount(pair[author], minlength=len(listed))
+        place = np.arange(len(pair)) - bounds[pair] - authors[pair]  # among the words
+        keep = author | (place < MATCHED_TERMS)
+        words = [self.vocab[t] for t in term[keep].tolist()]
+        bounds = np.searchsorted(pair[keep], np.arange(len(listed) + 1)).tolist()
+        found: list[list[str]] = [[] for _ in range(self.n)]
+        for j, k in enumerate(listed.tolist()):
+            found[k] = words[bounds[j] : bounds[j + 1]]
+        return found
 
-    def _terms(self, doc: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        start, stop = self.starts[doc], self.starts[doc + 1]
-        return self.term[start:stop], self.tf[start:stop]
+
+def _spans(starts: NDArray[Any], stops: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """The positions of every span ``starts[j]:stops[j]``, one span after another, and the
+    length of each."""
+    import numpy as np
+
+    hits = stops - starts
+    at = np.repeat(starts - (np.cumsum(hits) - hits), hits)
+    at += np.arange(len(at))
+    return at, hits

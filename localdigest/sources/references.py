@@ -57,11 +57,11 @@ class Reference:
         if not isinstance(data, dict) or not isinstance(data.get("key"), str):
             raise ValueError("an imported item is not an object with a key")
         values: dict[str, Any] = {}
-        for name, kind in cls.__annotations__.items():
+        for name, is_tuple in _ITEM_FIELDS:
             value = data.get(name)
             if value is None:
                 continue
-            if "tuple" in kind:
+            if is_tuple:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError(f"{name} of {data['key']!r} is not a list of texts")
                 value = tuple(value)
@@ -78,7 +78,12 @@ class Reference:
             return f"arxiv:{self.arxiv_id}"
         if self.doi:
             return f"doi:{self.doi.lower()}"
-        return "title:" + " ".join(re.findall(r"\w+", self.title.casefold()))
+        return "title:" + " ".join(_WORD.findall(self.title.casefold()))
+
+
+# What ``from_dict`` reads: each field and whether it is a tuple.
+_ITEM_FIELDS = [(name, "tuple" in kind) for name, kind in Reference.__annotations__.items()]
+_WORD = re.compile(r"\w+")
 
 
 def kind_of(path: Path) -> Kind:

@@ -109,6 +109,15 @@ def test_a_listed_paper_is_not_matched_with_itself(listing: list[PaperMeta]) -> 
     assert rank([twin], library).scores[0].relevance > 0.5  # the same text, another paper
 
 
+def test_a_library_sharing_no_word_with_the_listing_ranks_nothing_higher(
+    listing: list[PaperMeta],
+) -> None:
+    library = [LibraryPaper("qcd", "Lattice chromodynamics", "gluon quark lattice", None)]
+    ranking = rank(listing[:3], library)
+    assert [s.relevance for s in ranking.scores] == [0.0, 0.0, 0.0]
+    assert all(s.matched_terms == () and s.similar_to is None for s in ranking.scores)
+
+
 def test_recently_read_papers_count_more(listing: list[PaperMeta]) -> None:
     paper = listing[0]
     now = datetime(2025, 8, 20, tzinfo=UTC)
