@@ -6,8 +6,7 @@ Run: `.venv/bin/python bench/eta.py [PDF|DIR ...] [--models default,gemma,qwen2.
 Per model, in a fresh LOCALDIGEST_HOME (nothing cached, no rates known), two commands:
 
 1. a warm-up `localdigest summarize` of the first PDF: the model has no rates yet, so the
-   run times it with one short call and assumes answers run to their limit (its "About
-   ..." line is the first-run estimate, an upper bound); its calls then teach the rates;
+   run has no estimate; its calls teach the rates;
 2. `localdigest summarize` of the next --papers PDFs in one command: the line "About N
    for K papers" against the command's wall time (which also holds loading the model and
    reading the PDFs), and each paper's JSON `stats.estimated_seconds` against its

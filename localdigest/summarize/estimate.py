@@ -7,10 +7,11 @@ writes fewer than its ``max_tokens``; the guard's retries write more), and the s
 paper spends outside model calls (extraction, planning, grounding) per page. Learned from
 real calls rather than measured by a benchmark call: they are the calls of this project's
 prompt sizes, on this machine as loaded as it is when the user runs, and the generated
-lengths can only be learned that way. A model with no rates yet is timed once by one short
-call (``calibrate``: the first chunk's real prompt, 32 tokens out), its answers assumed to
-run to their limit until its first paper has run. Each run's calls then weigh as much as
-all earlier runs together (``Rates.merge``), so the rates follow the machine's load.
+lengths can only be learned that way. A model with no rates yet has no estimate until its
+first calls are timed (no extra call is made: a timing call cost the 135M model ~14 s under
+load and could overflow a small context); within a run, each paper is priced with the calls
+made so far. Each run's calls then weigh as much as all earlier runs together
+(``Rates.merge``), so the rates follow the machine's load.
 
 ``planned_calls(plan, options, prompts, tokens)`` -> the calls the writer will make (kind,
 prompt tokens, max tokens); ``Rates.seconds(calls, pages)`` prices them.
@@ -19,18 +20,13 @@ prompt tokens, max tokens); ``Rates.seconds(calls, pages)`` prices them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from localdigest.llm import Generation, GenerationSettings
 from localdigest.summarize.chunking import Chunk
 from localdigest.summarize.options import Options
 from localdigest.summarize.plan import PaperPlan, Tokenizer, anchor_text
 from localdigest.summarize.prompts import Prompts
 from localdigest.summarize.rates import PlannedCall
 from localdigest.summarize.write import REDUCE_PROMPTS
-
-CALIBRATION_PROMPT_TOKENS = 1024
-CALIBRATION_OUTPUT_TOKENS = 32
 
 
 def planned_calls(
@@ -77,15 +73,3 @@ def planned_calls(
     written = calls[-1].kind
     calls.append(PlannedCall("tldr", prompt("tldr"), options.tldr_tokens, written, 1))
     return calls
-
-
-def calibrate(plan: PaperPlan, prompts: Prompts, backend: Any) -> Generation:
-    """One short call on a real prompt (the start of ``plan``'s text under the map prompt)
-    that times this model's prefill and decode."""
-    text = " ".join(s.text for s in plan.reading.sections)
-    words = text.split()
-    cut = min(len(words), CALIBRATION_PROMPT_TOKENS * 3 // 4)  # ~4 tokens per 3 words
-    user = prompts.render("map", title=plan.title, sections="", text=" ".join(words[:cut]))
-    settings = GenerationSettings(max_tokens=CALIBRATION_OUTPUT_TOKENS, temperature=0.0)
-    g: Generation = backend.complete(prompts.texts["system"], user, settings)
-    return g

@@ -163,10 +163,10 @@ class RateLog:
         with self._lock:
             self.learned.add_paper(seconds_outside_calls, pages)
 
-    def calibrated(self, g: Generation) -> None:
-        """Rates from one timing call, for a model that has none yet."""
+    def current(self) -> Rates:
+        """The rates kept, with this run's calls so far weighed in."""
         with self._lock:
-            self.known.add_generation(g)
+            return self.known.merge(self.learned)
 
     def save(self) -> None:
         with self._lock:

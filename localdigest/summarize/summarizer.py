@@ -27,7 +27,7 @@ from localdigest.papers import PaperInput, PaperSummary, Result, Stats
 from localdigest.sources.local import display_path
 from localdigest.summarize import runner
 from localdigest.summarize.calls import CallContext, PaperCalls
-from localdigest.summarize.estimate import calibrate, planned_calls
+from localdigest.summarize.estimate import planned_calls
 from localdigest.summarize.grounding import ground
 from localdigest.summarize.passages import index_document
 from localdigest.summarize.plan import PaperPlan, plan
@@ -74,9 +74,12 @@ class Summarizer(CallContext):
         return runner.run(self, listed, _summarize_item)
 
     def estimate_run(self, items: Sequence[runner.Task]) -> None:
-        """Extract and plan every paper not cached yet (kept for its run), time the model
-        once if its rates are not known yet, and report the expected seconds of them all."""
+        """Extract and plan every paper not cached yet (kept for its run) and report the
+        expected seconds of them all. A model with no rates yet has no ETA until its first
+        calls are timed (no extra call is made to time it)."""
         assert self.rates is not None
+        if not self.rates.known.known:
+            return
         todo: list[PaperPlan] = []
         for item in items:
             try:
@@ -91,8 +94,6 @@ class Summarizer(CallContext):
             todo.append(self.plan(doc, _title(item.paper, doc)))
         if not todo:
             return
-        if not self.rates.known.known:
-            self.rates.calibrated(calibrate(todo[0], self.prompts, self.backend))
         seconds = sum(self.expected_seconds(p) for p in todo) / max(1, self.in_flight)
         self.reporter.run_estimated(len(todo), seconds)
 
@@ -101,7 +102,8 @@ class Summarizer(CallContext):
         return pdf.extract(paper.path, password=options.password, max_pages=options.max_pages)
 
     def expected_seconds(self, planned: PaperPlan) -> float:
-        """The seconds ``planned`` is expected to take at the rates the run started with."""
+        """The seconds ``planned`` is expected to take at the rates known so far (this run's
+        calls included); 0 while none are."""
         if self.rates is None:
             return 0.0
         notes = PaperCalls(self)
@@ -112,7 +114,7 @@ class Summarizer(CallContext):
             self.backend,
             lambda c: notes.map_to_do(planned.title, c),
         )
-        return self.rates.known.seconds(calls, planned.document.pages) if calls else 0.0
+        return self.rates.current().seconds(calls, planned.document.pages) if calls else 0.0
 
     def plan(self, document: pdf.Document, title: str) -> PaperPlan:
         """What the model would read of ``document`` (no model call; the tokenizer loads)."""

@@ -63,28 +63,29 @@ def summarizer(tmp_path: Path, backend: FakeBackend, mode: str = "write", **kw: 
     return s.using(model=replace(s.model, threads=3))
 
 
-def test_a_model_without_rates_is_timed_once_then_learns(
+def test_a_model_without_rates_is_estimated_from_its_first_calls_then_learns(
     tmp_path: Path, papers: list[PaperInput]
 ) -> None:
     fake, heard = TimedBackend(), Heard()
     first = summarizer(tmp_path, fake, reporter=heard)
-    [one] = first.run(papers[:1])
-    assert isinstance(one, PaperSummary)
-    # one timing call on the paper's text, before the paper's own calls
-    assert fake.kinds()[0] == "map" and len(fake.calls) == one.stats.llm_calls + 1
-    [(count, seconds)] = heard.runs
-    assert count == 1 and seconds > 0
-    assert heard.papers == [one.stats.estimated_seconds] and one.stats.threads == 3
+    one, two = first.run(papers[:2])
+    assert isinstance(one, PaperSummary) and isinstance(two, PaperSummary)
+    # no extra call to time the model, and no line before the run: nothing is known yet
+    assert len(fake.calls) == one.stats.llm_calls + two.stats.llm_calls
+    assert heard.runs == [] and one.stats.estimated_seconds == 0
+    # the second paper is priced at the rates the first one's calls taught
+    assert heard.papers == [0, two.stats.estimated_seconds] and two.stats.estimated_seconds > 0
+    assert one.stats.threads == 3
     first.rates.save()
 
-    # the next run starts from what the first one's calls did: no timing call, and each
+    # the next run starts from what the first one's calls did: a line before it, and each
     # paper's estimate is close to its calls' time (the fake's notes are far shorter
     # than their limit: learned, not assumed)
     fake, heard = TimedBackend(), Heard()
     second = summarizer(tmp_path, fake, reporter=heard)
-    results = second.run(papers[1:])
+    results = second.run(papers[2:])
     assert fake.kinds()[0] == "map" and len(fake.calls) == sum(r.stats.llm_calls for r in results)
-    assert heard.runs[0][0] == 2
+    assert heard.runs[0][0] == 1
     # (the run's estimate counts notes that an earlier paper of the run writes for a later
     # one: these papers share paragraphs)
     assert heard.runs[0][1] == pytest.approx(sum(heard.papers), rel=0.25)
@@ -94,7 +95,9 @@ def test_a_model_without_rates_is_timed_once_then_learns(
 
 
 def test_cached_papers_are_not_estimated(tmp_path: Path, papers: list[PaperInput]) -> None:
-    summarizer(tmp_path, TimedBackend()).run(papers[:1])
+    first = summarizer(tmp_path, TimedBackend())
+    first.run(papers[:1])
+    first.rates.save()
     heard = Heard()
     summarizer(tmp_path, TimedBackend(), reporter=heard).run(papers)
     assert heard.runs[0][0] == 2
