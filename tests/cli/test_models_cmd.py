@@ -19,7 +19,7 @@ from localdigest.models.inventory import Facts, ModelRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-paper.pdf"
-HINT = "Made with the embedded demo model"
+HINT = "The model in use is the embedded demo model"
 runner = CliRunner()
 
 
