@@ -195,9 +195,9 @@ def demo_hint(hint: DemoHint, *, to_stderr: bool) -> None:
     else:
         step = "see `localdigest models pull --list` for models worth getting"
     console.print(
-        f"[yellow]The model in use is the embedded demo model ({escape(hint.demo)}, 135M parameters): "
-        "its own writing is rough and can be about something else (so, by default, the summary "
-        "and its TL;DR are the paper's own key sentences).[/] "
+        f"[yellow]The model in use is the embedded demo model ({escape(hint.demo)}, 135M "
+        "parameters): its own writing is rough and can be about something else (so, by default, "
+        "the summary and its TL;DR are the paper's own key sentences).[/] "
         f"Next step: {step}. "
         "[dim](--quiet or `model_hint = false` in the config hides this.)[/]",
         soft_wrap=True,
